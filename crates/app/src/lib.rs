@@ -1,0 +1,1 @@
+//! hostpay's wiring: configuration, tracing, the store and upstreams, background workers, CLI.

@@ -1,0 +1,3 @@
+//! The `hostpay` binary (wiring comes with the app issue work).
+
+fn main() {}

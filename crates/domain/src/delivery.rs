@@ -1,0 +1,176 @@
+//! Delivering outbox events: a [`Delivery`] per event and receiver, attempts recorded,
+//! retried with capped exponential backoff and jitter, then dead-lettered.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::event::{DeliveryTarget, DomainEvent};
+use crate::ids::DeliveryId;
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// Waiting for its next attempt.
+    Pending,
+    /// Acknowledged by the receiver.
+    Delivered,
+    /// Gave up; can be retried by hand.
+    Dead,
+}
+
+impl DeliveryState {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Dead => "dead",
+        }
+    }
+    /// Parses a wire name.
+    pub fn parse(text: &str) -> Option<DeliveryState> {
+        match text {
+            "pending" => Some(DeliveryState::Pending),
+            "delivered" => Some(DeliveryState::Delivered),
+            "dead" => Some(DeliveryState::Dead),
+            _ => None,
+        }
+    }
+}
+
+/// One event to one receiver.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// `dlv_...`
+    pub id: DeliveryId,
+    /// The receiver.
+    pub target: DeliveryTarget,
+    /// The event.
+    pub event: DomainEvent,
+    /// Where it stands.
+    pub state: DeliveryState,
+    /// Attempts made so far.
+    pub attempts: i32,
+    /// When the next attempt is due (pending only).
+    pub next_attempt_at: DateTime<Utc>,
+    /// The last attempt's error.
+    pub last_error: Option<String>,
+    /// The last attempt's HTTP status.
+    pub last_status: Option<u16>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What one attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AttemptOutcome {
+    /// 2xx: done.
+    Acknowledged,
+    /// Worth trying again (5xx, timeout, connection error, unexpected answer).
+    Retryable(String),
+    /// Trying again cannot help (a do-not-retry error code, no URL).
+    Permanent(String),
+}
+
+/// One recorded attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryAttempt {
+    /// When it started.
+    pub at: DateTime<Utc>,
+    /// The HTTP status, when there was an answer.
+    pub http_status: Option<u16>,
+    /// What it came to.
+    pub outcome: AttemptOutcome,
+    /// How long it took.
+    pub latency_ms: i64,
+}
+
+/// What happens to a delivery after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextStep {
+    /// Mark delivered.
+    Delivered,
+    /// Try again at this time.
+    RetryAt(DateTime<Utc>),
+    /// Dead letter.
+    Dead,
+}
+
+/// The retry schedule: `min(base * 2^(n-1), 6 h)` +-20 % jitter for retry n, at most
+/// `max_attempts` attempts in all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// The first retry's delay (`delivery.retry_base_seconds`).
+    pub base: Duration,
+    /// Attempts before dead letter (`delivery.max_attempts`).
+    pub max_attempts: i32,
+}
+
+/// The longest wait between two attempts.
+pub const MAX_RETRY_DELAY: Duration = Duration::hours(6);
+
+impl RetryPolicy {
+    /// The delay before retry `n` (1-based) with `jitter` in -1.0..=1.0 scaling +-20 %.
+    pub fn delay(&self, retry: i32, jitter: f64) -> Duration {
+        let exponent = u32::try_from(retry.saturating_sub(1)).unwrap_or(0).min(30);
+        let base_ms = self.base.num_milliseconds().max(1);
+        let raw = base_ms.saturating_mul(1i64 << exponent);
+        let capped = raw.min(MAX_RETRY_DELAY.num_milliseconds());
+        let factor = 1.0 + 0.2 * jitter.clamp(-1.0, 1.0);
+        // Milliseconds of at most 6 h fit an f64 exactly.
+        Duration::milliseconds((capped as f64 * factor).round() as i64)
+    }
+
+    /// What follows attempt number `attempts` (1-based) that came to `outcome`.
+    pub fn next_step(
+        &self,
+        attempts: i32,
+        outcome: &AttemptOutcome,
+        now: DateTime<Utc>,
+        jitter: f64,
+    ) -> NextStep {
+        match outcome {
+            AttemptOutcome::Acknowledged => NextStep::Delivered,
+            AttemptOutcome::Permanent(_) => NextStep::Dead,
+            AttemptOutcome::Retryable(_) if attempts >= self.max_attempts => NextStep::Dead,
+            AttemptOutcome::Retryable(_) => NextStep::RetryAt(now + self.delay(attempts, jitter)),
+        }
+    }
+}
+
+/// Boxo `error_code`s on a complete-order 400 that mean "do not retry".
+pub const BOXO_DO_NOT_RETRY: &[&str] = &[
+    "PROCESS_FAIL",
+    "NO_INTEGRATION",
+    "NOT_IMPLEMENTED",
+    "ORDER_NOT_FOUND",
+    "INVALID_PAYMENT_STATUS",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_grow_and_cap() {
+        let policy = RetryPolicy {
+            base: Duration::seconds(60),
+            max_attempts: 16,
+        };
+        assert_eq!(policy.delay(1, 0.0), Duration::seconds(60));
+        assert_eq!(policy.delay(2, 0.0), Duration::seconds(120));
+        assert_eq!(policy.delay(20, 0.0), MAX_RETRY_DELAY);
+        assert_eq!(policy.delay(1, 1.0), Duration::seconds(72));
+        assert_eq!(policy.delay(1, -1.0), Duration::seconds(48));
+        let now = Utc::now();
+        let retry = AttemptOutcome::Retryable("503".into());
+        assert_eq!(policy.next_step(16, &retry, now, 0.0), NextStep::Dead);
+        assert_eq!(
+            policy.next_step(1, &retry, now, 0.0),
+            NextStep::RetryAt(now + Duration::seconds(60))
+        );
+    }
+}

@@ -1,0 +1,212 @@
+//! Boxo's order shapes: [`OrderItem`], [`ShippingAddress`] and [`OrderDetails`], with the
+//! documented field limits.
+
+use serde::{Deserialize, Serialize};
+
+use crate::money::{Currency, Money, PositiveMoney};
+use crate::validation::{BoundedString, Latitude, Longitude, NonEmptyString};
+
+/// A user reference: String(255), not empty.
+pub type UserRef = NonEmptyString<255>;
+
+/// A line of an order (Boxo's OrderItem).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderItem {
+    /// The product's name, String(250).
+    pub product_name: NonEmptyString<250>,
+    /// The variant's name, String(250).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_variant_name: Option<BoundedString<250>>,
+    /// The stock keeping unit, String(250).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_sku: Option<BoundedString<250>>,
+    /// The product's picture, String(500).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_image_url: Option<BoundedString<500>>,
+    /// How many, at least 1.
+    #[serde(default = "one")]
+    pub quantity: Quantity,
+    /// The unit price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<Money>,
+    /// The discount on this product.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount: Option<Money>,
+}
+
+fn one() -> Quantity {
+    Quantity(1)
+}
+
+/// An item quantity: an integer of at least 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Quantity(u32);
+
+impl Quantity {
+    /// The quantity.
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Quantity {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = u32::deserialize(deserializer)?;
+        if value == 0 {
+            return Err(serde::de::Error::custom("must be at least 1"));
+        }
+        Ok(Quantity(value))
+    }
+}
+
+/// Where an order goes (Boxo's OrderShippingAddress); every field is optional.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ShippingAddress {
+    /// First address line, String(1000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address1: Option<BoundedString<1000>>,
+    /// Second address line, String(1000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address2: Option<BoundedString<1000>>,
+    /// String(250).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<BoundedString<250>>,
+    /// String(250).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<BoundedString<250>>,
+    /// String(250).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<BoundedString<250>>,
+    /// String(100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region_name: Option<BoundedString<100>>,
+    /// String(100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region_code: Option<BoundedString<100>>,
+    /// String(100) (limit not documented by Boxo; hostpay's choice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub province_name: Option<BoundedString<100>>,
+    /// String(100) (limit not documented by Boxo; hostpay's choice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub province_code: Option<BoundedString<100>>,
+    /// String(250) (limit not documented by Boxo; hostpay's choice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<BoundedString<250>>,
+    /// String(100) (limit not documented by Boxo; hostpay's choice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<BoundedString<100>>,
+    /// String(100) (limit not documented by Boxo; hostpay's choice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<BoundedString<100>>,
+    /// -90..=90, at most 15 decimals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latitude: Option<Latitude>,
+    /// -180..=180, at most 15 decimals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub longitude: Option<Longitude>,
+}
+
+/// The order a Boxo platform sends with "create order payment" (Boxo's OrderDetails),
+/// with every documented field and limit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderDetails {
+    /// ISO 4217 code.
+    pub currency: Currency,
+    /// The order total, > 0.
+    pub amount: PositiveMoney,
+    /// Before tax and shipping.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtotal_amount: Option<Money>,
+    /// Shipping cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_amount: Option<Money>,
+    /// Total discount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount_amount: Option<Money>,
+    /// The tax's name, String(250).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_title: Option<BoundedString<250>>,
+    /// Tax amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_amount: Option<Money>,
+    /// Whether prices include tax.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taxes_included: Option<bool>,
+    /// Free text (Boxo: Text; bounded here by the 64 KiB body limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<BoundedString<65536>>,
+    /// Arbitrary attributes, passed back in complete-order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_attributes: Option<serde_json::Value>,
+    /// The miniapp's order id, String(255).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub miniapp_order_id: Option<NonEmptyString<255>>,
+    /// The host app's user, String(255).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostapp_user_id: Option<UserRef>,
+    /// The lines.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<OrderItem>,
+    /// Where it goes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_address: Option<ShippingAddress>,
+}
+
+/// The order-level facts a payment keeps beyond amount and currency (Boxo's extras and
+/// the miniapp API's description); stored with the payment.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PaymentDetails {
+    /// Free text for the payment sheet, String(1000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<BoundedString<1000>>,
+    /// The lines.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<OrderItem>,
+    /// Where it goes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_address: Option<ShippingAddress>,
+    /// Arbitrary attributes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_attributes: Option<serde_json::Value>,
+    /// Before tax and shipping.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtotal_amount: Option<Money>,
+    /// Shipping cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_amount: Option<Money>,
+    /// Total discount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount_amount: Option<Money>,
+    /// The tax's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_title: Option<BoundedString<250>>,
+    /// Tax amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_amount: Option<Money>,
+    /// Whether prices include tax.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taxes_included: Option<bool>,
+    /// Free text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<BoundedString<65536>>,
+}
+
+impl OrderDetails {
+    /// The payment details this order carries.
+    pub fn payment_details(&self) -> PaymentDetails {
+        PaymentDetails {
+            description: None,
+            items: self.items.clone(),
+            shipping_address: self.shipping_address.clone(),
+            custom_attributes: self.custom_attributes.clone(),
+            subtotal_amount: self.subtotal_amount,
+            shipping_amount: self.shipping_amount,
+            discount_amount: self.discount_amount,
+            tax_title: self.tax_title.clone(),
+            tax_amount: self.tax_amount,
+            taxes_included: self.taxes_included,
+            note: self.note.clone(),
+        }
+    }
+}

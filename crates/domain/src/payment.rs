@@ -1,0 +1,614 @@
+//! The [`Payment`] aggregate, its refunds, and the state machine of api.md section 2:
+//!
+//! ```text
+//! in_process --confirm ok--> paid --refund (full)--> refunded
+//! in_process --confirm declined--> failed
+//! in_process --cancel / session expired--> cancelled
+//! paid --refund (partial)--> paid (refunded_amount grows)
+//! ```
+//!
+//! Every method returns the new state and the events it emits, or an error naming the
+//! current status. Nothing here does I/O.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::event::{DeliveryTarget, DomainEvent, EventKind};
+use crate::ids::{AppId, EventId, PaymentId, RefundId};
+use crate::money::{Currency, Money, PositiveMoney};
+use crate::order::{PaymentDetails, UserRef};
+use crate::validation::{BoundedString, NonEmptyString};
+
+/// A payment's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStatus {
+    /// Created, waiting for the user (or the host) to pay.
+    InProcess,
+    /// Charged; may be partly refunded.
+    Paid,
+    /// Refunds cover the whole amount.
+    Refunded,
+    /// The charge was declined or failed.
+    Failed,
+    /// Cancelled, or its session expired.
+    Cancelled,
+}
+
+impl PaymentStatus {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentStatus::InProcess => "in_process",
+            PaymentStatus::Paid => "paid",
+            PaymentStatus::Refunded => "refunded",
+            PaymentStatus::Failed => "failed",
+            PaymentStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(text: &str) -> Option<PaymentStatus> {
+        match text {
+            "in_process" => Some(PaymentStatus::InProcess),
+            "paid" => Some(PaymentStatus::Paid),
+            "refunded" => Some(PaymentStatus::Refunded),
+            "failed" => Some(PaymentStatus::Failed),
+            "cancelled" => Some(PaymentStatus::Cancelled),
+            _ => None,
+        }
+    }
+
+    /// Whether the payment has left `in_process` (it never comes back).
+    pub fn is_settled(self) -> bool {
+        match self {
+            PaymentStatus::InProcess => false,
+            PaymentStatus::Paid
+            | PaymentStatus::Refunded
+            | PaymentStatus::Failed
+            | PaymentStatus::Cancelled => true,
+        }
+    }
+
+    /// Whether no transition at all leaves this status.
+    pub fn is_final(self) -> bool {
+        match self {
+            PaymentStatus::InProcess | PaymentStatus::Paid => false,
+            PaymentStatus::Refunded | PaymentStatus::Failed | PaymentStatus::Cancelled => true,
+        }
+    }
+
+    /// The status Boxo sees: a partly or fully refunded payment still reads `paid`.
+    pub fn boxo_status(self) -> &'static str {
+        match self {
+            PaymentStatus::InProcess => "in_process",
+            PaymentStatus::Paid | PaymentStatus::Refunded => "paid",
+            PaymentStatus::Failed => "failed",
+            PaymentStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Which surface created a payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// The miniapp API (`POST /api/v1/payments`).
+    Miniapp,
+    /// The Boxo host API (`POST /boxo/v1/order-payments`).
+    Boxo,
+}
+
+impl Channel {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Miniapp => "miniapp",
+            Channel::Boxo => "boxo",
+        }
+    }
+    /// Parses a wire name.
+    pub fn parse(text: &str) -> Option<Channel> {
+        match text {
+            "miniapp" => Some(Channel::Miniapp),
+            "boxo" => Some(Channel::Boxo),
+            _ => None,
+        }
+    }
+}
+
+/// A refund's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundStatus {
+    /// Asked of the processor; its amount is reserved.
+    Pending,
+    /// Went through.
+    Succeeded,
+    /// Did not go through; its amount is free again.
+    Failed,
+}
+
+impl RefundStatus {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefundStatus::Pending => "pending",
+            RefundStatus::Succeeded => "succeeded",
+            RefundStatus::Failed => "failed",
+        }
+    }
+    /// Parses a wire name.
+    pub fn parse(text: &str) -> Option<RefundStatus> {
+        match text {
+            "pending" => Some(RefundStatus::Pending),
+            "succeeded" => Some(RefundStatus::Succeeded),
+            "failed" => Some(RefundStatus::Failed),
+            _ => None,
+        }
+    }
+    /// Whether the refund's amount counts against the paid amount.
+    pub fn counts_against_amount(self) -> bool {
+        match self {
+            RefundStatus::Pending | RefundStatus::Succeeded => true,
+            RefundStatus::Failed => false,
+        }
+    }
+}
+
+/// A refund of (part of) a paid payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refund {
+    /// `ref_...`
+    pub id: RefundId,
+    /// The payment refunded.
+    pub payment_id: PaymentId,
+    /// How much.
+    pub amount: Money,
+    /// Why, String(500).
+    pub reason: Option<BoundedString<500>>,
+    /// Where it stands.
+    pub status: RefundStatus,
+    /// Why it failed, when it did.
+    pub fail_reason: Option<String>,
+    /// When it was asked for.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A payment: one amount, charged at most once, refunded at most up to that amount.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payment {
+    /// `pay_...`
+    pub id: PaymentId,
+    /// The owning miniapp.
+    pub app_id: AppId,
+    /// Which surface created it.
+    pub channel: Channel,
+    /// The paying user.
+    pub user_id: UserRef,
+    /// What to charge.
+    pub amount: Money,
+    /// In which currency.
+    pub currency: Currency,
+    /// Where it stands.
+    pub status: PaymentStatus,
+    /// Why it failed or was cancelled.
+    pub fail_reason: Option<String>,
+    /// The miniapp's own order id, unique per miniapp when given.
+    pub miniapp_order_id: Option<NonEmptyString<255>>,
+    /// Items, address, attributes, description, Boxo's extras.
+    pub details: PaymentDetails,
+    /// Refunds, oldest first.
+    pub refunds: Vec<Refund>,
+    /// When the payment session ends; an `in_process` payment is cancelled after it.
+    pub expires_at: DateTime<Utc>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Optimistic-concurrency version: +1 on every change.
+    pub version: i64,
+}
+
+/// What a caller asks for when opening a payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPayment {
+    /// The owning miniapp.
+    pub app_id: AppId,
+    /// Which surface.
+    pub channel: Channel,
+    /// The paying user.
+    pub user_id: UserRef,
+    /// What to charge (> 0).
+    pub amount: PositiveMoney,
+    /// In which currency.
+    pub currency: Currency,
+    /// The miniapp's order id.
+    pub miniapp_order_id: Option<NonEmptyString<255>>,
+    /// Everything else.
+    pub details: PaymentDetails,
+}
+
+/// The processor's answer to a charge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChargeOutcome {
+    /// Charged.
+    Approved,
+    /// Declined, with the reason to show.
+    Declined {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Why a payment was cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelReason {
+    /// The user pressed Cancel in the payment sheet.
+    ByUser,
+    /// The host reported it cancelled (settlement).
+    ByHost,
+    /// Its session expired before it was paid.
+    Expired,
+}
+
+impl CancelReason {
+    fn text(self) -> &'static str {
+        match self {
+            CancelReason::ByUser => "cancelled by the user",
+            CancelReason::ByHost => "cancelled by the host",
+            CancelReason::Expired => "payment session expired",
+        }
+    }
+}
+
+/// A refused transition.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PaymentError {
+    /// The action needs `in_process` (confirm, cancel, expire, settle).
+    #[error("payment {id} is {status}; only in_process payments can be {action}")]
+    InvalidState {
+        /// The payment.
+        id: PaymentId,
+        /// Its current status.
+        status: &'static str,
+        /// What was tried, in the past participle ("confirmed").
+        action: &'static str,
+    },
+    /// Refunds need `paid`.
+    #[error("payment {id} is {status}; only paid payments can be refunded")]
+    NotRefundable {
+        /// The payment.
+        id: PaymentId,
+        /// Its current status.
+        status: &'static str,
+    },
+    /// The refund is larger than what remains.
+    #[error(
+        "refund of {requested} exceeds the {remaining} that remains refundable on payment {id}"
+    )]
+    RefundExceedsAmount {
+        /// The payment.
+        id: PaymentId,
+        /// Asked for.
+        requested: Money,
+        /// Still refundable.
+        remaining: Money,
+    },
+    /// No refund with that id on this payment.
+    #[error("refund {0} not found")]
+    RefundNotFound(RefundId),
+    /// The refund already has an outcome.
+    #[error("refund {id} is already {status}")]
+    RefundSettled {
+        /// The refund.
+        id: RefundId,
+        /// Its status.
+        status: &'static str,
+    },
+}
+
+/// A payment after a transition, with the events the transition emitted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    /// The new state (version + 1).
+    pub payment: Payment,
+    /// The events, in order.
+    pub events: Vec<DomainEvent>,
+}
+
+impl Payment {
+    /// Opens a payment `in_process` whose session ends after `session_ttl`; emits
+    /// `payment.created`.
+    pub fn open(
+        request: NewPayment,
+        id: PaymentId,
+        now: DateTime<Utc>,
+        session_ttl: chrono::Duration,
+    ) -> Transition {
+        let payment = Payment {
+            id,
+            app_id: request.app_id,
+            channel: request.channel,
+            user_id: request.user_id,
+            amount: request.amount.get(),
+            currency: request.currency,
+            status: PaymentStatus::InProcess,
+            fail_reason: None,
+            miniapp_order_id: request.miniapp_order_id,
+            details: request.details,
+            refunds: Vec::new(),
+            expires_at: now + session_ttl,
+            created_at: now,
+            updated_at: now,
+            version: 0,
+        };
+        let event = payment.event(EventKind::PaymentCreated, payment.id.as_str(), now);
+        Transition {
+            payment,
+            events: vec![event],
+        }
+    }
+
+    /// Records the processor's answer: `paid` or `failed`.
+    pub fn record_charge(
+        &self,
+        outcome: &ChargeOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<Transition, PaymentError> {
+        self.require_in_process("confirmed")?;
+        let mut next = self.next_version(now);
+        let kind = match outcome {
+            ChargeOutcome::Approved => {
+                next.status = PaymentStatus::Paid;
+                EventKind::PaymentPaid
+            }
+            ChargeOutcome::Declined { reason } => {
+                next.status = PaymentStatus::Failed;
+                next.fail_reason = Some(reason.clone());
+                EventKind::PaymentFailed
+            }
+        };
+        let event = next.event(kind, next.id.as_str(), now);
+        Ok(Transition {
+            payment: next,
+            events: vec![event],
+        })
+    }
+
+    /// Cancels an `in_process` payment (by the user, the host, or expiry).
+    pub fn cancel(
+        &self,
+        reason: CancelReason,
+        now: DateTime<Utc>,
+    ) -> Result<Transition, PaymentError> {
+        let action = match reason {
+            CancelReason::Expired => "expired",
+            CancelReason::ByUser | CancelReason::ByHost => "cancelled",
+        };
+        self.require_in_process(action)?;
+        let mut next = self.next_version(now);
+        next.status = PaymentStatus::Cancelled;
+        next.fail_reason = Some(reason.text().to_owned());
+        let event = next.event(EventKind::PaymentCancelled, next.id.as_str(), now);
+        Ok(Transition {
+            payment: next,
+            events: vec![event],
+        })
+    }
+
+    /// Whether the payment session has ended while the payment is still `in_process`.
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        self.status == PaymentStatus::InProcess && now >= self.expires_at
+    }
+
+    /// What succeeded refunds add up to.
+    pub fn refunded_amount(&self) -> Money {
+        self.sum_refunds(|status| match status {
+            RefundStatus::Succeeded => true,
+            RefundStatus::Pending | RefundStatus::Failed => false,
+        })
+    }
+
+    /// What may still be refunded: the amount less every non-failed refund.
+    pub fn refundable_amount(&self) -> Money {
+        let reserved = self.sum_refunds(RefundStatus::counts_against_amount);
+        self.amount.checked_sub(reserved).unwrap_or(Money::ZERO)
+    }
+
+    fn sum_refunds(&self, counts: impl Fn(RefundStatus) -> bool) -> Money {
+        // Refunds never exceed the amount, so the sum always fits.
+        Money::sum(
+            self.refunds
+                .iter()
+                .filter(|refund| counts(refund.status))
+                .map(|refund| refund.amount),
+        )
+        .unwrap_or(self.amount)
+    }
+
+    /// Asks for a refund of `amount` (default: all that remains); it starts `pending` and
+    /// its amount is reserved at once, so refunds can never add up beyond the amount.
+    pub fn request_refund(
+        &self,
+        refund_id: RefundId,
+        amount: Option<PositiveMoney>,
+        reason: Option<BoundedString<500>>,
+        now: DateTime<Utc>,
+    ) -> Result<(Transition, Refund), PaymentError> {
+        match self.status {
+            PaymentStatus::Paid => {}
+            PaymentStatus::InProcess
+            | PaymentStatus::Refunded
+            | PaymentStatus::Failed
+            | PaymentStatus::Cancelled => {
+                return Err(PaymentError::NotRefundable {
+                    id: self.id.clone(),
+                    status: self.status.as_str(),
+                })
+            }
+        }
+        let remaining = self.refundable_amount();
+        let requested = amount.map(PositiveMoney::get).unwrap_or(remaining);
+        if requested.is_zero() || requested > remaining {
+            return Err(PaymentError::RefundExceedsAmount {
+                id: self.id.clone(),
+                requested,
+                remaining,
+            });
+        }
+        let refund = Refund {
+            id: refund_id,
+            payment_id: self.id.clone(),
+            amount: requested,
+            reason,
+            status: RefundStatus::Pending,
+            fail_reason: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut next = self.next_version(now);
+        next.refunds.push(refund.clone());
+        let event = next.refund_event(EventKind::RefundCreated, &refund, now);
+        Ok((
+            Transition {
+                payment: next,
+                events: vec![event],
+            },
+            refund,
+        ))
+    }
+
+    /// Records a refund's outcome. A success that makes refunds cover the whole amount
+    /// moves the payment to `refunded` (and emits `payment.refunded` too).
+    pub fn record_refund(
+        &self,
+        refund_id: &RefundId,
+        outcome: Result<(), String>,
+        now: DateTime<Utc>,
+    ) -> Result<Transition, PaymentError> {
+        let index = self
+            .refunds
+            .iter()
+            .position(|refund| &refund.id == refund_id)
+            .ok_or_else(|| PaymentError::RefundNotFound(refund_id.clone()))?;
+        let current = &self.refunds[index];
+        match current.status {
+            RefundStatus::Pending => {}
+            RefundStatus::Succeeded | RefundStatus::Failed => {
+                return Err(PaymentError::RefundSettled {
+                    id: current.id.clone(),
+                    status: current.status.as_str(),
+                })
+            }
+        }
+        let mut next = self.next_version(now);
+        let refund = &mut next.refunds[index];
+        refund.updated_at = now;
+        let kind = match outcome {
+            Ok(()) => {
+                refund.status = RefundStatus::Succeeded;
+                EventKind::RefundSucceeded
+            }
+            Err(reason) => {
+                refund.status = RefundStatus::Failed;
+                refund.fail_reason = Some(reason);
+                EventKind::RefundFailed
+            }
+        };
+        let refund = refund.clone();
+        let mut events = vec![next.refund_event(kind, &refund, now)];
+        if kind == EventKind::RefundSucceeded && next.refunded_amount() == next.amount {
+            next.status = PaymentStatus::Refunded;
+            events.push(next.event(EventKind::PaymentRefunded, next.id.as_str(), now));
+        }
+        Ok(Transition {
+            payment: next,
+            events,
+        })
+    }
+
+    /// Which receivers an event of this payment goes to, given whether its miniapp has a
+    /// webhook URL.
+    pub fn targets_for(&self, kind: EventKind, app_has_webhook: bool) -> Vec<DeliveryTarget> {
+        match self.channel {
+            Channel::Boxo if kind.ends_payment() => vec![DeliveryTarget::BoxoCompleteOrder],
+            Channel::Boxo => Vec::new(),
+            Channel::Miniapp if app_has_webhook => vec![DeliveryTarget::MiniappWebhook],
+            Channel::Miniapp => Vec::new(),
+        }
+    }
+
+    /// Sets each event's receivers (see [`Payment::targets_for`]).
+    pub fn route(&self, events: &mut [DomainEvent], app_has_webhook: bool) {
+        for event in events {
+            event.targets = self.targets_for(event.kind, app_has_webhook);
+        }
+    }
+
+    /// The summary that payment events carry as `data`.
+    pub fn snapshot(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "object": "payment",
+            "status": self.status.as_str(),
+            "amount": self.amount,
+            "refunded_amount": self.refunded_amount(),
+            "currency": self.currency,
+            "user_id": self.user_id,
+            "miniapp_order_id": self.miniapp_order_id,
+            "fail_reason": self.fail_reason,
+            "custom_attributes": self.details.custom_attributes,
+        })
+    }
+
+    fn require_in_process(&self, action: &'static str) -> Result<(), PaymentError> {
+        match self.status {
+            PaymentStatus::InProcess => Ok(()),
+            PaymentStatus::Paid
+            | PaymentStatus::Refunded
+            | PaymentStatus::Failed
+            | PaymentStatus::Cancelled => Err(PaymentError::InvalidState {
+                id: self.id.clone(),
+                status: self.status.as_str(),
+                action,
+            }),
+        }
+    }
+
+    fn next_version(&self, now: DateTime<Utc>) -> Payment {
+        let mut next = self.clone();
+        next.version += 1;
+        next.updated_at = now;
+        next
+    }
+
+    fn event(&self, kind: EventKind, subject: &str, now: DateTime<Utc>) -> DomainEvent {
+        DomainEvent {
+            id: EventId::for_transition(subject, kind.as_str()),
+            kind,
+            app_id: self.app_id.clone(),
+            payment_id: self.id.as_str().to_owned(),
+            occurred_at: now,
+            data: self.snapshot(),
+            targets: Vec::new(),
+        }
+    }
+
+    fn refund_event(&self, kind: EventKind, refund: &Refund, now: DateTime<Utc>) -> DomainEvent {
+        let mut event = self.event(kind, refund.id.as_str(), now);
+        event.data = serde_json::json!({
+            "id": refund.id,
+            "object": "refund",
+            "payment_id": refund.payment_id,
+            "amount": refund.amount,
+            "currency": self.currency,
+            "status": refund.status.as_str(),
+            "reason": refund.reason,
+            "fail_reason": refund.fail_reason,
+        });
+        event
+    }
+}

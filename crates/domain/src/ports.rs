@@ -1,0 +1,396 @@
+//! The ports: what the core needs from the outside world. Stores, upstream clients, the
+//! clock and the id source implement them; each method's doc says which errors it must
+//! return. Every write that changes an aggregate also writes its events (and their
+//! deliveries) in the same transaction.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::access::{PaymentSession, UserToken};
+use crate::delivery::AttemptOutcome;
+use crate::delivery::{Delivery, DeliveryAttempt, DeliveryState, NextStep};
+use crate::event::DomainEvent;
+use crate::idempotency::{IdempotencyBegin, IdempotencyClaim, IdempotentResult};
+use crate::ids::RefundId;
+use crate::ids::{AppId, DeliveryId, OrderActivityId, PaymentId};
+use crate::miniapp::{Miniapp, SecretHash, WebhookUrl};
+use crate::money::{Currency, Money};
+use crate::order_activity::{ActivityEvent, OrderActivity};
+use crate::page::{Page, PageRequest};
+use crate::payment::{ChargeOutcome, Payment};
+
+/// What any store port may fail with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A conditional write lost a race (the version or status moved): reload and retry.
+    #[error("the record changed concurrently")]
+    Conflict,
+    /// A unique key is already taken; names the key (`id`, `miniapp_order_id`, `order_id`).
+    #[error("{0} is already taken")]
+    Duplicate(String),
+    /// The database failed or cannot be reached (details for the log, not the caller).
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A new payment with everything written with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPaymentWrite {
+    /// The payment (version 0).
+    pub payment: Payment,
+    /// Its first payment session.
+    pub session: PaymentSession,
+    /// `payment.created` (routed).
+    pub events: Vec<DomainEvent>,
+    /// The idempotent response to keep, if the request had a key.
+    pub idempotent: Option<IdempotentResult>,
+}
+
+/// A payment transition with everything written with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaymentWrite {
+    /// The new state; stored only if the stored version is `payment.version - 1`.
+    pub payment: Payment,
+    /// The transition's events (routed): inserted with one delivery per target.
+    pub events: Vec<DomainEvent>,
+    /// History entries for order activities linked to the payment.
+    pub activity_events: Vec<(OrderActivityId, ActivityEvent)>,
+    /// The idempotent response to keep (insert or replace), if any.
+    pub idempotent: Option<IdempotentResult>,
+}
+
+/// Payments, their refunds, sessions and events.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait PaymentRepository: Send + Sync {
+    /// Inserts a new payment, its session, its events and deliveries, and the idempotent
+    /// response, in one transaction. Errors: `Duplicate("id")`; `Duplicate("miniapp_order_id")`
+    /// when a Boxo payment of the app already has that order id; `Unavailable`.
+    async fn insert(&self, write: NewPaymentWrite) -> Result<(), StoreError>;
+
+    /// A payment with its refunds (oldest first). Errors: `Unavailable`.
+    async fn get(&self, id: &PaymentId) -> Result<Option<Payment>, StoreError>;
+
+    /// The Boxo payment of `app_id` for `miniapp_order_id`. Errors: `Unavailable`.
+    async fn find_boxo_order(
+        &self,
+        app_id: &AppId,
+        miniapp_order_id: &str,
+    ) -> Result<Option<Payment>, StoreError>;
+
+    /// The app's payments of a user, newest first (`created_at`, then `id`, descending),
+    /// starting strictly after the page's cursor. Errors: `Unavailable`.
+    async fn list_for_user(
+        &self,
+        app_id: &AppId,
+        user_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<Payment>, StoreError>;
+
+    /// Saves a transition in one transaction, serialised per payment (row lock or
+    /// `BEGIN IMMEDIATE`): the payment row only if its stored version is
+    /// `payment.version - 1`, every refund (insert new, update changed), the events with
+    /// their deliveries, the activity events, the idempotent response. Errors: `Conflict`
+    /// when the version moved (nothing written); `Unavailable`.
+    async fn save(&self, write: PaymentWrite) -> Result<(), StoreError>;
+
+    /// The payment's events, oldest first. Errors: `Unavailable`.
+    async fn events(&self, id: &PaymentId) -> Result<Vec<DomainEvent>, StoreError>;
+
+    /// Adds a payment session. Errors: `Duplicate("token")`; `Unavailable`.
+    async fn add_session(&self, session: &PaymentSession) -> Result<(), StoreError>;
+
+    /// The session with this token hash. Errors: `Unavailable`.
+    async fn find_session(
+        &self,
+        token_hash: &SecretHash,
+    ) -> Result<Option<PaymentSession>, StoreError>;
+
+    /// Up to `limit` ids of `in_process` payments whose session ended at or before `now`,
+    /// oldest first. Errors: `Unavailable`.
+    async fn expired_in_process(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<PaymentId>, StoreError>;
+
+    /// Up to `limit` (payment, refund) pairs of refunds still `pending` that were last
+    /// changed at or before `before`, oldest first. Errors: `Unavailable`.
+    async fn stale_pending_refunds(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(PaymentId, RefundId)>, StoreError>;
+}
+
+/// Order activities and their history.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait OrderActivityRepository: Send + Sync {
+    /// The app's activity for its `order_id`, with its events (oldest first).
+    /// Errors: `Unavailable`.
+    async fn get_by_order(
+        &self,
+        app_id: &AppId,
+        order_id: &str,
+    ) -> Result<Option<OrderActivity>, StoreError>;
+
+    /// Inserts a new activity with its events. Errors: `Duplicate("order_id")` when the
+    /// app already has that order; `Unavailable`.
+    async fn insert(&self, activity: &OrderActivity) -> Result<(), StoreError>;
+
+    /// Saves a changed activity only if its stored version is `activity.version - 1`, and
+    /// appends `new_events`, in one transaction. Errors: `Conflict`; `Unavailable`.
+    async fn save(
+        &self,
+        activity: &OrderActivity,
+        new_events: &[ActivityEvent],
+    ) -> Result<(), StoreError>;
+
+    /// The app's activities of a user, newest first, with their events. Errors: `Unavailable`.
+    async fn list_for_user(
+        &self,
+        app_id: &AppId,
+        user_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<OrderActivity>, StoreError>;
+
+    /// The app's activities linked to a payment (events may be left out).
+    /// Errors: `Unavailable`.
+    async fn linked_to_payment(
+        &self,
+        app_id: &AppId,
+        payment_id: &PaymentId,
+    ) -> Result<Vec<OrderActivity>, StoreError>;
+}
+
+/// Registered miniapps.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait AppRepository: Send + Sync {
+    /// Registers an app. Errors: `Duplicate("id")`; `Unavailable`.
+    async fn insert(&self, app: &Miniapp) -> Result<(), StoreError>;
+    /// An app. Errors: `Unavailable`.
+    async fn get(&self, id: &AppId) -> Result<Option<Miniapp>, StoreError>;
+    /// All apps, oldest first, at most `limit`. Errors: `Unavailable`.
+    async fn list(&self, limit: u32) -> Result<Vec<Miniapp>, StoreError>;
+    /// Saves a changed app only if its stored `secret_generation` is
+    /// `app.secret_generation - 1`. Errors: `Conflict`; `Unavailable`.
+    async fn save(&self, app: &Miniapp) -> Result<(), StoreError>;
+}
+
+/// Minted user tokens (hashes only).
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait UserTokenRepository: Send + Sync {
+    /// Stores a token. Errors: `Duplicate("token")`; `Unavailable`.
+    async fn insert(&self, token: &UserToken) -> Result<(), StoreError>;
+    /// The token with this hash. Errors: `Unavailable`.
+    async fn find(&self, token_hash: &SecretHash) -> Result<Option<UserToken>, StoreError>;
+    /// Deletes tokens expired before `now`; returns how many. Errors: `Unavailable`.
+    async fn prune(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
+}
+
+/// Idempotency keys per miniapp.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Holds the key for this request, or says why not: inserts it when new; takes over an
+    /// expired or abandoned one (see `IdempotencyRecord::decide`) with a conditional write.
+    /// Exactly one of several concurrent first requests gets `Proceed`.
+    /// Errors: `Unavailable`.
+    async fn begin(
+        &self,
+        claim: &IdempotencyClaim,
+        now: DateTime<Utc>,
+    ) -> Result<IdempotencyBegin, StoreError>;
+    /// Forgets a held key whose request changed nothing. Errors: `Unavailable`.
+    async fn release(&self, claim: &IdempotencyClaim) -> Result<(), StoreError>;
+    /// Deletes keys created before `before`; returns how many. Errors: `Unavailable`.
+    async fn prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+}
+
+/// The outbox's delivery side.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    /// Claims up to `limit` pending deliveries due at `now` (oldest due first) by moving
+    /// their next attempt to `lease_until`, so no other claimer gets them meanwhile
+    /// (PostgreSQL: `FOR UPDATE SKIP LOCKED`). A claimer that dies leaves them due again
+    /// once the lease ends. Errors: `Unavailable`.
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Delivery>, StoreError>;
+
+    /// Records an attempt and what follows it (attempts + 1, last status and error,
+    /// state and next attempt time). Errors: `Unavailable`.
+    async fn record_attempt(
+        &self,
+        id: &DeliveryId,
+        attempt: &DeliveryAttempt,
+        next: NextStep,
+    ) -> Result<(), StoreError>;
+
+    /// Makes claimed deliveries due at `now` again (shutdown before attempting them).
+    /// Errors: `Unavailable`.
+    async fn release(&self, ids: &[DeliveryId], now: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Deliveries, newest first, optionally of one state. Errors: `Unavailable`.
+    async fn list(
+        &self,
+        state: Option<DeliveryState>,
+        page: &PageRequest,
+    ) -> Result<Page<Delivery>, StoreError>;
+
+    /// One delivery. Errors: `Unavailable`.
+    async fn get(&self, id: &DeliveryId) -> Result<Option<Delivery>, StoreError>;
+
+    /// A delivery's attempts, oldest first. Errors: `Unavailable`.
+    async fn attempts(&self, id: &DeliveryId) -> Result<Vec<DeliveryAttempt>, StoreError>;
+
+    /// Makes a delivery pending and due at `now` (manual retry), keeping its history.
+    /// Returns it, or `None` when unknown. Errors: `Unavailable`.
+    async fn retry_now(
+        &self,
+        id: &DeliveryId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Delivery>, StoreError>;
+
+    /// How many deliveries are pending and dead. Errors: `Unavailable`.
+    async fn depth(&self) -> Result<OutboxDepth, StoreError>;
+}
+
+/// Outbox backlog, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OutboxDepth {
+    /// Waiting.
+    pub pending: u64,
+    /// Given up.
+    pub dead: u64,
+}
+
+/// A charge request to the processor; `payment_id` is its idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChargeRequest {
+    /// The payment (and idempotency key).
+    pub payment_id: PaymentId,
+    /// What to charge.
+    pub amount: Money,
+    /// In which currency.
+    pub currency: Currency,
+    /// The paying user.
+    pub user_id: String,
+    /// Sandbox only: decline on purpose.
+    pub simulate_decline: bool,
+}
+
+/// A refund request to the processor; `refund_id` is its idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundRequest {
+    /// The refund (and idempotency key).
+    pub refund_id: RefundId,
+    /// The refunded payment.
+    pub payment_id: PaymentId,
+    /// How much.
+    pub amount: Money,
+    /// In which currency.
+    pub currency: Currency,
+}
+
+/// The processor could not give an answer (the outcome is unknown: retry with the same
+/// idempotency key).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProcessorError {
+    /// No answer in time.
+    #[error("the payment processor did not answer in time")]
+    Timeout,
+    /// Unreachable or answered with an error.
+    #[error("the payment processor is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// The host's payment processor (sandbox or wallet).
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait PaymentProcessor: Send + Sync {
+    /// Whether "simulate decline" is supported (sandbox only).
+    fn can_simulate(&self) -> bool;
+    /// Charges once per payment id: a repeated call returns the first outcome.
+    /// Errors: `Timeout`, `Unavailable` (outcome unknown).
+    async fn charge(&self, request: &ChargeRequest) -> Result<ChargeOutcome, ProcessorError>;
+    /// Refunds once per refund id: `Ok(Ok(()))` refunded, `Ok(Err(reason))` refused.
+    /// Errors: `Timeout`, `Unavailable` (outcome unknown).
+    async fn refund(&self, request: &RefundRequest) -> Result<Result<(), String>, ProcessorError>;
+}
+
+/// Boxo's complete-order body, less `client_id` (the adapter adds `boxo.client_id`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CompleteOrder {
+    /// The payment's id.
+    pub order_payment_id: String,
+    /// The miniapp.
+    pub app_id: String,
+    /// `paid`, `failed` or `cancelled`.
+    pub payment_status: String,
+    /// Why it failed or was cancelled.
+    pub payment_fail_reason: Option<String>,
+    /// The order's custom attributes.
+    pub custom_attributes: Option<serde_json::Value>,
+}
+
+/// What an upstream call came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptReport {
+    /// The HTTP status, when there was an answer.
+    pub http_status: Option<u16>,
+    /// Acknowledged, retryable or permanent.
+    pub outcome: AttemptOutcome,
+}
+
+/// The Boxo platform.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait BoxoPlatform: Send + Sync {
+    /// Sends a signed complete-order. Never fails: every result is a report.
+    async fn complete_order(&self, order: &CompleteOrder) -> AttemptReport;
+}
+
+/// Miniapp webhooks.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait WebhookSender: Send + Sync {
+    /// POSTs `{id, type, created_at, data}` signed with `secret`. Never fails: every
+    /// result is a report.
+    async fn send(&self, url: &WebhookUrl, secret: &str, event: &DomainEvent) -> AttemptReport;
+}
+
+/// The time.
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait Clock: Send + Sync {
+    /// Now, in UTC, truncated to microseconds (what every database keeps).
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// Nonces of signed incoming Boxo calls, to refuse replays.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait NonceStore: Send + Sync {
+    /// Remembers `nonce` seen at `now`; `false` when it was already seen (a replay).
+    /// Exactly one of several concurrent callers with the same nonce gets `true`.
+    /// Errors: `Unavailable`.
+    async fn remember(&self, nonce: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Forgets nonces seen before `before`; returns how many. Errors: `Unavailable`.
+    async fn prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+}
+
+/// Whether the store can serve (for `/readyz`).
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait StoreHealth: Send + Sync {
+    /// `Ok` when the database answers and every migration is applied.
+    /// Errors: `Unavailable` with the reason.
+    async fn check(&self) -> Result<(), StoreError>;
+}

@@ -1,0 +1,133 @@
+//! The Boxo host surface's use cases: create order payment (idempotent per
+//! `(app_id, miniapp_order_id)`) and get its status.
+
+use std::sync::Arc;
+
+use crate::ids::{AppId, PaymentId};
+use crate::order::{OrderDetails, UserRef};
+use crate::payment::{Channel, NewPayment, Payment};
+use crate::ports::{AppRepository, PaymentRepository, StoreError};
+use crate::services::payments::{PaymentService, PaymentServiceError};
+use crate::services::Ports;
+
+/// Boxo's error codes for these use cases (checked in this order by the edge:
+/// integration, IP, signature, auth, parsing; then these).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BoxoError {
+    /// `MINIAPP_NOT_FOUND`
+    #[error("no miniapp {0} is registered")]
+    MiniappNotFound(String),
+    /// `HOSTAPP_USER_ID_REQUIRED`
+    #[error("order.hostapp_user_id or the X-User-ID header is required")]
+    UserRequired,
+    /// `INVALID_ORDER_DATA`
+    #[error("{0}")]
+    InvalidOrder(String),
+    /// `ORDER_NOT_FOUND`
+    #[error("no order payment {0}")]
+    OrderNotFound(String),
+    /// `UNKNOWN_ERROR` (retry later).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The Boxo host surface.
+#[derive(Clone)]
+pub struct BoxoService {
+    payments: Arc<dyn PaymentRepository>,
+    apps: Arc<dyn AppRepository>,
+    service: PaymentService,
+}
+
+impl BoxoService {
+    /// Over the ports and the payment service.
+    pub fn new(ports: &Ports, service: PaymentService) -> BoxoService {
+        BoxoService {
+            payments: ports.payments.clone(),
+            apps: ports.apps.clone(),
+            service,
+        }
+    }
+
+    /// Creates the payment of a Boxo order, or returns the existing one for the same
+    /// `(app_id, miniapp_order_id)` when the order is the same (`InvalidOrder` when not).
+    pub async fn create_order_payment(
+        &self,
+        app_id: &str,
+        order: OrderDetails,
+        header_user: Option<UserRef>,
+    ) -> Result<PaymentId, BoxoError> {
+        let app = self.app(app_id).await?;
+        let user_id = order
+            .hostapp_user_id
+            .clone()
+            .or(header_user)
+            .ok_or(BoxoError::UserRequired)?;
+        let new = NewPayment {
+            app_id: app.id.clone(),
+            channel: Channel::Boxo,
+            user_id,
+            amount: order.amount,
+            currency: order.currency,
+            miniapp_order_id: order.miniapp_order_id.clone(),
+            details: order.payment_details(),
+        };
+        if let Some(existing) = self.existing(&new).await? {
+            return Ok(existing);
+        }
+        match self
+            .service
+            .open(new.clone(), app.webhook_url.is_some(), |_| None)
+            .await
+        {
+            Ok(created) => Ok(created.payment.id),
+            Err(PaymentServiceError::Store(StoreError::Duplicate(_))) => self
+                .existing(&new)
+                .await?
+                .ok_or(BoxoError::Store(StoreError::Conflict)),
+            Err(PaymentServiceError::Store(error)) => Err(error.into()),
+            Err(other) => Err(BoxoError::InvalidOrder(other.to_string())),
+        }
+    }
+
+    async fn existing(&self, new: &NewPayment) -> Result<Option<PaymentId>, BoxoError> {
+        let Some(order_id) = &new.miniapp_order_id else {
+            return Ok(None);
+        };
+        let Some(existing) = self
+            .payments
+            .find_boxo_order(&new.app_id, order_id.as_str())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let same = existing.user_id == new.user_id
+            && existing.amount == new.amount.get()
+            && existing.currency == new.currency
+            && existing.details == new.details;
+        if same {
+            Ok(Some(existing.id))
+        } else {
+            Err(BoxoError::InvalidOrder(format!(
+                "miniapp_order_id {order_id} already has a payment with different order data"
+            )))
+        }
+    }
+
+    /// The payment of a Boxo order of `app_id` (another app's reads as not found).
+    pub async fn status(&self, app_id: &str, order_payment_id: &str) -> Result<Payment, BoxoError> {
+        let app = self.app(app_id).await?;
+        let not_found = || BoxoError::OrderNotFound(order_payment_id.to_owned());
+        let id = PaymentId::parse(order_payment_id).map_err(|_| not_found())?;
+        match self.payments.get(&id).await? {
+            Some(payment) if payment.app_id == app.id => Ok(payment),
+            Some(_) | None => Err(not_found()),
+        }
+    }
+
+    async fn app(&self, app_id: &str) -> Result<crate::miniapp::Miniapp, BoxoError> {
+        let not_found = || BoxoError::MiniappNotFound(app_id.to_owned());
+        let id = AppId::parse(app_id).map_err(|_| not_found())?;
+        self.apps.get(&id).await?.ok_or_else(not_found)
+    }
+}

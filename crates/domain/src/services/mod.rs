@@ -1,0 +1,111 @@
+//! The use cases: one function per business action, over the ports. Handlers call these
+//! and map the result; nothing here knows HTTP or SQL.
+
+mod apps;
+mod boxo;
+mod deliveries;
+mod order_activities;
+mod payments;
+
+use std::sync::Arc;
+
+pub use apps::{AppService, AuthError};
+pub use boxo::{BoxoError, BoxoService};
+pub use deliveries::{DeliveryService, DispatchReport};
+pub use order_activities::{OrderActivityError as ActivityServiceError, OrderActivityService};
+pub use payments::{
+    Checkout, CreatePayment, CreatedPayment, Idempotent, PaymentService, PaymentServiceError,
+    PaymentSettings, SettleStatus,
+};
+
+use crate::ids::IdGenerator;
+use crate::miniapp::SecretKeyring;
+use crate::ports::{
+    AppRepository, BoxoPlatform, Clock, IdempotencyStore, NonceStore, OrderActivityRepository,
+    Outbox, PaymentProcessor, PaymentRepository, StoreHealth, UserTokenRepository, WebhookSender,
+};
+
+/// Every port an instance of hostpay is wired with.
+#[derive(Clone)]
+pub struct Ports {
+    /// Payments, refunds, sessions, events.
+    pub payments: Arc<dyn PaymentRepository>,
+    /// Order activities.
+    pub order_activities: Arc<dyn OrderActivityRepository>,
+    /// Miniapps.
+    pub apps: Arc<dyn AppRepository>,
+    /// User tokens.
+    pub user_tokens: Arc<dyn UserTokenRepository>,
+    /// Idempotency keys.
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    /// The outbox's delivery side.
+    pub outbox: Arc<dyn Outbox>,
+    /// The payment processor.
+    pub processor: Arc<dyn PaymentProcessor>,
+    /// The Boxo platform.
+    pub boxo: Arc<dyn BoxoPlatform>,
+    /// Miniapp webhooks.
+    pub webhooks: Arc<dyn WebhookSender>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// Ids and secrets.
+    pub ids: Arc<dyn IdGenerator>,
+    /// Boxo nonces.
+    pub nonces: Arc<dyn NonceStore>,
+    /// Store readiness.
+    pub health: Arc<dyn StoreHealth>,
+}
+
+/// Settings the use cases need.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Payment sessions and checkout URLs.
+    pub payments: PaymentSettings,
+    /// Hashes secrets, derives webhook secrets.
+    pub keyring: SecretKeyring,
+    /// Retry schedule of deliveries.
+    pub retry: crate::delivery::RetryPolicy,
+    /// Refuse plain-http webhook URLs.
+    pub require_https: bool,
+}
+
+/// All services of one hostpay instance, built from its ports.
+#[derive(Clone)]
+pub struct Services {
+    /// Payments, refunds, checkout, settlement.
+    pub payments: PaymentService,
+    /// Order activities.
+    pub order_activities: OrderActivityService,
+    /// Miniapps and user tokens.
+    pub apps: AppService,
+    /// The Boxo host surface.
+    pub boxo: BoxoService,
+    /// Outbox delivery.
+    pub deliveries: DeliveryService,
+    /// The time (for handlers that stamp things).
+    pub clock: Arc<dyn Clock>,
+    /// Boxo nonces (signature replay protection).
+    pub nonces: Arc<dyn NonceStore>,
+    /// Store readiness.
+    pub health: Arc<dyn StoreHealth>,
+}
+
+impl Services {
+    /// Wires the services over `ports`.
+    pub fn new(ports: Ports, settings: Settings) -> Services {
+        let payments = PaymentService::new(&ports, &settings);
+        Services {
+            boxo: BoxoService::new(&ports, payments.clone()),
+            payments,
+            order_activities: OrderActivityService::new(&ports),
+            apps: AppService::new(&ports, &settings),
+            deliveries: DeliveryService::new(&ports, &settings),
+            clock: ports.clock.clone(),
+            nonces: ports.nonces.clone(),
+            health: ports.health.clone(),
+        }
+    }
+}
+
+/// Runs `attempt` again while it reports a lost race, at most `MAX_CONFLICT_RETRIES` times.
+pub(crate) const MAX_CONFLICT_RETRIES: usize = 200;

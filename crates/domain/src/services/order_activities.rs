@@ -1,0 +1,115 @@
+//! Order activities: upsert, read, list.
+
+use std::sync::Arc;
+
+use crate::ids::{AppId, IdGenerator};
+use crate::order_activity::{OrderActivity, OrderActivityUpsert, UpsertOutcome};
+use crate::page::{Page, PageRequest};
+use crate::ports::{Clock, OrderActivityRepository, PaymentRepository, StoreError};
+use crate::services::{Ports, MAX_CONFLICT_RETRIES};
+use crate::validation::InvalidField;
+
+/// Why an order-activity use case was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OrderActivityError {
+    /// Unknown order (or another miniapp's).
+    #[error("order activity not found")]
+    NotFound,
+    /// The move is not allowed.
+    #[error(transparent)]
+    Rejected(#[from] crate::order_activity::OrderActivityError),
+    /// Bad input (such as a payment id that is not this miniapp's).
+    #[error(transparent)]
+    Invalid(#[from] InvalidField),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Order activities.
+#[derive(Clone)]
+pub struct OrderActivityService {
+    activities: Arc<dyn OrderActivityRepository>,
+    payments: Arc<dyn PaymentRepository>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+}
+
+impl OrderActivityService {
+    /// Over the ports.
+    pub fn new(ports: &Ports) -> OrderActivityService {
+        OrderActivityService {
+            activities: ports.order_activities.clone(),
+            payments: ports.payments.clone(),
+            clock: ports.clock.clone(),
+            ids: ports.ids.clone(),
+        }
+    }
+
+    /// Creates or updates the app's order `upsert.order_id`.
+    pub async fn upsert(
+        &self,
+        app_id: &AppId,
+        upsert: OrderActivityUpsert,
+    ) -> Result<UpsertOutcome, OrderActivityError> {
+        if let Some(payment_id) = &upsert.payment_id {
+            let owned = self
+                .payments
+                .get(payment_id)
+                .await?
+                .is_some_and(|payment| payment.app_id == *app_id);
+            if !owned {
+                return Err(InvalidField::new("payment_id", "no such payment").into());
+            }
+        }
+        for _ in 0..MAX_CONFLICT_RETRIES {
+            let existing = self
+                .activities
+                .get_by_order(app_id, upsert.order_id.as_str())
+                .await?;
+            let now = self.clock.now();
+            let Some(existing) = existing else {
+                let created =
+                    OrderActivity::create(upsert.clone(), app_id.clone(), self.ids.as_ref(), now);
+                match self.activities.insert(&created).await {
+                    Ok(()) => return Ok(UpsertOutcome::Created(created)),
+                    Err(StoreError::Duplicate(_)) => continue,
+                    Err(error) => return Err(error.into()),
+                }
+            };
+            let outcome = existing.apply(upsert.clone(), self.ids.as_ref(), now)?;
+            let UpsertOutcome::Updated(updated) = &outcome else {
+                return Ok(outcome);
+            };
+            let new_events = &updated.events[existing.events.len()..];
+            match self.activities.save(updated, new_events).await {
+                Ok(()) => return Ok(outcome),
+                Err(StoreError::Conflict) => continue,
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(StoreError::Conflict.into())
+    }
+
+    /// The app's order.
+    pub async fn get(
+        &self,
+        app_id: &AppId,
+        order_id: &str,
+    ) -> Result<OrderActivity, OrderActivityError> {
+        self.activities
+            .get_by_order(app_id, order_id)
+            .await?
+            .ok_or(OrderActivityError::NotFound)
+    }
+
+    /// The app's orders of a user, newest first.
+    pub async fn list_for_user(
+        &self,
+        app_id: &AppId,
+        user_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<OrderActivity>, OrderActivityError> {
+        Ok(self.activities.list_for_user(app_id, user_id, page).await?)
+    }
+}

@@ -1,0 +1,1 @@
+//! The success and error envelopes of the miniapp and internal APIs.

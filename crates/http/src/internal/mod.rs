@@ -1,0 +1,6 @@
+//! TODO(owner): see the module list in lib.rs.
+
+use actix_web::web;
+
+/// Registers this surface's routes.
+pub fn configure(_cfg: &mut web::ServiceConfig) {}

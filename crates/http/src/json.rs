@@ -1,0 +1,1 @@
+//! The JSON body extractor: errors name the field.

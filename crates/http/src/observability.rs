@@ -1,0 +1,1 @@
+//! Request ids, request metrics, log lines per request.

@@ -1,0 +1,1 @@
+//! Boxo request signing and miniapp webhook signatures (api.md section 6).

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine too: every crate's tests, the PostgreSQL
+# suites, the headless-browser checkout test and the demo script.
+#
+# PostgreSQL: uses the server on 127.0.0.1:5432 when one answers; otherwise starts a
+# throwaway one (Debian's postgresql package, installed when missing) in a temporary
+# folder and stops it afterwards. PostgreSQL tests never skip: they fail when
+# HOSTPAY_TEST_PG_URL cannot be reached.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n==> %s\n' "$*"; }
+
+pg_answers() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+if [ -z "${HOSTPAY_TEST_PG_URL:-}" ]; then
+  if pg_answers 127.0.0.1 5432; then
+    export HOSTPAY_TEST_PG_URL="postgres://postgres@127.0.0.1:5432/postgres"
+    log "PostgreSQL answers on 127.0.0.1:5432"
+  else
+    log "no PostgreSQL on 127.0.0.1:5432: starting a throwaway one"
+    # shellcheck source=scripts/throwaway-postgres.sh
+    source scripts/throwaway-postgres.sh
+    throwaway_postgres_start
+    trap throwaway_postgres_stop EXIT
+  fi
+fi
+export HOSTPAY_REQUIRE_BROWSER="${HOSTPAY_REQUIRE_BROWSER:-1}"
+
+if [ "$HOSTPAY_REQUIRE_BROWSER" = 1 ] && ! command -v chromedriver >/dev/null 2>&1; then
+  log "installing Debian's chromium and chromium-driver for the browser test"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+fi
+
+log "cargo test --workspace"
+cargo test --workspace --all-targets
+
+if [ -x scripts/demo.sh ]; then
+  log "scripts/demo.sh"
+  scripts/demo.sh
+fi
