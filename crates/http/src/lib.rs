@@ -16,6 +16,7 @@ pub mod json;
 pub mod miniapp;
 pub mod observability;
 pub mod openapi;
+pub mod rate_limit;
 pub mod state;
 
 pub use state::{AppState, BoxoSettings, HttpSettings, SigningSettings};

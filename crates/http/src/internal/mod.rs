@@ -1,6 +1,10 @@
-//! TODO(owner): see the module list in lib.rs.
+//! The internal API (`/internal/v1`), bearer `internal.admin_token`.
+
+pub mod deliveries;
 
 use actix_web::web;
 
 /// Registers this surface's routes.
-pub fn configure(_cfg: &mut web::ServiceConfig) {}
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    deliveries::configure(cfg);
+}

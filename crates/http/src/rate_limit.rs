@@ -1,0 +1,1 @@
+//! Per-miniapp rate limiting of the miniapp API.
