@@ -113,7 +113,7 @@ impl EventId {
 
 /// The source of new ids and random secrets (a port: the real one is random and
 /// time-ordered, the test one deterministic).
-#[cfg_attr(feature = "mock", mockall::automock)]
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 pub trait IdGenerator: Send + Sync {
     /// A new unique id starting with `prefix`, roughly ordered by creation time.
     fn new_id(&self, prefix: &str) -> String;

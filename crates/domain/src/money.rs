@@ -50,14 +50,17 @@ impl Money {
     /// Parses a plain decimal text (`"12"`, `"12.5"`, `"0.01"`).
     pub fn parse(text: &str) -> Result<Money, MoneyError> {
         let text = text.trim();
-        if text.is_empty()
-            || !text
-                .chars()
-                .all(|c| c.is_ascii_digit() || c == '.' || c == '-' || c == '+')
-        {
+        let plain = |c: char| c.is_ascii_digit() || c == '.' || c == '-' || c == '+';
+        if text.is_empty() || !text.chars().all(|c| plain(c) || c == 'e' || c == 'E') {
             return Err(MoneyError::NotADecimal);
         }
-        let value = Decimal::from_str_exact(text).map_err(|_| MoneyError::NotADecimal)?;
+        let value = if text.chars().all(plain) {
+            Decimal::from_str_exact(text)
+        } else {
+            // JSON numbers may use an exponent (`1e2`).
+            Decimal::from_scientific(text)
+        }
+        .map_err(|_| MoneyError::NotADecimal)?;
         Money::from_decimal(value)
     }
 

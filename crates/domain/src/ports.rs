@@ -60,7 +60,7 @@ pub struct PaymentWrite {
 }
 
 /// Payments, their refunds, sessions and events.
-#[cfg_attr(feature = "mock", mockall::automock)]
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait PaymentRepository: Send + Sync {
     /// Inserts a new payment, its session, its events and deliveries, and the idempotent
@@ -124,7 +124,7 @@ pub trait PaymentRepository: Send + Sync {
 }
 
 /// Order activities and their history.
-#[cfg_attr(feature = "mock", mockall::automock)]
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait OrderActivityRepository: Send + Sync {
     /// The app's activity for its `order_id`, with its events (oldest first).
@@ -165,7 +165,7 @@ pub trait OrderActivityRepository: Send + Sync {
 }
 
 /// Registered miniapps.
-#[cfg_attr(feature = "mock", mockall::automock)]
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait AppRepository: Send + Sync {
     /// Registers an app. Errors: `Duplicate("id")`; `Unavailable`.
@@ -180,7 +180,7 @@ pub trait AppRepository: Send + Sync {
 }
 
 /// Minted user tokens (hashes only).
-#[cfg_attr(feature = "mock", mockall::automock)]
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait UserTokenRepository: Send + Sync {
     /// Stores a token. Errors: `Duplicate("token")`; `Unavailable`.
@@ -192,7 +192,7 @@ pub trait UserTokenRepository: Send + Sync {
 }
 
 /// Idempotency keys per miniapp.
-#[cfg_attr(feature = "mock", mockall::automock)]
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync {
     /// Holds the key for this request, or says why not: inserts it when new; takes over an
@@ -211,7 +211,7 @@ pub trait IdempotencyStore: Send + Sync {
 }
 
 /// The outbox's delivery side.
-#[cfg_attr(feature = "mock", mockall::automock)]
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait Outbox: Send + Sync {
     /// Claims up to `limit` pending deliveries due at `now` (oldest due first) by moving
@@ -313,7 +313,7 @@ pub enum ProcessorError {
 }
 
 /// The host's payment processor (sandbox or wallet).
-#[cfg_attr(feature = "mock", mockall::automock)]
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait PaymentProcessor: Send + Sync {
     /// Whether "simulate decline" is supported (sandbox only).
@@ -351,7 +351,7 @@ pub struct AttemptReport {
 }
 
 /// The Boxo platform.
-#[cfg_attr(feature = "mock", mockall::automock)]
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait BoxoPlatform: Send + Sync {
     /// Sends a signed complete-order. Never fails: every result is a report.
@@ -359,7 +359,7 @@ pub trait BoxoPlatform: Send + Sync {
 }
 
 /// Miniapp webhooks.
-#[cfg_attr(feature = "mock", mockall::automock)]
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait WebhookSender: Send + Sync {
     /// POSTs `{id, type, created_at, data}` signed with `secret`. Never fails: every
@@ -368,14 +368,14 @@ pub trait WebhookSender: Send + Sync {
 }
 
 /// The time.
-#[cfg_attr(feature = "mock", mockall::automock)]
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 pub trait Clock: Send + Sync {
     /// Now, in UTC, truncated to microseconds (what every database keeps).
     fn now(&self) -> DateTime<Utc>;
 }
 
 /// Nonces of signed incoming Boxo calls, to refuse replays.
-#[cfg_attr(feature = "mock", mockall::automock)]
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait NonceStore: Send + Sync {
     /// Remembers `nonce` seen at `now`; `false` when it was already seen (a replay).
@@ -387,7 +387,7 @@ pub trait NonceStore: Send + Sync {
 }
 
 /// Whether the store can serve (for `/readyz`).
-#[cfg_attr(feature = "mock", mockall::automock)]
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait StoreHealth: Send + Sync {
     /// `Ok` when the database answers and every migration is applied.

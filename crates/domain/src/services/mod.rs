@@ -109,3 +109,6 @@ impl Services {
 
 /// Runs `attempt` again while it reports a lost race, at most `MAX_CONFLICT_RETRIES` times.
 pub(crate) const MAX_CONFLICT_RETRIES: usize = 200;
+
+#[cfg(test)]
+mod tests;

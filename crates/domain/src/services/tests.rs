@@ -1,0 +1,691 @@
+//! Service tests over mocked ports (mockall): each use case calls the ports it should,
+//! with what it should, and nothing else.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+use crate::delivery::{AttemptOutcome, Delivery, DeliveryState, NextStep, RetryPolicy};
+use crate::event::{DeliveryTarget, EventKind};
+use crate::idempotency::{IdempotencyBegin, IdempotencyClaim, IdempotencyKey, StoredResponse};
+use crate::ids::{AppId, DeliveryId, IdGenerator, PaymentId};
+use crate::miniapp::{Miniapp, SecretKeyring, WebhookUrl};
+use crate::money::{Currency, Money, PositiveMoney};
+use crate::order::{OrderDetails, PaymentDetails};
+use crate::payment::{Payment, PaymentStatus, RefundStatus};
+use crate::ports::*;
+use crate::services::payments::{CreatePayment, Idempotent, PaymentServiceError};
+use crate::services::{BoxoError, PaymentSettings, Ports, Services, Settings};
+use crate::validation::NonEmptyString;
+
+struct FixedClock(DateTime<Utc>);
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+    }
+}
+
+struct Counter(AtomicU64);
+impl IdGenerator for Counter {
+    fn new_id(&self, prefix: &str) -> String {
+        format!("{prefix}{:04}", self.0.fetch_add(1, Ordering::SeqCst))
+    }
+    fn new_secret(&self, prefix: &str) -> String {
+        format!("{prefix}secret{:04}", self.0.fetch_add(1, Ordering::SeqCst))
+    }
+}
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).single().unwrap()
+}
+
+fn keyring() -> SecretKeyring {
+    SecretKeyring::new("test-key")
+}
+
+fn app(webhook: bool) -> Miniapp {
+    Miniapp {
+        id: AppId::parse("app_1").unwrap(),
+        name: NonEmptyString::parse("Coffee").unwrap(),
+        secret_hash: keyring().hash("sk_right"),
+        webhook_url: webhook.then(|| WebhookUrl::parse("https://example.test/hook").unwrap()),
+        secret_generation: 1,
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+/// Mocks for every port; tests set expectations on the ones they use.
+#[derive(Default)]
+struct Mocks {
+    payments: MockPaymentRepository,
+    activities: MockOrderActivityRepository,
+    apps: MockAppRepository,
+    tokens: MockUserTokenRepository,
+    idempotency: MockIdempotencyStore,
+    outbox: MockOutbox,
+    processor: MockPaymentProcessor,
+    boxo: MockBoxoPlatform,
+    webhooks: MockWebhookSender,
+}
+
+impl Mocks {
+    fn services(self) -> Services {
+        let ports = Ports {
+            payments: Arc::new(self.payments),
+            order_activities: Arc::new(self.activities),
+            apps: Arc::new(self.apps),
+            user_tokens: Arc::new(self.tokens),
+            idempotency: Arc::new(self.idempotency),
+            outbox: Arc::new(self.outbox),
+            processor: Arc::new(self.processor),
+            boxo: Arc::new(self.boxo),
+            webhooks: Arc::new(self.webhooks),
+            clock: Arc::new(FixedClock(now())),
+            ids: Arc::new(Counter(AtomicU64::new(1))),
+            nonces: Arc::new(MockNonceStore::new()),
+            health: Arc::new(MockStoreHealth::new()),
+        };
+        Services::new(
+            ports,
+            Settings {
+                payments: PaymentSettings {
+                    session_ttl: Duration::minutes(15),
+                    public_url: "http://pay.test".into(),
+                },
+                keyring: keyring(),
+                retry: RetryPolicy {
+                    base: Duration::seconds(60),
+                    max_attempts: 3,
+                },
+                require_https: false,
+            },
+        )
+    }
+}
+
+fn create_request() -> CreatePayment {
+    CreatePayment {
+        user_id: NonEmptyString::parse("user-1").unwrap(),
+        amount: PositiveMoney::new(Money::parse("25.00").unwrap()).unwrap(),
+        currency: Currency::parse("SAR").unwrap(),
+        miniapp_order_id: None,
+        details: PaymentDetails::default(),
+    }
+}
+
+fn claim() -> IdempotencyClaim {
+    IdempotencyClaim {
+        app_id: AppId::parse("app_1").unwrap(),
+        key: IdempotencyKey::parse("key-1").unwrap(),
+        fingerprint: "f1".into(),
+    }
+}
+
+fn paid_payment() -> Payment {
+    let mut payment = in_process_payment();
+    payment.status = PaymentStatus::Paid;
+    payment.version = 1;
+    payment
+}
+
+fn in_process_payment() -> Payment {
+    let request = crate::payment::NewPayment {
+        app_id: AppId::parse("app_1").unwrap(),
+        channel: crate::payment::Channel::Miniapp,
+        user_id: NonEmptyString::parse("user-1").unwrap(),
+        amount: PositiveMoney::new(Money::parse("100").unwrap()).unwrap(),
+        currency: Currency::parse("USD").unwrap(),
+        miniapp_order_id: None,
+        details: PaymentDetails::default(),
+    };
+    Payment::open(
+        request,
+        PaymentId::parse("pay_1").unwrap(),
+        now(),
+        Duration::minutes(15),
+    )
+    .payment
+}
+
+macro_rules! block_on_test {
+    ($name:ident, $body:block) => {
+        #[test]
+        fn $name() {
+            futures::executor::block_on(async $body)
+        }
+    };
+}
+
+block_on_test!(create_routes_events_and_keeps_the_idempotent_response, {
+    let mut mocks = Mocks::default();
+    mocks
+        .idempotency
+        .expect_begin()
+        .times(1)
+        .returning(|_, _| Ok(IdempotencyBegin::Proceed));
+    mocks.payments.expect_insert().times(1).returning(|write| {
+        assert_eq!(write.payment.status, PaymentStatus::InProcess);
+        assert_eq!(write.events.len(), 1);
+        assert_eq!(write.events[0].kind, EventKind::PaymentCreated);
+        assert_eq!(
+            write.events[0].targets,
+            vec![DeliveryTarget::MiniappWebhook]
+        );
+        assert_eq!(write.session.payment_id, write.payment.id);
+        let kept = write.idempotent.expect("response kept with the payment");
+        assert_eq!(kept.response.status, 201);
+        Ok(())
+    });
+    mocks.idempotency.expect_release().never();
+    let services = mocks.services();
+    let created = services
+        .payments
+        .create(&app(true), create_request(), Some(claim()), |created| {
+            StoredResponse {
+                status: 201,
+                body: created.payment.id.to_string(),
+            }
+        })
+        .await
+        .unwrap();
+    let Idempotent::Fresh(created) = created else {
+        panic!("expected a fresh payment")
+    };
+    assert!(created
+        .session
+        .checkout_url
+        .starts_with("http://pay.test/checkout/pay_"));
+    assert!(created.session.token.starts_with("ps_"));
+});
+
+block_on_test!(create_replays_without_writing, {
+    let mut mocks = Mocks::default();
+    mocks.idempotency.expect_begin().returning(|_, _| {
+        Ok(IdempotencyBegin::Replay(StoredResponse {
+            status: 201,
+            body: "first".into(),
+        }))
+    });
+    mocks.payments.expect_insert().never();
+    let result = mocks
+        .services()
+        .payments
+        .create(
+            &app(false),
+            create_request(),
+            Some(claim()),
+            |_| unreachable!(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        result,
+        Idempotent::Replayed(StoredResponse {
+            status: 201,
+            body: "first".into()
+        })
+    );
+});
+
+block_on_test!(create_refuses_a_reused_key_and_an_in_progress_one, {
+    for (begin, expected) in [
+        (
+            IdempotencyBegin::KeyReused,
+            PaymentServiceError::IdempotencyKeyReused,
+        ),
+        (
+            IdempotencyBegin::InProgress,
+            PaymentServiceError::IdempotencyInProgress,
+        ),
+    ] {
+        let mut mocks = Mocks::default();
+        mocks
+            .idempotency
+            .expect_begin()
+            .returning(move |_, _| Ok(begin.clone()));
+        mocks.payments.expect_insert().never();
+        let error = mocks
+            .services()
+            .payments
+            .create(
+                &app(false),
+                create_request(),
+                Some(claim()),
+                |_| unreachable!(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(error, expected);
+    }
+});
+
+block_on_test!(a_failed_create_frees_its_key, {
+    let mut mocks = Mocks::default();
+    mocks
+        .idempotency
+        .expect_begin()
+        .returning(|_, _| Ok(IdempotencyBegin::Proceed));
+    mocks
+        .payments
+        .expect_insert()
+        .returning(|_| Err(StoreError::Unavailable("down".into())));
+    mocks
+        .idempotency
+        .expect_release()
+        .times(1)
+        .returning(|_| Ok(()));
+    let error = mocks
+        .services()
+        .payments
+        .create(&app(false), create_request(), Some(claim()), |_| {
+            StoredResponse {
+                status: 201,
+                body: String::new(),
+            }
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(error, PaymentServiceError::Store(_)));
+});
+
+block_on_test!(refund_retries_a_lost_race_and_asks_the_processor_once, {
+    let mut mocks = Mocks::default();
+    let stored = Arc::new(std::sync::Mutex::new(paid_payment()));
+    let read = stored.clone();
+    mocks
+        .payments
+        .expect_get()
+        .returning(move |_| Ok(Some(read.lock().unwrap().clone())));
+    mocks.apps.expect_get().returning(|_| Ok(Some(app(false))));
+    mocks
+        .activities
+        .expect_linked_to_payment()
+        .returning(|_, _| Ok(Vec::new()));
+    let mut saves = 0;
+    mocks
+        .payments
+        .expect_save()
+        .times(3)
+        .returning(move |write| {
+            saves += 1;
+            match saves {
+                // The reservation loses a race once, then lands.
+                1 => return Err(StoreError::Conflict),
+                2 => {
+                    assert_eq!(write.payment.refunds.len(), 1);
+                    assert_eq!(write.events[0].kind, EventKind::RefundCreated);
+                }
+                _ => assert_eq!(write.events[0].kind, EventKind::RefundSucceeded),
+            }
+            *stored.lock().unwrap() = write.payment;
+            Ok(())
+        });
+    mocks
+        .processor
+        .expect_refund()
+        .times(1)
+        .returning(|_| Ok(Ok(())));
+    let refund = mocks
+        .services()
+        .payments
+        .refund(
+            &app(false),
+            &PaymentId::parse("pay_1").unwrap(),
+            Some(PositiveMoney::new(Money::parse("10").unwrap()).unwrap()),
+            None,
+            None,
+            |_| unreachable!(),
+        )
+        .await
+        .unwrap();
+    let Idempotent::Fresh(refund) = refund else {
+        panic!("fresh refund expected")
+    };
+    assert_eq!(refund.amount, Money::parse("10").unwrap());
+    assert_eq!(refund.status, RefundStatus::Succeeded);
+});
+
+block_on_test!(another_miniapps_payment_reads_as_not_found, {
+    let mut mocks = Mocks::default();
+    mocks.payments.expect_get().returning(|_| {
+        let mut payment = paid_payment();
+        payment.app_id = AppId::parse("app_other").unwrap();
+        Ok(Some(payment))
+    });
+    let error = mocks
+        .services()
+        .payments
+        .get_for_app(
+            &AppId::parse("app_1").unwrap(),
+            &PaymentId::parse("pay_1").unwrap(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error, PaymentServiceError::NotFound);
+});
+
+block_on_test!(confirm_of_a_settled_payment_never_charges, {
+    let mut mocks = Mocks::default();
+    let session_hash = keyring().hash("ps_token");
+    mocks.payments.expect_find_session().returning(move |_| {
+        Ok(Some(crate::access::PaymentSession {
+            token_hash: session_hash.clone(),
+            payment_id: PaymentId::parse("pay_1").unwrap(),
+            created_at: now(),
+            expires_at: now() + Duration::minutes(5),
+        }))
+    });
+    mocks
+        .payments
+        .expect_get()
+        .returning(|_| Ok(Some(paid_payment())));
+    mocks.processor.expect_can_simulate().return_const(true);
+    mocks.processor.expect_charge().never();
+    mocks.payments.expect_save().never();
+    let error = mocks
+        .services()
+        .payments
+        .confirm(&PaymentId::parse("pay_1").unwrap(), "ps_token", false)
+        .await
+        .unwrap_err();
+    match error {
+        PaymentServiceError::Rejected { current, error } => {
+            assert_eq!(current.status, PaymentStatus::Paid);
+            assert!(error.to_string().contains("is paid"));
+        }
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+});
+
+block_on_test!(confirm_without_a_processor_answer_changes_nothing, {
+    let mut mocks = Mocks::default();
+    let session_hash = keyring().hash("ps_token");
+    mocks.payments.expect_find_session().returning(move |_| {
+        Ok(Some(crate::access::PaymentSession {
+            token_hash: session_hash.clone(),
+            payment_id: PaymentId::parse("pay_1").unwrap(),
+            created_at: now(),
+            expires_at: now() + Duration::minutes(5),
+        }))
+    });
+    mocks
+        .payments
+        .expect_get()
+        .returning(|_| Ok(Some(in_process_payment())));
+    mocks.processor.expect_can_simulate().return_const(true);
+    mocks
+        .processor
+        .expect_charge()
+        .times(1)
+        .returning(|request| {
+            assert_eq!(request.payment_id.as_str(), "pay_1");
+            Err(ProcessorError::Timeout)
+        });
+    mocks.payments.expect_save().never();
+    let error = mocks
+        .services()
+        .payments
+        .confirm(&PaymentId::parse("pay_1").unwrap(), "ps_token", false)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error,
+        PaymentServiceError::Processor(ProcessorError::Timeout)
+    );
+});
+
+block_on_test!(a_session_for_another_payment_is_refused, {
+    let mut mocks = Mocks::default();
+    mocks.payments.expect_find_session().returning(|_| {
+        Ok(Some(crate::access::PaymentSession {
+            token_hash: keyring().hash("ps_token"),
+            payment_id: PaymentId::parse("pay_other").unwrap(),
+            created_at: now(),
+            expires_at: now() + Duration::minutes(5),
+        }))
+    });
+    mocks.processor.expect_charge().never();
+    let error = mocks
+        .services()
+        .payments
+        .confirm(&PaymentId::parse("pay_1").unwrap(), "ps_token", false)
+        .await
+        .unwrap_err();
+    assert_eq!(error, PaymentServiceError::InvalidSession);
+});
+
+block_on_test!(a_user_token_of_another_miniapp_is_refused, {
+    let mut mocks = Mocks::default();
+    mocks.tokens.expect_find().returning(|_| {
+        Ok(Some(crate::access::UserToken {
+            token_hash: keyring().hash("ut_x"),
+            app_id: AppId::parse("app_other").unwrap(),
+            user_id: NonEmptyString::parse("user-1").unwrap(),
+            created_at: now(),
+            expires_at: now() + Duration::hours(1),
+        }))
+    });
+    let services = mocks.services();
+    let error = services.apps.verify_user_token(&app(false), "ut_x").await;
+    assert_eq!(error, Err(crate::services::AuthError::Unauthenticated));
+});
+
+block_on_test!(authentication_checks_the_secret, {
+    let mut mocks = Mocks::default();
+    mocks.apps.expect_get().returning(|_| Ok(Some(app(false))));
+    let services = mocks.services();
+    assert!(services
+        .apps
+        .authenticate("app_1", "sk_right")
+        .await
+        .is_ok());
+    assert_eq!(
+        services.apps.authenticate("app_1", "sk_wrong").await,
+        Err(crate::services::AuthError::Unauthenticated)
+    );
+    assert_eq!(
+        services.apps.authenticate("not-an-id", "sk_right").await,
+        Err(crate::services::AuthError::Unauthenticated)
+    );
+});
+
+fn boxo_order(amount: &str) -> OrderDetails {
+    serde_json::from_value(serde_json::json!({
+        "currency": "SAR",
+        "amount": amount,
+        "miniapp_order_id": "order-7",
+        "hostapp_user_id": "u-42"
+    }))
+    .unwrap()
+}
+
+block_on_test!(boxo_creation_is_idempotent_per_order, {
+    let mut mocks = Mocks::default();
+    mocks.apps.expect_get().returning(|_| Ok(Some(app(false))));
+    mocks.payments.expect_find_boxo_order().returning(|_, _| {
+        let mut existing = in_process_payment();
+        existing.channel = crate::payment::Channel::Boxo;
+        existing.amount = Money::parse("25").unwrap();
+        existing.currency = Currency::parse("SAR").unwrap();
+        existing.user_id = NonEmptyString::parse("u-42").unwrap();
+        existing.details = boxo_order("25").payment_details();
+        Ok(Some(existing))
+    });
+    mocks.payments.expect_insert().never();
+    let services = mocks.services();
+    let id = services
+        .boxo
+        .create_order_payment("app_1", boxo_order("25.00"), None)
+        .await
+        .unwrap();
+    assert_eq!(id.as_str(), "pay_1");
+    let error = services
+        .boxo
+        .create_order_payment("app_1", boxo_order("26.00"), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, BoxoError::InvalidOrder(_)));
+});
+
+block_on_test!(boxo_needs_a_registered_miniapp_and_a_user, {
+    let mut mocks = Mocks::default();
+    mocks
+        .apps
+        .expect_get()
+        .returning(|id| Ok((id.as_str() == "app_1").then(|| app(false))));
+    let services = mocks.services();
+    let error = services
+        .boxo
+        .create_order_payment("app_unknown", boxo_order("1"), None)
+        .await
+        .unwrap_err();
+    assert_eq!(error, BoxoError::MiniappNotFound("app_unknown".into()));
+    let mut order = boxo_order("1");
+    order.hostapp_user_id = None;
+    let error = services
+        .boxo
+        .create_order_payment("app_1", order, None)
+        .await
+        .unwrap_err();
+    assert_eq!(error, BoxoError::UserRequired);
+});
+
+fn due_delivery(kind: EventKind, target: DeliveryTarget, attempts: i32) -> Delivery {
+    let payment = paid_payment();
+    Delivery {
+        id: DeliveryId::parse("dlv_1").unwrap(),
+        target,
+        event: crate::event::DomainEvent {
+            id: crate::ids::EventId::for_transition("pay_1", kind.as_str()),
+            kind,
+            app_id: payment.app_id.clone(),
+            payment_id: "pay_1".into(),
+            occurred_at: now(),
+            data: payment.snapshot(),
+            targets: vec![target],
+        },
+        state: DeliveryState::Pending,
+        attempts,
+        next_attempt_at: now(),
+        last_error: None,
+        last_status: None,
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+block_on_test!(
+    dispatch_sends_complete_order_and_dead_letters_do_not_retry_codes,
+    {
+        let mut mocks = Mocks::default();
+        mocks.outbox.expect_claim_due().returning(|_, lease, _| {
+            assert!(lease > now());
+            Ok(vec![due_delivery(
+                EventKind::PaymentPaid,
+                DeliveryTarget::BoxoCompleteOrder,
+                0,
+            )])
+        });
+        mocks
+            .boxo
+            .expect_complete_order()
+            .times(1)
+            .returning(|order| {
+                assert_eq!(order.payment_status, "paid");
+                assert_eq!(order.order_payment_id, "pay_1");
+                AttemptReport {
+                    http_status: Some(400),
+                    outcome: AttemptOutcome::Permanent("PROCESS_FAIL".into()),
+                }
+            });
+        mocks
+            .outbox
+            .expect_record_attempt()
+            .times(1)
+            .returning(|_, attempt, next| {
+                assert_eq!(attempt.http_status, Some(400));
+                assert_eq!(next, NextStep::Dead);
+                Ok(())
+            });
+        let report = mocks
+            .services()
+            .deliveries
+            .dispatch_due(10, &|| false)
+            .await
+            .unwrap();
+        assert_eq!(report.dead, 1);
+    }
+);
+
+block_on_test!(dispatch_retries_with_backoff_until_max_attempts, {
+    for (attempts_before, expect_dead) in [(0, false), (2, true)] {
+        let mut mocks = Mocks::default();
+        mocks.outbox.expect_claim_due().returning(move |_, _, _| {
+            Ok(vec![due_delivery(
+                EventKind::PaymentPaid,
+                DeliveryTarget::MiniappWebhook,
+                attempts_before,
+            )])
+        });
+        mocks.apps.expect_get().returning(|_| Ok(Some(app(true))));
+        mocks
+            .webhooks
+            .expect_send()
+            .times(1)
+            .returning(|_, secret, _| {
+                assert!(secret.starts_with("whsec_"));
+                AttemptReport {
+                    http_status: Some(503),
+                    outcome: AttemptOutcome::Retryable("503".into()),
+                }
+            });
+        mocks
+            .outbox
+            .expect_record_attempt()
+            .times(1)
+            .returning(move |_, _, next| {
+                match next {
+                    NextStep::Dead => assert!(expect_dead),
+                    NextStep::RetryAt(at) => {
+                        assert!(!expect_dead);
+                        // First retry: 60 s +-20 %.
+                        assert!(at >= now() + Duration::seconds(48));
+                        assert!(at <= now() + Duration::seconds(72));
+                    }
+                    NextStep::Delivered => panic!("not delivered"),
+                }
+                Ok(())
+            });
+        mocks
+            .services()
+            .deliveries
+            .dispatch_due(10, &|| false)
+            .await
+            .unwrap();
+    }
+});
+
+block_on_test!(dispatch_releases_claims_when_stopping, {
+    let mut mocks = Mocks::default();
+    mocks.outbox.expect_claim_due().returning(|_, _, _| {
+        Ok(vec![due_delivery(
+            EventKind::PaymentPaid,
+            DeliveryTarget::BoxoCompleteOrder,
+            0,
+        )])
+    });
+    mocks.boxo.expect_complete_order().never();
+    mocks.outbox.expect_release().times(1).returning(|ids, _| {
+        assert_eq!(ids.len(), 1);
+        Ok(())
+    });
+    let report = mocks
+        .services()
+        .deliveries
+        .dispatch_due(10, &|| true)
+        .await
+        .unwrap();
+    assert_eq!(report.attempted, 0);
+});
