@@ -1,0 +1,216 @@
+//! The complete-order client against a fake Boxo platform (wiremock).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use hostpay_domain::delivery::AttemptOutcome;
+use hostpay_domain::ports::{BoxoPlatform, Clock, CompleteOrder};
+use hostpay_upstream::signing::{verify_boxo_signature, SignedRequest, DEFAULT_PAYLOAD_TEMPLATE};
+use hostpay_upstream::{BoxoClient, BoxoClientConfig, OutgoingSigning};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+struct FixedClock(DateTime<Utc>);
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+    }
+}
+
+fn order() -> CompleteOrder {
+    CompleteOrder {
+        order_payment_id: "pay_01JD3Q".to_owned(),
+        app_id: "app_demo".to_owned(),
+        payment_status: "paid".to_owned(),
+        payment_fail_reason: None,
+        custom_attributes: Some(serde_json::json!({"table": "7"})),
+    }
+}
+
+fn client(server: &MockServer, timeout: Duration) -> BoxoClient {
+    let clock = Arc::new(FixedClock(DateTime::from_timestamp(1767225600, 0).unwrap()));
+    BoxoClient::with_clock(
+        BoxoClientConfig {
+            platform_url: Some(format!("{}/", server.uri())),
+            client_id: Some("host_demo".to_owned()),
+            signing: Some(OutgoingSigning::with_secret("boxo-signing-secret")),
+            timeout,
+        },
+        clock,
+    )
+    .unwrap()
+}
+
+async fn platform_answering(template: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/orders/complete-order/"))
+        .respond_with(template)
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn acknowledged_and_correctly_signed() {
+    let server = platform_answering(
+        ResponseTemplate::new(200).set_body_json(serde_json::json!({"code": 0})),
+    )
+    .await;
+    let report = client(&server, Duration::from_secs(5))
+        .complete_order(&order())
+        .await;
+    assert_eq!(report.http_status, Some(200));
+    assert_eq!(report.outcome, AttemptOutcome::Acknowledged);
+
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    // The body is exactly the documented shape, with client_id added.
+    assert_eq!(
+        String::from_utf8(request.body.clone()).unwrap(),
+        r#"{"order_payment_id":"pay_01JD3Q","app_id":"app_demo","client_id":"host_demo","payment_status":"paid","payment_fail_reason":null,"custom_attributes":{"table":"7"}}"#
+    );
+    let header = |name: &str| {
+        request
+            .headers
+            .get(name)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(header("X-Timestamp"), "1767225600");
+    assert_eq!(header("X-Client-Id"), "host_demo");
+    assert_eq!(header("Content-Type"), "application/json");
+    let nonce = header("X-Nonce");
+    assert!(nonce.len() >= 16);
+    let signed = SignedRequest {
+        timestamp: "1767225600",
+        nonce: &nonce,
+        method: "POST",
+        url: "/api/v1/orders/complete-order/",
+        client_id: "host_demo",
+        body: &request.body,
+    };
+    assert!(verify_boxo_signature(
+        "boxo-signing-secret",
+        DEFAULT_PAYLOAD_TEMPLATE,
+        &signed,
+        &header("X-Signature")
+    ));
+}
+
+#[tokio::test]
+async fn the_signature_matches_vector_1_when_the_nonce_is_known() {
+    // Same bytes as signing-vectors.md vector 1: the client's body and the vector agree.
+    let server = platform_answering(ResponseTemplate::new(200)).await;
+    client(&server, Duration::from_secs(5))
+        .complete_order(&order())
+        .await;
+    let request = &server.received_requests().await.unwrap()[0];
+    let signed = SignedRequest {
+        timestamp: "1767225600",
+        nonce: "n0nce0123456789abcdef",
+        method: "POST",
+        url: "/api/v1/orders/complete-order/",
+        client_id: "",
+        body: &request.body,
+    };
+    assert!(verify_boxo_signature(
+        "boxo-signing-secret",
+        DEFAULT_PAYLOAD_TEMPLATE,
+        &signed,
+        "mHotJXx563q2uNVkg6hYi8jckaGdv8618Dhj8HA0rNA="
+    ));
+}
+
+#[tokio::test]
+async fn process_fail_is_permanent() {
+    let server = platform_answering(ResponseTemplate::new(400).set_body_json(serde_json::json!({
+        "error_code": "PROCESS_FAIL",
+        "error_message": "order closed"
+    })))
+    .await;
+    let report = client(&server, Duration::from_secs(5))
+        .complete_order(&order())
+        .await;
+    assert_eq!(report.http_status, Some(400));
+    assert!(
+        matches!(report.outcome, AttemptOutcome::Permanent(ref why) if why.contains("PROCESS_FAIL"))
+    );
+}
+
+#[tokio::test]
+async fn service_unavailable_is_retryable() {
+    let server = platform_answering(ResponseTemplate::new(503)).await;
+    let report = client(&server, Duration::from_secs(5))
+        .complete_order(&order())
+        .await;
+    assert_eq!(report.http_status, Some(503));
+    assert!(matches!(report.outcome, AttemptOutcome::Retryable(_)));
+}
+
+#[tokio::test]
+async fn a_hang_past_the_timeout_is_retryable() {
+    let server =
+        platform_answering(ResponseTemplate::new(200).set_delay(Duration::from_secs(5))).await;
+    let report = client(&server, Duration::from_millis(200))
+        .complete_order(&order())
+        .await;
+    assert_eq!(report.http_status, None);
+    assert!(
+        matches!(report.outcome, AttemptOutcome::Retryable(ref why) if why.contains("timed out"))
+    );
+}
+
+#[tokio::test]
+async fn connection_refused_is_retryable_and_no_url_is_permanent() {
+    let server = MockServer::start().await;
+    let uri = server.uri();
+    drop(server);
+    let refused = BoxoClient::new(BoxoClientConfig {
+        platform_url: Some(uri),
+        client_id: None,
+        signing: None,
+        timeout: Duration::from_secs(2),
+    })
+    .unwrap()
+    .complete_order(&order())
+    .await;
+    assert!(matches!(refused.outcome, AttemptOutcome::Retryable(_)));
+
+    let unset = BoxoClient::new(BoxoClientConfig {
+        platform_url: None,
+        client_id: None,
+        signing: None,
+        timeout: Duration::from_secs(2),
+    })
+    .unwrap()
+    .complete_order(&order())
+    .await;
+    assert!(matches!(unset.outcome, AttemptOutcome::Permanent(_)));
+}
+
+#[tokio::test]
+async fn unsigned_without_a_secret_and_platform_path_prefix_kept() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/boxo/api/v1/orders/complete-order/"))
+        .respond_with(ResponseTemplate::new(201))
+        .mount(&server)
+        .await;
+    let report = BoxoClient::new(BoxoClientConfig {
+        platform_url: Some(format!("{}/boxo", server.uri())),
+        client_id: Some("host_demo".to_owned()),
+        signing: None,
+        timeout: Duration::from_secs(2),
+    })
+    .unwrap()
+    .complete_order(&order())
+    .await;
+    assert_eq!(report.outcome, AttemptOutcome::Acknowledged);
+    let request = &server.received_requests().await.unwrap()[0];
+    assert!(request.headers.get("X-Signature").is_none());
+}

@@ -1,0 +1,100 @@
+//! Miniapp webhooks against a fake receiver (wiremock).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use hostpay_domain::delivery::AttemptOutcome;
+use hostpay_domain::event::{DeliveryTarget, DomainEvent, EventKind};
+use hostpay_domain::ids::{AppId, EventId};
+use hostpay_domain::miniapp::WebhookUrl;
+use hostpay_domain::ports::{Clock, WebhookSender};
+use hostpay_upstream::signing::verify_webhook_signature;
+use hostpay_upstream::WebhookClient;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+struct FixedClock(DateTime<Utc>);
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+    }
+}
+
+fn event() -> DomainEvent {
+    DomainEvent {
+        id: EventId::for_transition("pay_01JD3Q", "payment.paid"),
+        kind: EventKind::PaymentPaid,
+        app_id: AppId::parse("app_demo").unwrap(),
+        payment_id: "pay_01JD3Q".to_owned(),
+        occurred_at: DateTime::from_timestamp(1767225600, 0).unwrap(),
+        data: serde_json::json!({"id": "pay_01JD3Q", "status": "paid"}),
+        targets: vec![DeliveryTarget::MiniappWebhook],
+    }
+}
+
+#[tokio::test]
+async fn signed_verifiable_and_stable_across_attempts() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/hooks"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/hooks"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let now = 1767225600;
+    let sender = WebhookClient::with_clock(
+        Duration::from_secs(5),
+        Arc::new(FixedClock(DateTime::from_timestamp(now, 0).unwrap())),
+    )
+    .unwrap();
+    let url = WebhookUrl::parse(&format!("{}/hooks", server.uri())).unwrap();
+    let first = sender.send(&url, "whsec_demo_secret", &event()).await;
+    assert_eq!(first.http_status, Some(500));
+    assert!(matches!(first.outcome, AttemptOutcome::Retryable(_)));
+    let second = sender.send(&url, "whsec_demo_secret", &event()).await;
+    assert_eq!(second.outcome, AttemptOutcome::Acknowledged);
+
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 2);
+    let mut ids = Vec::new();
+    for request in &requests {
+        let header = request
+            .headers
+            .get("X-Hostpay-Signature")
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert_eq!(
+            verify_webhook_signature("whsec_demo_secret", header, &request.body, now, 300),
+            Ok(())
+        );
+        assert!(verify_webhook_signature("other", header, &request.body, now, 300).is_err());
+        let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+        assert_eq!(body["type"], "payment.paid");
+        assert_eq!(body["created_at"], "2026-01-01T00:00:00Z");
+        assert_eq!(body["data"]["status"], "paid");
+        ids.push(body["id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(ids[0], ids[1]);
+    assert_eq!(ids[0], event().id.as_str());
+}
+
+#[tokio::test]
+async fn timeouts_are_retryable() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+        .mount(&server)
+        .await;
+    let sender = WebhookClient::new(Duration::from_millis(200)).unwrap();
+    let url = WebhookUrl::parse(&server.uri()).unwrap();
+    let report = sender.send(&url, "s", &event()).await;
+    assert_eq!(report.http_status, None);
+    assert!(matches!(report.outcome, AttemptOutcome::Retryable(_)));
+}
