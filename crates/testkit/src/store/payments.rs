@@ -1,0 +1,197 @@
+//! Payments, refunds, sessions and payment events.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use hostpay_domain::access::PaymentSession;
+use hostpay_domain::event::DomainEvent;
+use hostpay_domain::ids::{AppId, PaymentId, RefundId};
+use hostpay_domain::miniapp::SecretHash;
+use hostpay_domain::page::{Page, PageRequest};
+use hostpay_domain::payment::{Channel, Payment, PaymentStatus, RefundStatus};
+use hostpay_domain::ports::{NewPaymentWrite, PaymentRepository, PaymentWrite, StoreError};
+
+use super::{limit, newest_first, MemoryStore, State};
+
+fn duplicate(key: &str) -> StoreError {
+    StoreError::Duplicate(key.to_owned())
+}
+
+fn is_boxo(payment: &Payment) -> bool {
+    match payment.channel {
+        Channel::Boxo => true,
+        Channel::Miniapp => false,
+    }
+}
+
+impl State {
+    fn boxo_order(&self, app_id: &AppId, miniapp_order_id: &str) -> Option<&Payment> {
+        self.payments.values().find(|payment| {
+            is_boxo(payment)
+                && payment.app_id == *app_id
+                && payment
+                    .miniapp_order_id
+                    .as_ref()
+                    .is_some_and(|order| order.as_str() == miniapp_order_id)
+        })
+    }
+}
+
+#[async_trait]
+impl PaymentRepository for MemoryStore {
+    async fn insert(&self, write: NewPaymentWrite) -> Result<(), StoreError> {
+        let mut state = self.state()?;
+        let payment = &write.payment;
+        if state.payments.contains_key(&payment.id) {
+            return Err(duplicate("id"));
+        }
+        if let Some(order) = &payment.miniapp_order_id {
+            if is_boxo(payment) && state.boxo_order(&payment.app_id, order.as_str()).is_some() {
+                return Err(duplicate("miniapp_order_id"));
+            }
+        }
+        if state.sessions.contains_key(&write.session.token_hash) {
+            return Err(duplicate("token"));
+        }
+        state.payments.insert(payment.id.clone(), payment.clone());
+        state
+            .sessions
+            .insert(write.session.token_hash.clone(), write.session.clone());
+        state.write_events(&write.events);
+        if let Some(result) = &write.idempotent {
+            state.keep_response(result, payment.created_at);
+        }
+        Ok(())
+    }
+
+    async fn get(&self, id: &PaymentId) -> Result<Option<Payment>, StoreError> {
+        Ok(self.state()?.payments.get(id).cloned())
+    }
+
+    async fn find_boxo_order(
+        &self,
+        app_id: &AppId,
+        miniapp_order_id: &str,
+    ) -> Result<Option<Payment>, StoreError> {
+        Ok(self.state()?.boxo_order(app_id, miniapp_order_id).cloned())
+    }
+
+    async fn list_for_user(
+        &self,
+        app_id: &AppId,
+        user_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<Payment>, StoreError> {
+        let state = self.state()?;
+        let mine = state
+            .payments
+            .values()
+            .filter(|payment| payment.app_id == *app_id && payment.user_id.as_str() == user_id)
+            .cloned();
+        Ok(newest_first(mine, page, |payment| {
+            (payment.created_at, payment.id.as_str().to_owned())
+        }))
+    }
+
+    async fn save(&self, write: PaymentWrite) -> Result<(), StoreError> {
+        let mut state = self.state()?;
+        let payment = &write.payment;
+        let stored_version = state
+            .payments
+            .get(&payment.id)
+            .map(|stored| stored.version)
+            .ok_or(StoreError::Conflict)?;
+        if stored_version != payment.version - 1 {
+            return Err(StoreError::Conflict);
+        }
+        state.payments.insert(payment.id.clone(), payment.clone());
+        state.write_events(&write.events);
+        for (activity_id, event) in &write.activity_events {
+            if let Some(activity) = state.activities.get_mut(activity_id) {
+                activity.events.push(event.clone());
+            }
+        }
+        if let Some(result) = &write.idempotent {
+            state.keep_response(result, payment.updated_at);
+        }
+        Ok(())
+    }
+
+    async fn events(&self, id: &PaymentId) -> Result<Vec<DomainEvent>, StoreError> {
+        let state = self.state()?;
+        let mut events: Vec<DomainEvent> = state
+            .events
+            .iter()
+            .filter(|event| event.payment_id == id.as_str())
+            .cloned()
+            .collect();
+        // Stable: events of one instant stay in the order they were written.
+        events.sort_by_key(|event| event.occurred_at);
+        Ok(events)
+    }
+
+    async fn add_session(&self, session: &PaymentSession) -> Result<(), StoreError> {
+        let mut state = self.state()?;
+        if state.sessions.contains_key(&session.token_hash) {
+            return Err(duplicate("token"));
+        }
+        state
+            .sessions
+            .insert(session.token_hash.clone(), session.clone());
+        Ok(())
+    }
+
+    async fn find_session(
+        &self,
+        token_hash: &SecretHash,
+    ) -> Result<Option<PaymentSession>, StoreError> {
+        Ok(self.state()?.sessions.get(token_hash).cloned())
+    }
+
+    async fn expired_in_process(
+        &self,
+        now: DateTime<Utc>,
+        max: u32,
+    ) -> Result<Vec<PaymentId>, StoreError> {
+        let state = self.state()?;
+        let mut due: Vec<&Payment> = state
+            .payments
+            .values()
+            .filter(|payment| {
+                payment.status == PaymentStatus::InProcess && payment.expires_at <= now
+            })
+            .collect();
+        due.sort_by(|a, b| (a.expires_at, &a.id).cmp(&(b.expires_at, &b.id)));
+        Ok(due
+            .into_iter()
+            .take(limit(max))
+            .map(|payment| payment.id.clone())
+            .collect())
+    }
+
+    async fn stale_pending_refunds(
+        &self,
+        before: DateTime<Utc>,
+        max: u32,
+    ) -> Result<Vec<(PaymentId, RefundId)>, StoreError> {
+        let state = self.state()?;
+        let mut stale: Vec<(DateTime<Utc>, PaymentId, RefundId)> = state
+            .payments
+            .values()
+            .flat_map(|payment| payment.refunds.iter())
+            .filter(|refund| refund.status == RefundStatus::Pending && refund.updated_at <= before)
+            .map(|refund| {
+                (
+                    refund.updated_at,
+                    refund.payment_id.clone(),
+                    refund.id.clone(),
+                )
+            })
+            .collect();
+        stale.sort_by(|a, b| (a.0, &a.2).cmp(&(b.0, &b.2)));
+        Ok(stale
+            .into_iter()
+            .take(limit(max))
+            .map(|(_, payment, refund)| (payment, refund))
+            .collect())
+    }
+}
