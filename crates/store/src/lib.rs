@@ -1,1 +1,35 @@
-//! placeholder
+//! # hostpay-store
+//!
+//! hostpay's persistence: every store port of `hostpay-domain` on PostgreSQL (diesel-async
+//! `AsyncPgConnection`, deadpool) and SQLite (`SyncConnectionWrapper<SqliteConnection>`,
+//! WAL), from one code base: each repository is a `macro_rules!` body expanded per backend
+//! (`dialect::for_each_backend`), and the few dialect differences live in `dialect`.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), hostpay_domain::ports::StoreError> {
+//! let store = hostpay_store::connect("sqlite://hostpay.db", Default::default()).await?;
+//! let payments = store.payments(); // Arc<dyn PaymentRepository>
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+mod convert;
+pub mod database;
+mod dialect;
+mod error;
+mod health;
+mod idempotency;
+pub mod migrations;
+mod miniapps;
+mod nonces;
+mod order_activities;
+mod outbox;
+mod payments;
+pub mod schema;
+pub mod sql_types;
+mod store;
+mod user_tokens;
+
+pub use database::{DatabaseUrl, PoolSettings};
+pub use migrations::{migrate, revert_all, MigrationReport};
+pub use store::{connect, Backend, PoolStatus, Store, StoreOptions};

@@ -1,0 +1,4 @@
+DROP TABLE boxo_nonces;
+DROP TABLE idempotency_keys;
+DROP TABLE user_tokens;
+DROP TABLE miniapps;

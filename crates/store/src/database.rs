@@ -1,0 +1,224 @@
+//! Which database a URL names, and the connection pools: PostgreSQL through
+//! `AsyncPgConnection`, SQLite through `SyncConnectionWrapper<SqliteConnection>` with WAL,
+//! `busy_timeout`, `synchronous = FULL` and foreign keys set on every new connection.
+
+use std::time::Duration;
+
+use deadpool::Runtime;
+use diesel::ConnectionError;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use hostpay_domain::ports::StoreError;
+
+/// SQLite as diesel-async drives it (each query on tokio's blocking pool).
+pub(crate) type SqliteConnection = SyncConnectionWrapper<diesel::sqlite::SqliteConnection>;
+
+/// How long an SQLite writer waits for the write lock before failing.
+const SQLITE_BUSY_TIMEOUT_MS: u64 = 10_000;
+
+/// What a database URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// `postgres://...` or `postgresql://...`, passed to the driver as is.
+    Postgres(String),
+    /// `sqlite://relative/path.db`, `sqlite:///absolute/path.db`: the file's path.
+    SqliteFile(String),
+    /// `sqlite::memory:`: a private in-memory database (one connection).
+    SqliteMemory,
+}
+
+impl DatabaseUrl {
+    /// Reads a URL. Errors: `Unavailable` naming the accepted forms.
+    pub fn parse(url: &str) -> Result<DatabaseUrl, StoreError> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(url.to_owned()));
+        }
+        if url == "sqlite::memory:" || url == "sqlite://:memory:" {
+            return Ok(DatabaseUrl::SqliteMemory);
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .map(|rest| rest.split('?').next().unwrap_or(rest));
+        match path {
+            Some(path) if !path.is_empty() => Ok(DatabaseUrl::SqliteFile(path.to_owned())),
+            Some(_) | None => Err(StoreError::Unavailable(format!(
+                "unsupported database URL {:?}: use postgres://..., sqlite://relative.db, \
+                 sqlite:///absolute.db or sqlite::memory:",
+                redact(url)
+            ))),
+        }
+    }
+
+    /// `"postgres"` or `"sqlite"`.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            DatabaseUrl::Postgres(_) => "postgres",
+            DatabaseUrl::SqliteFile(_) | DatabaseUrl::SqliteMemory => "sqlite",
+        }
+    }
+
+    /// What SQLite's `establish` takes.
+    pub(crate) fn sqlite_path(&self) -> &str {
+        match self {
+            DatabaseUrl::SqliteFile(path) => path,
+            DatabaseUrl::SqliteMemory | DatabaseUrl::Postgres(_) => ":memory:",
+        }
+    }
+}
+
+/// The URL without its password, for messages.
+pub(crate) fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Pool sizing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// Most connections (SQLite in memory always uses 1).
+    pub max_connections: usize,
+    /// How long a caller waits for a free connection (and for a new one to open).
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The PostgreSQL backend: a pool of `AsyncPgConnection`s.
+pub(crate) struct PgDatabase {
+    pub(crate) pool: Pool<AsyncPgConnection>,
+}
+
+/// The SQLite backend: a pool of wrapped `SqliteConnection`s.
+pub(crate) struct SqliteDatabase {
+    pub(crate) pool: Pool<SqliteConnection>,
+}
+
+fn pool_error(error: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(format!("database connection: {error}"))
+}
+
+impl PgDatabase {
+    /// Opens the pool (connections open lazily).
+    pub(crate) fn open(url: &str, settings: PoolSettings) -> Result<PgDatabase, StoreError> {
+        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+        let pool = Pool::builder(manager)
+            .max_size(settings.max_connections.max(1))
+            .wait_timeout(Some(settings.acquire_timeout))
+            .create_timeout(Some(settings.acquire_timeout))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(pool_error)?;
+        Ok(PgDatabase { pool })
+    }
+
+    /// A pooled connection. Errors: `Unavailable`.
+    pub(crate) async fn connection(&self) -> Result<Object<AsyncPgConnection>, StoreError> {
+        self.pool.get().await.map_err(pool_error)
+    }
+}
+
+impl SqliteDatabase {
+    /// Opens the pool; every new connection gets the PRAGMAs.
+    pub(crate) fn open(
+        url: &DatabaseUrl,
+        settings: PoolSettings,
+    ) -> Result<SqliteDatabase, StoreError> {
+        let mut config = ManagerConfig::<SqliteConnection>::default();
+        config.custom_setup = Box::new(|path| Box::pin(open_sqlite(path.to_owned())));
+        let manager = AsyncDieselConnectionManager::<SqliteConnection>::new_with_config(
+            url.sqlite_path(),
+            config,
+        );
+        let max = match url {
+            DatabaseUrl::SqliteMemory => 1,
+            DatabaseUrl::SqliteFile(_) | DatabaseUrl::Postgres(_) => {
+                settings.max_connections.max(1)
+            }
+        };
+        let pool = Pool::builder(manager)
+            .max_size(max)
+            .wait_timeout(Some(settings.acquire_timeout))
+            .create_timeout(Some(settings.acquire_timeout))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(pool_error)?;
+        Ok(SqliteDatabase { pool })
+    }
+
+    /// A pooled connection. Errors: `Unavailable`.
+    pub(crate) async fn connection(&self) -> Result<Object<SqliteConnection>, StoreError> {
+        self.pool.get().await.map_err(pool_error)
+    }
+}
+
+/// Opens one SQLite connection and sets it up: wait for locks instead of failing, WAL (readers
+/// never block the writer), full sync (a commit survives power loss), foreign keys enforced.
+async fn open_sqlite(path: String) -> diesel::ConnectionResult<SqliteConnection> {
+    let mut conn = SqliteConnection::establish(&path).await?;
+    conn.batch_execute(&format!(
+        "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
+         PRAGMA journal_mode = WAL; \
+         PRAGMA synchronous = FULL; \
+         PRAGMA foreign_keys = ON;"
+    ))
+    .await
+    .map_err(|error| ConnectionError::BadConnection(format!("SQLite set-up: {error}")))?;
+    Ok(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_each_url_form() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/hostpay.db").unwrap(),
+            DatabaseUrl::SqliteFile("data/hostpay.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/lib/hostpay.db").unwrap(),
+            DatabaseUrl::SqliteFile("/var/lib/hostpay.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite::memory:").unwrap(),
+            DatabaseUrl::SqliteMemory
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgresql://u:p@h/db")
+                .unwrap()
+                .backend(),
+            "postgres"
+        );
+        assert!(DatabaseUrl::parse("mysql://h/db").is_err());
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn hides_passwords() {
+        assert_eq!(
+            redact("postgres://app:secret@db:5432/hostpay"),
+            "postgres://app:***@db:5432/hostpay"
+        );
+        assert_eq!(redact("postgres://db/hostpay"), "postgres://db/hostpay");
+    }
+}

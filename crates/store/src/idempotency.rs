@@ -1,0 +1,195 @@
+//! Idempotency keys per miniapp: held by the first request (a unique insert), taken over
+//! when expired or abandoned (a conditional update), answered with the first response,
+//! which the business transaction writes ([`pg::store_response`]).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use hostpay_domain::idempotency::{
+    IdempotencyBegin, IdempotencyClaim, IdempotencyRecord, IdempotentResult, StoredResponse,
+};
+use hostpay_domain::ports::{IdempotencyStore, StoreError};
+
+use crate::dialect::for_each_backend;
+use crate::error::{corrupt, DbError, DbResult};
+use crate::schema::idempotency_keys;
+use crate::sql_types::DbInstant;
+
+/// A stored key.
+#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
+#[diesel(table_name = idempotency_keys, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub(crate) struct KeyRow {
+    app_id: String,
+    key: String,
+    fingerprint: String,
+    response_status: Option<i32>,
+    response_body: Option<String>,
+    created_at: DbInstant,
+}
+
+impl KeyRow {
+    fn record(&self) -> DbResult<IdempotencyRecord> {
+        let response = match (self.response_status, &self.response_body) {
+            (Some(status), Some(body)) => Some(StoredResponse {
+                status: u16::try_from(status)
+                    .map_err(|_| corrupt("idempotency_keys.response_status"))?,
+                body: body.clone(),
+            }),
+            (None, _) | (Some(_), None) => None,
+        };
+        Ok(IdempotencyRecord {
+            fingerprint: self.fingerprint.clone(),
+            response,
+            created_at: self.created_at.0,
+        })
+    }
+}
+
+/// How many times `begin` retries when other requests keep changing the key under it.
+const BEGIN_ATTEMPTS: usize = 8;
+
+macro_rules! idempotency {
+    ($backend:ident, $database:ty, $conn:ty) => {
+        /// The backend's idempotency writes used inside business transactions.
+        pub(crate) mod $backend {
+            use super::*;
+
+            /// Keeps the first response of a claim (inside the caller's transaction); the
+            /// key keeps its creation time (it expires 24 h after first use).
+            pub(crate) async fn store_response(
+                conn: &mut $conn,
+                result: &IdempotentResult,
+                at: DateTime<Utc>,
+            ) -> DbResult<()> {
+                let status = i32::from(result.response.status);
+                diesel::insert_into(idempotency_keys::table)
+                    .values(KeyRow {
+                        app_id: result.claim.app_id.as_str().to_owned(),
+                        key: result.claim.key.as_str().to_owned(),
+                        fingerprint: result.claim.fingerprint.clone(),
+                        response_status: Some(status),
+                        response_body: Some(result.response.body.clone()),
+                        created_at: DbInstant::of(at),
+                    })
+                    .on_conflict((idempotency_keys::app_id, idempotency_keys::key))
+                    .do_update()
+                    .set((
+                        idempotency_keys::fingerprint.eq(&result.claim.fingerprint),
+                        idempotency_keys::response_status.eq(Some(status)),
+                        idempotency_keys::response_body.eq(Some(&result.response.body)),
+                    ))
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl IdempotencyStore for $database {
+            async fn begin(
+                &self,
+                claim: &IdempotencyClaim,
+                now: DateTime<Utc>,
+            ) -> Result<IdempotencyBegin, StoreError> {
+                let mut conn = self.connection().await?;
+                let c: &mut $conn = &mut conn;
+                let app_id = claim.app_id.as_str();
+                let key = claim.key.as_str();
+                let now = DbInstant::of(now);
+                for _ in 0..BEGIN_ATTEMPTS {
+                    let inserted = diesel::insert_into(idempotency_keys::table)
+                        .values(KeyRow {
+                            app_id: app_id.to_owned(),
+                            key: key.to_owned(),
+                            fingerprint: claim.fingerprint.clone(),
+                            response_status: None,
+                            response_body: None,
+                            created_at: now,
+                        })
+                        .on_conflict_do_nothing()
+                        .execute(&mut *c)
+                        .await
+                        .map_err(DbError::from)?;
+                    if inserted == 1 {
+                        return Ok(IdempotencyBegin::Proceed);
+                    }
+                    let row: Option<KeyRow> = idempotency_keys::table
+                        .find((app_id, key))
+                        .select(KeyRow::as_select())
+                        .first(&mut *c)
+                        .await
+                        .optional()
+                        .map_err(DbError::from)?;
+                    let Some(row) = row else { continue };
+                    match row.record()?.decide(&claim.fingerprint, now.0) {
+                        IdempotencyBegin::Proceed => {}
+                        other @ (IdempotencyBegin::Replay(_)
+                        | IdempotencyBegin::KeyReused
+                        | IdempotencyBegin::InProgress) => return Ok(other),
+                    }
+                    // Expired or abandoned: take it over only if nobody changed it meanwhile.
+                    let unchanged = idempotency_keys::table
+                        .filter(idempotency_keys::app_id.eq(app_id))
+                        .filter(idempotency_keys::key.eq(key))
+                        .filter(idempotency_keys::fingerprint.eq(&row.fingerprint))
+                        .filter(idempotency_keys::created_at.eq(row.created_at));
+                    let update = diesel::update(unchanged).set((
+                        idempotency_keys::fingerprint.eq(&claim.fingerprint),
+                        idempotency_keys::response_status.eq(None::<i32>),
+                        idempotency_keys::response_body.eq(None::<String>),
+                        idempotency_keys::created_at.eq(now),
+                    ));
+                    let taken = match row.response_status {
+                        None => {
+                            update
+                                .filter(idempotency_keys::response_status.is_null())
+                                .execute(&mut *c)
+                                .await
+                        }
+                        Some(_) => {
+                            update
+                                .filter(idempotency_keys::response_status.is_not_null())
+                                .execute(&mut *c)
+                                .await
+                        }
+                    }
+                    .map_err(DbError::from)?;
+                    if taken == 1 {
+                        return Ok(IdempotencyBegin::Proceed);
+                    }
+                }
+                Ok(IdempotencyBegin::InProgress)
+            }
+
+            async fn release(&self, claim: &IdempotencyClaim) -> Result<(), StoreError> {
+                let mut conn = self.connection().await?;
+                diesel::delete(
+                    idempotency_keys::table
+                        .filter(idempotency_keys::app_id.eq(claim.app_id.as_str()))
+                        .filter(idempotency_keys::key.eq(claim.key.as_str()))
+                        .filter(idempotency_keys::fingerprint.eq(&claim.fingerprint))
+                        .filter(idempotency_keys::response_status.is_null()),
+                )
+                .execute(&mut conn)
+                .await
+                .map_err(DbError::from)?;
+                Ok(())
+            }
+
+            async fn prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+                let mut conn = self.connection().await?;
+                let deleted = diesel::delete(
+                    idempotency_keys::table
+                        .filter(idempotency_keys::created_at.lt(DbInstant::of(before))),
+                )
+                .execute(&mut conn)
+                .await
+                .map_err(DbError::from)?;
+                Ok(deleted as u64)
+            }
+        }
+    };
+}
+
+for_each_backend!(idempotency);

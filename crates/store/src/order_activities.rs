@@ -1,0 +1,384 @@
+//! Order activities and their history: one row per order (unique per miniapp and
+//! `order_id`), items and delivery as JSON, events appended in order.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use hostpay_domain::ids::{AppId, EventId, OrderActivityId, PaymentId};
+use hostpay_domain::money::Currency;
+use hostpay_domain::order_activity::{ActivityEvent, OrderActivity, OrderActivityStatus};
+use hostpay_domain::page::{Cursor, Page, PageRequest};
+use hostpay_domain::ports::{OrderActivityRepository, StoreError};
+
+use crate::convert::{bounded, from_json, non_empty, parsed, to_json};
+use crate::dialect::{for_each_backend, for_update, write_transaction};
+use crate::error::{corrupt, DbError, DbResult};
+use crate::schema::{order_activities, order_activity_events};
+use crate::sql_types::{DbAmount, DbInstant};
+
+/// A stored order activity.
+#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
+#[diesel(table_name = order_activities, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub(crate) struct ActivityRow {
+    id: String,
+    app_id: String,
+    order_id: String,
+    user_id: String,
+    status: String,
+    title: Option<String>,
+    items: String,
+    total: Option<DbAmount>,
+    currency: Option<String>,
+    payment_id: Option<String>,
+    delivery: Option<String>,
+    note: Option<String>,
+    created_at: DbInstant,
+    updated_at: DbInstant,
+    version: i64,
+}
+
+/// A stored history entry.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = order_activity_events, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub(crate) struct ActivityEventRow {
+    id: String,
+    activity_id: String,
+    kind: String,
+    status: String,
+    changes: Option<String>,
+    created_at: DbInstant,
+}
+
+/// A history entry to append (its `seq` is given by the database).
+#[derive(Insertable, Debug, Clone)]
+#[diesel(table_name = order_activity_events)]
+pub(crate) struct NewActivityEventRow {
+    id: String,
+    activity_id: String,
+    kind: String,
+    status: String,
+    changes: Option<String>,
+    created_at: DbInstant,
+}
+
+impl ActivityRow {
+    fn of(activity: &OrderActivity) -> DbResult<ActivityRow> {
+        Ok(ActivityRow {
+            id: activity.id.as_str().to_owned(),
+            app_id: activity.app_id.as_str().to_owned(),
+            order_id: activity.order_id.as_str().to_owned(),
+            user_id: activity.user_id.as_str().to_owned(),
+            status: activity.status.as_str().to_owned(),
+            title: activity
+                .title
+                .as_ref()
+                .map(|title| title.as_str().to_owned()),
+            items: to_json(&activity.items)?,
+            total: activity.total.map(DbAmount::of),
+            currency: activity
+                .currency
+                .map(|currency| currency.as_str().to_owned()),
+            payment_id: activity
+                .payment_id
+                .as_ref()
+                .map(|id| id.as_str().to_owned()),
+            delivery: activity.delivery.as_ref().map(to_json).transpose()?,
+            note: activity.note.as_ref().map(|note| note.as_str().to_owned()),
+            created_at: DbInstant::of(activity.created_at),
+            updated_at: DbInstant::of(activity.updated_at),
+            version: activity.version,
+        })
+    }
+
+    fn into_domain(self, events: Vec<ActivityEvent>) -> DbResult<OrderActivity> {
+        Ok(OrderActivity {
+            id: OrderActivityId::from_trusted(self.id),
+            app_id: AppId::from_trusted(self.app_id),
+            order_id: non_empty("order_activities.order_id", self.order_id)?,
+            user_id: non_empty("order_activities.user_id", self.user_id)?,
+            status: parsed(
+                "order_activities.status",
+                &self.status,
+                OrderActivityStatus::parse,
+            )?,
+            title: bounded("order_activities.title", self.title)?,
+            items: from_json("order_activities.items", &self.items)?,
+            total: self
+                .total
+                .map(|total| total.money().map_err(corrupt))
+                .transpose()?,
+            currency: self
+                .currency
+                .map(|code| {
+                    Currency::parse(&code)
+                        .map_err(|error| corrupt(format!("order_activities.currency: {error}")))
+                })
+                .transpose()?,
+            payment_id: self.payment_id.map(PaymentId::from_trusted),
+            delivery: self
+                .delivery
+                .map(|text| from_json("order_activities.delivery", &text))
+                .transpose()?,
+            note: bounded("order_activities.note", self.note)?,
+            events,
+            created_at: self.created_at.0,
+            updated_at: self.updated_at.0,
+            version: self.version,
+        })
+    }
+}
+
+impl ActivityEventRow {
+    fn into_domain(self) -> DbResult<ActivityEvent> {
+        Ok(ActivityEvent {
+            id: EventId::from_trusted(self.id),
+            kind: self.kind,
+            status: parsed(
+                "order_activity_events.status",
+                &self.status,
+                OrderActivityStatus::parse,
+            )?,
+            created_at: self.created_at.0,
+            changes: self
+                .changes
+                .map(|text| from_json("order_activity_events.changes", &text))
+                .transpose()?,
+        })
+    }
+}
+
+/// The row appending `event` to the history of `activity_id`.
+pub(crate) fn event_row(
+    activity_id: &OrderActivityId,
+    event: &ActivityEvent,
+) -> DbResult<NewActivityEventRow> {
+    Ok(NewActivityEventRow {
+        id: event.id.as_str().to_owned(),
+        activity_id: activity_id.as_str().to_owned(),
+        kind: event.kind.clone(),
+        status: event.status.as_str().to_owned(),
+        changes: event.changes.as_ref().map(to_json).transpose()?,
+        created_at: DbInstant::of(event.created_at),
+    })
+}
+
+/// Rows with their events (grouped by activity, oldest first).
+fn assemble(rows: Vec<ActivityRow>, events: Vec<ActivityEventRow>) -> DbResult<Vec<OrderActivity>> {
+    let mut by_activity: HashMap<String, Vec<ActivityEvent>> = HashMap::new();
+    for event in events {
+        let activity_id = event.activity_id.clone();
+        by_activity
+            .entry(activity_id)
+            .or_default()
+            .push(event.into_domain()?);
+    }
+    rows.into_iter()
+        .map(|row| {
+            let events = by_activity.remove(&row.id).unwrap_or_default();
+            row.into_domain(events)
+        })
+        .collect()
+}
+
+fn activity_cursor(activity: &OrderActivity) -> Cursor {
+    Cursor {
+        created_at: activity.created_at,
+        id: activity.id.as_str().to_owned(),
+    }
+}
+
+macro_rules! order_activities {
+    ($backend:ident, $database:ty, $conn:ty) => {
+        /// The backend's history writes, shared with the payment transitions.
+        pub(crate) mod $backend {
+            use super::*;
+
+            /// Appends history entries (inside the caller's transaction).
+            pub(crate) async fn append_events(
+                conn: &mut $conn,
+                entries: &[(OrderActivityId, ActivityEvent)],
+            ) -> DbResult<()> {
+                for (activity_id, event) in entries {
+                    diesel::insert_into(order_activity_events::table)
+                        .values(event_row(activity_id, event)?)
+                        .execute(conn)
+                        .await?;
+                }
+                Ok(())
+            }
+
+            /// Activity rows with their history.
+            pub(crate) async fn with_events(
+                conn: &mut $conn,
+                rows: Vec<ActivityRow>,
+            ) -> DbResult<Vec<OrderActivity>> {
+                if rows.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let ids: Vec<&str> = rows.iter().map(|row| row.id.as_str()).collect();
+                let events: Vec<ActivityEventRow> = order_activity_events::table
+                    .filter(order_activity_events::activity_id.eq_any(&ids))
+                    .order(order_activity_events::seq.asc())
+                    .select(ActivityEventRow::as_select())
+                    .load(conn)
+                    .await?;
+                assemble(rows, events)
+            }
+        }
+
+        #[async_trait]
+        impl OrderActivityRepository for $database {
+            async fn get_by_order(
+                &self,
+                app_id: &AppId,
+                order_id: &str,
+            ) -> Result<Option<OrderActivity>, StoreError> {
+                let mut conn = self.connection().await?;
+                let row: Option<ActivityRow> = order_activities::table
+                    .filter(order_activities::app_id.eq(app_id.as_str()))
+                    .filter(order_activities::order_id.eq(order_id))
+                    .select(ActivityRow::as_select())
+                    .first(&mut conn)
+                    .await
+                    .optional()
+                    .map_err(DbError::from)?;
+                let rows = row.into_iter().collect();
+                Ok($backend::with_events(&mut conn, rows)
+                    .await?
+                    .into_iter()
+                    .next())
+            }
+
+            async fn insert(&self, activity: &OrderActivity) -> Result<(), StoreError> {
+                let row = ActivityRow::of(activity)?;
+                let entries: Vec<(OrderActivityId, ActivityEvent)> = activity
+                    .events
+                    .iter()
+                    .map(|event| (activity.id.clone(), event.clone()))
+                    .collect();
+                let mut conn = self.connection().await?;
+                let c: &mut $conn = &mut conn;
+                write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
+                    diesel::insert_into(order_activities::table)
+                        .values(&row)
+                        .execute(c)
+                        .await?;
+                    $backend::append_events(c, &entries).await
+                })?;
+                Ok(())
+            }
+
+            async fn save(
+                &self,
+                activity: &OrderActivity,
+                new_events: &[ActivityEvent],
+            ) -> Result<(), StoreError> {
+                let row = ActivityRow::of(activity)?;
+                let expected = activity.version - 1;
+                let entries: Vec<(OrderActivityId, ActivityEvent)> = new_events
+                    .iter()
+                    .map(|event| (activity.id.clone(), event.clone()))
+                    .collect();
+                let mut conn = self.connection().await?;
+                let c: &mut $conn = &mut conn;
+                write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
+                    let stored: Option<i64> = for_update!(
+                        $backend,
+                        order_activities::table
+                            .filter(order_activities::id.eq(&row.id))
+                            .select(order_activities::version)
+                    )
+                    .first(c)
+                    .await
+                    .optional()?;
+                    if stored != Some(expected) {
+                        return Err(StoreError::Conflict.into());
+                    }
+                    let changed = diesel::update(
+                        order_activities::table
+                            .filter(order_activities::id.eq(&row.id))
+                            .filter(order_activities::version.eq(expected)),
+                    )
+                    .set((
+                        order_activities::status.eq(&row.status),
+                        order_activities::title.eq(&row.title),
+                        order_activities::items.eq(&row.items),
+                        order_activities::total.eq(row.total),
+                        order_activities::currency.eq(&row.currency),
+                        order_activities::payment_id.eq(&row.payment_id),
+                        order_activities::delivery.eq(&row.delivery),
+                        order_activities::note.eq(&row.note),
+                        order_activities::updated_at.eq(row.updated_at),
+                        order_activities::version.eq(row.version),
+                    ))
+                    .execute(c)
+                    .await?;
+                    if changed != 1 {
+                        return Err(StoreError::Conflict.into());
+                    }
+                    $backend::append_events(c, &entries).await
+                })?;
+                Ok(())
+            }
+
+            async fn list_for_user(
+                &self,
+                app_id: &AppId,
+                user_id: &str,
+                page: &PageRequest,
+            ) -> Result<Page<OrderActivity>, StoreError> {
+                let mut conn = self.connection().await?;
+                let mut query = order_activities::table
+                    .filter(order_activities::app_id.eq(app_id.as_str()))
+                    .filter(order_activities::user_id.eq(user_id))
+                    .into_boxed();
+                if let Some(after) = &page.after {
+                    let at = DbInstant::of(after.created_at);
+                    query = query.filter(
+                        order_activities::created_at
+                            .lt(at)
+                            .or(order_activities::created_at
+                                .eq(at)
+                                .and(order_activities::id.lt(after.id.clone()))),
+                    );
+                }
+                let rows: Vec<ActivityRow> = query
+                    .order((
+                        order_activities::created_at.desc(),
+                        order_activities::id.desc(),
+                    ))
+                    .limit(i64::from(page.limit) + 1)
+                    .select(ActivityRow::as_select())
+                    .load(&mut conn)
+                    .await
+                    .map_err(DbError::from)?;
+                let items = $backend::with_events(&mut conn, rows).await?;
+                Ok(Page::from_overfetch(items, page.limit, activity_cursor))
+            }
+
+            async fn linked_to_payment(
+                &self,
+                app_id: &AppId,
+                payment_id: &PaymentId,
+            ) -> Result<Vec<OrderActivity>, StoreError> {
+                let mut conn = self.connection().await?;
+                let rows: Vec<ActivityRow> = order_activities::table
+                    .filter(order_activities::app_id.eq(app_id.as_str()))
+                    .filter(order_activities::payment_id.eq(payment_id.as_str()))
+                    .order((
+                        order_activities::created_at.asc(),
+                        order_activities::id.asc(),
+                    ))
+                    .select(ActivityRow::as_select())
+                    .load(&mut conn)
+                    .await
+                    .map_err(DbError::from)?;
+                Ok($backend::with_events(&mut conn, rows).await?)
+            }
+        }
+    };
+}
+
+for_each_backend!(order_activities);

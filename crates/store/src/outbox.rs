@@ -1,0 +1,503 @@
+//! The transactional outbox: events are written in the transaction of the change that
+//! caused them, with one delivery per receiver; deliveries are claimed with a lease
+//! (PostgreSQL: `FOR UPDATE SKIP LOCKED`), attempted, recorded, retried or dead-lettered.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use hostpay_domain::delivery::{
+    AttemptOutcome, Delivery, DeliveryAttempt, DeliveryState, NextStep,
+};
+use hostpay_domain::event::{DeliveryTarget, DomainEvent, EventKind};
+use hostpay_domain::ids::{AppId, DeliveryId, EventId};
+use hostpay_domain::page::{Cursor, Page, PageRequest};
+use hostpay_domain::ports::{Outbox, OutboxDepth, StoreError};
+use sha2::{Digest, Sha256};
+
+use crate::convert::{from_json, parsed, to_json};
+use crate::dialect::{for_each_backend, for_update_skip_locked, write_transaction};
+use crate::error::{corrupt, DbError, DbResult};
+use crate::schema::{deliveries, delivery_attempts, outbox_events};
+use crate::sql_types::DbInstant;
+
+/// A stored event.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = outbox_events, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub(crate) struct EventRow {
+    id: String,
+    kind: String,
+    app_id: String,
+    payment_id: String,
+    occurred_at: DbInstant,
+    data: String,
+    targets: String,
+}
+
+/// An event to insert (its `seq` is given by the database).
+#[derive(Insertable, Debug, Clone)]
+#[diesel(table_name = outbox_events)]
+pub(crate) struct NewEventRow {
+    id: String,
+    kind: String,
+    app_id: String,
+    payment_id: String,
+    occurred_at: DbInstant,
+    data: String,
+    targets: String,
+}
+
+/// A stored delivery.
+#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
+#[diesel(table_name = deliveries, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub(crate) struct DeliveryRow {
+    id: String,
+    event_id: String,
+    target: String,
+    state: String,
+    attempts: i32,
+    next_attempt_at: DbInstant,
+    last_error: Option<String>,
+    last_status: Option<i32>,
+    created_at: DbInstant,
+    updated_at: DbInstant,
+}
+
+/// A stored attempt.
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = delivery_attempts, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub(crate) struct AttemptRow {
+    attempted_at: DbInstant,
+    http_status: Option<i32>,
+    outcome: String,
+    detail: Option<String>,
+    latency_ms: i64,
+}
+
+/// An attempt to insert.
+#[derive(Insertable, Debug, Clone)]
+#[diesel(table_name = delivery_attempts)]
+pub(crate) struct NewAttemptRow {
+    delivery_id: String,
+    attempted_at: DbInstant,
+    http_status: Option<i32>,
+    outcome: String,
+    detail: Option<String>,
+    latency_ms: i64,
+}
+
+/// The id of the delivery of `event` to `target`: stable, so one event is never queued
+/// twice for one receiver.
+pub(crate) fn delivery_id(event: &EventId, target: DeliveryTarget) -> String {
+    let digest = Sha256::digest(format!("{}:{}", event.as_str(), target.as_str()).as_bytes());
+    format!("{}{}", DeliveryId::PREFIX, &hex::encode(digest)[..26])
+}
+
+/// The rows that store `events` and their deliveries (one per target, due at once).
+pub(crate) fn event_rows(events: &[DomainEvent]) -> DbResult<(Vec<NewEventRow>, Vec<DeliveryRow>)> {
+    let mut event_rows = Vec::with_capacity(events.len());
+    let mut delivery_rows = Vec::new();
+    for event in events {
+        let at = DbInstant::of(event.occurred_at);
+        event_rows.push(NewEventRow {
+            id: event.id.as_str().to_owned(),
+            kind: event.kind.as_str().to_owned(),
+            app_id: event.app_id.as_str().to_owned(),
+            payment_id: event.payment_id.clone(),
+            occurred_at: at,
+            data: to_json(&event.data)?,
+            targets: to_json(&event.targets)?,
+        });
+        for target in &event.targets {
+            delivery_rows.push(DeliveryRow {
+                id: delivery_id(&event.id, *target),
+                event_id: event.id.as_str().to_owned(),
+                target: target.as_str().to_owned(),
+                state: DeliveryState::Pending.as_str().to_owned(),
+                attempts: 0,
+                next_attempt_at: at,
+                last_error: None,
+                last_status: None,
+                created_at: at,
+                updated_at: at,
+            });
+        }
+    }
+    Ok((event_rows, delivery_rows))
+}
+
+impl EventRow {
+    /// The domain event.
+    pub(crate) fn into_domain(self) -> DbResult<DomainEvent> {
+        Ok(DomainEvent {
+            id: EventId::from_trusted(self.id),
+            kind: parsed("outbox_events.kind", &self.kind, EventKind::parse)?,
+            app_id: AppId::from_trusted(self.app_id),
+            payment_id: self.payment_id,
+            occurred_at: self.occurred_at.0,
+            data: from_json("outbox_events.data", &self.data)?,
+            targets: from_json("outbox_events.targets", &self.targets)?,
+        })
+    }
+}
+
+impl DeliveryRow {
+    fn into_domain(self, event: DomainEvent) -> DbResult<Delivery> {
+        let last_status = self
+            .last_status
+            .map(|status| u16::try_from(status).map_err(|_| corrupt("deliveries.last_status")))
+            .transpose()?;
+        Ok(Delivery {
+            id: DeliveryId::from_trusted(self.id),
+            target: parsed("deliveries.target", &self.target, DeliveryTarget::parse)?,
+            event,
+            state: parsed("deliveries.state", &self.state, DeliveryState::parse)?,
+            attempts: self.attempts,
+            next_attempt_at: self.next_attempt_at.0,
+            last_error: self.last_error,
+            last_status,
+            created_at: self.created_at.0,
+            updated_at: self.updated_at.0,
+        })
+    }
+}
+
+impl AttemptRow {
+    fn into_domain(self) -> DbResult<DeliveryAttempt> {
+        let detail = || self.detail.clone().unwrap_or_default();
+        let outcome = match self.outcome.as_str() {
+            "acknowledged" => AttemptOutcome::Acknowledged,
+            "retryable" => AttemptOutcome::Retryable(detail()),
+            "permanent" => AttemptOutcome::Permanent(detail()),
+            other => return Err(corrupt(format!("delivery_attempts.outcome: {other:?}"))),
+        };
+        let http_status = self
+            .http_status
+            .map(|status| {
+                u16::try_from(status).map_err(|_| corrupt("delivery_attempts.http_status"))
+            })
+            .transpose()?;
+        Ok(DeliveryAttempt {
+            at: self.attempted_at.0,
+            http_status,
+            outcome,
+            latency_ms: self.latency_ms,
+        })
+    }
+}
+
+fn attempt_row(id: &DeliveryId, attempt: &DeliveryAttempt) -> NewAttemptRow {
+    let (outcome, detail) = match &attempt.outcome {
+        AttemptOutcome::Acknowledged => ("acknowledged", None),
+        AttemptOutcome::Retryable(detail) => ("retryable", Some(detail.clone())),
+        AttemptOutcome::Permanent(detail) => ("permanent", Some(detail.clone())),
+    };
+    NewAttemptRow {
+        delivery_id: id.as_str().to_owned(),
+        attempted_at: DbInstant::of(attempt.at),
+        http_status: attempt.http_status.map(i32::from),
+        outcome: outcome.to_owned(),
+        detail,
+        latency_ms: attempt.latency_ms,
+    }
+}
+
+/// Pairs delivery rows with their events, keeping the rows' order.
+fn assemble(rows: Vec<DeliveryRow>, events: Vec<EventRow>) -> DbResult<Vec<Delivery>> {
+    let mut by_id: HashMap<String, DomainEvent> = HashMap::with_capacity(events.len());
+    for event in events {
+        let event = event.into_domain()?;
+        by_id.insert(event.id.as_str().to_owned(), event);
+    }
+    rows.into_iter()
+        .map(|row| {
+            let event = by_id
+                .get(&row.event_id)
+                .cloned()
+                .ok_or_else(|| corrupt(format!("delivery {} has no event", row.id)))?;
+            row.into_domain(event)
+        })
+        .collect()
+}
+
+fn delivery_cursor(delivery: &Delivery) -> Cursor {
+    Cursor {
+        created_at: delivery.created_at,
+        id: delivery.id.as_str().to_owned(),
+    }
+}
+
+macro_rules! outbox {
+    ($backend:ident, $database:ty, $conn:ty) => {
+        /// The backend's outbox queries, shared by the repositories that write events.
+        pub(crate) mod $backend {
+            use super::*;
+
+            /// Inserts events and their deliveries (inside the caller's transaction).
+            pub(crate) async fn insert_events(
+                conn: &mut $conn,
+                events: &[DomainEvent],
+            ) -> DbResult<()> {
+                if events.is_empty() {
+                    return Ok(());
+                }
+                let (events, deliveries) = event_rows(events)?;
+                // Row by row: SQLite has no multi-row insert in diesel for these rows.
+                for event in &events {
+                    diesel::insert_into(outbox_events::table)
+                        .values(event)
+                        .execute(conn)
+                        .await?;
+                }
+                for delivery in &deliveries {
+                    diesel::insert_into(deliveries::table)
+                        .values(delivery)
+                        .execute(conn)
+                        .await?;
+                }
+                Ok(())
+            }
+
+            /// The deliveries with these ids, in this order.
+            pub(crate) async fn load(conn: &mut $conn, ids: &[String]) -> DbResult<Vec<Delivery>> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let rows: Vec<DeliveryRow> = deliveries::table
+                    .filter(deliveries::id.eq_any(ids))
+                    .select(DeliveryRow::as_select())
+                    .load(conn)
+                    .await?;
+                let mut by_id: HashMap<String, DeliveryRow> =
+                    rows.into_iter().map(|row| (row.id.clone(), row)).collect();
+                let rows: Vec<DeliveryRow> = ids.iter().filter_map(|id| by_id.remove(id)).collect();
+                with_events(conn, rows).await
+            }
+
+            /// Delivery rows with their events.
+            pub(crate) async fn with_events(
+                conn: &mut $conn,
+                rows: Vec<DeliveryRow>,
+            ) -> DbResult<Vec<Delivery>> {
+                let mut event_ids: Vec<&str> =
+                    rows.iter().map(|row| row.event_id.as_str()).collect();
+                event_ids.sort_unstable();
+                event_ids.dedup();
+                let events: Vec<EventRow> = if event_ids.is_empty() {
+                    Vec::new()
+                } else {
+                    outbox_events::table
+                        .filter(outbox_events::id.eq_any(&event_ids))
+                        .select(EventRow::as_select())
+                        .load(conn)
+                        .await?
+                };
+                assemble(rows, events)
+            }
+        }
+
+        #[async_trait]
+        impl Outbox for $database {
+            async fn claim_due(
+                &self,
+                now: DateTime<Utc>,
+                lease_until: DateTime<Utc>,
+                limit: u32,
+            ) -> Result<Vec<Delivery>, StoreError> {
+                let mut conn = self.connection().await?;
+                let c: &mut $conn = &mut conn;
+                let now = DbInstant::of(now);
+                let lease = DbInstant::of(lease_until);
+                let claimed = write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<
+                    Vec<Delivery>,
+                > {
+                    let ids: Vec<String> = for_update_skip_locked!(
+                        $backend,
+                        deliveries::table
+                            .filter(deliveries::state.eq(DeliveryState::Pending.as_str()))
+                            .filter(deliveries::next_attempt_at.le(now))
+                            .order((deliveries::next_attempt_at.asc(), deliveries::id.asc()))
+                            .limit(i64::from(limit))
+                            .select(deliveries::id)
+                    )
+                    .load(c)
+                    .await?;
+                    if ids.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    diesel::update(deliveries::table.filter(deliveries::id.eq_any(&ids)))
+                        .set(deliveries::next_attempt_at.eq(lease))
+                        .execute(c)
+                        .await?;
+                    $backend::load(c, &ids).await
+                })?;
+                Ok(claimed)
+            }
+
+            async fn record_attempt(
+                &self,
+                id: &DeliveryId,
+                attempt: &DeliveryAttempt,
+                next: NextStep,
+            ) -> Result<(), StoreError> {
+                let mut conn = self.connection().await?;
+                let c: &mut $conn = &mut conn;
+                let row = attempt_row(id, attempt);
+                let last_error = row.detail.clone();
+                let at = row.attempted_at;
+                let (state, next_at) = match next {
+                    NextStep::Delivered => (DeliveryState::Delivered, None),
+                    NextStep::RetryAt(when) => (DeliveryState::Pending, Some(DbInstant::of(when))),
+                    NextStep::Dead => (DeliveryState::Dead, None),
+                };
+                let id = id.as_str();
+                write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
+                    let target = deliveries::table.filter(deliveries::id.eq(id));
+                    let changed = diesel::update(target)
+                        .set((
+                            deliveries::attempts.eq(deliveries::attempts + 1),
+                            deliveries::last_status.eq(row.http_status),
+                            deliveries::last_error.eq(&last_error),
+                            deliveries::state.eq(state.as_str()),
+                            deliveries::updated_at.eq(at),
+                        ))
+                        .execute(c)
+                        .await?;
+                    if changed == 0 {
+                        return Err(StoreError::Unavailable(format!("no delivery {id}")).into());
+                    }
+                    if let Some(next_at) = next_at {
+                        diesel::update(target)
+                            .set(deliveries::next_attempt_at.eq(next_at))
+                            .execute(c)
+                            .await?;
+                    }
+                    diesel::insert_into(delivery_attempts::table)
+                        .values(&row)
+                        .execute(c)
+                        .await?;
+                    Ok(())
+                })?;
+                Ok(())
+            }
+
+            async fn release(
+                &self,
+                ids: &[DeliveryId],
+                now: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                if ids.is_empty() {
+                    return Ok(());
+                }
+                let mut conn = self.connection().await?;
+                let ids: Vec<&str> = ids.iter().map(DeliveryId::as_str).collect();
+                diesel::update(
+                    deliveries::table
+                        .filter(deliveries::id.eq_any(&ids))
+                        .filter(deliveries::state.eq(DeliveryState::Pending.as_str())),
+                )
+                .set(deliveries::next_attempt_at.eq(DbInstant::of(now)))
+                .execute(&mut conn)
+                .await
+                .map_err(DbError::from)?;
+                Ok(())
+            }
+
+            async fn list(
+                &self,
+                state: Option<DeliveryState>,
+                page: &PageRequest,
+            ) -> Result<Page<Delivery>, StoreError> {
+                let mut conn = self.connection().await?;
+                let c: &mut $conn = &mut conn;
+                let mut query = deliveries::table.into_boxed();
+                if let Some(state) = state {
+                    query = query.filter(deliveries::state.eq(state.as_str()));
+                }
+                if let Some(after) = &page.after {
+                    let at = DbInstant::of(after.created_at);
+                    query = query.filter(
+                        deliveries::created_at.lt(at).or(deliveries::created_at
+                            .eq(at)
+                            .and(deliveries::id.lt(after.id.clone()))),
+                    );
+                }
+                let rows: Vec<DeliveryRow> = query
+                    .order((deliveries::created_at.desc(), deliveries::id.desc()))
+                    .limit(i64::from(page.limit) + 1)
+                    .select(DeliveryRow::as_select())
+                    .load(c)
+                    .await
+                    .map_err(DbError::from)?;
+                let items = $backend::with_events(c, rows).await?;
+                Ok(Page::from_overfetch(items, page.limit, delivery_cursor))
+            }
+
+            async fn get(&self, id: &DeliveryId) -> Result<Option<Delivery>, StoreError> {
+                let mut conn = self.connection().await?;
+                let found = $backend::load(&mut conn, &[id.as_str().to_owned()]).await?;
+                Ok(found.into_iter().next())
+            }
+
+            async fn attempts(&self, id: &DeliveryId) -> Result<Vec<DeliveryAttempt>, StoreError> {
+                let mut conn = self.connection().await?;
+                let rows: Vec<AttemptRow> = delivery_attempts::table
+                    .filter(delivery_attempts::delivery_id.eq(id.as_str()))
+                    .order(delivery_attempts::seq.asc())
+                    .select(AttemptRow::as_select())
+                    .load(&mut conn)
+                    .await
+                    .map_err(DbError::from)?;
+                Ok(rows
+                    .into_iter()
+                    .map(AttemptRow::into_domain)
+                    .collect::<DbResult<Vec<_>>>()?)
+            }
+
+            async fn retry_now(
+                &self,
+                id: &DeliveryId,
+                now: DateTime<Utc>,
+            ) -> Result<Option<Delivery>, StoreError> {
+                let mut conn = self.connection().await?;
+                let c: &mut $conn = &mut conn;
+                let now = DbInstant::of(now);
+                let changed =
+                    diesel::update(deliveries::table.filter(deliveries::id.eq(id.as_str())))
+                        .set((
+                            deliveries::state.eq(DeliveryState::Pending.as_str()),
+                            deliveries::next_attempt_at.eq(now),
+                            deliveries::updated_at.eq(now),
+                        ))
+                        .execute(c)
+                        .await
+                        .map_err(DbError::from)?;
+                if changed == 0 {
+                    return Ok(None);
+                }
+                let found = $backend::load(c, &[id.as_str().to_owned()]).await?;
+                Ok(found.into_iter().next())
+            }
+
+            async fn depth(&self) -> Result<OutboxDepth, StoreError> {
+                let mut conn = self.connection().await?;
+                let c: &mut $conn = &mut conn;
+                let mut count = async |state: DeliveryState| -> DbResult<u64> {
+                    let n: i64 = deliveries::table
+                        .filter(deliveries::state.eq(state.as_str()))
+                        .count()
+                        .get_result(&mut *c)
+                        .await?;
+                    Ok(u64::try_from(n).unwrap_or(0))
+                };
+                let pending = count(DeliveryState::Pending).await?;
+                let dead = count(DeliveryState::Dead).await?;
+                Ok(OutboxDepth { pending, dead })
+            }
+        }
+    };
+}
+
+for_each_backend!(outbox);

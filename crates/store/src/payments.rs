@@ -1,0 +1,593 @@
+//! Payments with their items, refunds and sessions. Every write is one transaction that
+//! also writes the events (outbox and deliveries), the order-activity history and the
+//! idempotent response; a transition is serialised per payment (row lock on PostgreSQL,
+//! `BEGIN IMMEDIATE` on SQLite) and stored only if the version did not move.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+use diesel_async::RunQueryDsl;
+use hostpay_domain::access::PaymentSession;
+use hostpay_domain::event::DomainEvent;
+use hostpay_domain::ids::{AppId, PaymentId, RefundId};
+use hostpay_domain::miniapp::SecretHash;
+use hostpay_domain::money::{Currency, Money};
+use hostpay_domain::page::{Cursor, Page, PageRequest};
+use hostpay_domain::payment::{Channel, Payment, PaymentStatus, Refund, RefundStatus};
+use hostpay_domain::ports::{NewPaymentWrite, PaymentRepository, PaymentWrite, StoreError};
+
+use crate::convert::{bounded, from_json, non_empty, parsed, to_json};
+use crate::dialect::{for_each_backend, for_update, write_transaction};
+use crate::error::{corrupt, DbError, DbResult};
+use crate::schema::{outbox_events, payment_items, payment_sessions, payments, refunds};
+use crate::sql_types::{DbAmount, DbInstant};
+
+/// A stored payment (refunds apart; items inside `details`, copied to `payment_items`).
+#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
+#[diesel(table_name = payments, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub(crate) struct PaymentRow {
+    id: String,
+    app_id: String,
+    channel: String,
+    user_id: String,
+    amount: DbAmount,
+    currency: String,
+    status: String,
+    fail_reason: Option<String>,
+    miniapp_order_id: Option<String>,
+    details: String,
+    expires_at: DbInstant,
+    created_at: DbInstant,
+    updated_at: DbInstant,
+    version: i64,
+}
+
+/// A payment's line, queryable on its own (the payment reads its items from `details`).
+#[derive(Insertable, Debug, Clone)]
+#[diesel(table_name = payment_items)]
+pub(crate) struct ItemRow {
+    payment_id: String,
+    position: i32,
+    product_name: String,
+    product_sku: Option<String>,
+    quantity: i64,
+    price: Option<DbAmount>,
+    discount: Option<DbAmount>,
+}
+
+/// A stored refund; `position` is its index in the payment's refunds.
+#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
+#[diesel(table_name = refunds, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub(crate) struct RefundRow {
+    id: String,
+    payment_id: String,
+    position: i32,
+    amount: DbAmount,
+    reason: Option<String>,
+    status: String,
+    fail_reason: Option<String>,
+    created_at: DbInstant,
+    updated_at: DbInstant,
+}
+
+/// A stored payment session.
+#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
+#[diesel(table_name = payment_sessions, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub(crate) struct SessionRow {
+    token_hash: String,
+    payment_id: String,
+    created_at: DbInstant,
+    expires_at: DbInstant,
+}
+
+impl PaymentRow {
+    fn of(payment: &Payment) -> DbResult<PaymentRow> {
+        Ok(PaymentRow {
+            id: payment.id.as_str().to_owned(),
+            app_id: payment.app_id.as_str().to_owned(),
+            channel: payment.channel.as_str().to_owned(),
+            user_id: payment.user_id.as_str().to_owned(),
+            amount: DbAmount::of(payment.amount),
+            currency: payment.currency.as_str().to_owned(),
+            status: payment.status.as_str().to_owned(),
+            fail_reason: payment.fail_reason.clone(),
+            miniapp_order_id: payment
+                .miniapp_order_id
+                .as_ref()
+                .map(|id| id.as_str().to_owned()),
+            details: to_json(&payment.details)?,
+            expires_at: DbInstant::of(payment.expires_at),
+            created_at: DbInstant::of(payment.created_at),
+            updated_at: DbInstant::of(payment.updated_at),
+            version: payment.version,
+        })
+    }
+
+    fn into_domain(self, refunds: Vec<Refund>) -> DbResult<Payment> {
+        Ok(Payment {
+            id: PaymentId::from_trusted(self.id),
+            app_id: AppId::from_trusted(self.app_id),
+            channel: parsed("payments.channel", &self.channel, Channel::parse)?,
+            user_id: non_empty("payments.user_id", self.user_id)?,
+            amount: self.amount.money().map_err(corrupt)?,
+            currency: Currency::parse(&self.currency)
+                .map_err(|error| corrupt(format!("payments.currency: {error}")))?,
+            status: parsed("payments.status", &self.status, PaymentStatus::parse)?,
+            fail_reason: self.fail_reason,
+            miniapp_order_id: self
+                .miniapp_order_id
+                .map(|id| non_empty("payments.miniapp_order_id", id))
+                .transpose()?,
+            details: from_json("payments.details", &self.details)?,
+            refunds,
+            expires_at: self.expires_at.0,
+            created_at: self.created_at.0,
+            updated_at: self.updated_at.0,
+            version: self.version,
+        })
+    }
+}
+
+fn item_rows(payment: &Payment) -> Vec<ItemRow> {
+    payment
+        .details
+        .items
+        .iter()
+        .enumerate()
+        .map(|(position, item)| ItemRow {
+            payment_id: payment.id.as_str().to_owned(),
+            position: i32::try_from(position).unwrap_or(i32::MAX),
+            product_name: item.product_name.as_str().to_owned(),
+            product_sku: item.product_sku.as_ref().map(|sku| sku.as_str().to_owned()),
+            quantity: i64::from(item.quantity.get()),
+            price: item.price.map(DbAmount::of),
+            discount: item.discount.map(DbAmount::of),
+        })
+        .collect()
+}
+
+impl RefundRow {
+    fn of(position: usize, refund: &Refund) -> RefundRow {
+        RefundRow {
+            id: refund.id.as_str().to_owned(),
+            payment_id: refund.payment_id.as_str().to_owned(),
+            position: i32::try_from(position).unwrap_or(i32::MAX),
+            amount: DbAmount::of(refund.amount),
+            reason: refund
+                .reason
+                .as_ref()
+                .map(|reason| reason.as_str().to_owned()),
+            status: refund.status.as_str().to_owned(),
+            fail_reason: refund.fail_reason.clone(),
+            created_at: DbInstant::of(refund.created_at),
+            updated_at: DbInstant::of(refund.updated_at),
+        }
+    }
+
+    fn into_domain(self) -> DbResult<Refund> {
+        Ok(Refund {
+            id: RefundId::from_trusted(self.id),
+            payment_id: PaymentId::from_trusted(self.payment_id),
+            amount: self.amount.money().map_err(corrupt)?,
+            reason: bounded("refunds.reason", self.reason)?,
+            status: parsed("refunds.status", &self.status, RefundStatus::parse)?,
+            fail_reason: self.fail_reason,
+            created_at: self.created_at.0,
+            updated_at: self.updated_at.0,
+        })
+    }
+}
+
+impl SessionRow {
+    fn of(session: &PaymentSession) -> SessionRow {
+        SessionRow {
+            token_hash: session.token_hash.as_str().to_owned(),
+            payment_id: session.payment_id.as_str().to_owned(),
+            created_at: DbInstant::of(session.created_at),
+            expires_at: DbInstant::of(session.expires_at),
+        }
+    }
+
+    fn into_domain(self) -> PaymentSession {
+        PaymentSession {
+            token_hash: SecretHash::from_stored(self.token_hash),
+            payment_id: PaymentId::from_trusted(self.payment_id),
+            created_at: self.created_at.0,
+            expires_at: self.expires_at.0,
+        }
+    }
+}
+
+/// Payment rows with their refunds (grouped, in position order).
+fn assemble(rows: Vec<PaymentRow>, refunds: Vec<RefundRow>) -> DbResult<Vec<Payment>> {
+    let mut by_payment: HashMap<String, Vec<Refund>> = HashMap::new();
+    for refund in refunds {
+        let payment_id = refund.payment_id.clone();
+        by_payment
+            .entry(payment_id)
+            .or_default()
+            .push(refund.into_domain()?);
+    }
+    rows.into_iter()
+        .map(|row| {
+            let refunds = by_payment.remove(&row.id).unwrap_or_default();
+            row.into_domain(refunds)
+        })
+        .collect()
+}
+
+/// The refund rule, checked again inside the transaction that writes the refunds: the
+/// refunds that count (pending and succeeded) never add up beyond the amount.
+fn check_refunds_fit(payment: &Payment) -> DbResult<()> {
+    let reserved = Money::sum(
+        payment
+            .refunds
+            .iter()
+            .filter(|refund| refund.status.counts_against_amount())
+            .map(|refund| refund.amount),
+    );
+    match reserved {
+        Some(reserved) if reserved <= payment.amount => Ok(()),
+        Some(_) | None => Err(StoreError::Conflict.into()),
+    }
+}
+
+fn payment_cursor(payment: &Payment) -> Cursor {
+    Cursor {
+        created_at: payment.created_at,
+        id: payment.id.as_str().to_owned(),
+    }
+}
+
+/// The literal conditions that let the partial indexes serve these queries (a bound
+/// parameter would hide the value from the planner).
+const BOXO_CHANNEL: &str = "channel = 'boxo'";
+const IN_PROCESS: &str = "status = 'in_process'";
+const PENDING: &str = "status = 'pending'";
+
+macro_rules! payments {
+    ($backend:ident, $database:ty, $conn:ty) => {
+        /// The backend's payment reads shared by the repository methods.
+        pub(crate) mod $backend {
+            use super::*;
+
+            /// Payment rows with their refunds.
+            pub(crate) async fn with_refunds(
+                conn: &mut $conn,
+                rows: Vec<PaymentRow>,
+            ) -> DbResult<Vec<Payment>> {
+                if rows.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let ids: Vec<&str> = rows.iter().map(|row| row.id.as_str()).collect();
+                let refunds: Vec<RefundRow> = refunds::table
+                    .filter(refunds::payment_id.eq_any(&ids))
+                    .order((refunds::payment_id.asc(), refunds::position.asc()))
+                    .select(RefundRow::as_select())
+                    .load(conn)
+                    .await?;
+                assemble(rows, refunds)
+            }
+
+            /// Writes what goes with every payment write: events with their deliveries,
+            /// order-activity history, the idempotent response.
+            pub(crate) async fn write_side_effects(
+                conn: &mut $conn,
+                events: &[DomainEvent],
+                activity_events: &[(
+                    hostpay_domain::ids::OrderActivityId,
+                    hostpay_domain::order_activity::ActivityEvent,
+                )],
+                idempotent: Option<&hostpay_domain::idempotency::IdempotentResult>,
+                at: DateTime<Utc>,
+            ) -> DbResult<()> {
+                crate::outbox::$backend::insert_events(conn, events).await?;
+                crate::order_activities::$backend::append_events(conn, activity_events).await?;
+                if let Some(result) = idempotent {
+                    crate::idempotency::$backend::store_response(conn, result, at).await?;
+                }
+                Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl PaymentRepository for $database {
+            async fn insert(&self, write: NewPaymentWrite) -> Result<(), StoreError> {
+                let row = PaymentRow::of(&write.payment)?;
+                let items = item_rows(&write.payment);
+                let refunds: Vec<RefundRow> = write
+                    .payment
+                    .refunds
+                    .iter()
+                    .enumerate()
+                    .map(|(position, refund)| RefundRow::of(position, refund))
+                    .collect();
+                let session = SessionRow::of(&write.session);
+                let mut conn = self.connection().await?;
+                let c: &mut $conn = &mut conn;
+                write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
+                    diesel::insert_into(payments::table)
+                        .values(&row)
+                        .execute(c)
+                        .await?;
+                    for item in &items {
+                        diesel::insert_into(payment_items::table)
+                            .values(item)
+                            .execute(c)
+                            .await?;
+                    }
+                    for refund in &refunds {
+                        diesel::insert_into(refunds::table)
+                            .values(refund)
+                            .execute(c)
+                            .await?;
+                    }
+                    diesel::insert_into(payment_sessions::table)
+                        .values(&session)
+                        .execute(c)
+                        .await?;
+                    $backend::write_side_effects(
+                        c,
+                        &write.events,
+                        &[],
+                        write.idempotent.as_ref(),
+                        write.payment.created_at,
+                    )
+                    .await
+                })?;
+                Ok(())
+            }
+
+            async fn get(&self, id: &PaymentId) -> Result<Option<Payment>, StoreError> {
+                let mut conn = self.connection().await?;
+                let row: Option<PaymentRow> = payments::table
+                    .find(id.as_str())
+                    .select(PaymentRow::as_select())
+                    .first(&mut conn)
+                    .await
+                    .optional()
+                    .map_err(DbError::from)?;
+                let rows = row.into_iter().collect();
+                Ok($backend::with_refunds(&mut conn, rows)
+                    .await?
+                    .into_iter()
+                    .next())
+            }
+
+            async fn find_boxo_order(
+                &self,
+                app_id: &AppId,
+                miniapp_order_id: &str,
+            ) -> Result<Option<Payment>, StoreError> {
+                let mut conn = self.connection().await?;
+                let row: Option<PaymentRow> = payments::table
+                    .filter(payments::app_id.eq(app_id.as_str()))
+                    .filter(payments::miniapp_order_id.eq(miniapp_order_id))
+                    .filter(sql::<Bool>(BOXO_CHANNEL))
+                    .select(PaymentRow::as_select())
+                    .first(&mut conn)
+                    .await
+                    .optional()
+                    .map_err(DbError::from)?;
+                let rows = row.into_iter().collect();
+                Ok($backend::with_refunds(&mut conn, rows)
+                    .await?
+                    .into_iter()
+                    .next())
+            }
+
+            async fn list_for_user(
+                &self,
+                app_id: &AppId,
+                user_id: &str,
+                page: &PageRequest,
+            ) -> Result<Page<Payment>, StoreError> {
+                let mut conn = self.connection().await?;
+                let mut query = payments::table
+                    .filter(payments::app_id.eq(app_id.as_str()))
+                    .filter(payments::user_id.eq(user_id))
+                    .into_boxed();
+                if let Some(after) = &page.after {
+                    let at = DbInstant::of(after.created_at);
+                    query = query.filter(
+                        payments::created_at.lt(at).or(payments::created_at
+                            .eq(at)
+                            .and(payments::id.lt(after.id.clone()))),
+                    );
+                }
+                let rows: Vec<PaymentRow> = query
+                    .order((payments::created_at.desc(), payments::id.desc()))
+                    .limit(i64::from(page.limit) + 1)
+                    .select(PaymentRow::as_select())
+                    .load(&mut conn)
+                    .await
+                    .map_err(DbError::from)?;
+                let items = $backend::with_refunds(&mut conn, rows).await?;
+                Ok(Page::from_overfetch(items, page.limit, payment_cursor))
+            }
+
+            async fn save(&self, write: PaymentWrite) -> Result<(), StoreError> {
+                check_refunds_fit(&write.payment)?;
+                let row = PaymentRow::of(&write.payment)?;
+                let expected = write.payment.version - 1;
+                let wanted: Vec<RefundRow> = write
+                    .payment
+                    .refunds
+                    .iter()
+                    .enumerate()
+                    .map(|(position, refund)| RefundRow::of(position, refund))
+                    .collect();
+                let mut conn = self.connection().await?;
+                let c: &mut $conn = &mut conn;
+                write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
+                    // Serialise writers of this payment, then check nobody moved it.
+                    let stored: Option<i64> = for_update!(
+                        $backend,
+                        payments::table
+                            .filter(payments::id.eq(&row.id))
+                            .select(payments::version)
+                    )
+                    .first(c)
+                    .await
+                    .optional()?;
+                    if stored != Some(expected) {
+                        return Err(StoreError::Conflict.into());
+                    }
+                    let changed = diesel::update(
+                        payments::table
+                            .filter(payments::id.eq(&row.id))
+                            .filter(payments::version.eq(expected)),
+                    )
+                    .set((
+                        payments::status.eq(&row.status),
+                        payments::fail_reason.eq(&row.fail_reason),
+                        payments::expires_at.eq(row.expires_at),
+                        payments::updated_at.eq(row.updated_at),
+                        payments::version.eq(row.version),
+                    ))
+                    .execute(c)
+                    .await?;
+                    if changed != 1 {
+                        return Err(StoreError::Conflict.into());
+                    }
+                    let existing: Vec<RefundRow> = refunds::table
+                        .filter(refunds::payment_id.eq(&row.id))
+                        .order(refunds::position.asc())
+                        .select(RefundRow::as_select())
+                        .load(c)
+                        .await?;
+                    // The stored refunds must be a prefix of the new list (refunds only
+                    // append); anything else means the caller worked on a stale copy.
+                    if existing.len() > wanted.len()
+                        || existing
+                            .iter()
+                            .zip(&wanted)
+                            .any(|(old, new)| old.id != new.id)
+                    {
+                        return Err(StoreError::Conflict.into());
+                    }
+                    for (old, new) in existing.iter().zip(&wanted) {
+                        if old.status != new.status
+                            || old.fail_reason != new.fail_reason
+                            || old.updated_at != new.updated_at
+                        {
+                            diesel::update(refunds::table.filter(refunds::id.eq(&new.id)))
+                                .set((
+                                    refunds::status.eq(&new.status),
+                                    refunds::fail_reason.eq(&new.fail_reason),
+                                    refunds::updated_at.eq(new.updated_at),
+                                ))
+                                .execute(c)
+                                .await?;
+                        }
+                    }
+                    for new in &wanted[existing.len()..] {
+                        diesel::insert_into(refunds::table)
+                            .values(new)
+                            .execute(c)
+                            .await?;
+                    }
+                    $backend::write_side_effects(
+                        c,
+                        &write.events,
+                        &write.activity_events,
+                        write.idempotent.as_ref(),
+                        write.payment.updated_at,
+                    )
+                    .await
+                })?;
+                Ok(())
+            }
+
+            async fn events(&self, id: &PaymentId) -> Result<Vec<DomainEvent>, StoreError> {
+                let mut conn = self.connection().await?;
+                let rows: Vec<crate::outbox::EventRow> = outbox_events::table
+                    .filter(outbox_events::payment_id.eq(id.as_str()))
+                    .order(outbox_events::seq.asc())
+                    .select(crate::outbox::EventRow::as_select())
+                    .load(&mut conn)
+                    .await
+                    .map_err(DbError::from)?;
+                Ok(rows
+                    .into_iter()
+                    .map(crate::outbox::EventRow::into_domain)
+                    .collect::<DbResult<Vec<_>>>()?)
+            }
+
+            async fn add_session(&self, session: &PaymentSession) -> Result<(), StoreError> {
+                let mut conn = self.connection().await?;
+                diesel::insert_into(payment_sessions::table)
+                    .values(SessionRow::of(session))
+                    .execute(&mut conn)
+                    .await
+                    .map_err(DbError::from)?;
+                Ok(())
+            }
+
+            async fn find_session(
+                &self,
+                token_hash: &SecretHash,
+            ) -> Result<Option<PaymentSession>, StoreError> {
+                let mut conn = self.connection().await?;
+                let row: Option<SessionRow> = payment_sessions::table
+                    .find(token_hash.as_str())
+                    .select(SessionRow::as_select())
+                    .first(&mut conn)
+                    .await
+                    .optional()
+                    .map_err(DbError::from)?;
+                Ok(row.map(SessionRow::into_domain))
+            }
+
+            async fn expired_in_process(
+                &self,
+                now: DateTime<Utc>,
+                limit: u32,
+            ) -> Result<Vec<PaymentId>, StoreError> {
+                let mut conn = self.connection().await?;
+                let ids: Vec<String> = payments::table
+                    .filter(sql::<Bool>(IN_PROCESS))
+                    .filter(payments::expires_at.le(DbInstant::of(now)))
+                    .order((payments::expires_at.asc(), payments::id.asc()))
+                    .limit(i64::from(limit))
+                    .select(payments::id)
+                    .load(&mut conn)
+                    .await
+                    .map_err(DbError::from)?;
+                Ok(ids.into_iter().map(PaymentId::from_trusted).collect())
+            }
+
+            async fn stale_pending_refunds(
+                &self,
+                before: DateTime<Utc>,
+                limit: u32,
+            ) -> Result<Vec<(PaymentId, RefundId)>, StoreError> {
+                let mut conn = self.connection().await?;
+                let pairs: Vec<(String, String)> = refunds::table
+                    .filter(sql::<Bool>(PENDING))
+                    .filter(refunds::updated_at.le(DbInstant::of(before)))
+                    .order((refunds::updated_at.asc(), refunds::id.asc()))
+                    .limit(i64::from(limit))
+                    .select((refunds::payment_id, refunds::id))
+                    .load(&mut conn)
+                    .await
+                    .map_err(DbError::from)?;
+                Ok(pairs
+                    .into_iter()
+                    .map(|(payment, refund)| {
+                        (
+                            PaymentId::from_trusted(payment),
+                            RefundId::from_trusted(refund),
+                        )
+                    })
+                    .collect())
+            }
+        }
+    };
+}
+
+for_each_backend!(payments);

@@ -1,0 +1,126 @@
+//! The two column types whose storage differs per backend, declared once for the shared
+//! schema: exact money ([`Amount`]) and UTC instants with microsecond precision
+//! ([`Instant`]).
+//!
+//! | type      | PostgreSQL       | SQLite                                          |
+//! |-----------|------------------|-------------------------------------------------|
+//! | `Amount`  | `NUMERIC(20,2)`  | `TEXT` (`"999999999999999999.99"`, never REAL)  |
+//! | `Instant` | `TIMESTAMPTZ`    | `TEXT`, fixed width `2026-11-21T18:01:55.123456Z`, so text order is time order |
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::deserialize::{self, FromSql};
+use diesel::expression::AsExpression;
+use diesel::pg::{Pg, PgValue};
+use diesel::serialize::{self, IsNull, Output, ToSql};
+use diesel::sql_types::{Numeric, Text, Timestamptz};
+use diesel::sqlite::{Sqlite, SqliteValue};
+use diesel::{FromSqlRow, QueryId, SqlType};
+use hostpay_domain::money::Money;
+use rust_decimal::Decimal;
+
+/// Exact money: `NUMERIC(20,2)` on PostgreSQL, `TEXT` on SQLite.
+#[derive(SqlType, QueryId, Clone, Copy, Debug, Default)]
+#[diesel(postgres_type(oid = 1700, array_oid = 1231))]
+#[diesel(sqlite_type(name = "Text"))]
+pub struct Amount;
+
+/// A UTC instant (microseconds): `TIMESTAMPTZ` on PostgreSQL, fixed-width `TEXT` on SQLite.
+#[derive(SqlType, QueryId, Clone, Copy, Debug, Default)]
+#[diesel(postgres_type(oid = 1184, array_oid = 1185))]
+#[diesel(sqlite_type(name = "Text"))]
+pub struct Instant;
+
+/// A money value as stored.
+#[derive(AsExpression, FromSqlRow, Debug, Clone, Copy, PartialEq, Eq)]
+#[diesel(sql_type = Amount)]
+pub struct DbAmount(pub Decimal);
+
+impl DbAmount {
+    /// The stored form of `money`.
+    pub fn of(money: Money) -> DbAmount {
+        DbAmount(money.as_decimal())
+    }
+    /// Back to money; a stored value breaking the money rules is an error.
+    pub fn money(self) -> Result<Money, String> {
+        Money::from_decimal(self.0).map_err(|error| format!("stored amount {}: {error}", self.0))
+    }
+}
+
+/// A UTC instant as stored, truncated to microseconds.
+#[derive(AsExpression, FromSqlRow, Debug, Clone, Copy, PartialEq, Eq)]
+#[diesel(sql_type = Instant)]
+pub struct DbInstant(pub DateTime<Utc>);
+
+/// The fixed-width text form on SQLite (always six decimals, always `Z`).
+const SQLITE_INSTANT_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
+
+impl DbInstant {
+    /// `at`, truncated to microseconds (what both backends keep).
+    pub fn of(at: DateTime<Utc>) -> DbInstant {
+        let micros = at.timestamp_micros();
+        DbInstant(DateTime::from_timestamp_micros(micros).unwrap_or(at))
+    }
+}
+
+impl ToSql<Amount, Pg> for DbAmount {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        <Decimal as ToSql<Numeric, Pg>>::to_sql(&self.0, out)
+    }
+}
+
+impl FromSql<Amount, Pg> for DbAmount {
+    fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
+        <Decimal as FromSql<Numeric, Pg>>::from_sql(bytes).map(DbAmount)
+    }
+}
+
+impl ToSql<Amount, Sqlite> for DbAmount {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        let mut value = self.0;
+        value.rescale(2);
+        out.set_value(value.to_string());
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<Amount, Sqlite> for DbAmount {
+    fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        let text = <String as FromSql<Text, Sqlite>>::from_sql(value)?;
+        Decimal::from_str_exact(&text)
+            .map(DbAmount)
+            .map_err(|error| format!("stored amount {text:?}: {error}").into())
+    }
+}
+
+impl ToSql<Instant, Pg> for DbInstant {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        <DateTime<Utc> as ToSql<Timestamptz, Pg>>::to_sql(&self.0, out)
+    }
+}
+
+impl FromSql<Instant, Pg> for DbInstant {
+    fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
+        <DateTime<Utc> as FromSql<Timestamptz, Pg>>::from_sql(bytes).map(DbInstant)
+    }
+}
+
+impl ToSql<Instant, Sqlite> for DbInstant {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(
+            DbInstant::of(self.0)
+                .0
+                .format(SQLITE_INSTANT_FORMAT)
+                .to_string(),
+        );
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<Instant, Sqlite> for DbInstant {
+    fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        let text = <String as FromSql<Text, Sqlite>>::from_sql(value)?;
+        NaiveDateTime::parse_from_str(&text, SQLITE_INSTANT_FORMAT)
+            .map(|naive| DbInstant(naive.and_utc()))
+            .map_err(|error| format!("stored instant {text:?}: {error}").into())
+    }
+}
