@@ -1,0 +1,262 @@
+//! The hosted payment sheet: `GET /checkout/{payment_id}?session=...` (HTML), and the
+//! no-JavaScript fallback `POST /checkout/{payment_id}?session=...` (form `action=pay|
+//! cancel|decline`) that performs the action and shows the page again.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use hostpay_domain::payment::{Payment, PaymentStatus};
+use hostpay_domain::services::{Checkout, PaymentServiceError};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::state::AppState;
+
+/// `?session=<token>`
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SessionQuery {
+    /// The payment-session token.
+    pub session: Option<String>,
+}
+
+/// The no-JavaScript form.
+#[derive(Debug, Deserialize)]
+pub struct FormAction {
+    /// `pay`, `cancel` or `decline`.
+    pub action: String,
+}
+
+/// One line of the sheet.
+pub struct Line {
+    /// Product name (and variant).
+    pub name: String,
+    /// Quantity.
+    pub quantity: u32,
+    /// Unit price, when given.
+    pub price: String,
+}
+
+/// The payment sheet.
+#[derive(Template)]
+#[template(path = "checkout.html")]
+pub struct SheetPage {
+    /// The merchant.
+    pub app_name: String,
+    /// `pay_...`
+    pub payment_id: String,
+    /// The session token (the page's own URL carries it already).
+    pub session: String,
+    /// Description.
+    pub description: String,
+    /// The lines.
+    pub lines: Vec<Line>,
+    /// The total.
+    pub amount: String,
+    /// Currency.
+    pub currency: String,
+    /// Wire status.
+    pub status: &'static str,
+    /// Sentence for people.
+    pub status_text: String,
+    /// Whether Pay/Cancel are offered.
+    pub open: bool,
+    /// Whether "Simulate decline" is offered.
+    pub can_simulate: bool,
+}
+
+/// A page that could not be shown.
+#[derive(Template)]
+#[template(path = "checkout_error.html")]
+pub struct ErrorPage {
+    /// Heading.
+    pub title: String,
+    /// Sentence for people.
+    pub message: String,
+}
+
+fn status_text(payment: &Payment) -> String {
+    let reason = payment.fail_reason.clone().unwrap_or_default();
+    match payment.status {
+        PaymentStatus::InProcess => "Waiting for payment".to_owned(),
+        PaymentStatus::Paid => "Payment successful".to_owned(),
+        PaymentStatus::Refunded => "Paid and refunded".to_owned(),
+        PaymentStatus::Failed => format!("Payment failed: {reason}"),
+        PaymentStatus::Cancelled => format!("Payment cancelled: {reason}"),
+    }
+}
+
+fn sheet(checkout: &Checkout, session: &str) -> SheetPage {
+    let payment = &checkout.payment;
+    SheetPage {
+        app_name: checkout.app.name.to_string(),
+        payment_id: payment.id.to_string(),
+        session: session.to_owned(),
+        description: payment
+            .details
+            .description
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        lines: payment
+            .details
+            .items
+            .iter()
+            .map(|item| Line {
+                name: match &item.product_variant_name {
+                    Some(variant) if !variant.as_str().is_empty() => {
+                        format!("{} ({})", item.product_name, variant)
+                    }
+                    Some(_) | None => item.product_name.to_string(),
+                },
+                quantity: item.quantity.get(),
+                price: item
+                    .price
+                    .map(|price| price.to_string())
+                    .unwrap_or_default(),
+            })
+            .collect(),
+        amount: payment.amount.to_string(),
+        currency: payment.currency.to_string(),
+        status: payment.status.as_str(),
+        status_text: status_text(payment),
+        open: payment.status == PaymentStatus::InProcess,
+        can_simulate: checkout.can_simulate,
+    }
+}
+
+fn html(status: StatusCode, page: &impl Template) -> HttpResponse {
+    match page.render() {
+        Ok(body) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .insert_header(("Cache-Control", "no-store"))
+            .insert_header(("Referrer-Policy", "no-referrer"))
+            .body(body),
+        Err(error) => {
+            tracing::error!(error = %error, "checkout template failed");
+            HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body("internal error")
+        }
+    }
+}
+
+fn error_page(error: &PaymentServiceError) -> HttpResponse {
+    let (status, title, message) = match error {
+        PaymentServiceError::NotFound => (
+            StatusCode::NOT_FOUND,
+            "Payment not found",
+            "This payment does not exist.".to_owned(),
+        ),
+        PaymentServiceError::InvalidSession => (
+            StatusCode::UNAUTHORIZED,
+            "Payment link expired",
+            "This payment link is invalid or has expired. Go back to the app and try again."
+                .to_owned(),
+        ),
+        PaymentServiceError::Processor(_) => (
+            StatusCode::BAD_GATEWAY,
+            "Payment service unavailable",
+            "The payment service did not answer. Nothing was charged; try again.".to_owned(),
+        ),
+        PaymentServiceError::Invalid(field) => (
+            StatusCode::BAD_REQUEST,
+            "Invalid request",
+            field.to_string(),
+        ),
+        PaymentServiceError::Rejected { .. }
+        | PaymentServiceError::IdempotencyKeyReused
+        | PaymentServiceError::IdempotencyInProgress
+        | PaymentServiceError::Store(_) => {
+            tracing::error!(error = %error, "checkout page failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "Please try again later.".to_owned(),
+            )
+        }
+    };
+    html(
+        status,
+        &ErrorPage {
+            title: title.to_owned(),
+            message,
+        },
+    )
+}
+
+async fn render(state: &AppState, path: &str, session: &str) -> HttpResponse {
+    let Ok(id) = crate::miniapp::payments::payment_id(path) else {
+        return error_page(&PaymentServiceError::NotFound);
+    };
+    match state.services.payments.checkout(&id, session).await {
+        Ok(checkout) => html(StatusCode::OK, &sheet(&checkout, session)),
+        Err(error) => error_page(&error),
+    }
+}
+
+/// The hosted payment sheet.
+#[utoipa::path(
+    get,
+    path = "/checkout/{payment_id}",
+    tag = "checkout",
+    params(("payment_id" = String, Path, description = "`pay_...`"), SessionQuery),
+    responses(
+        (status = 200, description = "The payment sheet (HTML)", content_type = "text/html"),
+        (status = 401, description = "Invalid or expired session (HTML)", content_type = "text/html"),
+        (status = 404, description = "Unknown payment (HTML)", content_type = "text/html"),
+    )
+)]
+pub async fn show(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<SessionQuery>,
+) -> HttpResponse {
+    let session = query.session.clone().unwrap_or_default();
+    render(&state, &path, &session).await
+}
+
+/// The no-JavaScript fallback of the sheet's buttons: performs the action, then shows the
+/// sheet with the outcome.
+#[utoipa::path(
+    post,
+    path = "/checkout/{payment_id}",
+    tag = "checkout",
+    params(("payment_id" = String, Path, description = "`pay_...`"), SessionQuery),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "`action=pay|cancel|decline`"),
+    responses(
+        (status = 200, description = "The payment sheet after the action (HTML)", content_type = "text/html"),
+        (status = 400, description = "Unknown action (HTML)", content_type = "text/html"),
+        (status = 401, description = "Invalid or expired session (HTML)", content_type = "text/html"),
+    )
+)]
+pub async fn submit(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<SessionQuery>,
+    form: web::Form<FormAction>,
+) -> HttpResponse {
+    let session = query.session.clone().unwrap_or_default();
+    let Ok(id) = crate::miniapp::payments::payment_id(&path) else {
+        return error_page(&PaymentServiceError::NotFound);
+    };
+    let payments = &state.services.payments;
+    let outcome = match form.action.as_str() {
+        "pay" => payments.confirm(&id, &session, false).await,
+        "decline" => payments.confirm(&id, &session, true).await,
+        "cancel" => payments.cancel(&id, &session).await,
+        _ => {
+            return error_page(&PaymentServiceError::Invalid(
+                hostpay_domain::validation::InvalidField::new(
+                    "action",
+                    "must be pay, cancel or decline",
+                ),
+            ))
+        }
+    };
+    match outcome {
+        // A refused transition (already paid...) simply shows the current state.
+        Ok(_) | Err(PaymentServiceError::Rejected { .. }) => render(&state, &path, &session).await,
+        Err(error) => error_page(&error),
+    }
+}

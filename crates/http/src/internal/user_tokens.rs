@@ -1,0 +1,80 @@
+//! Internal API: mint user tokens (what `ft.getUserToken()` hands the miniapp frontend).
+
+use actix_web::http::StatusCode;
+use actix_web::{post, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use hostpay_domain::ids::AppId;
+use hostpay_domain::order::UserRef;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::envelope::{self, ApiError};
+use crate::internal::AdminAuth;
+use crate::json::JsonBody;
+use crate::openapi::{ErrorEnvelope, UserTokenEnvelope};
+use crate::state::AppState;
+
+/// `POST /internal/v1/user-tokens`
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MintUserTokenRequest {
+    /// The user, String(255).
+    #[schema(value_type = String, example = "user-42")]
+    pub user_id: UserRef,
+    /// The miniapp the token is for.
+    #[schema(value_type = String, example = "app_01J...")]
+    pub app_id: AppId,
+    /// Lifetime in seconds (default 3600, at most 30 days).
+    #[serde(default)]
+    pub ttl_seconds: Option<i64>,
+}
+
+/// A minted user token.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserTokenView {
+    /// The token (shown once; only its hash is kept).
+    pub token: String,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+    /// The user it names.
+    pub user_id: String,
+    /// The miniapp it is valid for.
+    pub app_id: String,
+}
+
+/// Mint a user token for one miniapp.
+#[utoipa::path(
+    tag = "internal",
+    request_body = MintUserTokenRequest,
+    responses(
+        (status = 201, description = "Minted", body = UserTokenEnvelope),
+        (status = 400, description = "INVALID_REQUEST naming the field", body = ErrorEnvelope),
+        (status = 401, description = "UNAUTHENTICATED", body = ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND (unknown app)", body = ErrorEnvelope),
+        (status = 500, description = "INTERNAL", body = ErrorEnvelope),
+    ),
+    security(("admin_token" = []))
+)]
+#[post("/internal/v1/user-tokens")]
+pub async fn mint(
+    _admin: AdminAuth,
+    state: web::Data<AppState>,
+    body: JsonBody<MintUserTokenRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let request = body.into_inner();
+    let (token, expires_at) = state
+        .services
+        .apps
+        .mint_user_token(
+            &request.app_id,
+            request.user_id.clone(),
+            request.ttl_seconds,
+        )
+        .await?;
+    let view = UserTokenView {
+        token,
+        expires_at,
+        user_id: request.user_id.to_string(),
+        app_id: request.app_id.to_string(),
+    };
+    Ok(envelope::success(StatusCode::CREATED, &view))
+}

@@ -1,0 +1,77 @@
+//! Miniapp authentication: `Authorization: Token base64(app_id:secret_key)`, checked by
+//! [`hostpay_domain::services::AppService::authenticate`] (keyed hash, constant time).
+
+use actix_web::dev::Payload;
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{web, FromRequest, HttpRequest};
+use base64::Engine;
+use futures::future::LocalBoxFuture;
+use hostpay_domain::miniapp::Miniapp;
+
+use crate::envelope::ApiError;
+use crate::state::AppState;
+
+/// The calling miniapp, authenticated.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Miniapp);
+
+/// The shared state of the app serving `req`.
+pub fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal("AppState is not registered as app data"))
+}
+
+/// `(app_id, secret_key)` of a `Token base64(app_id:secret_key)` header value.
+pub fn token_credentials(header: &str) -> Option<(String, String)> {
+    let (scheme, encoded) = header.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("token") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (app_id, secret) = text.split_once(':')?;
+    Some((app_id.to_owned(), secret.to_owned()))
+}
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let state = app_state(req);
+        let credentials = req
+            .headers()
+            .get(AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(token_credentials);
+        Box::pin(async move {
+            let state = state?;
+            let (app_id, secret) = credentials.ok_or_else(|| {
+                ApiError::unauthenticated(
+                    "missing or malformed Authorization header; expected Token base64(app_id:secret_key)",
+                )
+            })?;
+            let app = state.services.apps.authenticate(&app_id, &secret).await?;
+            Ok(Authenticated(app))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_token_credentials() {
+        let encoded = base64::engine::general_purpose::STANDARD.encode("app_1:sk_x:y");
+        assert_eq!(
+            token_credentials(&format!("Token {encoded}")),
+            Some(("app_1".to_owned(), "sk_x:y".to_owned()))
+        );
+        assert_eq!(token_credentials(&format!("Bearer {encoded}")), None);
+        assert_eq!(token_credentials("Token !!"), None);
+    }
+}

@@ -1,0 +1,202 @@
+//! Order activities of the miniapp API: upsert, read, list per user.
+
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpResponse};
+use hostpay_domain::ids::{AppId, PaymentId};
+use hostpay_domain::money::{Currency, Money};
+use hostpay_domain::order::{OrderItem, UserRef};
+use hostpay_domain::order_activity::{
+    DeliveryInfo, OrderActivity, OrderActivityStatus, OrderActivityUpsert, UpsertOutcome,
+};
+use hostpay_domain::services::PaymentServiceError;
+use hostpay_domain::validation::{BoundedString, NonEmptyString};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::envelope::{self, ApiError};
+use crate::json::JsonBody;
+use crate::miniapp::auth::Authenticated;
+use crate::miniapp::pagination::ListQuery;
+use crate::miniapp::views::{OrderActivityView, PageView};
+use crate::openapi::{
+    DeliveryDoc, ErrorEnvelope, OrderActivityEnvelope, OrderActivityPageEnvelope, OrderItemDoc,
+};
+use crate::state::AppState;
+
+/// `POST /api/v1/order-activities`: absent optional fields keep their stored value.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UpsertOrderActivityRequest {
+    /// This miniapp's order id, String(255).
+    #[schema(value_type = String, example = "order-1001")]
+    pub order_id: NonEmptyString<255>,
+    /// The user, String(255).
+    #[schema(value_type = String, example = "user-42")]
+    pub user_id: UserRef,
+    /// `created`, `confirmed`, `preparing`, `ready`, `in_delivery`, `delivered`, `cancelled`.
+    #[schema(value_type = String, example = "confirmed")]
+    pub status: OrderActivityStatus,
+    /// String(250).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub title: Option<BoundedString<250>>,
+    /// The lines (replace the stored ones).
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<OrderItemDoc>>)]
+    pub items: Option<Vec<OrderItem>>,
+    /// Decimal.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "25.00")]
+    pub total: Option<Money>,
+    /// ISO 4217.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "USD")]
+    pub currency: Option<Currency>,
+    /// A payment of this miniapp.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub payment_id: Option<PaymentId>,
+    /// Delivery information (replaces the stored one).
+    #[serde(default)]
+    #[schema(value_type = Option<DeliveryDoc>)]
+    pub delivery: Option<DeliveryInfo>,
+    /// String(2000).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub note: Option<BoundedString<2000>>,
+}
+
+impl UpsertOrderActivityRequest {
+    fn into_domain(self) -> OrderActivityUpsert {
+        OrderActivityUpsert {
+            order_id: self.order_id,
+            user_id: self.user_id,
+            status: self.status,
+            title: self.title,
+            items: self.items,
+            total: self.total,
+            currency: self.currency,
+            payment_id: self.payment_id,
+            delivery: self.delivery,
+            note: self.note,
+        }
+    }
+}
+
+async fn view(
+    state: &AppState,
+    app_id: &AppId,
+    activity: &OrderActivity,
+) -> Result<OrderActivityView, ApiError> {
+    let payment_status = match &activity.payment_id {
+        None => None,
+        Some(payment_id) => match state
+            .services
+            .payments
+            .get_for_app(app_id, payment_id)
+            .await
+        {
+            Ok(payment) => Some(payment.status.as_str()),
+            Err(PaymentServiceError::NotFound) => None,
+            Err(error) => return Err(error.into()),
+        },
+    };
+    Ok(OrderActivityView::of(activity, payment_status))
+}
+
+/// Create or update the order activity keyed by this miniapp's `order_id`.
+#[utoipa::path(
+    tag = "order-activities",
+    request_body = UpsertOrderActivityRequest,
+    responses(
+        (status = 201, description = "Created", body = OrderActivityEnvelope),
+        (status = 200, description = "Updated (or unchanged)", body = OrderActivityEnvelope),
+        (status = 400, description = "INVALID_REQUEST naming the field", body = ErrorEnvelope),
+        (status = 401, description = "UNAUTHENTICATED", body = ErrorEnvelope),
+        (status = 409, description = "INVALID_STATE (backward move, or out of `delivered`/`cancelled`)", body = ErrorEnvelope),
+        (status = 413, description = "PAYLOAD_TOO_LARGE", body = ErrorEnvelope),
+        (status = 500, description = "INTERNAL", body = ErrorEnvelope),
+    ),
+    security(("miniapp_token" = []))
+)]
+#[post("/api/v1/order-activities")]
+pub async fn upsert(
+    state: web::Data<AppState>,
+    Authenticated(app): Authenticated,
+    body: JsonBody<UpsertOrderActivityRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let outcome = state
+        .services
+        .order_activities
+        .upsert(&app.id, body.into_inner().into_domain())
+        .await?;
+    let (status, activity) = match &outcome {
+        UpsertOutcome::Created(activity) => (StatusCode::CREATED, activity),
+        UpsertOutcome::Updated(activity) | UpsertOutcome::Unchanged(activity) => {
+            (StatusCode::OK, activity)
+        }
+    };
+    Ok(envelope::success(
+        status,
+        &view(&state, &app.id, activity).await?,
+    ))
+}
+
+/// Read an order activity with its linked payment's status and its history.
+#[utoipa::path(
+    tag = "order-activities",
+    params(("order_id" = String, Path, description = "This miniapp's order id")),
+    responses(
+        (status = 200, description = "The order activity", body = OrderActivityEnvelope),
+        (status = 401, description = "UNAUTHENTICATED", body = ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+        (status = 500, description = "INTERNAL", body = ErrorEnvelope),
+    ),
+    security(("miniapp_token" = []))
+)]
+#[get("/api/v1/order-activities/{order_id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    Authenticated(app): Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let activity = state.services.order_activities.get(&app.id, &path).await?;
+    Ok(envelope::success(
+        StatusCode::OK,
+        &view(&state, &app.id, &activity).await?,
+    ))
+}
+
+/// This miniapp's order activities of a user, newest first.
+#[utoipa::path(
+    tag = "order-activities",
+    params(("user_id" = String, Path, description = "The user"), ListQuery),
+    responses(
+        (status = 200, description = "A page", body = OrderActivityPageEnvelope),
+        (status = 400, description = "INVALID_REQUEST (`limit`, `cursor`)", body = ErrorEnvelope),
+        (status = 401, description = "UNAUTHENTICATED", body = ErrorEnvelope),
+        (status = 500, description = "INTERNAL", body = ErrorEnvelope),
+    ),
+    security(("miniapp_token" = []))
+)]
+#[get("/api/v1/users/{user_id}/order-activities")]
+pub async fn list_for_user(
+    state: web::Data<AppState>,
+    Authenticated(app): Authenticated,
+    path: web::Path<String>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = query.page()?;
+    let found = state
+        .services
+        .order_activities
+        .list_for_user(&app.id, &path, &page)
+        .await?;
+    let mut items = Vec::with_capacity(found.items.len());
+    for activity in &found.items {
+        items.push(view(&state, &app.id, activity).await?);
+    }
+    Ok(envelope::success(
+        StatusCode::OK,
+        &PageView::of(found, items),
+    ))
+}

@@ -1,0 +1,285 @@
+//! Payments of the miniapp API: create (idempotent), read, list per user, refund
+//! (idempotent).
+
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use hostpay_domain::idempotency::{fingerprint, IdempotencyClaim, IdempotencyKey};
+use hostpay_domain::ids::PaymentId;
+use hostpay_domain::miniapp::Miniapp;
+use hostpay_domain::money::{Currency, PositiveMoney};
+use hostpay_domain::order::{OrderItem, PaymentDetails, ShippingAddress, UserRef};
+use hostpay_domain::payment::Payment;
+use hostpay_domain::services::{CreatePayment, Idempotent};
+use hostpay_domain::validation::{BoundedString, NonEmptyString};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::envelope::{self, ApiError};
+use crate::json::JsonBody;
+use crate::miniapp::auth::Authenticated;
+use crate::miniapp::pagination::ListQuery;
+use crate::miniapp::views::{EventView, PageView, PaymentView, PaymentWithSession, RefundView};
+use crate::openapi::{
+    ErrorEnvelope, OrderItemDoc, PaymentEnvelope, PaymentPageEnvelope, PaymentWithSessionEnvelope,
+    RefundEnvelope, ShippingAddressDoc,
+};
+use crate::state::AppState;
+
+/// `POST /api/v1/payments`
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreatePaymentRequest {
+    /// The paying user, String(255).
+    #[schema(value_type = String, example = "user-42")]
+    pub user_id: UserRef,
+    /// > 0, at most 2 decimals; a JSON number or a string.
+    #[schema(value_type = String, example = "25.00")]
+    pub amount: PositiveMoney,
+    /// ISO 4217 alpha-3, upper case.
+    #[schema(value_type = String, example = "USD")]
+    pub currency: Currency,
+    /// The miniapp's order id, String(255), unique per miniapp.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub miniapp_order_id: Option<NonEmptyString<255>>,
+    /// Free text for the payment sheet, String(1000).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<BoundedString<1000>>,
+    /// The lines (Boxo's OrderItem).
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<OrderItemDoc>>)]
+    pub items: Option<Vec<OrderItem>>,
+    /// Where it goes (Boxo's OrderShippingAddress).
+    #[serde(default)]
+    #[schema(value_type = Option<ShippingAddressDoc>)]
+    pub shipping_address: Option<ShippingAddress>,
+    /// Arbitrary JSON, returned as given.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub custom_attributes: Option<serde_json::Value>,
+}
+
+impl CreatePaymentRequest {
+    fn into_domain(self) -> CreatePayment {
+        CreatePayment {
+            user_id: self.user_id,
+            amount: self.amount,
+            currency: self.currency,
+            miniapp_order_id: self.miniapp_order_id,
+            details: PaymentDetails {
+                description: self.description,
+                items: self.items.unwrap_or_default(),
+                shipping_address: self.shipping_address,
+                custom_attributes: self.custom_attributes,
+                ..PaymentDetails::default()
+            },
+        }
+    }
+}
+
+/// `POST /api/v1/payments/{payment_id}/refunds`
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateRefundRequest {
+    /// How much (default: all that remains refundable).
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "5.00")]
+    pub amount: Option<PositiveMoney>,
+    /// Why, String(500).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub reason: Option<BoundedString<500>>,
+}
+
+/// The idempotency claim of a request, when it carries an `Idempotency-Key`.
+pub fn idempotency_claim(
+    req: &HttpRequest,
+    app: &Miniapp,
+    operation: &str,
+    raw: &[u8],
+) -> Result<Option<IdempotencyClaim>, ApiError> {
+    let Some(value) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| ApiError::invalid("Idempotency-Key", "must be visible ASCII"))?;
+    let key = IdempotencyKey::parse(text)
+        .map_err(|error| ApiError::invalid("Idempotency-Key", error.message))?;
+    Ok(Some(IdempotencyClaim {
+        app_id: app.id.clone(),
+        key,
+        fingerprint: fingerprint(operation, raw),
+    }))
+}
+
+/// A payment id from the path; a malformed one is simply not found.
+pub fn payment_id(text: &str) -> Result<PaymentId, ApiError> {
+    PaymentId::parse(text).map_err(|_| ApiError::not_found("payment"))
+}
+
+/// A payment with its stored events.
+pub async fn payment_view(state: &AppState, payment: &Payment) -> Result<PaymentView, ApiError> {
+    let events = state.services.payments.events(&payment.id).await?;
+    Ok(PaymentView::with_events(payment, &events))
+}
+
+/// Create a payment and its payment session.
+#[utoipa::path(
+    tag = "payments",
+    request_body = CreatePaymentRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Stripe-style idempotency key (1 to 255 visible ASCII characters, kept 24 h)")),
+    responses(
+        (status = 201, description = "Created (`in_process`) with its session", body = PaymentWithSessionEnvelope,
+            headers(("Idempotent-Replayed" = String, description = "`true` when this is the replay of an earlier response"))),
+        (status = 400, description = "INVALID_REQUEST naming the field", body = ErrorEnvelope),
+        (status = 401, description = "UNAUTHENTICATED", body = ErrorEnvelope),
+        (status = 409, description = "IDEMPOTENCY_IN_PROGRESS", body = ErrorEnvelope),
+        (status = 413, description = "PAYLOAD_TOO_LARGE (over 64 KiB)", body = ErrorEnvelope),
+        (status = 422, description = "IDEMPOTENCY_KEY_REUSED", body = ErrorEnvelope),
+        (status = 429, description = "RATE_LIMITED", body = ErrorEnvelope),
+        (status = 500, description = "INTERNAL", body = ErrorEnvelope),
+    ),
+    security(("miniapp_token" = []))
+)]
+#[post("/api/v1/payments")]
+pub async fn create(
+    state: web::Data<AppState>,
+    Authenticated(app): Authenticated,
+    req: HttpRequest,
+    body: JsonBody<CreatePaymentRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let claim = idempotency_claim(&req, &app, "POST /api/v1/payments", &body.raw)?;
+    let render = |created: &hostpay_domain::services::CreatedPayment| {
+        envelope::stored(StatusCode::CREATED, &created_view(created))
+    };
+    let outcome = state
+        .services
+        .payments
+        .create(&app, body.into_inner().into_domain(), claim, render)
+        .await?;
+    Ok(match outcome {
+        Idempotent::Fresh(created) => {
+            envelope::success(StatusCode::CREATED, &created_view(&created))
+        }
+        Idempotent::Replayed(stored) => envelope::replay(&stored),
+    })
+}
+
+fn created_view(created: &hostpay_domain::services::CreatedPayment) -> PaymentWithSession {
+    PaymentWithSession {
+        payment: PaymentView::of(&created.payment, vec![EventView::created(&created.payment)]),
+        session: crate::miniapp::views::SessionView::of(&created.session),
+    }
+}
+
+/// Read a payment: amounts, items, refunds, events, timestamps.
+#[utoipa::path(
+    tag = "payments",
+    params(("payment_id" = String, Path, description = "`pay_...`")),
+    responses(
+        (status = 200, description = "The payment", body = PaymentEnvelope),
+        (status = 401, description = "UNAUTHENTICATED", body = ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND (also another miniapp's payment)", body = ErrorEnvelope),
+        (status = 500, description = "INTERNAL", body = ErrorEnvelope),
+    ),
+    security(("miniapp_token" = []))
+)]
+#[get("/api/v1/payments/{payment_id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    Authenticated(app): Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = payment_id(&path)?;
+    let payment = state.services.payments.get_for_app(&app.id, &id).await?;
+    Ok(envelope::success(
+        StatusCode::OK,
+        &payment_view(&state, &payment).await?,
+    ))
+}
+
+/// This miniapp's payments of a user, newest first.
+#[utoipa::path(
+    tag = "payments",
+    params(("user_id" = String, Path, description = "The user"), ListQuery),
+    responses(
+        (status = 200, description = "A page", body = PaymentPageEnvelope),
+        (status = 400, description = "INVALID_REQUEST (`limit` out of 1..=100, malformed `cursor`)", body = ErrorEnvelope),
+        (status = 401, description = "UNAUTHENTICATED", body = ErrorEnvelope),
+        (status = 500, description = "INTERNAL", body = ErrorEnvelope),
+    ),
+    security(("miniapp_token" = []))
+)]
+#[get("/api/v1/users/{user_id}/payments")]
+pub async fn list_for_user(
+    state: web::Data<AppState>,
+    Authenticated(app): Authenticated,
+    path: web::Path<String>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = query.page()?;
+    let found = state
+        .services
+        .payments
+        .list_for_user(&app.id, &path, &page)
+        .await?;
+    let mut items = Vec::with_capacity(found.items.len());
+    for payment in &found.items {
+        items.push(payment_view(&state, payment).await?);
+    }
+    Ok(envelope::success(
+        StatusCode::OK,
+        &PageView::of(found, items),
+    ))
+}
+
+/// Refund (part of) a paid payment.
+#[utoipa::path(
+    tag = "payments",
+    request_body = CreateRefundRequest,
+    params(
+        ("payment_id" = String, Path, description = "`pay_...`"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Stripe-style idempotency key"),
+    ),
+    responses(
+        (status = 201, description = "The refund (`succeeded`, `failed`, or `pending` while the processor has not answered)", body = RefundEnvelope,
+            headers(("Idempotent-Replayed" = String, description = "`true` on a replay"))),
+        (status = 400, description = "INVALID_REQUEST naming the field", body = ErrorEnvelope),
+        (status = 401, description = "UNAUTHENTICATED", body = ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+        (status = 409, description = "PAYMENT_NOT_REFUNDABLE (not `paid`) or IDEMPOTENCY_IN_PROGRESS", body = ErrorEnvelope),
+        (status = 413, description = "PAYLOAD_TOO_LARGE", body = ErrorEnvelope),
+        (status = 422, description = "REFUND_EXCEEDS_AMOUNT or IDEMPOTENCY_KEY_REUSED", body = ErrorEnvelope),
+        (status = 500, description = "INTERNAL", body = ErrorEnvelope),
+    ),
+    security(("miniapp_token" = []))
+)]
+#[post("/api/v1/payments/{payment_id}/refunds")]
+pub async fn refund(
+    state: web::Data<AppState>,
+    Authenticated(app): Authenticated,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: JsonBody<CreateRefundRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let id = payment_id(&path)?;
+    let payment = state.services.payments.get_for_app(&app.id, &id).await?;
+    let operation = format!("POST /api/v1/payments/{id}/refunds");
+    let claim = idempotency_claim(&req, &app, &operation, &body.raw)?;
+    let currency = payment.currency.to_string();
+    let render = |refund: &hostpay_domain::payment::Refund| {
+        envelope::stored(StatusCode::CREATED, &RefundView::of(refund, &currency))
+    };
+    let request = body.into_inner();
+    let outcome = state
+        .services
+        .payments
+        .refund(&app, &id, request.amount, request.reason, claim, render)
+        .await?;
+    Ok(match outcome {
+        Idempotent::Fresh(refund) => {
+            envelope::success(StatusCode::CREATED, &RefundView::of(&refund, &currency))
+        }
+        Idempotent::Replayed(stored) => envelope::replay(&stored),
+    })
+}

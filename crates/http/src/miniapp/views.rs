@@ -1,0 +1,347 @@
+//! The wire shapes of the miniapp API's objects (api.md sections 3 and 9): payments with
+//! their refunds and events, payment sessions, order activities, pages.
+
+use chrono::{DateTime, Utc};
+use hostpay_domain::access::SessionCredentials;
+use hostpay_domain::event::{DomainEvent, EventKind};
+use hostpay_domain::ids::EventId;
+use hostpay_domain::order::{OrderItem, ShippingAddress};
+use hostpay_domain::order_activity::{ActivityEvent, DeliveryInfo, OrderActivity};
+use hostpay_domain::page::Page;
+use hostpay_domain::payment::{Payment, Refund};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::openapi::{DeliveryDoc, OrderItemDoc, ShippingAddressDoc};
+
+/// A payment event: `{id, type, created_at, data}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventView {
+    /// `evt_...`; the webhook for this transition carries the same id.
+    #[schema(value_type = String, example = "evt_3f1c...")]
+    pub id: EventId,
+    /// `payment.created`, `payment.paid`, `refund.succeeded`...
+    #[serde(rename = "type")]
+    #[schema(example = "payment.paid")]
+    pub kind: &'static str,
+    /// When it happened (RFC 3339 UTC).
+    pub created_at: DateTime<Utc>,
+    /// The subject's state after the event.
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+impl EventView {
+    /// The view of a stored event.
+    pub fn of(event: &DomainEvent) -> EventView {
+        EventView {
+            id: event.id.clone(),
+            kind: event.kind.as_str(),
+            created_at: event.occurred_at,
+            data: event.data.clone(),
+        }
+    }
+
+    /// The `payment.created` event of a payment just opened (the same the store keeps).
+    pub fn created(payment: &Payment) -> EventView {
+        let kind = EventKind::PaymentCreated.as_str();
+        EventView {
+            id: EventId::for_transition(payment.id.as_str(), kind),
+            kind,
+            created_at: payment.created_at,
+            data: payment.snapshot(),
+        }
+    }
+}
+
+/// A refund.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RefundView {
+    /// `ref_...`
+    #[schema(value_type = String, example = "ref_01J...")]
+    pub id: String,
+    /// Always `refund`.
+    #[schema(example = "refund")]
+    pub object: &'static str,
+    /// The refunded payment.
+    #[schema(value_type = String, example = "pay_01J...")]
+    pub payment_id: String,
+    /// Decimal string with two decimals.
+    #[schema(value_type = String, example = "5.00")]
+    pub amount: String,
+    /// ISO 4217.
+    #[schema(value_type = String, example = "USD")]
+    pub currency: String,
+    /// `pending`, `succeeded` or `failed`.
+    #[schema(example = "succeeded")]
+    pub status: &'static str,
+    /// Why it was asked for.
+    pub reason: Option<String>,
+    /// Why it failed.
+    pub fail_reason: Option<String>,
+    /// Asked for.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl RefundView {
+    /// The view of a refund of `payment`'s currency.
+    pub fn of(refund: &Refund, currency: &str) -> RefundView {
+        RefundView {
+            id: refund.id.to_string(),
+            object: "refund",
+            payment_id: refund.payment_id.to_string(),
+            amount: refund.amount.to_string(),
+            currency: currency.to_owned(),
+            status: refund.status.as_str(),
+            reason: refund.reason.as_ref().map(ToString::to_string),
+            fail_reason: refund.fail_reason.clone(),
+            created_at: refund.created_at,
+            updated_at: refund.updated_at,
+        }
+    }
+}
+
+/// A payment with its refunds and events.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PaymentView {
+    /// `pay_...` (on the Boxo surface, the `order_payment_id`).
+    #[schema(example = "pay_01J...")]
+    pub id: String,
+    /// Always `payment`.
+    #[schema(example = "payment")]
+    pub object: &'static str,
+    /// `in_process`, `paid`, `refunded`, `failed` or `cancelled`.
+    #[schema(example = "in_process")]
+    pub status: &'static str,
+    /// Decimal string with two decimals.
+    #[schema(example = "25.00")]
+    pub amount: String,
+    /// What succeeded refunds add up to.
+    #[schema(example = "0.00")]
+    pub refunded_amount: String,
+    /// ISO 4217.
+    #[schema(example = "USD")]
+    pub currency: String,
+    /// The paying user.
+    pub user_id: String,
+    /// The miniapp's order id.
+    pub miniapp_order_id: Option<String>,
+    /// Free text for the payment sheet.
+    pub description: Option<String>,
+    /// The lines.
+    #[schema(value_type = Vec<OrderItemDoc>)]
+    pub items: Vec<OrderItem>,
+    /// Where it goes.
+    #[schema(value_type = Option<ShippingAddressDoc>)]
+    pub shipping_address: Option<ShippingAddress>,
+    /// Arbitrary attributes, as given.
+    #[schema(value_type = Option<Object>)]
+    pub custom_attributes: Option<serde_json::Value>,
+    /// Why it failed or was cancelled.
+    pub fail_reason: Option<String>,
+    /// Refunds, oldest first.
+    pub refunds: Vec<RefundView>,
+    /// Events, oldest first.
+    pub events: Vec<EventView>,
+    /// `miniapp` or `boxo`.
+    #[schema(example = "miniapp")]
+    pub channel: &'static str,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+    /// When the payment session ends (an unpaid payment is then cancelled).
+    pub expires_at: DateTime<Utc>,
+}
+
+impl PaymentView {
+    /// The view of `payment` with these `events` (oldest first).
+    pub fn of(payment: &Payment, events: Vec<EventView>) -> PaymentView {
+        let currency = payment.currency.as_str();
+        PaymentView {
+            id: payment.id.to_string(),
+            object: "payment",
+            status: payment.status.as_str(),
+            amount: payment.amount.to_string(),
+            refunded_amount: payment.refunded_amount().to_string(),
+            currency: currency.to_owned(),
+            user_id: payment.user_id.to_string(),
+            miniapp_order_id: payment.miniapp_order_id.as_ref().map(ToString::to_string),
+            description: payment
+                .details
+                .description
+                .as_ref()
+                .map(ToString::to_string),
+            items: payment.details.items.clone(),
+            shipping_address: payment.details.shipping_address.clone(),
+            custom_attributes: payment.details.custom_attributes.clone(),
+            fail_reason: payment.fail_reason.clone(),
+            refunds: payment
+                .refunds
+                .iter()
+                .map(|refund| RefundView::of(refund, currency))
+                .collect(),
+            events,
+            channel: payment.channel.as_str(),
+            created_at: payment.created_at,
+            updated_at: payment.updated_at,
+            expires_at: payment.expires_at,
+        }
+    }
+
+    /// The view of `payment` with its stored events.
+    pub fn with_events(payment: &Payment, events: &[DomainEvent]) -> PaymentView {
+        PaymentView::of(payment, events.iter().map(EventView::of).collect())
+    }
+}
+
+/// What the frontend needs to show the payment sheet.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SessionView {
+    /// Bearer token for `/checkout/{id}/confirm` and `/cancel`.
+    #[schema(example = "ps_...")]
+    pub token: String,
+    /// The hosted payment sheet.
+    #[schema(example = "http://127.0.0.1:8080/checkout/pay_01J...?session=ps_...")]
+    pub checkout_url: String,
+    /// When the session stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl SessionView {
+    /// The view of issued session credentials.
+    pub fn of(session: &SessionCredentials) -> SessionView {
+        SessionView {
+            token: session.token.clone(),
+            checkout_url: session.checkout_url.clone(),
+            expires_at: session.expires_at,
+        }
+    }
+}
+
+/// A payment with its session (creation, and the internal API's read).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PaymentWithSession {
+    /// The payment.
+    #[serde(flatten)]
+    pub payment: PaymentView,
+    /// The session.
+    pub session: SessionView,
+}
+
+/// An entry of an order's history.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ActivityEventView {
+    /// `evt_...`
+    pub id: String,
+    /// `order_activity.created`, `order_activity.status_changed`, `order_activity.updated`,
+    /// or the linked payment's event (`payment.paid`...).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The order's status after the event.
+    pub status: &'static str,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// Which fields changed (for payment events: the payment's status).
+    #[schema(value_type = Option<Object>)]
+    pub changes: Option<serde_json::Value>,
+}
+
+impl ActivityEventView {
+    fn of(event: &ActivityEvent) -> ActivityEventView {
+        ActivityEventView {
+            id: event.id.to_string(),
+            kind: event.kind.clone(),
+            status: event.status.as_str(),
+            created_at: event.created_at,
+            changes: event.changes.clone(),
+        }
+    }
+}
+
+/// An order activity with its history.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrderActivityView {
+    /// `oa_...`
+    pub id: String,
+    /// Always `order_activity`.
+    pub object: &'static str,
+    /// The miniapp's order id.
+    pub order_id: String,
+    /// The user.
+    pub user_id: String,
+    /// `created`, `confirmed`, `preparing`, `ready`, `in_delivery`, `delivered`, `cancelled`.
+    pub status: &'static str,
+    /// Title.
+    pub title: Option<String>,
+    /// The lines.
+    #[schema(value_type = Vec<OrderItemDoc>)]
+    pub items: Vec<OrderItem>,
+    /// The total (decimal string).
+    pub total: Option<String>,
+    /// The total's currency.
+    pub currency: Option<String>,
+    /// The linked payment.
+    pub payment_id: Option<String>,
+    /// The linked payment's status.
+    pub payment_status: Option<&'static str>,
+    /// Delivery information.
+    #[schema(value_type = Option<DeliveryDoc>)]
+    pub delivery: Option<DeliveryInfo>,
+    /// Note.
+    pub note: Option<String>,
+    /// History, oldest first.
+    pub events: Vec<ActivityEventView>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl OrderActivityView {
+    /// The view of an order activity whose linked payment has `payment_status`.
+    pub fn of(activity: &OrderActivity, payment_status: Option<&'static str>) -> Self {
+        OrderActivityView {
+            id: activity.id.to_string(),
+            object: "order_activity",
+            order_id: activity.order_id.to_string(),
+            user_id: activity.user_id.to_string(),
+            status: activity.status.as_str(),
+            title: activity.title.as_ref().map(ToString::to_string),
+            items: activity.items.clone(),
+            total: activity.total.map(|total| total.to_string()),
+            currency: activity.currency.map(|currency| currency.to_string()),
+            payment_id: activity.payment_id.as_ref().map(ToString::to_string),
+            payment_status,
+            delivery: activity.delivery.clone(),
+            note: activity.note.as_ref().map(ToString::to_string),
+            events: activity.events.iter().map(ActivityEventView::of).collect(),
+            created_at: activity.created_at,
+            updated_at: activity.updated_at,
+        }
+    }
+}
+
+/// A page of a list, newest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageView<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; null on the last.
+    pub next_cursor: Option<String>,
+    /// Whether more items follow.
+    pub has_more: bool,
+}
+
+impl<T> PageView<T> {
+    /// The view of a page whose items were mapped already.
+    pub fn of<U>(page: Page<U>, items: Vec<T>) -> PageView<T> {
+        PageView {
+            items,
+            next_cursor: page.next_cursor,
+            has_more: page.has_more,
+        }
+    }
+}
