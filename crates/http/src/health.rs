@@ -1,6 +1,49 @@
-//! TODO(owner): see the module list in lib.rs.
+//! `/healthz` (the process is up), `/readyz` (the database answers and every migration is
+//! applied; 503 otherwise) and `/metrics` (Prometheus text), on both listeners.
 
-use actix_web::web;
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::{web, HttpResponse};
+use serde_json::json;
 
-/// Registers this module's routes.
-pub fn configure(_cfg: &mut web::ServiceConfig) {}
+use crate::observability::{names, render_metrics};
+use crate::AppState;
+
+/// Registers `/healthz`, `/readyz` and `/metrics`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics_text));
+}
+
+/// The process is up and serving.
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+/// The database answers and its schema is current.
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    match state.services.health.check().await {
+        Ok(()) => HttpResponse::Ok().json(json!({"status": "ready"})),
+        Err(error) => {
+            tracing::warn!(%error, "not ready");
+            HttpResponse::ServiceUnavailable().json(json!({
+                "status": "unavailable",
+                "reason": "the database is unreachable or its migrations are not applied",
+            }))
+        }
+    }
+}
+
+/// Prometheus text; refreshes the outbox depth first.
+async fn metrics_text(state: web::Data<AppState>) -> HttpResponse {
+    match state.services.deliveries.depth().await {
+        Ok(depth) => {
+            metrics::gauge!(names::OUTBOX_PENDING).set(depth.pending as f64);
+            metrics::gauge!(names::OUTBOX_DEAD).set(depth.dead as f64);
+        }
+        Err(error) => tracing::warn!(%error, "outbox depth unavailable"),
+    }
+    HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8"))
+        .body(render_metrics())
+}

@@ -1,1 +1,197 @@
-//! Per-miniapp rate limiting of the miniapp API.
+//! Protection of the listeners: the per-miniapp rate limit of the miniapp API
+//! (`rate_limit.per_second` sustained, `rate_limit.burst` at once; 429 `RATE_LIMITED` with
+//! `Retry-After`) and the request timeout.
+//!
+//! A miniapp is told apart by its `Authorization` credentials (kept only as a keyed 64-bit
+//! hash in memory, never logged): each set of credentials has its own token bucket, so a
+//! caller sending someone else's app id with a wrong secret drains its own bucket, not
+//! the real app's. Requests without credentials share a bucket per peer address.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderValue, AUTHORIZATION, RETRY_AFTER};
+use actix_web::middleware::Next;
+use actix_web::{web, Error, ResponseError};
+
+use crate::envelope::{ApiError, ErrorCode};
+use crate::observability::names;
+
+/// The prefix of the rate-limited surface.
+pub const LIMITED_PREFIX: &str = "/api/v1";
+
+/// Buckets kept before idle (full) ones are dropped.
+const MAX_BUCKETS: usize = 10_000;
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    updated: Instant,
+}
+
+/// Token buckets, one per miniapp credential.
+#[derive(Debug)]
+pub struct RateLimiter {
+    per_second: f64,
+    burst: f64,
+    hasher: RandomState,
+    buckets: Mutex<HashMap<u64, Bucket>>,
+}
+
+impl RateLimiter {
+    /// `per_second` sustained requests with bursts of up to `burst` (both at least 1).
+    pub fn new(per_second: u32, burst: u32) -> RateLimiter {
+        RateLimiter {
+            per_second: f64::from(per_second.max(1)),
+            burst: f64::from(burst.max(1)),
+            hasher: RandomState::new(),
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes one token of `key`'s bucket at `now`, or says how long until one is there.
+    pub fn check(&self, key: &str, now: Instant) -> Result<(), Duration> {
+        let id = self.hasher.hash_one(key);
+        let mut buckets = match self.buckets.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if buckets.len() >= MAX_BUCKETS && !buckets.contains_key(&id) {
+            let (per_second, burst) = (self.per_second, self.burst);
+            buckets.retain(|_, bucket| refilled(bucket, now, per_second, burst) < burst);
+        }
+        let bucket = buckets.entry(id).or_insert(Bucket {
+            tokens: self.burst,
+            updated: now,
+        });
+        bucket.tokens = refilled(bucket, now, self.per_second, self.burst);
+        bucket.updated = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64(
+                (1.0 - bucket.tokens) / self.per_second,
+            ))
+        }
+    }
+}
+
+fn refilled(bucket: &Bucket, now: Instant, per_second: f64, burst: f64) -> f64 {
+    let elapsed = now.saturating_duration_since(bucket.updated).as_secs_f64();
+    (bucket.tokens + elapsed * per_second).min(burst)
+}
+
+/// The bucket key of a request: its credentials, else its peer address.
+fn bucket_key(req: &ServiceRequest) -> String {
+    match req
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(credentials) => format!("auth:{credentials}"),
+        None => format!(
+            "peer:{}",
+            req.peer_addr()
+                .map(|a| a.ip().to_string())
+                .unwrap_or_default()
+        ),
+    }
+}
+
+/// Middleware: applies the app's [`RateLimiter`] (from `app_data`) to `/api/v1`.
+pub async fn limit_miniapp_api(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let limited = req.path() == LIMITED_PREFIX || req.path().starts_with("/api/v1/");
+    if limited {
+        if let Some(limiter) = req.app_data::<web::Data<RateLimiter>>() {
+            if let Err(wait) = limiter.check(&bucket_key(&req), Instant::now()) {
+                metrics::counter!(names::RATE_LIMITED).increment(1);
+                let seconds = wait.as_secs().max(1) + u64::from(wait.subsec_nanos() > 0);
+                let mut response = ApiError::new(
+                    ErrorCode::RateLimited,
+                    format!("too many requests; retry after {seconds} s"),
+                )
+                .error_response();
+                if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+                    response.headers_mut().insert(RETRY_AFTER, value);
+                }
+                return Ok(req.into_response(response));
+            }
+        }
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// How long one request may take (`server.request_timeout_seconds`), in `app_data`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestTimeout(pub Duration);
+
+/// Middleware: a request still running after [`RequestTimeout`] is abandoned and answered
+/// 503 with the envelope.
+pub async fn request_timeout(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let Some(limit) = req.app_data::<RequestTimeout>().copied() else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    match actix_web::rt::time::timeout(limit.0, next.call(req)).await {
+        Ok(result) => Ok(result?.map_into_boxed_body()),
+        Err(_elapsed) => {
+            metrics::counter!(names::TIMEOUTS).increment(1);
+            tracing::warn!(timeout_s = limit.0.as_secs(), "request timed out");
+            Err(TimedOut.into())
+        }
+    }
+}
+
+/// A request that ran past its [`RequestTimeout`]: 503 with the envelope.
+#[derive(Debug, thiserror::Error)]
+#[error("the request took too long and was abandoned; retry later")]
+pub struct TimedOut;
+
+impl ResponseError for TimedOut {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        actix_web::http::StatusCode::SERVICE_UNAVAILABLE
+    }
+
+    fn error_response(&self) -> actix_web::HttpResponse {
+        actix_web::HttpResponse::ServiceUnavailable().json(serde_json::json!({
+            "status_code": 503,
+            "result": self.to_string(),
+            "success": false,
+            "data": null,
+            "error": {"code": "TIMEOUT", "details": null},
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bucket_allows_its_burst_then_refills_at_the_rate() {
+        let limiter = RateLimiter::new(2, 3);
+        let start = Instant::now();
+        for _ in 0..3 {
+            assert!(limiter.check("app", start).is_ok());
+        }
+        let wait = limiter.check("app", start).unwrap_err();
+        assert!(wait > Duration::ZERO && wait <= Duration::from_millis(500));
+        assert!(limiter.check("other", start).is_ok());
+        assert!(limiter
+            .check("app", start + Duration::from_millis(500))
+            .is_ok());
+        assert!(limiter
+            .check("app", start + Duration::from_millis(500))
+            .is_err());
+    }
+}

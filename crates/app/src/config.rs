@@ -1,0 +1,706 @@
+//! Layered configuration (api.md section 8): built-in defaults, then an optional
+//! `hostpay.toml` (path from `--config` or `HOSTPAY_CONFIG`), then `HOSTPAY__SECTION__KEY`
+//! environment variables. An invalid value stops start-up with a message naming the key.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize, Serializer};
+
+/// The built-in development key for keyed hashes of secrets; a loud warning is logged at
+/// start-up while it is in use.
+pub const DEVELOPMENT_HASH_KEY: &str = "hostpay-development-hash-key-change-me";
+
+/// The built-in defaults, as a TOML document (also the reference of every key).
+pub const DEFAULTS: &str = r#"
+[database]
+url = "sqlite://hostpay.db"
+pool_size = 10
+
+[server]
+bind = "127.0.0.1:8080"
+public_url = "http://127.0.0.1:8080"
+request_timeout_seconds = 30
+
+[internal]
+bind = "127.0.0.1:8081"
+
+[boxo]
+auth_prefix = "Token"
+allowed_ips = []
+trusted_proxies = []
+
+[boxo.signing]
+verify_incoming = false
+payload_template = "{timestamp}.{nonce}.{request_method}.{url}.{payload}"
+signature_header = "X-Signature"
+timestamp_header = "X-Timestamp"
+nonce_header = "X-Nonce"
+client_id_header = "X-Client-Id"
+
+[processor]
+kind = "sandbox"
+timeout_seconds = 10
+
+[checkout]
+session_ttl_seconds = 900
+
+[delivery]
+retry_base_seconds = 60
+max_attempts = 16
+require_https = false
+timeout_seconds = 10
+
+[rate_limit]
+per_second = 500
+burst = 1000
+
+[security]
+hash_key = "hostpay-development-hash-key-change-me"
+
+[log]
+format = "pretty"
+level = "info"
+"#;
+
+/// Keys whose environment value is a comma-separated list.
+const LIST_KEYS: [&str; 2] = ["boxo.allowed_ips", "boxo.trusted_proxies"];
+
+/// A secret value: never printed by `Debug`, masked when serialised (`config check`).
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(********)")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str("********")
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `database.*`.
+    pub database: DatabaseConfig,
+    /// `server.*`: the public listener.
+    pub server: ServerConfig,
+    /// `internal.*`: the internal listener.
+    pub internal: InternalConfig,
+    /// `boxo.*`: the Boxo host surface.
+    pub boxo: BoxoConfig,
+    /// `processor.*`: the payment processor.
+    pub processor: ProcessorConfig,
+    /// `checkout.*`.
+    pub checkout: CheckoutConfig,
+    /// `delivery.*`: the outbox dispatcher.
+    pub delivery: DeliveryConfig,
+    /// `rate_limit.*`: per-miniapp limit of the miniapp API.
+    pub rate_limit: RateLimitConfig,
+    /// `security.*`.
+    pub security: SecurityConfig,
+    /// `log.*`.
+    pub log: LogConfig,
+}
+
+/// `database.*`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH` or `postgres://...` (may carry a password: kept as a secret).
+    pub url: DatabaseUrl,
+    /// Run pending migrations at start-up (default: true on SQLite, false on PostgreSQL).
+    pub migrate_on_start: Option<bool>,
+    /// Connections in the pool.
+    pub pool_size: u32,
+}
+
+impl DatabaseConfig {
+    /// Whether `serve` migrates before listening.
+    pub fn migrates_on_start(&self) -> bool {
+        self.migrate_on_start.unwrap_or(self.url.is_sqlite())
+    }
+}
+
+/// A database URL; `Debug` and serialisation hide a PostgreSQL password.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// The URL itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// `sqlite://...`.
+    pub fn is_sqlite(&self) -> bool {
+        self.0.starts_with("sqlite:")
+    }
+
+    /// The URL with any password replaced by `********`.
+    pub fn masked(&self) -> String {
+        let Some((scheme, rest)) = self.0.split_once("://") else {
+            return self.0.clone();
+        };
+        let Some((userinfo, host)) = rest.split_once('@') else {
+            return self.0.clone();
+        };
+        match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:********@{host}"),
+            None => self.0.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+
+impl Serialize for DatabaseUrl {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.masked())
+    }
+}
+
+/// `server.*`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Public listener address.
+    pub bind: SocketAddr,
+    /// Base of `checkout_url`.
+    pub public_url: String,
+    /// A request taking longer is answered 503 and abandoned.
+    pub request_timeout_seconds: u64,
+}
+
+/// `internal.*`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InternalConfig {
+    /// Internal listener address.
+    pub bind: SocketAddr,
+    /// Bearer token of the internal API; unset refuses every internal call.
+    pub admin_token: Option<Secret>,
+}
+
+/// `boxo.*`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoxoConfig {
+    /// The client id the Boxo platform sends (and complete-order carries).
+    pub client_id: Option<String>,
+    /// The secret key the Boxo platform sends.
+    pub secret_key: Option<Secret>,
+    /// Prefix of the Authorization header.
+    pub auth_prefix: String,
+    /// Base URL of the Boxo platform for complete-order.
+    pub platform_url: Option<String>,
+    /// Allow-list of callers; empty allows all.
+    pub allowed_ips: Vec<IpAddr>,
+    /// Peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Request signing.
+    pub signing: SigningConfig,
+}
+
+/// `boxo.signing.*`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SigningConfig {
+    /// HMAC secret; set = outgoing calls are signed.
+    pub secret: Option<Secret>,
+    /// Require valid signatures on incoming Boxo calls.
+    pub verify_incoming: bool,
+    /// The signed payload's template.
+    pub payload_template: String,
+    /// Header carrying the signature.
+    pub signature_header: String,
+    /// Header carrying the timestamp.
+    pub timestamp_header: String,
+    /// Header carrying the nonce.
+    pub nonce_header: String,
+    /// Header carrying the client id.
+    pub client_id_header: String,
+}
+
+/// Which payment processor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProcessorKind {
+    /// The built-in sandbox.
+    Sandbox,
+    /// The host's wallet over HTTP.
+    Http,
+}
+
+/// `processor.*`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProcessorConfig {
+    /// `sandbox` or `http`.
+    pub kind: ProcessorKind,
+    /// Base URL of the wallet for `http`.
+    pub wallet_url: Option<String>,
+    /// Bearer token the wallet expects, if any.
+    pub wallet_token: Option<Secret>,
+    /// Timeout of one processor call.
+    pub timeout_seconds: u64,
+}
+
+/// `checkout.*`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutConfig {
+    /// Payment-session lifetime.
+    pub session_ttl_seconds: u32,
+}
+
+/// `delivery.*`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryConfig {
+    /// First retry delay.
+    pub retry_base_seconds: u32,
+    /// Attempts before dead letter.
+    pub max_attempts: u16,
+    /// Refuse plain-http webhook URLs.
+    pub require_https: bool,
+    /// Timeout of one outbound call (complete-order, webhook).
+    pub timeout_seconds: u64,
+}
+
+/// `rate_limit.*`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Sustained requests per second per miniapp.
+    pub per_second: u32,
+    /// Burst per miniapp.
+    pub burst: u32,
+}
+
+/// `security.*`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityConfig {
+    /// Key of the keyed hashes that stand for secrets in the database.
+    pub hash_key: Secret,
+}
+
+impl SecurityConfig {
+    /// Whether the built-in development key is still in use.
+    pub fn uses_development_key(&self) -> bool {
+        self.hash_key.expose() == DEVELOPMENT_HASH_KEY
+    }
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `log.*`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// `pretty` or `json`.
+    pub format: LogFormat,
+    /// A tracing filter (`info`, `hostpay=debug,info`); `RUST_LOG` overrides it.
+    pub level: String,
+}
+
+/// Configuration that cannot be used; the message names the key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read or parsed.
+    #[error("configuration file {path}: {reason}")]
+    File {
+        /// Which file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// A key has a value that cannot be used.
+    #[error("invalid configuration: {key}: {reason}")]
+    Invalid {
+        /// The key, e.g. `server.bind`.
+        key: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+fn invalid(key: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+/// Where the optional configuration file comes from.
+pub fn config_path(explicit: Option<&Path>) -> Option<PathBuf> {
+    explicit
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os("HOSTPAY_CONFIG").map(PathBuf::from))
+}
+
+impl Config {
+    /// Loads defaults, then the file (when given), then the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        Config::load_from(file, std::env::vars())
+    }
+
+    /// Loads defaults, then the file (when given), then `HOSTPAY__...` variables of `env`.
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|error| ConfigError::File {
+                path: path.display().to_string(),
+                reason: error.to_string(),
+            })?;
+            builder = builder.add_source(config::File::from_str(&text, config::FileFormat::Toml));
+        }
+        let env: config::Map<String, String> = env
+            .into_iter()
+            .filter(|(key, _)| key.starts_with("HOSTPAY__"))
+            .collect();
+        let mut environment = config::Environment::with_prefix("HOSTPAY")
+            .prefix_separator("__")
+            .separator("__")
+            .list_separator(",")
+            .source(Some(env));
+        for key in LIST_KEYS {
+            environment = environment.with_list_parse_key(key);
+        }
+        let layered =
+            builder
+                .add_source(environment)
+                .build()
+                .map_err(|error| ConfigError::File {
+                    path: file
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_else(|| "(environment)".to_owned()),
+                    reason: error.to_string(),
+                })?;
+        let config: Config = serde_path_to_error::deserialize(layered).map_err(|error| {
+            let key = error.path().to_string();
+            let reason = error.into_inner().to_string();
+            invalid(&key, reason)
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what types alone cannot.
+    fn validate(&self) -> Result<(), ConfigError> {
+        let url = self.database.url.expose();
+        let valid_db = url
+            .strip_prefix("sqlite://")
+            .map(|path| !path.is_empty())
+            .unwrap_or(false)
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://");
+        if !valid_db {
+            return Err(invalid(
+                "database.url",
+                "expected sqlite://PATH or postgres://...",
+            ));
+        }
+        if self.database.pool_size == 0 {
+            return Err(invalid("database.pool_size", "must be at least 1"));
+        }
+        http_url("server.public_url", &self.server.public_url)?;
+        if self.server.request_timeout_seconds == 0 {
+            return Err(invalid(
+                "server.request_timeout_seconds",
+                "must be at least 1",
+            ));
+        }
+        if let Some(url) = &self.boxo.platform_url {
+            http_url("boxo.platform_url", url)?;
+        }
+        if self.boxo.auth_prefix.trim().is_empty() {
+            return Err(invalid("boxo.auth_prefix", "must not be empty"));
+        }
+        if self.boxo.client_id.is_some() != self.boxo.secret_key.is_some() {
+            return Err(invalid(
+                "boxo.secret_key",
+                "boxo.client_id and boxo.secret_key are set together or not at all",
+            ));
+        }
+        self.validate_signing()?;
+        match (self.processor.kind, &self.processor.wallet_url) {
+            (ProcessorKind::Http, None) => {
+                return Err(invalid(
+                    "processor.wallet_url",
+                    "required when processor.kind = \"http\"",
+                ))
+            }
+            (ProcessorKind::Http, Some(url)) => http_url("processor.wallet_url", url)?,
+            (ProcessorKind::Sandbox, _) => {}
+        }
+        if self.processor.timeout_seconds == 0 {
+            return Err(invalid("processor.timeout_seconds", "must be at least 1"));
+        }
+        if self.checkout.session_ttl_seconds == 0 {
+            return Err(invalid(
+                "checkout.session_ttl_seconds",
+                "must be at least 1",
+            ));
+        }
+        if self.delivery.retry_base_seconds == 0 {
+            return Err(invalid("delivery.retry_base_seconds", "must be at least 1"));
+        }
+        if self.delivery.max_attempts == 0 {
+            return Err(invalid("delivery.max_attempts", "must be at least 1"));
+        }
+        if self.delivery.timeout_seconds == 0 {
+            return Err(invalid("delivery.timeout_seconds", "must be at least 1"));
+        }
+        if self.rate_limit.per_second == 0 {
+            return Err(invalid("rate_limit.per_second", "must be at least 1"));
+        }
+        if self.rate_limit.burst == 0 {
+            return Err(invalid("rate_limit.burst", "must be at least 1"));
+        }
+        if self.security.hash_key.expose().len() < 16 {
+            return Err(invalid(
+                "security.hash_key",
+                "must be at least 16 characters",
+            ));
+        }
+        if let Some(token) = &self.internal.admin_token {
+            if token.expose().len() < 16 {
+                return Err(invalid(
+                    "internal.admin_token",
+                    "must be at least 16 characters",
+                ));
+            }
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log.level)
+            .map_err(|error| invalid("log.level", error.to_string()))?;
+        Ok(())
+    }
+
+    fn validate_signing(&self) -> Result<(), ConfigError> {
+        let signing = &self.boxo.signing;
+        if signing.verify_incoming && signing.secret.is_none() {
+            return Err(invalid(
+                "boxo.signing.secret",
+                "required when boxo.signing.verify_incoming = true",
+            ));
+        }
+        if signing.payload_template.trim().is_empty() {
+            return Err(invalid(
+                "boxo.signing.payload_template",
+                "must not be empty",
+            ));
+        }
+        let headers = [
+            ("boxo.signing.signature_header", &signing.signature_header),
+            ("boxo.signing.timestamp_header", &signing.timestamp_header),
+            ("boxo.signing.nonce_header", &signing.nonce_header),
+            ("boxo.signing.client_id_header", &signing.client_id_header),
+        ];
+        for (key, name) in headers {
+            let token_char = |c: char| c.is_ascii_alphanumeric() || "-_".contains(c);
+            if name.is_empty() || !name.chars().all(token_char) {
+                return Err(invalid(key, "must be an HTTP header name"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The configuration as flat `key = value` pairs, secrets masked (for `config check`).
+    pub fn masked_entries(&self) -> Vec<(String, serde_json::Value)> {
+        let mut entries = Vec::new();
+        let value = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
+        flatten("", &value, &mut entries);
+        entries
+    }
+}
+
+fn flatten(prefix: &str, value: &serde_json::Value, out: &mut Vec<(String, serde_json::Value)>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, inner) in map {
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                flatten(&path, inner, out);
+            }
+        }
+        other => out.push((prefix.to_owned(), other.clone())),
+    }
+}
+
+fn http_url(key: &str, value: &str) -> Result<(), ConfigError> {
+    let rest = value
+        .strip_prefix("http://")
+        .or_else(|| value.strip_prefix("https://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.starts_with('/') && !host.contains(' ') => Ok(()),
+        _ => Err(invalid(key, "expected an http:// or https:// URL")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::load_from(
+            None,
+            env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        )
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let config = load(&[]).unwrap();
+        assert_eq!(config.database.url.expose(), "sqlite://hostpay.db");
+        assert!(config.database.migrates_on_start());
+        assert_eq!(config.server.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.server.public_url, "http://127.0.0.1:8080");
+        assert_eq!(config.internal.bind.to_string(), "127.0.0.1:8081");
+        assert!(config.internal.admin_token.is_none());
+        assert_eq!(config.boxo.auth_prefix, "Token");
+        assert!(config.boxo.allowed_ips.is_empty());
+        assert!(!config.boxo.signing.verify_incoming);
+        assert_eq!(config.processor.kind, ProcessorKind::Sandbox);
+        assert_eq!(config.checkout.session_ttl_seconds, 900);
+        assert_eq!(config.delivery.retry_base_seconds, 60);
+        assert_eq!(config.delivery.max_attempts, 16);
+        assert!(!config.delivery.require_https);
+        assert_eq!(config.rate_limit.per_second, 500);
+        assert_eq!(config.rate_limit.burst, 1000);
+        assert!(config.security.uses_development_key());
+        assert_eq!(config.log.format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn environment_overrides_defaults() {
+        let config = load(&[
+            ("HOSTPAY__SERVER__BIND", "0.0.0.0:9000"),
+            ("HOSTPAY__LOG__FORMAT", "json"),
+            ("HOSTPAY__BOXO__ALLOWED_IPS", "10.0.0.1,10.0.0.2"),
+            ("HOSTPAY__BOXO__SIGNING__VERIFY_INCOMING", "true"),
+            ("HOSTPAY__BOXO__SIGNING__SECRET", "sign-me"),
+            ("HOSTPAY__RATE_LIMIT__PER_SECOND", "7"),
+            ("HOSTPAY__DATABASE__URL", "postgres://u:pw@db/hostpay"),
+        ])
+        .unwrap();
+        assert_eq!(config.server.bind.to_string(), "0.0.0.0:9000");
+        assert_eq!(config.log.format, LogFormat::Json);
+        assert_eq!(config.boxo.allowed_ips.len(), 2);
+        assert!(config.boxo.signing.verify_incoming);
+        assert_eq!(config.rate_limit.per_second, 7);
+        assert!(!config.database.migrates_on_start());
+    }
+
+    #[test]
+    fn file_sits_between_defaults_and_environment() {
+        let dir = std::env::temp_dir().join(format!("hostpay-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("hostpay.toml");
+        std::fs::write(
+            &path,
+            "[server]\nbind = \"127.0.0.1:7000\"\npublic_url = \"https://pay.example\"\n",
+        )
+        .unwrap();
+        let config = Config::load_from(
+            Some(&path),
+            [(
+                "HOSTPAY__SERVER__BIND".to_owned(),
+                "127.0.0.1:7001".to_owned(),
+            )],
+        )
+        .unwrap();
+        assert_eq!(config.server.bind.to_string(), "127.0.0.1:7001");
+        assert_eq!(config.server.public_url, "https://pay.example");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn invalid_values_name_their_key() {
+        let cases = [
+            ("HOSTPAY__SERVER__BIND", "nonsense", "server.bind"),
+            ("HOSTPAY__INTERNAL__BIND", "x", "internal.bind"),
+            ("HOSTPAY__LOG__FORMAT", "xml", "log.format"),
+            ("HOSTPAY__PROCESSOR__KIND", "paypal", "processor.kind"),
+            (
+                "HOSTPAY__DELIVERY__MAX_ATTEMPTS",
+                "many",
+                "delivery.max_attempts",
+            ),
+            ("HOSTPAY__DATABASE__URL", "mysql://x", "database.url"),
+            (
+                "HOSTPAY__BOXO__ALLOWED_IPS",
+                "1.2.3.4,nope",
+                "boxo.allowed_ips",
+            ),
+            ("HOSTPAY__RATE_LIMIT__BURST", "0", "rate_limit.burst"),
+            ("HOSTPAY__SERVER__BINDD", "127.0.0.1:1", "bindd"),
+        ];
+        for (name, value, key) in cases {
+            let error = load(&[(name, value)]).unwrap_err().to_string();
+            assert!(error.contains(key), "{name}={value}: {error}");
+        }
+    }
+
+    #[test]
+    fn secrets_never_show() {
+        let config = load(&[
+            ("HOSTPAY__INTERNAL__ADMIN_TOKEN", "admin-token-0123456789"),
+            ("HOSTPAY__BOXO__CLIENT_ID", "client"),
+            ("HOSTPAY__BOXO__SECRET_KEY", "boxo-secret-value"),
+            (
+                "HOSTPAY__DATABASE__URL",
+                "postgres://u:db-password@db/hostpay",
+            ),
+        ])
+        .unwrap();
+        let debug = format!("{config:?}");
+        let entries = format!("{:?}", config.masked_entries());
+        for text in [debug, entries] {
+            assert!(!text.contains("admin-token-0123456789"));
+            assert!(!text.contains("boxo-secret-value"));
+            assert!(!text.contains("db-password"));
+            assert!(!text.contains(DEVELOPMENT_HASH_KEY));
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! Plugs hostpay together from its configuration: the store for `database.url`, the
+//! upstream clients, the metering decorators, the services and the HTTP settings.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hostpay_domain::delivery::RetryPolicy;
+use hostpay_domain::ids::IdGenerator;
+use hostpay_domain::miniapp::SecretKeyring;
+use hostpay_domain::ports::{
+    AppRepository, BoxoPlatform, Clock, IdempotencyStore, NonceStore, OrderActivityRepository,
+    Outbox, PaymentProcessor, PaymentRepository, StoreHealth, UserTokenRepository, WebhookSender,
+};
+use hostpay_domain::services::{PaymentSettings, Ports, Services, Settings};
+use hostpay_http::{AppState, BoxoSettings, HttpSettings, SigningSettings};
+use hostpay_upstream::{
+    BoxoClient, BoxoClientConfig, OutgoingSigning, SandboxProcessor, SystemClock, WalletConfig,
+    WalletProcessor, WebhookClient,
+};
+
+use crate::config::{Config, DatabaseConfig, ProcessorKind};
+use crate::metered::{MeteredBoxo, MeteredPayments, MeteredWebhooks};
+use crate::system::RandomIds;
+
+/// Why hostpay cannot start (or a command cannot run).
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// The database cannot be opened or migrated.
+    #[error("database ({key}): {reason}")]
+    Database {
+        /// The configuration key involved (`database.url`).
+        key: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// An upstream client cannot be built from its settings.
+    #[error("{key}: {reason}")]
+    Upstream {
+        /// The configuration key involved.
+        key: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// A listener cannot bind.
+    #[error("{key}: cannot listen on {address}: {reason}")]
+    Bind {
+        /// `server.bind` or `internal.bind`.
+        key: &'static str,
+        /// The address.
+        address: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The store's side of the ports.
+#[derive(Clone)]
+pub struct StorePorts {
+    /// Payments.
+    pub payments: Arc<dyn PaymentRepository>,
+    /// Order activities.
+    pub order_activities: Arc<dyn OrderActivityRepository>,
+    /// Miniapps.
+    pub apps: Arc<dyn AppRepository>,
+    /// User tokens.
+    pub user_tokens: Arc<dyn UserTokenRepository>,
+    /// Idempotency keys.
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    /// The outbox.
+    pub outbox: Arc<dyn Outbox>,
+    /// Boxo nonces.
+    pub nonces: Arc<dyn NonceStore>,
+    /// Readiness.
+    pub health: Arc<dyn StoreHealth>,
+}
+
+/// Opens the store of `database.url`.
+pub async fn open_store(database: &DatabaseConfig) -> Result<StorePorts, StartupError> {
+    crate::store::open(database).await
+}
+
+/// Applies pending migrations; returns what was applied, for the log.
+pub async fn migrate(database: &DatabaseConfig) -> Result<Vec<String>, StartupError> {
+    crate::store::migrate(database).await
+}
+
+/// Everything an instance runs with.
+#[derive(Clone)]
+pub struct Wired {
+    /// The ports (the workers prune through them).
+    pub ports: Ports,
+    /// The use cases.
+    pub services: Services,
+    /// What both listeners share.
+    pub state: AppState,
+}
+
+/// The services' settings from the configuration.
+pub fn settings(config: &Config) -> Settings {
+    Settings {
+        payments: PaymentSettings {
+            session_ttl: chrono::Duration::seconds(i64::from(config.checkout.session_ttl_seconds)),
+            public_url: config.server.public_url.trim_end_matches('/').to_owned(),
+        },
+        keyring: SecretKeyring::new(config.security.hash_key.expose().as_bytes().to_vec()),
+        retry: RetryPolicy {
+            base: chrono::Duration::seconds(i64::from(config.delivery.retry_base_seconds)),
+            max_attempts: i32::from(config.delivery.max_attempts),
+        },
+        require_https: config.delivery.require_https,
+    }
+}
+
+/// The HTTP surfaces' settings from the configuration.
+pub fn http_settings(config: &Config) -> HttpSettings {
+    let signing = &config.boxo.signing;
+    HttpSettings {
+        admin_token: config
+            .internal
+            .admin_token
+            .as_ref()
+            .map(|t| t.expose().to_owned()),
+        boxo: BoxoSettings {
+            client_id: config.boxo.client_id.clone(),
+            secret_key: config
+                .boxo
+                .secret_key
+                .as_ref()
+                .map(|s| s.expose().to_owned()),
+            auth_prefix: config.boxo.auth_prefix.clone(),
+            allowed_ips: config.boxo.allowed_ips.clone(),
+            trusted_proxies: config.boxo.trusted_proxies.clone(),
+            signing: SigningSettings {
+                secret: signing.secret.as_ref().map(|s| s.expose().to_owned()),
+                verify_incoming: signing.verify_incoming,
+                payload_template: signing.payload_template.clone(),
+                signature_header: signing.signature_header.clone(),
+                timestamp_header: signing.timestamp_header.clone(),
+                nonce_header: signing.nonce_header.clone(),
+                client_id_header: signing.client_id_header.clone(),
+            },
+        },
+        rate_limit_per_second: config.rate_limit.per_second,
+        rate_limit_burst: config.rate_limit.burst,
+    }
+}
+
+fn upstream_error(key: &'static str) -> impl FnOnce(hostpay_upstream::ClientError) -> StartupError {
+    move |error| StartupError::Upstream {
+        key,
+        reason: error.to_string(),
+    }
+}
+
+/// The processor of `processor.kind`.
+fn processor(config: &Config) -> Result<Arc<dyn PaymentProcessor>, StartupError> {
+    match config.processor.kind {
+        ProcessorKind::Sandbox => Ok(Arc::new(SandboxProcessor::new())),
+        ProcessorKind::Http => {
+            let wallet_url = config
+                .processor
+                .wallet_url
+                .clone()
+                .ok_or(StartupError::Upstream {
+                    key: "processor.wallet_url",
+                    reason: "required when processor.kind = \"http\"".to_owned(),
+                })?;
+            let wallet = WalletProcessor::new(WalletConfig {
+                wallet_url,
+                token: config
+                    .processor
+                    .wallet_token
+                    .as_ref()
+                    .map(|t| t.expose().to_owned()),
+                timeout: Duration::from_secs(config.processor.timeout_seconds),
+            })
+            .map_err(upstream_error("processor.wallet_url"))?;
+            Ok(Arc::new(wallet))
+        }
+    }
+}
+
+/// The Boxo complete-order client and the webhook sender, metered.
+fn outbound(
+    config: &Config,
+) -> Result<(Arc<dyn BoxoPlatform>, Arc<dyn WebhookSender>), StartupError> {
+    let timeout = Duration::from_secs(config.delivery.timeout_seconds);
+    let signing = &config.boxo.signing;
+    let boxo = BoxoClient::new(BoxoClientConfig {
+        platform_url: config.boxo.platform_url.clone(),
+        client_id: config.boxo.client_id.clone(),
+        signing: signing.secret.as_ref().map(|secret| OutgoingSigning {
+            secret: secret.expose().to_owned(),
+            payload_template: signing.payload_template.clone(),
+            signature_header: signing.signature_header.clone(),
+            timestamp_header: signing.timestamp_header.clone(),
+            nonce_header: signing.nonce_header.clone(),
+            client_id_header: signing.client_id_header.clone(),
+        }),
+        timeout,
+    })
+    .map_err(upstream_error("boxo.platform_url"))?;
+    let webhooks =
+        WebhookClient::new(timeout).map_err(upstream_error("delivery.timeout_seconds"))?;
+    Ok((
+        Arc::new(MeteredBoxo::new(Arc::new(boxo))),
+        Arc::new(MeteredWebhooks::new(Arc::new(webhooks))),
+    ))
+}
+
+/// Wires an instance over an opened store.
+pub fn wire(config: &Config, store: StorePorts) -> Result<Wired, StartupError> {
+    hostpay_upstream::install_crypto_provider();
+    let (boxo, webhooks) = outbound(config)?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let ids: Arc<dyn IdGenerator> = Arc::new(RandomIds);
+    let ports = Ports {
+        payments: Arc::new(MeteredPayments::new(store.payments)),
+        order_activities: store.order_activities,
+        apps: store.apps,
+        user_tokens: store.user_tokens,
+        idempotency: store.idempotency,
+        outbox: store.outbox,
+        processor: processor(config)?,
+        boxo,
+        webhooks,
+        clock,
+        ids,
+        nonces: store.nonces,
+        health: store.health,
+    };
+    let services = Services::new(ports.clone(), settings(config));
+    let state = AppState {
+        services: services.clone(),
+        settings: http_settings(config),
+    };
+    Ok(Wired {
+        ports,
+        services,
+        state,
+    })
+}
+
+/// Opens the store (migrating first when configured) and wires an instance.
+pub async fn build(config: &Config, migrate_first: bool) -> Result<Wired, StartupError> {
+    if migrate_first {
+        for applied in migrate(&config.database).await? {
+            tracing::info!(migration = %applied, "applied migration");
+        }
+    }
+    let store = open_store(&config.database).await?;
+    wire(config, store)
+}

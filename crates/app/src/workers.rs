@@ -1,0 +1,192 @@
+//! Background work of a running instance: the expiry sweep, the pending-refund retry,
+//! pruning of spent keys, and the outbox dispatcher. Every loop is safe on several
+//! instances at once (the store makes each step conditional) and stops cleanly when told.
+
+use std::future::Future;
+use std::time::Duration;
+
+use hostpay_domain::ports::StoreError;
+use hostpay_domain::services::{PaymentServiceError, Ports, Services};
+use hostpay_http::observability::names;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// How often `in_process` payments whose session ended are cancelled (api.md: at least
+/// every 10 s).
+pub const EXPIRY_PERIOD: Duration = Duration::from_secs(5);
+/// How often refunds left `pending` are asked about again.
+pub const REFUND_RETRY_PERIOD: Duration = Duration::from_secs(30);
+/// How long a refund stays `pending` before it is asked about again.
+pub const REFUND_RETRY_AFTER: chrono::Duration = chrono::Duration::seconds(60);
+/// How often spent idempotency keys, nonces and user tokens are deleted.
+pub const PRUNE_PERIOD: Duration = Duration::from_secs(300);
+/// Idempotency keys are kept this long.
+pub const IDEMPOTENCY_RETENTION: chrono::Duration = chrono::Duration::hours(24);
+/// Boxo nonces are kept this long (twice the signature window).
+pub const NONCE_RETENTION: chrono::Duration = chrono::Duration::seconds(600);
+/// Rows handled per sweep step.
+const BATCH: u32 = 100;
+
+/// A stop signal shared by every worker: `true` means finish the current step and return.
+#[derive(Clone)]
+pub struct Shutdown {
+    receiver: watch::Receiver<bool>,
+}
+
+impl Shutdown {
+    /// Whether stopping was asked for.
+    pub fn is_stopping(&self) -> bool {
+        *self.receiver.borrow()
+    }
+
+    /// Waits until stopping is asked for.
+    pub async fn stopped(&mut self) {
+        // An error means the sender is gone: stop as well.
+        let _ = self.receiver.wait_for(|stop| *stop).await;
+    }
+
+    /// Sleeps `period`, returning `false` early when stopping is asked for.
+    pub async fn sleep(&mut self, period: Duration) -> bool {
+        tokio::select! {
+            () = tokio::time::sleep(period) => !self.is_stopping(),
+            () = self.stopped() => false,
+        }
+    }
+}
+
+/// The running workers.
+pub struct Workers {
+    stop: watch::Sender<bool>,
+    tasks: Vec<(&'static str, JoinHandle<()>)>,
+}
+
+impl Workers {
+    /// A stop signal for a worker started elsewhere.
+    pub fn shutdown(&self) -> Shutdown {
+        Shutdown {
+            receiver: self.stop.subscribe(),
+        }
+    }
+
+    /// Runs `work` as a named worker.
+    pub fn spawn<F>(&mut self, name: &'static str, work: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.tasks.push((name, tokio::spawn(work)));
+    }
+
+    /// Asks every worker to stop and waits for each to finish its current step.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for (name, task) in self.tasks {
+            match task.await {
+                Ok(()) => tracing::info!(worker = name, "worker stopped"),
+                Err(error) => tracing::error!(worker = name, %error, "worker ended abnormally"),
+            }
+        }
+    }
+}
+
+fn record(worker: &'static str, outcome: &'static str) {
+    metrics::counter!(names::WORKER_RUNS, "worker" => worker, "outcome" => outcome).increment(1);
+}
+
+/// Runs `step` every `period` until stopped; a failing step is logged and retried next
+/// period.
+async fn every<F, Fut, E>(name: &'static str, period: Duration, mut shutdown: Shutdown, step: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    tracing::info!(worker = name, period_s = period.as_secs(), "worker started");
+    loop {
+        match step().await {
+            Ok(()) => record(name, "ok"),
+            Err(error) => {
+                record(name, "error");
+                tracing::warn!(worker = name, %error, "worker step failed");
+            }
+        }
+        if !shutdown.sleep(period).await {
+            break;
+        }
+    }
+}
+
+/// Cancels expired payments, a batch at a time, until none is left.
+async fn expire(services: &Services, shutdown: &Shutdown) -> Result<(), PaymentServiceError> {
+    loop {
+        let cancelled = services.payments.expire_due(BATCH).await?;
+        if cancelled > 0 {
+            tracing::info!(cancelled, "expired payments cancelled");
+        }
+        if cancelled < BATCH as usize || shutdown.is_stopping() {
+            return Ok(());
+        }
+    }
+}
+
+/// Deletes spent idempotency keys, nonces and expired user tokens.
+async fn prune(ports: &Ports) -> Result<(), StoreError> {
+    let now = ports.clock.now();
+    let tokens = ports.user_tokens.prune(now).await?;
+    let keys = ports.idempotency.prune(now - IDEMPOTENCY_RETENTION).await?;
+    let nonces = ports.nonces.prune(now - NONCE_RETENTION).await?;
+    tracing::debug!(tokens, keys, nonces, "pruned");
+    Ok(())
+}
+
+/// Starts the sweeps and the dispatcher.
+pub fn start(ports: &Ports, services: &Services) -> Workers {
+    let (stop, _) = watch::channel(false);
+    let mut workers = Workers {
+        stop,
+        tasks: Vec::new(),
+    };
+
+    let (svc, shutdown) = (services.clone(), workers.shutdown());
+    workers.spawn(
+        "expiry",
+        every("expiry", EXPIRY_PERIOD, workers.shutdown(), move || {
+            let (svc, shutdown) = (svc.clone(), shutdown.clone());
+            async move { expire(&svc, &shutdown).await }
+        }),
+    );
+
+    let svc = services.clone();
+    workers.spawn(
+        "refund-retry",
+        every(
+            "refund-retry",
+            REFUND_RETRY_PERIOD,
+            workers.shutdown(),
+            move || {
+                let svc = svc.clone();
+                async move {
+                    let settled = svc
+                        .payments
+                        .retry_pending_refunds(REFUND_RETRY_AFTER, BATCH)
+                        .await?;
+                    if settled > 0 {
+                        tracing::info!(settled, "pending refunds settled");
+                    }
+                    Ok::<(), PaymentServiceError>(())
+                }
+            },
+        ),
+    );
+
+    let ports_for_prune = ports.clone();
+    workers.spawn(
+        "prune",
+        every("prune", PRUNE_PERIOD, workers.shutdown(), move || {
+            let ports = ports_for_prune.clone();
+            async move { prune(&ports).await }
+        }),
+    );
+
+    crate::dispatch::start(&mut workers, services);
+    workers
+}
