@@ -430,6 +430,7 @@ impl Config {
             .strip_prefix("sqlite://")
             .map(|path| !path.is_empty())
             .unwrap_or(false)
+            || url == "sqlite::memory:"
             || url.starts_with("postgres://")
             || url.starts_with("postgresql://");
         if !valid_db {

@@ -81,7 +81,7 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
     let (public_handle, internal_handle) = (public.handle(), internal.handle());
     let public_task = tokio::spawn(public);
     let internal_task = tokio::spawn(internal);
-    let workers = workers::start(&wired.ports, &wired.services);
+    let workers = workers::start(&wired.ports, &wired.services, wired.store.clone());
     tracing::info!(
         public = %config.server.bind,
         internal = %config.internal.bind,

@@ -1,35 +1,71 @@
-//! The store behind `database.url`.
-//!
-//! Interim: until `hostpay-store` exposes its connection API, every URL is served by the
-//! in-memory store of `hostpay-testkit` (nothing survives a restart) and a warning says so.
+//! The store behind `database.url`: `hostpay-store` on SQLite or PostgreSQL.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use hostpay_testkit::MemoryStore;
+use hostpay_http::observability::names;
+use hostpay_store::{PoolSettings, Store, StoreOptions};
 
 use crate::config::DatabaseConfig;
 use crate::wiring::{StartupError, StorePorts};
 
-/// Opens the store of `database.url`.
-pub async fn open(database: &DatabaseConfig) -> Result<StorePorts, StartupError> {
-    tracing::warn!(
-        database = ?database.url,
-        "the SQL store is not wired yet: using an in-memory store (data is lost on exit)"
-    );
-    let store = Arc::new(MemoryStore::new());
+fn database_error(error: impl std::fmt::Display) -> StartupError {
+    StartupError::Database {
+        key: "database.url",
+        reason: error.to_string(),
+    }
+}
+
+/// Opens the store of `database.url`, applying pending migrations first when `migrate`.
+pub async fn open(database: &DatabaseConfig, migrate: bool) -> Result<StorePorts, StartupError> {
+    let options = StoreOptions {
+        pool: PoolSettings {
+            max_connections: usize::try_from(database.pool_size).unwrap_or(usize::MAX),
+            acquire_timeout: Duration::from_secs(10),
+        },
+        migrate,
+    };
+    let store = hostpay_store::connect(database.url.expose(), options)
+        .await
+        .map_err(database_error)?;
+    if let Some(report) = store.migrations() {
+        for version in &report.versions {
+            tracing::info!(migration = %version, "applied migration");
+        }
+    }
+    let store = Arc::new(store);
     Ok(StorePorts {
-        payments: store.clone(),
-        order_activities: store.clone(),
-        apps: store.clone(),
-        user_tokens: store.clone(),
-        idempotency: store.clone(),
-        outbox: store.clone(),
-        nonces: store.clone(),
-        health: store,
+        payments: store.payments(),
+        order_activities: store.order_activities(),
+        apps: store.apps(),
+        user_tokens: store.user_tokens(),
+        idempotency: store.idempotency(),
+        outbox: store.outbox(),
+        nonces: store.nonces(),
+        health: store.health(),
+        store: Some(store),
     })
 }
 
-/// Applies pending migrations.
-pub async fn migrate(_database: &DatabaseConfig) -> Result<Vec<String>, StartupError> {
-    Ok(Vec::new())
+/// Applies pending migrations; returns the versions applied.
+pub async fn migrate(database: &DatabaseConfig) -> Result<Vec<String>, StartupError> {
+    let report = hostpay_store::migrate(database.url.expose())
+        .await
+        .map_err(database_error)?;
+    Ok(report.versions)
+}
+
+/// Publishes the pool's state as `hostpay_db_pool_connections{state}`.
+pub fn record_pool(store: &Store) {
+    let status = store.pool_status();
+    let in_use = status.size.saturating_sub(status.available);
+    let gauges = [
+        ("in_use", in_use),
+        ("idle", status.available),
+        ("max", status.max_size),
+        ("waiting", status.waiting),
+    ];
+    for (state, value) in gauges {
+        metrics::gauge!(names::DB_POOL, "state" => state).set(value as f64);
+    }
 }

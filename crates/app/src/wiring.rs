@@ -75,11 +75,8 @@ pub struct StorePorts {
     pub nonces: Arc<dyn NonceStore>,
     /// Readiness.
     pub health: Arc<dyn StoreHealth>,
-}
-
-/// Opens the store of `database.url`.
-pub async fn open_store(database: &DatabaseConfig) -> Result<StorePorts, StartupError> {
-    crate::store::open(database).await
+    /// The SQL store itself (pool metrics), when there is one.
+    pub store: Option<Arc<hostpay_store::Store>>,
 }
 
 /// Applies pending migrations; returns what was applied, for the log.
@@ -96,6 +93,8 @@ pub struct Wired {
     pub services: Services,
     /// What both listeners share.
     pub state: AppState,
+    /// The SQL store (pool metrics), when there is one.
+    pub store: Option<Arc<hostpay_store::Store>>,
 }
 
 /// The services' settings from the configuration.
@@ -217,6 +216,7 @@ pub fn wire(config: &Config, store: StorePorts) -> Result<Wired, StartupError> {
     let (boxo, webhooks) = outbound(config)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ids: Arc<dyn IdGenerator> = Arc::new(RandomIds);
+    let sql_store = store.store.clone();
     let ports = Ports {
         payments: Arc::new(MeteredPayments::new(store.payments)),
         order_activities: store.order_activities,
@@ -241,16 +241,12 @@ pub fn wire(config: &Config, store: StorePorts) -> Result<Wired, StartupError> {
         ports,
         services,
         state,
+        store: sql_store,
     })
 }
 
 /// Opens the store (migrating first when configured) and wires an instance.
 pub async fn build(config: &Config, migrate_first: bool) -> Result<Wired, StartupError> {
-    if migrate_first {
-        for applied in migrate(&config.database).await? {
-            tracing::info!(migration = %applied, "applied migration");
-        }
-    }
-    let store = open_store(&config.database).await?;
+    let store = crate::store::open(&config.database, migrate_first).await?;
     wire(config, store)
 }

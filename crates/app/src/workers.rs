@@ -3,6 +3,7 @@
 //! instances at once (the store makes each step conditional) and stops cleanly when told.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hostpay_domain::ports::StoreError;
@@ -138,8 +139,15 @@ async fn prune(ports: &Ports) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Starts the sweeps and the dispatcher.
-pub fn start(ports: &Ports, services: &Services) -> Workers {
+/// How often the database pool gauges are refreshed.
+pub const POOL_GAUGE_PERIOD: Duration = Duration::from_secs(5);
+
+/// Starts the sweeps, the pool gauges and the dispatcher.
+pub fn start(
+    ports: &Ports,
+    services: &Services,
+    store: Option<Arc<hostpay_store::Store>>,
+) -> Workers {
     let (stop, _) = watch::channel(false);
     let mut workers = Workers {
         stop,
@@ -186,6 +194,21 @@ pub fn start(ports: &Ports, services: &Services) -> Workers {
             async move { prune(&ports).await }
         }),
     );
+
+    if let Some(store) = store {
+        workers.spawn(
+            "pool-gauges",
+            every(
+                "pool-gauges",
+                POOL_GAUGE_PERIOD,
+                workers.shutdown(),
+                move || {
+                    crate::store::record_pool(&store);
+                    std::future::ready(Ok::<(), StoreError>(()))
+                },
+            ),
+        );
+    }
 
     crate::dispatch::start(&mut workers, services);
     workers
