@@ -1,6 +1,133 @@
-//! TODO(owner): see the module list in lib.rs.
+//! The Boxo host API (`/boxo/v1`, api.md section 4): what a Boxo-style miniapp platform
+//! calls. Always HTTP 200, with either the result or `{"error_code", "error_message"}`.
+//!
+//! Checks, in this order: integration configured (`NO_INTEGRATION`), IP allow-list
+//! (`NOT_A_WHITELISTED_IP`), request signature when `boxo.signing.verify_incoming` is on
+//! (`MISSING_HEADER`, `INVALID_SIGNATURE`), credentials (`ACCESS_DENIED`), body
+//! (`PARSING_ERROR_INVALID_REQUEST_BODY`, `INVALID_ORDER_DATA`), then the use case's own
+//! errors (`MINIAPP_NOT_FOUND`, `HOSTAPP_USER_ID_REQUIRED`, `ORDER_NOT_FOUND`,
+//! `UNKNOWN_ERROR`).
 
-use actix_web::web;
+pub mod admission;
+pub mod client_ip;
+pub mod order_payments;
+pub mod signature;
+
+use actix_web::{web, HttpResponse};
+use hostpay_domain::services::BoxoError;
+use serde_json::json;
 
 /// Registers this surface's routes.
-pub fn configure(_cfg: &mut web::ServiceConfig) {}
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/boxo/v1/order-payments",
+        web::post().to(order_payments::create),
+    )
+    .route(
+        "/boxo/v1/order-payments/status",
+        web::post().to(order_payments::status),
+    );
+}
+
+/// Boxo's error codes this surface answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoxoErrorCode {
+    /// `boxo.client_id` or `boxo.secret_key` is not configured.
+    NoIntegration,
+    /// The caller's IP is not in `boxo.allowed_ips`.
+    NotAWhitelistedIp,
+    /// A signature header is missing.
+    MissingHeader,
+    /// The signature, its timestamp or its nonce is refused.
+    InvalidSignature,
+    /// `verify_incoming` is on but no signing secret is configured.
+    MissingRequestSignatureSettings,
+    /// Missing or wrong credentials.
+    AccessDenied,
+    /// The body is empty or not JSON.
+    ParsingErrorInvalidRequestBody,
+    /// A field is missing, of the wrong type or out of its limits.
+    InvalidOrderData,
+    /// `app_id` is not a registered miniapp.
+    MiniappNotFound,
+    /// Neither `order.hostapp_user_id` nor `X-User-ID`.
+    HostappUserIdRequired,
+    /// Unknown order payment (or another miniapp's).
+    OrderNotFound,
+    /// Something failed on our side; retry later.
+    UnknownError,
+}
+
+impl BoxoErrorCode {
+    /// The wire code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BoxoErrorCode::NoIntegration => "NO_INTEGRATION",
+            BoxoErrorCode::NotAWhitelistedIp => "NOT_A_WHITELISTED_IP",
+            BoxoErrorCode::MissingHeader => "MISSING_HEADER",
+            BoxoErrorCode::InvalidSignature => "INVALID_SIGNATURE",
+            BoxoErrorCode::MissingRequestSignatureSettings => "MISSING_REQUEST_SIGNATURE_SETTINGS",
+            BoxoErrorCode::AccessDenied => "ACCESS_DENIED",
+            BoxoErrorCode::ParsingErrorInvalidRequestBody => "PARSING_ERROR_INVALID_REQUEST_BODY",
+            BoxoErrorCode::InvalidOrderData => "INVALID_ORDER_DATA",
+            BoxoErrorCode::MiniappNotFound => "MINIAPP_NOT_FOUND",
+            BoxoErrorCode::HostappUserIdRequired => "HOSTAPP_USER_ID_REQUIRED",
+            BoxoErrorCode::OrderNotFound => "ORDER_NOT_FOUND",
+            BoxoErrorCode::UnknownError => "UNKNOWN_ERROR",
+        }
+    }
+}
+
+/// A refusal: the code and a sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoxoFailure {
+    /// The code.
+    pub code: BoxoErrorCode,
+    /// `error_message`.
+    pub message: String,
+}
+
+impl BoxoFailure {
+    /// A refusal with this code and message.
+    pub fn new(code: BoxoErrorCode, message: impl Into<String>) -> BoxoFailure {
+        BoxoFailure {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP 200 answer carrying it.
+    pub fn response(&self) -> HttpResponse {
+        HttpResponse::Ok().json(json!({
+            "error_code": self.code.as_str(),
+            "error_message": self.message,
+        }))
+    }
+}
+
+impl From<BoxoError> for BoxoFailure {
+    fn from(error: BoxoError) -> BoxoFailure {
+        let code = match &error {
+            BoxoError::MiniappNotFound(_) => BoxoErrorCode::MiniappNotFound,
+            BoxoError::UserRequired => BoxoErrorCode::HostappUserIdRequired,
+            BoxoError::InvalidOrder(_) => BoxoErrorCode::InvalidOrderData,
+            BoxoError::OrderNotFound(_) => BoxoErrorCode::OrderNotFound,
+            BoxoError::Store(store) => {
+                tracing::error!(error = %store, "Boxo call failed in the store");
+                return BoxoFailure::new(
+                    BoxoErrorCode::UnknownError,
+                    "temporary failure; try again later",
+                );
+            }
+        };
+        BoxoFailure::new(code, error.to_string())
+    }
+}
+
+/// The HTTP 200 answer of a call: the result, or the refusal.
+pub fn respond(outcome: Result<serde_json::Value, BoxoFailure>) -> HttpResponse {
+    match outcome {
+        Ok(result) => HttpResponse::Ok().json(result),
+        Err(failure) => failure.response(),
+    }
+}
