@@ -40,6 +40,11 @@ impl Shutdown {
         *self.receiver.borrow()
     }
 
+    /// The underlying watch channel (for workers written against it).
+    pub fn receiver(&self) -> watch::Receiver<bool> {
+        self.receiver.clone()
+    }
+
     /// Waits until stopping is asked for.
     pub async fn stopped(&mut self) {
         // An error means the sender is gone: stop as well.
