@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# The whole hostpay flow in one command, on a throwaway SQLite database:
+# start hostpay, register a miniapp, mint a user token, verify it, create a payment,
+# show its checkout URL, confirm it (sandbox processor), refund it, and print every
+# response. Exits non-zero at the first unexpected answer; always stops the server.
+#
+# Usage: scripts/demo.sh        (needs cargo, curl and python3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+fail() { printf '\nFAILED: %s\n' "$*" >&2; exit 1; }
+
+say "building hostpay (cargo build -p hostpay-app)"
+cargo build -q -p hostpay-app
+bin="$PWD/target/debug/hostpay"
+
+workdir="$(mktemp -d)"
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$workdir"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+random_secret() { python3 -c 'import secrets; print(secrets.token_hex(24))'; }
+
+public_port="$(free_port)"
+internal_port="$(free_port)"
+while [ "$internal_port" = "$public_port" ]; do internal_port="$(free_port)"; done
+public="http://127.0.0.1:$public_port"
+internal="http://127.0.0.1:$internal_port"
+admin_token="$(random_secret)"
+
+say "starting hostpay on $public (internal $internal), database $workdir/demo.db"
+HOSTPAY__DATABASE__URL="sqlite://$workdir/demo.db" \
+HOSTPAY__SERVER__BIND="127.0.0.1:$public_port" \
+HOSTPAY__SERVER__PUBLIC_URL="$public" \
+HOSTPAY__INTERNAL__BIND="127.0.0.1:$internal_port" \
+HOSTPAY__INTERNAL__ADMIN_TOKEN="$admin_token" \
+HOSTPAY__SECURITY__HASH_KEY="$(random_secret)" \
+HOSTPAY__LOG__FORMAT=json \
+  "$bin" serve >"$workdir/hostpay.log" 2>&1 &
+server_pid=$!
+
+for _ in $(seq 1 100); do
+  if curl -fsS "$public/readyz" >/dev/null 2>&1; then break; fi
+  kill -0 "$server_pid" 2>/dev/null || { cat "$workdir/hostpay.log" >&2; fail "hostpay exited"; }
+  sleep 0.2
+done
+curl -fsS "$public/readyz" >/dev/null || { cat "$workdir/hostpay.log" >&2; fail "hostpay is not ready"; }
+echo "ready: $(curl -fsS "$public/readyz")"
+
+# call EXPECTED_STATUS METHOD URL [curl args...]: prints the body, keeps it in $body.
+call() {
+  local expected="$1" method="$2" url="$3"
+  shift 3
+  local response status
+  response="$(curl -sS -X "$method" -w '\n%{http_code}' "$url" "$@")" || fail "$method $url: no answer"
+  status="${response##*$'\n'}"
+  body="${response%$'\n'*}"
+  echo "$method $url -> HTTP $status"
+  printf '%s' "$body" | python3 -m json.tool 2>/dev/null || printf '%s\n' "$body" | head -c 2000
+  [ "$status" = "$expected" ] || fail "$method $url answered $status, expected $expected"
+}
+json() { printf '%s' "$body" | python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d' + sys.argv[1]))" "$1"; }
+
+say "1. register a miniapp (internal API)"
+call 201 POST "$internal/internal/v1/apps" \
+  -H "Authorization: Bearer $admin_token" -H 'Content-Type: application/json' \
+  -d '{"name": "Demo Coffee"}'
+app_id="$(json '["data"]["app_id"]')"
+secret_key="$(json '["data"]["secret_key"]')"
+app_auth="Token $(printf '%s:%s' "$app_id" "$secret_key" | base64 -w0)"
+
+say "2. mint a user token for user-42 (internal API; what ft.getUserToken() returns)"
+call 201 POST "$internal/internal/v1/user-tokens" \
+  -H "Authorization: Bearer $admin_token" -H 'Content-Type: application/json' \
+  -d "{\"user_id\": \"user-42\", \"app_id\": \"$app_id\"}"
+user_token="$(json '["data"]["token"]')"
+
+say "3. the miniapp backend verifies the token"
+call 200 POST "$public/api/v1/users/verify-token" \
+  -H "Authorization: $app_auth" -H "miniapp-user-token: $user_token"
+[ "$(json '["data"]["id"]')" = "user-42" ] || fail "verify-token named another user"
+
+say "4. the miniapp backend creates a payment"
+call 201 POST "$public/api/v1/payments" \
+  -H "Authorization: $app_auth" -H 'Content-Type: application/json' -H 'Idempotency-Key: demo-order-1' \
+  -d '{"user_id": "user-42", "amount": "12.50", "currency": "USD", "description": "Two flat whites",
+       "miniapp_order_id": "order-1",
+       "items": [{"product_name": "Flat white", "quantity": 2, "price": "6.25"}]}'
+payment_id="$(json '["data"]["id"]')"
+session_token="$(json '["data"]["session"]["token"]')"
+checkout_url="$(json '["data"]["session"]["checkout_url"]')"
+[ "$(json '["data"]["status"]')" = "in_process" ] || fail "new payment is not in_process"
+
+say "5. the checkout URL (the payment sheet a browser or webview opens)"
+echo "$checkout_url"
+sheet_status="$(curl -sS -o "$workdir/sheet.html" -w '%{http_code}' "$checkout_url")"
+echo "GET checkout page -> HTTP $sheet_status ($(wc -c <"$workdir/sheet.html") bytes of HTML)"
+[ "$sheet_status" = 200 ] || fail "the checkout page answered $sheet_status"
+
+say "6. the user pays (checkout confirm, sandbox processor)"
+call 200 POST "$public/checkout/$payment_id/confirm" -H "Authorization: Bearer $session_token"
+[ "$(json '["data"]["status"]')" = "paid" ] || fail "the payment is not paid"
+
+say "7. the miniapp backend refunds it"
+call 201 POST "$public/api/v1/payments/$payment_id/refunds" \
+  -H "Authorization: $app_auth" -H 'Content-Type: application/json' \
+  -d '{"reason": "customer changed their mind"}'
+
+say "8. the payment now"
+call 200 GET "$public/api/v1/payments/$payment_id" -H "Authorization: $app_auth"
+[ "$(json '["data"]["status"]')" = "refunded" ] || fail "the payment is not refunded"
+
+say "stopping hostpay"
+kill -TERM "$server_pid"
+wait "$server_pid" || fail "hostpay did not stop cleanly"
+server_pid=""
+say "demo complete: registered $app_id, paid and refunded $payment_id"
