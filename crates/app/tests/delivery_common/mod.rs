@@ -1,0 +1,189 @@
+//! Shared harness of the delivery tests: a hostpay over the testkit's in-memory store
+//! whose Boxo port is the real complete-order client pointed at a fake platform
+//! (wiremock), Boxo orders that end in `paid`, and waiting for the dispatcher.
+
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hostpay_app::dispatcher;
+use hostpay_domain::delivery::{Delivery, DeliveryAttempt, RetryPolicy};
+use hostpay_domain::ids::PaymentId;
+use hostpay_domain::miniapp::MiniappRegistration;
+use hostpay_domain::order::OrderDetails;
+use hostpay_domain::page::PageRequest;
+use hostpay_domain::services::{Ports, Services, Settings, SettleStatus};
+use hostpay_domain::validation::NonEmptyString;
+use hostpay_testkit::{test_settings, Handles};
+use hostpay_upstream::{BoxoClient, BoxoClientConfig, OutgoingSigning};
+use serde_json::json;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use wiremock::MockServer;
+
+/// The complete-order path.
+pub const COMPLETE_ORDER: &str = "/api/v1/orders/complete-order/";
+/// The integration's client id.
+pub const CLIENT_ID: &str = "host_demo";
+/// The signing secret.
+pub const SIGNING_SECRET: &str = "boxo-signing-secret";
+/// How often an idle dispatcher lane looks again in tests.
+pub const POLL: Duration = Duration::from_millis(10);
+
+/// Test settings with a 1 s retry base.
+pub fn settings() -> Settings {
+    let mut settings = test_settings();
+    settings.retry = RetryPolicy {
+        base: chrono::Duration::seconds(1),
+        max_attempts: 16,
+    };
+    settings
+}
+
+/// The real complete-order client against `server`, on `clock`.
+pub fn boxo_client(
+    server: &MockServer,
+    timeout: Duration,
+    clock: Arc<dyn hostpay_domain::ports::Clock>,
+) -> Arc<BoxoClient> {
+    Arc::new(
+        BoxoClient::with_clock(
+            BoxoClientConfig {
+                platform_url: Some(server.uri()),
+                client_id: Some(CLIENT_ID.to_owned()),
+                signing: Some(OutgoingSigning::with_secret(SIGNING_SECRET)),
+                timeout,
+            },
+            clock,
+        )
+        .unwrap(),
+    )
+}
+
+/// In-memory ports whose Boxo port talks to `server`.
+pub fn ports_for(server: &MockServer, timeout: Duration) -> (Ports, Handles) {
+    let (mut ports, handles) = hostpay_testkit::in_memory_ports();
+    ports.boxo = boxo_client(server, timeout, ports.clock.clone());
+    (ports, handles)
+}
+
+/// Registers a miniapp and returns its id.
+pub async fn register(services: &Services) -> String {
+    let (app, _) = services
+        .apps
+        .register(MiniappRegistration {
+            name: NonEmptyString::parse("Coffee Corner").unwrap(),
+            webhook_url: None,
+        })
+        .await
+        .unwrap();
+    app.id.to_string()
+}
+
+/// A Boxo order of `app_id` settled `paid`: one complete-order delivery becomes due.
+pub async fn paid_order(services: &Services, app_id: &str, order_id: &str) -> PaymentId {
+    let order: OrderDetails = serde_json::from_value(json!({
+        "currency": "SAR",
+        "amount": "25.00",
+        "miniapp_order_id": order_id,
+        "hostapp_user_id": "u-42",
+        "custom_attributes": {"order": order_id}
+    }))
+    .unwrap();
+    let id = services
+        .boxo
+        .create_order_payment(app_id, order, None)
+        .await
+        .unwrap();
+    services
+        .payments
+        .settle(&id, SettleStatus::Paid)
+        .await
+        .unwrap();
+    id
+}
+
+/// A running dispatcher and its stop switch.
+pub struct Running {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+/// Starts `dispatcher::run` over `services`.
+pub fn start(services: &Services) -> Running {
+    let (stop, receiver) = watch::channel(false);
+    let task = tokio::spawn(dispatcher::run(services.deliveries.clone(), receiver, POLL));
+    Running { stop, task }
+}
+
+impl Running {
+    /// Asks it to stop and waits until it has.
+    pub async fn stop(self) {
+        self.stop.send(true).unwrap();
+        self.task.await.unwrap();
+    }
+
+    /// Kills it without a clean stop (a crash).
+    pub fn crash(self) {
+        self.task.abort();
+    }
+}
+
+/// Polls `check` until it holds; fails after a generous deadline (a safety net, not a
+/// timing assertion).
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    for _ in 0..3000 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("gave up waiting: {what}");
+}
+
+/// Every delivery, newest first.
+pub async fn deliveries(services: &Services) -> Vec<Delivery> {
+    services
+        .deliveries
+        .list(None, &PageRequest::first(100))
+        .await
+        .unwrap()
+        .items
+}
+
+/// The only delivery and its attempts.
+pub async fn only_delivery(services: &Services) -> (Delivery, Vec<DeliveryAttempt>) {
+    let all = deliveries(services).await;
+    assert_eq!(all.len(), 1, "{all:?}");
+    services.deliveries.get(&all[0].id).await.unwrap().unwrap()
+}
+
+/// How many complete-orders the platform received.
+pub async fn received(server: &MockServer) -> usize {
+    server.received_requests().await.unwrap_or_default().len()
+}
+
+/// Moves the clock to the earliest scheduled retry, if any: never past a claim's lease
+/// (a claimed delivery's next attempt is its lease end, a minute or more away), so an
+/// attempt in flight is never taken over by another lane.
+pub async fn to_next_retry(services: &Services, handles: &Handles) {
+    use hostpay_domain::delivery::DeliveryState;
+    use hostpay_domain::ports::Clock;
+    let now = handles.clock.now();
+    let next = deliveries(services)
+        .await
+        .into_iter()
+        .filter(|d| d.state == DeliveryState::Pending && d.next_attempt_at > now)
+        .map(|d| d.next_attempt_at)
+        .filter(|at| *at - now < chrono::Duration::seconds(60))
+        .min();
+    if let Some(at) = next {
+        handles.clock.set(at);
+    }
+}
