@@ -79,10 +79,10 @@ async fn read_limited(payload: &mut Payload) -> Result<Bytes, ApiError> {
 
 /// Parses `raw` (empty reads as `{}`), naming the offending field on error.
 pub fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
-    let text: &[u8] = if raw.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        raw
+    let text: &[u8] = match raw.iter().find(|byte| !byte.is_ascii_whitespace()) {
+        None => b"{}",
+        Some(b'{') => raw,
+        Some(_) => return Err(ApiError::invalid("body", "must be a JSON object")),
     };
     let mut deserializer = serde_json::Deserializer::from_slice(text);
     let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {

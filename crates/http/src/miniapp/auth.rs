@@ -54,7 +54,13 @@ impl FromRequest for Authenticated {
                     "missing or malformed Authorization header; expected Token base64(app_id:secret_key)",
                 )
             })?;
-            let app = state.services.apps.authenticate(&app_id, &secret).await?;
+            // Run on its own task: actix drops the other extractors' futures when one fails
+            // (a body over 64 KiB...), and a store query must not be cancelled midway.
+            let apps = state.services.apps.clone();
+            let app =
+                actix_web::rt::spawn(async move { apps.authenticate(&app_id, &secret).await })
+                    .await
+                    .map_err(ApiError::internal)??;
             Ok(Authenticated(app))
         })
     }

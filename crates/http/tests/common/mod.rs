@@ -1,0 +1,378 @@
+//! The HTTP test harness: the real actix app (public and internal listeners' routes) over
+//! the testkit's in-memory ports, or over the SQLite / PostgreSQL store from
+//! `hostpay-store` with the testkit's clock, ids, sandbox processor and fakes.
+#![allow(dead_code)]
+
+pub mod cases;
+pub mod databases;
+
+use std::rc::Rc;
+
+use actix_web::dev::ServiceResponse;
+use actix_web::test::{self, TestRequest};
+use actix_web::{web, App};
+use base64::Engine;
+use futures::future::LocalBoxFuture;
+use hostpay_domain::services::{Ports, Services};
+use hostpay_http::{internal_app, public_app, AppState, HttpSettings};
+use hostpay_testkit::{in_memory_ports, test_settings, Handles};
+use serde_json::{json, Value};
+
+use databases::{PgTestDb, SqliteTestDb};
+
+/// The admin token the internal API is configured with.
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+
+/// Which store serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The testkit's `MemoryStore`.
+    Memory,
+    /// A temporary SQLite file.
+    Sqlite,
+    /// A fresh PostgreSQL database.
+    Postgres,
+}
+
+type Caller = Rc<dyn Fn(TestRequest) -> LocalBoxFuture<'static, ServiceResponse>>;
+
+/// A response, read.
+#[derive(Debug, Clone)]
+pub struct Resp {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers.
+    pub headers: actix_web::http::header::HeaderMap,
+    /// Body text.
+    pub text: String,
+    /// Body as JSON (`Null` when not JSON).
+    pub json: Value,
+}
+
+impl Resp {
+    /// `data` of the envelope.
+    pub fn data(&self) -> &Value {
+        &self.json["data"]
+    }
+    /// `error.code` of the envelope.
+    pub fn code(&self) -> &str {
+        self.json["error"]["code"].as_str().unwrap_or("")
+    }
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    }
+    /// Asserts an error envelope with this status and code.
+    pub fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "status of {}", self.text);
+        assert_eq!(self.json["status_code"], status, "{}", self.text);
+        assert_eq!(self.json["success"], false, "{}", self.text);
+        assert_eq!(self.code(), code, "{}", self.text);
+        assert!(
+            self.header("content-type")
+                .is_some_and(|value| value.starts_with("application/json")),
+            "content type of {}",
+            self.text
+        );
+    }
+    /// Asserts a success envelope with this status.
+    pub fn assert_ok(&self, status: u16) {
+        assert_eq!(self.status, status, "status of {}", self.text);
+        assert_eq!(self.json["status_code"], status, "{}", self.text);
+        assert_eq!(self.json["success"], true, "{}", self.text);
+        assert_eq!(
+            self.json["result"], "Operation Completed Successfully",
+            "{}",
+            self.text
+        );
+    }
+}
+
+/// A registered miniapp.
+#[derive(Debug, Clone)]
+pub struct TestApp {
+    /// `app_...`
+    pub id: String,
+    /// Its secret key.
+    pub secret: String,
+    /// Its webhook secret.
+    pub webhook_secret: String,
+}
+
+impl TestApp {
+    /// `Token base64(app_id:secret_key)`.
+    pub fn auth(&self) -> String {
+        token_header(&self.id, &self.secret)
+    }
+}
+
+/// `Token base64(app_id:secret)`.
+pub fn token_header(app_id: &str, secret: &str) -> String {
+    format!(
+        "Token {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{app_id}:{secret}"))
+    )
+}
+
+/// The running app.
+pub struct Harness {
+    /// The testkit handles (clock, ids, sandbox processor, fakes).
+    pub handles: Handles,
+    /// The services.
+    pub services: Services,
+    /// The ports the services run on.
+    pub ports: Ports,
+    /// Which store serves.
+    pub backend: Backend,
+    public: Caller,
+    internal: Caller,
+    _sqlite: Option<SqliteTestDb>,
+    _postgres: Option<PgTestDb>,
+}
+
+async fn caller(state: AppState, internal: bool) -> Caller {
+    let data = web::Data::new(state);
+    let app = App::new().app_data(data);
+    let service = if internal {
+        test::init_service(app.configure(internal_app)).await
+    } else {
+        test::init_service(app.configure(public_app)).await
+    };
+    let service = Rc::new(service);
+    Rc::new(move |request| {
+        let service = service.clone();
+        Box::pin(async move {
+            test::call_service(&*service, request.to_request())
+                .await
+                .map_into_boxed_body()
+        })
+    })
+}
+
+impl Harness {
+    /// Starts the app over `backend`.
+    pub async fn start(backend: Backend) -> Harness {
+        Harness::start_with(backend, Some(ADMIN_TOKEN)).await
+    }
+
+    /// Starts the app over `backend` with this admin token (or none).
+    pub async fn start_with(backend: Backend, admin_token: Option<&str>) -> Harness {
+        Harness::start_custom(backend, admin_token, |_| {}).await
+    }
+
+    /// Starts the app over `backend`, letting `customize` replace ports (a failing
+    /// processor...).
+    pub async fn start_custom(
+        backend: Backend,
+        admin_token: Option<&str>,
+        customize: impl FnOnce(&mut Ports),
+    ) -> Harness {
+        let (mut ports, handles) = in_memory_ports();
+        let mut sqlite = None;
+        let mut postgres = None;
+        let url = match backend {
+            Backend::Memory => None,
+            Backend::Sqlite => {
+                let db = SqliteTestDb::create();
+                let url = db.url.clone();
+                sqlite = Some(db);
+                Some(url)
+            }
+            Backend::Postgres => {
+                let db = PgTestDb::create().await;
+                let url = db.url.clone();
+                postgres = Some(db);
+                Some(url)
+            }
+        };
+        if let Some(url) = url {
+            let store = hostpay_store::connect(&url, hostpay_store::StoreOptions::default())
+                .await
+                .unwrap_or_else(|error| panic!("cannot open the store at {url}: {error}"));
+            ports.payments = store.payments();
+            ports.order_activities = store.order_activities();
+            ports.apps = store.apps();
+            ports.user_tokens = store.user_tokens();
+            ports.idempotency = store.idempotency();
+            ports.outbox = store.outbox();
+            ports.nonces = store.nonces();
+            ports.health = store.health();
+        }
+        customize(&mut ports);
+        let services = Services::new(ports.clone(), test_settings());
+        let state = AppState {
+            services: services.clone(),
+            settings: HttpSettings {
+                admin_token: admin_token.map(str::to_owned),
+                rate_limit_per_second: 500,
+                rate_limit_burst: 1000,
+                ..HttpSettings::default()
+            },
+        };
+        Harness {
+            handles,
+            services,
+            ports,
+            backend,
+            public: caller(state.clone(), false).await,
+            internal: caller(state, true).await,
+            _sqlite: sqlite,
+            _postgres: postgres,
+        }
+    }
+
+    async fn run(caller: &Caller, request: TestRequest) -> Resp {
+        let response = caller(request).await;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = test::read_body(response).await;
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp {
+            status,
+            headers,
+            text,
+            json,
+        }
+    }
+
+    /// A request to the public listener.
+    pub async fn public(&self, request: TestRequest) -> Resp {
+        Harness::run(&self.public, request).await
+    }
+
+    /// A request to the internal listener.
+    pub async fn internal(&self, request: TestRequest) -> Resp {
+        Harness::run(&self.internal, request).await
+    }
+
+    /// An internal request with the admin token.
+    pub async fn admin(&self, request: TestRequest) -> Resp {
+        self.internal(request.insert_header(("Authorization", format!("Bearer {ADMIN_TOKEN}"))))
+            .await
+    }
+
+    /// A miniapp API request as `app`.
+    pub async fn as_app(&self, app: &TestApp, request: TestRequest) -> Resp {
+        self.public(request.insert_header(("Authorization", app.auth())))
+            .await
+    }
+
+    /// Registers a miniapp through the internal API.
+    pub async fn register_app(&self, name: &str) -> TestApp {
+        let resp = self
+            .admin(
+                TestRequest::post()
+                    .uri("/internal/v1/apps")
+                    .set_json(json!({ "name": name })),
+            )
+            .await;
+        resp.assert_ok(201);
+        TestApp {
+            id: resp.data()["app_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            secret: resp.data()["secret_key"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            webhook_secret: resp.data()["webhook_secret"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        }
+    }
+
+    /// Mints a user token through the internal API.
+    pub async fn mint(&self, app: &TestApp, user_id: &str) -> String {
+        let resp = self
+            .admin(
+                TestRequest::post()
+                    .uri("/internal/v1/user-tokens")
+                    .set_json(json!({ "user_id": user_id, "app_id": app.id })),
+            )
+            .await;
+        resp.assert_ok(201);
+        resp.data()["token"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Creates a payment for `user_id` of `amount` USD; returns the response.
+    pub async fn create_payment(&self, app: &TestApp, user_id: &str, amount: &str) -> Resp {
+        self.as_app(
+            app,
+            TestRequest::post().uri("/api/v1/payments").set_json(json!({
+                "user_id": user_id,
+                "amount": amount,
+                "currency": "USD",
+                "description": "Two pizzas",
+                "items": [{"product_name": "Margherita", "quantity": 2, "price": "12.50"}],
+            })),
+        )
+        .await
+    }
+
+    /// Creates a payment and returns `(payment_id, session_token)`.
+    pub async fn new_payment(
+        &self,
+        app: &TestApp,
+        user_id: &str,
+        amount: &str,
+    ) -> (String, String) {
+        let resp = self.create_payment(app, user_id, amount).await;
+        resp.assert_ok(201);
+        (
+            resp.data()["id"].as_str().unwrap_or_default().to_owned(),
+            resp.data()["session"]["token"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        )
+    }
+
+    /// Confirms through checkout with an optional body.
+    pub async fn confirm(&self, payment_id: &str, token: &str, body: Option<Value>) -> Resp {
+        let mut request = TestRequest::post()
+            .uri(&format!("/checkout/{payment_id}/confirm"))
+            .insert_header(("Authorization", format!("Bearer {token}")));
+        if let Some(body) = body {
+            request = request.set_json(body);
+        }
+        self.public(request).await
+    }
+
+    /// A paid payment: `(payment_id, session_token)`.
+    pub async fn paid_payment(
+        &self,
+        app: &TestApp,
+        user_id: &str,
+        amount: &str,
+    ) -> (String, String) {
+        let (id, token) = self.new_payment(app, user_id, amount).await;
+        self.confirm(&id, &token, None).await.assert_ok(200);
+        (id, token)
+    }
+
+    /// Reads a payment through the miniapp API.
+    pub async fn get_payment(&self, app: &TestApp, payment_id: &str) -> Resp {
+        self.as_app(
+            app,
+            TestRequest::get().uri(&format!("/api/v1/payments/{payment_id}")),
+        )
+        .await
+    }
+
+    /// Refunds through the miniapp API.
+    pub async fn refund(&self, app: &TestApp, payment_id: &str, body: Value) -> Resp {
+        self.as_app(
+            app,
+            TestRequest::post()
+                .uri(&format!("/api/v1/payments/{payment_id}/refunds"))
+                .set_json(body),
+        )
+        .await
+    }
+}
