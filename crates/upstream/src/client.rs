@@ -5,6 +5,10 @@ use std::time::Duration;
 
 static RING: Once = Once::new();
 
+/// The longest whole-request timeout a client gets: an outbox attempt must end well
+/// before its claim's lease (`CLAIM_LEASE`, 120 s) so no other dispatcher takes it over.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(100);
+
 /// Installs rustls' ring crypto provider as the process default (once; a provider that
 /// is already installed is kept).
 pub fn install_crypto_provider() {
@@ -30,9 +34,10 @@ pub enum ClientError {
     Build(String),
 }
 
-/// A client with a connect timeout and a whole-request timeout.
+/// A client with a connect timeout and a whole-request timeout (at most [`MAX_TIMEOUT`]).
 pub fn build(timeout: Duration) -> Result<reqwest::Client, ClientError> {
     install_crypto_provider();
+    let timeout = timeout.min(MAX_TIMEOUT);
     reqwest::Client::builder()
         .connect_timeout(timeout.min(Duration::from_secs(5)))
         .timeout(timeout)
