@@ -17,7 +17,12 @@ use crate::wiring::{self, StartupError, Wired};
 
 /// hostpay: payments, refunds and order activities for the miniapps of a super-app.
 #[derive(Debug, Parser)]
-#[command(name = "hostpay", version, about, long_about = None)]
+#[command(
+    name = "hostpay",
+    version,
+    about = "hostpay: payments, refunds and order activities for the miniapps of a super-app",
+    long_about = None
+)]
 pub struct Cli {
     /// Configuration file (TOML); defaults to $HOSTPAY_CONFIG. Environment variables
     /// HOSTPAY__SECTION__KEY override it.

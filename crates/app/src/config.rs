@@ -64,8 +64,31 @@ format = "pretty"
 level = "info"
 "#;
 
-/// Keys whose environment value is a comma-separated list.
-const LIST_KEYS: [&str; 2] = ["boxo.allowed_ips", "boxo.trusted_proxies"];
+/// A list of IP addresses: a TOML array, or comma-separated text (environment).
+fn ip_list<'de, D>(deserializer: D) -> Result<Vec<IpAddr>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrText {
+        List(Vec<String>),
+        Text(String),
+    }
+    let items: Vec<String> = match ListOrText::deserialize(deserializer)? {
+        ListOrText::List(items) => items,
+        ListOrText::Text(text) => text.split(',').map(str::to_owned).collect(),
+    };
+    items
+        .iter()
+        .map(|item| item.trim())
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<IpAddr>()
+                .map_err(|_| serde::de::Error::custom(format!("{item:?} is not an IP address")))
+        })
+        .collect()
+}
 
 /// A secret value: never printed by `Debug`, masked when serialised (`config check`).
 #[derive(Clone, PartialEq, Eq, Deserialize)]
@@ -82,6 +105,23 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Secret {
+        Secret(value)
+    }
+}
+
+/// An optional value where an empty string (an environment variable set to nothing)
+/// means unset.
+fn empty_as_none<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: From<String>,
+{
+    let value: Option<String> = Option::deserialize(deserializer)?;
+    Ok(value.filter(|text| !text.trim().is_empty()).map(T::from))
 }
 
 impl fmt::Debug for Secret {
@@ -203,6 +243,7 @@ pub struct InternalConfig {
     /// Internal listener address.
     pub bind: SocketAddr,
     /// Bearer token of the internal API; unset refuses every internal call.
+    #[serde(default, deserialize_with = "empty_as_none")]
     pub admin_token: Option<Secret>,
 }
 
@@ -211,16 +252,21 @@ pub struct InternalConfig {
 #[serde(deny_unknown_fields)]
 pub struct BoxoConfig {
     /// The client id the Boxo platform sends (and complete-order carries).
+    #[serde(default, deserialize_with = "empty_as_none")]
     pub client_id: Option<String>,
     /// The secret key the Boxo platform sends.
+    #[serde(default, deserialize_with = "empty_as_none")]
     pub secret_key: Option<Secret>,
     /// Prefix of the Authorization header.
     pub auth_prefix: String,
     /// Base URL of the Boxo platform for complete-order.
+    #[serde(default, deserialize_with = "empty_as_none")]
     pub platform_url: Option<String>,
     /// Allow-list of callers; empty allows all.
+    #[serde(deserialize_with = "ip_list")]
     pub allowed_ips: Vec<IpAddr>,
     /// Peers whose `X-Forwarded-For` is believed.
+    #[serde(deserialize_with = "ip_list")]
     pub trusted_proxies: Vec<IpAddr>,
     /// Request signing.
     pub signing: SigningConfig,
@@ -231,6 +277,7 @@ pub struct BoxoConfig {
 #[serde(deny_unknown_fields)]
 pub struct SigningConfig {
     /// HMAC secret; set = outgoing calls are signed.
+    #[serde(default, deserialize_with = "empty_as_none")]
     pub secret: Option<Secret>,
     /// Require valid signatures on incoming Boxo calls.
     pub verify_incoming: bool,
@@ -263,8 +310,10 @@ pub struct ProcessorConfig {
     /// `sandbox` or `http`.
     pub kind: ProcessorKind,
     /// Base URL of the wallet for `http`.
+    #[serde(default, deserialize_with = "empty_as_none")]
     pub wallet_url: Option<String>,
     /// Bearer token the wallet expects, if any.
+    #[serde(default, deserialize_with = "empty_as_none")]
     pub wallet_token: Option<Secret>,
     /// Timeout of one processor call.
     pub timeout_seconds: u64,
@@ -396,14 +445,10 @@ impl Config {
             .into_iter()
             .filter(|(key, _)| key.starts_with("HOSTPAY__"))
             .collect();
-        let mut environment = config::Environment::with_prefix("HOSTPAY")
+        let environment = config::Environment::with_prefix("HOSTPAY")
             .prefix_separator("__")
             .separator("__")
-            .list_separator(",")
             .source(Some(env));
-        for key in LIST_KEYS {
-            environment = environment.with_list_parse_key(key);
-        }
         let layered =
             builder
                 .add_source(environment)
@@ -618,7 +663,10 @@ mod tests {
         let config = load(&[
             ("HOSTPAY__SERVER__BIND", "0.0.0.0:9000"),
             ("HOSTPAY__LOG__FORMAT", "json"),
-            ("HOSTPAY__BOXO__ALLOWED_IPS", "10.0.0.1,10.0.0.2"),
+            ("HOSTPAY__BOXO__ALLOWED_IPS", "10.0.0.1, 10.0.0.2"),
+            ("HOSTPAY__BOXO__TRUSTED_PROXIES", "::1"),
+            ("HOSTPAY__BOXO__CLIENT_ID", "007"),
+            ("HOSTPAY__BOXO__SECRET_KEY", "1e5"),
             ("HOSTPAY__BOXO__SIGNING__VERIFY_INCOMING", "true"),
             ("HOSTPAY__BOXO__SIGNING__SECRET", "sign-me"),
             ("HOSTPAY__RATE_LIMIT__PER_SECOND", "7"),
@@ -628,6 +676,12 @@ mod tests {
         assert_eq!(config.server.bind.to_string(), "0.0.0.0:9000");
         assert_eq!(config.log.format, LogFormat::Json);
         assert_eq!(config.boxo.allowed_ips.len(), 2);
+        assert_eq!(config.boxo.trusted_proxies.len(), 1);
+        assert_eq!(config.boxo.client_id.as_deref(), Some("007"));
+        assert_eq!(
+            config.boxo.secret_key.as_ref().map(Secret::expose),
+            Some("1e5")
+        );
         assert!(config.boxo.signing.verify_incoming);
         assert_eq!(config.rate_limit.per_second, 7);
         assert!(!config.database.migrates_on_start());
@@ -681,6 +735,17 @@ mod tests {
             let error = load(&[(name, value)]).unwrap_err().to_string();
             assert!(error.contains(key), "{name}={value}: {error}");
         }
+    }
+
+    #[test]
+    fn empty_values_mean_unset() {
+        let config = load(&[
+            ("HOSTPAY__INTERNAL__ADMIN_TOKEN", ""),
+            ("HOSTPAY__BOXO__PLATFORM_URL", ""),
+        ])
+        .unwrap();
+        assert!(config.internal.admin_token.is_none());
+        assert!(config.boxo.platform_url.is_none());
     }
 
     #[test]

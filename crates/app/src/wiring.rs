@@ -182,10 +182,11 @@ fn processor(config: &Config) -> Result<Arc<dyn PaymentProcessor>, StartupError>
     }
 }
 
+/// The outbound clients: Boxo complete-order and miniapp webhooks.
+type Outbound = (Arc<dyn BoxoPlatform>, Arc<dyn WebhookSender>);
+
 /// The Boxo complete-order client and the webhook sender, metered.
-fn outbound(
-    config: &Config,
-) -> Result<(Arc<dyn BoxoPlatform>, Arc<dyn WebhookSender>), StartupError> {
+fn outbound(config: &Config) -> Result<Outbound, StartupError> {
     let timeout = Duration::from_secs(config.delivery.timeout_seconds);
     let signing = &config.boxo.signing;
     let boxo = BoxoClient::new(BoxoClientConfig {

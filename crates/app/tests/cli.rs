@@ -1,0 +1,289 @@
+//! Every `hostpay` subcommand, run as the real binary against a real SQLite database.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use support::{app_auth, client, free_port, run, run_json, run_ok, send, Server, TempDir};
+
+fn db_env(dir: &TempDir) -> Vec<(String, String)> {
+    vec![
+        ("HOSTPAY__DATABASE__URL".into(), dir.sqlite_url("cli.db")),
+        (
+            "HOSTPAY__SECURITY__HASH_KEY".into(),
+            support::HASH_KEY.into(),
+        ),
+    ]
+}
+
+fn as_refs(env: &[(String, String)]) -> Vec<(&str, &str)> {
+    env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+#[test]
+fn every_subcommand_explains_itself() {
+    let cases: [(&[&str], &str); 12] = [
+        (&["--help"], "payments, refunds and order activities"),
+        (
+            &["serve", "--help"],
+            "Run the public and internal listeners",
+        ),
+        (&["migrate", "--help"], "Apply pending database migrations"),
+        (&["apps", "--help"], "Register miniapps"),
+        (&["apps", "create", "--help"], "Register a miniapp"),
+        (&["apps", "list", "--help"], "List registered miniapps"),
+        (
+            &["apps", "rotate-secret", "--help"],
+            "Issue a new secret key",
+        ),
+        (&["tokens", "mint", "--help"], "Mint a user token"),
+        (&["deliveries", "list", "--help"], "List deliveries"),
+        (
+            &["deliveries", "retry", "--help"],
+            "Make a delivery due now",
+        ),
+        (
+            &["config", "check", "--help"],
+            "Print the effective configuration",
+        ),
+        (&["deliveries", "--help"], "retry dead letters"),
+    ];
+    for (args, expected) in cases {
+        let stdout = run_ok(&[], args);
+        assert!(stdout.contains(expected), "{args:?}: {stdout}");
+        let leaf = !stdout.contains("Commands:");
+        if leaf && args[0] != "serve" {
+            assert!(
+                stdout.contains("--json"),
+                "{args:?} offers --json: {stdout}"
+            );
+        }
+    }
+}
+
+#[test]
+fn config_check_prints_the_effective_configuration_with_secrets_masked() {
+    let env = [
+        ("HOSTPAY__SERVER__BIND", "0.0.0.0:9999"),
+        (
+            "HOSTPAY__INTERNAL__ADMIN_TOKEN",
+            "very-secret-admin-token-1234",
+        ),
+        (
+            "HOSTPAY__DATABASE__URL",
+            "postgres://hostpay:db-password-xyz@db:5432/hostpay",
+        ),
+        (
+            "HOSTPAY__SECURITY__HASH_KEY",
+            "hash-key-that-must-not-print",
+        ),
+    ];
+    let table = run_ok(&env, &["config", "check"]);
+    assert!(
+        table.contains("server.bind") && table.contains("0.0.0.0:9999"),
+        "{table}"
+    );
+    assert!(table.contains("configuration is valid"));
+    let json = run_json(&env, &["config", "check", "--json"]);
+    assert_eq!(json["server.bind"], "0.0.0.0:9999");
+    assert_eq!(json["internal.admin_token"], "********");
+    assert_eq!(
+        json["database.url"],
+        "postgres://hostpay:********@db:5432/hostpay"
+    );
+    assert_eq!(json["rate_limit.per_second"], 500);
+    assert_eq!(json["database.migrate_on_start"], Value::Null);
+    for output in [table, json.to_string()] {
+        assert!(!output.contains("very-secret-admin-token-1234"));
+        assert!(!output.contains("db-password-xyz"));
+        assert!(!output.contains("hash-key-that-must-not-print"));
+    }
+}
+
+#[test]
+fn an_invalid_configuration_exits_non_zero_naming_the_key() {
+    let cases = [
+        ("HOSTPAY__SERVER__BIND", "nonsense", "server.bind"),
+        ("HOSTPAY__LOG__FORMAT", "yaml", "log.format"),
+        (
+            "HOSTPAY__DELIVERY__MAX_ATTEMPTS",
+            "-1",
+            "delivery.max_attempts",
+        ),
+    ];
+    for (key, value, named) in cases {
+        for args in [&["config", "check"][..], &["serve"][..]] {
+            let output = run(&[(key, value)], args);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(!output.status.success(), "{key}={value} {args:?} succeeded");
+            assert!(stderr.contains(named), "{key}={value} {args:?}: {stderr}");
+        }
+    }
+    let dir = TempDir::new();
+    let file = dir.path().join("hostpay.toml");
+    std::fs::write(&file, "[checkout]\nsession_ttl_seconds = \"soon\"\n").unwrap();
+    let output = run(
+        &[],
+        &["--config", file.to_str().unwrap(), "config", "check"],
+    );
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("checkout.session_ttl_seconds"));
+}
+
+#[test]
+fn migrate_applies_once() {
+    let dir = TempDir::new();
+    let env = db_env(&dir);
+    let env = as_refs(&env);
+    let first = run_json(&env, &["migrate", "--json"]);
+    assert!(!first["applied"].as_array().unwrap().is_empty(), "{first}");
+    let second = run_json(&env, &["migrate", "--json"]);
+    assert_eq!(second["applied"], json!([]));
+    assert!(run_ok(&env, &["migrate"]).contains("up to date"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apps_tokens_and_deliveries_work_on_the_database_the_server_uses() {
+    let dir = TempDir::new();
+    let dead_port = free_port();
+    let mut env = db_env(&dir);
+    env.push(("HOSTPAY__DELIVERY__MAX_ATTEMPTS".into(), "1".into()));
+    let cli_env = as_refs(&env);
+
+    // apps create / list / rotate-secret
+    let webhook = format!("http://127.0.0.1:{dead_port}/hook");
+    let created = run_json(
+        &cli_env,
+        &[
+            "apps",
+            "create",
+            "--name",
+            "Corner Shop",
+            "--webhook-url",
+            &webhook,
+            "--json",
+        ],
+    );
+    let app_id = created["app_id"].as_str().unwrap().to_owned();
+    let first_secret = created["secret_key"].as_str().unwrap().to_owned();
+    assert!(app_id.starts_with("app_") && first_secret.starts_with("sk_"));
+    assert!(created["webhook_secret"].as_str().is_some());
+
+    let table = run_ok(&cli_env, &["apps", "list"]);
+    assert!(
+        table.contains(&app_id) && table.contains("Corner Shop"),
+        "{table}"
+    );
+    assert!(!table.contains(&first_secret));
+    let list = run_json(&cli_env, &["apps", "list", "--json"]);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["app_id"], app_id.as_str());
+    assert!(list[0].get("secret_key").is_none());
+
+    let rotated = run_json(&cli_env, &["apps", "rotate-secret", &app_id, "--json"]);
+    let secret = rotated["secret_key"].as_str().unwrap().to_owned();
+    assert_ne!(secret, first_secret);
+    assert!(!run(&cli_env, &["apps", "rotate-secret", "app_unknown"])
+        .status
+        .success());
+
+    // tokens mint
+    let minted = run_json(
+        &cli_env,
+        &[
+            "tokens",
+            "mint",
+            "--app-id",
+            &app_id,
+            "--user-id",
+            "user-7",
+            "--json",
+        ],
+    );
+    let token = minted["token"].as_str().unwrap().to_owned();
+    assert!(minted["expires_at"].as_str().is_some());
+    assert!(run_ok(
+        &cli_env,
+        &["tokens", "mint", "--app-id", &app_id, "--user-id", "user-7"]
+    )
+    .contains("expires_at"));
+
+    // the server on the same database accepts what the CLI made
+    let mut server_env: Vec<(&str, &str)> = cli_env.clone();
+    server_env.retain(|(k, _)| *k != "HOSTPAY__DATABASE__URL");
+    let url = dir.sqlite_url("cli.db");
+    server_env.push(("HOSTPAY__DATABASE__URL", &url));
+    let mut server = Server::start(&server_env);
+    server.wait_up().await;
+    let http = client();
+    let (status, _, body) = send(
+        http.post(format!("{}/api/v1/users/verify-token", server.public))
+            .header("Authorization", app_auth(&app_id, &secret))
+            .header("miniapp-user-token", &token),
+    )
+    .await;
+    assert_eq!(
+        (status, &body["data"]["id"]),
+        (200, &json!("user-7")),
+        "{body}"
+    );
+    let (status, _, _) = send(
+        http.post(format!("{}/api/v1/users/verify-token", server.public))
+            .header("Authorization", app_auth(&app_id, &first_secret))
+            .header("miniapp-user-token", &token),
+    )
+    .await;
+    assert_eq!(status, 401, "the rotated-out secret still works");
+    let (status, _, body) = send(
+        http.post(format!("{}/api/v1/payments", server.public))
+            .header("Authorization", app_auth(&app_id, &secret))
+            .json(&json!({"user_id": "user-7", "amount": "3.00", "currency": "EUR"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+
+    // deliveries list / retry: the webhook to a closed port dies after its one attempt
+    let mut dead = Value::Null;
+    for _ in 0..300 {
+        dead = run_json(
+            &cli_env,
+            &["deliveries", "list", "--state", "dead", "--json"],
+        );
+        if !dead.as_array().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let dead = dead.as_array().unwrap().clone();
+    assert_eq!(dead.len(), 1, "no dead letter appeared:\n{}", server.logs());
+    assert_eq!(dead[0]["event_type"], "payment.created");
+    assert_eq!(dead[0]["target"], "miniapp_webhook");
+    assert_eq!(dead[0]["attempts"], 1);
+    let delivery_id = dead[0]["id"].as_str().unwrap().to_owned();
+    assert!(server.stop().success());
+
+    let table = run_ok(&cli_env, &["deliveries", "list"]);
+    assert!(
+        table.contains(&delivery_id) && table.contains("dead"),
+        "{table}"
+    );
+    let retried = run_json(&cli_env, &["deliveries", "retry", &delivery_id, "--json"]);
+    assert_eq!(retried["state"], "pending");
+    assert_eq!(retried["id"], delivery_id.as_str());
+    let pending = run_json(
+        &cli_env,
+        &["deliveries", "list", "--state", "pending", "--json"],
+    );
+    assert_eq!(pending[0]["id"], delivery_id.as_str());
+    assert!(run_json(
+        &cli_env,
+        &["deliveries", "list", "--state", "dead", "--json"]
+    )
+    .as_array()
+    .unwrap()
+    .is_empty());
+    let unknown = run(&cli_env, &["deliveries", "retry", "dlv_unknown"]);
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("not found"));
+}

@@ -1,0 +1,191 @@
+//! `hostpay serve` as a process: both listeners, health and readiness, request ids, the
+//! rate limit, configuration errors and a clean stop on SIGTERM.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use support::{app_auth, client, run_ok, send, Server, TempDir, ADMIN_TOKEN};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serves_health_metrics_and_openapi_on_both_listeners_with_request_ids() {
+    let mut server = Server::start(&[]);
+    server.wait_up().await;
+    let http = client();
+    for base in [&server.public, &server.internal] {
+        for path in ["/healthz", "/readyz", "/metrics", "/openapi.json"] {
+            let response = http.get(format!("{base}{path}")).send().await.unwrap();
+            assert_eq!(response.status(), 200, "{base}{path}");
+            let id = response.headers()["x-request-id"].to_str().unwrap();
+            assert_eq!(id.len(), 32, "generated request id {id}");
+        }
+        let response = http
+            .get(format!("{base}/healthz"))
+            .header("X-Request-Id", "caller-chosen-id-1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["x-request-id"], "caller-chosen-id-1");
+        let response = http
+            .get(format!("{base}/no-such-route"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404);
+        assert!(response.headers().contains_key("x-request-id"));
+    }
+    let metrics = http
+        .get(format!("{}/metrics", server.public))
+        .send()
+        .await
+        .unwrap();
+    assert!(metrics.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = metrics.text().await.unwrap();
+    assert!(
+        text.contains(r#"hostpay_http_requests_total{method="GET",route="/healthz",status="200"}"#),
+        "{text}"
+    );
+    assert!(text.contains("hostpay_http_request_duration_seconds_bucket"));
+    assert!(text.contains("hostpay_outbox_pending 0"));
+    assert!(text.contains("hostpay_outbox_dead 0"));
+
+    // SIGTERM: listeners drain, workers stop, exit 0.
+    assert!(server.stop().success());
+    let logs = server.logs();
+    assert!(
+        logs.contains("worker stopped") && logs.contains("hostpay stopped"),
+        "{logs}"
+    );
+    for line in logs.lines() {
+        serde_json::from_str::<Value>(line)
+            .unwrap_or_else(|e| panic!("log.format=json wrote a non-JSON line ({e}): {line}"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_with_no_configuration_uses_sqlite_and_migrates() {
+    // Exactly the README's path: no file, no variables (ports are the defaults, so this
+    // only checks the database default through `config check`, and serving itself is
+    // exercised on free ports by the other tests).
+    let json: Value = serde_json::from_str(&run_ok(&[], &["config", "check", "--json"])).unwrap();
+    assert_eq!(json["database.url"], "sqlite://hostpay.db");
+    assert_eq!(json["server.bind"], "127.0.0.1:8080");
+    assert_eq!(json["internal.bind"], "127.0.0.1:8081");
+    assert_eq!(json["database.migrate_on_start"], Value::Null);
+
+    let mut server = Server::start(&[]);
+    server.wait_up().await;
+    let (status, _, body) = send(client().get(format!("{}/readyz", server.public))).await;
+    assert_eq!((status, &body["status"]), (200, &json!("ready")));
+    assert!(server.dir.path().join("hostpay.db").exists());
+    assert!(server.logs().contains("applied migration"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn readyz_is_503_until_migrations_are_applied_then_200() {
+    let mut server = Server::start(&[("HOSTPAY__DATABASE__MIGRATE_ON_START", "false")]);
+    server.wait_up().await;
+    let http = client();
+    let (status, _, body) = send(http.get(format!("{}/readyz", server.public))).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["status"], "unavailable");
+    let (status, _, _) = send(http.get(format!("{}/readyz", server.internal))).await;
+    assert_eq!(status, 503);
+    let (status, _, _) = send(http.get(format!("{}/healthz", server.public))).await;
+    assert_eq!(status, 200, "liveness does not depend on the database");
+
+    let env = server.env();
+    run_ok(&env, &["migrate"]);
+    let (status, _, body) = send(http.get(format!("{}/readyz", server.public))).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _, _) = send(http.get(format!("{}/readyz", server.internal))).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_miniapp_api_is_rate_limited_per_miniapp() {
+    let mut server = Server::start(&[
+        ("HOSTPAY__RATE_LIMIT__PER_SECOND", "1"),
+        ("HOSTPAY__RATE_LIMIT__BURST", "3"),
+    ]);
+    server.wait_up().await;
+    let http = client();
+    let mut apps = Vec::new();
+    for name in ["first", "second"] {
+        let (status, _, body) = send(
+            http.post(format!("{}/internal/v1/apps", server.internal))
+                .bearer_auth(ADMIN_TOKEN)
+                .json(&json!({"name": name})),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+        apps.push(app_auth(
+            body["data"]["app_id"].as_str().unwrap(),
+            body["data"]["secret_key"].as_str().unwrap(),
+        ));
+    }
+    let list = |auth: String| {
+        http.get(format!("{}/api/v1/users/u1/payments", server.public))
+            .header("Authorization", auth)
+    };
+    for _ in 0..3 {
+        let (status, _, body) = send(list(apps[0].clone())).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (status, headers, body) = send(list(apps[0].clone())).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["status_code"], 429);
+    assert_eq!(body["success"], false);
+    assert_eq!(body["data"], Value::Null);
+    assert_eq!(body["error"]["code"], "RATE_LIMITED");
+    let retry_after: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=2).contains(&retry_after), "Retry-After {retry_after}");
+    assert!(headers.contains_key("x-request-id"));
+
+    // Another miniapp has its own budget; health and the internal API are not limited.
+    let (status, _, _) = send(list(apps[1].clone())).await;
+    assert_eq!(status, 200);
+    for _ in 0..5 {
+        let (status, _, _) = send(http.get(format!("{}/healthz", server.public))).await;
+        assert_eq!(status, 200);
+    }
+    // The budget comes back at the configured rate.
+    tokio::time::sleep(Duration::from_secs(retry_after)).await;
+    let (status, _, _) = send(list(apps[0].clone())).await;
+    assert_eq!(status, 200);
+    let metrics = http
+        .get(format!("{}/metrics", server.public))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("hostpay_rate_limited_total 1"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_listener_that_cannot_bind_stops_start_up_naming_its_key() {
+    let blocker = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = blocker.local_addr().unwrap().to_string();
+    let dir = TempDir::new();
+    let url = dir.sqlite_url("bind.db");
+    let output = support::run(
+        &[
+            ("HOSTPAY__DATABASE__URL", &url),
+            ("HOSTPAY__INTERNAL__BIND", &taken),
+            ("HOSTPAY__SERVER__BIND", "127.0.0.1:0"),
+        ],
+        &["serve"],
+    );
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("internal.bind"), "{stderr}");
+}
