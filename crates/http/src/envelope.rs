@@ -208,21 +208,60 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        let envelope = Failure {
+            status_code: self.code.status().as_u16(),
+            result: &self.message,
+            success: false,
+            data: &self.data,
+            error: FailureBody {
+                code: self.code.as_str(),
+                details: &self.details,
+            },
+        };
+        let body = serde_json::to_string(&envelope).unwrap_or_else(|_| self.body().to_string());
         HttpResponse::build(self.code.status())
             .content_type("application/json")
-            .body(self.body().to_string())
+            .body(body)
     }
+}
+
+/// The success envelope, in its documented key order.
+#[derive(Serialize)]
+struct Success<'a, T: Serialize> {
+    status_code: u16,
+    result: &'static str,
+    success: bool,
+    data: &'a T,
+}
+
+/// The error envelope, in its documented key order.
+#[derive(Serialize)]
+struct Failure<'a> {
+    status_code: u16,
+    result: &'a str,
+    success: bool,
+    data: &'a Value,
+    error: FailureBody<'a>,
+}
+
+#[derive(Serialize)]
+struct FailureBody<'a> {
+    code: &'static str,
+    details: &'a Value,
 }
 
 /// The success envelope around `data`, as text.
 pub fn success_body(status: StatusCode, data: &impl Serialize) -> String {
-    json!({
-        "status_code": status.as_u16(),
-        "result": SUCCESS_RESULT,
-        "success": true,
-        "data": data,
+    let envelope = Success {
+        status_code: status.as_u16(),
+        result: SUCCESS_RESULT,
+        success: true,
+        data,
+    };
+    serde_json::to_string(&envelope).unwrap_or_else(|error| {
+        tracing::error!(error = %error, "response failed to serialize");
+        r#"{"status_code":500,"result":"internal error","success":false,"data":null,"error":{"code":"INTERNAL","details":{}}}"#.to_owned()
     })
-    .to_string()
 }
 
 /// A success response.

@@ -93,6 +93,10 @@ pub async fn verify_token(backend: Backend) {
     let ok = verify(&h, &a, Some(&token)).await;
     assert_eq!(ok.status, 200);
     assert_eq!(
+        ok.text,
+        r#"{"status_code":200,"result":"Operation Completed Successfully","success":true,"data":{"id":"user-1"}}"#
+    );
+    assert_eq!(
         ok.json,
         json!({"status_code": 200, "result": "Operation Completed Successfully", "success": true, "data": {"id": "user-1"}})
     );
