@@ -269,7 +269,7 @@ async fn shutdown_finishes_the_attempt_in_flight_and_releases_the_rest() {
         .count();
     // Every request the platform saw was recorded as an attempt (none cut off).
     assert_eq!(delivered, received(&server).await);
-    assert!(delivered >= 1 && delivered < 12, "{delivered}");
+    assert!((1..12).contains(&delivered), "{delivered}");
     for delivery in all.iter().filter(|d| d.state == DeliveryState::Pending) {
         assert_eq!(delivery.attempts, 0);
         assert!(
