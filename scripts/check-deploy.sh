@@ -9,6 +9,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+if ! python3 -c 'import yaml' 2>/dev/null; then
+  echo "installing Debian's python3-yaml to parse the manifests"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends python3-yaml >/dev/null
+fi
+
 bin="${HOSTPAY_BIN:-}"
 if [ -z "$bin" ]; then
   cargo build -q -p hostpay-app

@@ -41,3 +41,8 @@ if [ -x scripts/demo.sh ]; then
   log "scripts/demo.sh"
   scripts/demo.sh
 fi
+
+if [ -x scripts/check-deploy.sh ]; then
+  log "scripts/check-deploy.sh"
+  scripts/check-deploy.sh
+fi
