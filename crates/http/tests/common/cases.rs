@@ -1198,6 +1198,59 @@ pub async fn internal_errors(backend: Backend) {
     assert!(!resp.text.contains("hunter2"));
 }
 
+/// The per-miniapp rate limit: 429 `RATE_LIMITED` with `Retry-After`, per miniapp.
+pub async fn rate_limited(backend: Backend) {
+    let h = Harness::start_limited(backend, 1, 3).await;
+    let a = h.register_app("Pizza").await;
+    let b = h.register_app("Books").await;
+    let list = |app: &TestApp| {
+        TestRequest::get()
+            .uri("/api/v1/users/u/payments")
+            .insert_header(("Authorization", app.auth()))
+    };
+    for _ in 0..3 {
+        h.public(list(&a)).await.assert_ok(200);
+    }
+    let limited = h.public(list(&a)).await;
+    limited.assert_error(429, "RATE_LIMITED");
+    assert!(limited.header("retry-after").is_some());
+    h.public(list(&b)).await.assert_ok(200);
+}
+
+/// Concurrent confirms charge once; concurrent refunds never exceed the amount.
+pub async fn concurrent_confirms_and_refunds(backend: Backend) {
+    let h = Harness::start(backend).await;
+    let a = h.register_app("Pizza").await;
+    let (id, token) = h.new_payment(&a, "u", "25.00").await;
+    let confirms = futures::future::join_all((0..5).map(|_| h.confirm(&id, &token, None))).await;
+    let statuses: Vec<u16> = confirms.iter().map(|resp| resp.status).collect();
+    assert_eq!(
+        statuses.iter().filter(|status| **status == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    for resp in confirms.iter().filter(|resp| resp.status != 200) {
+        resp.assert_error(409, "INVALID_STATE");
+        assert_eq!(resp.data()["status"], "paid");
+    }
+    assert_eq!(h.handles.processor.charge_count(), 1);
+    let refunds =
+        futures::future::join_all((0..5).map(|_| h.refund(&a, &id, json!({"amount": "10.00"}))))
+            .await;
+    let created = refunds.iter().filter(|resp| resp.status == 201).count();
+    assert_eq!(
+        created,
+        2,
+        "{:?}",
+        refunds.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    for resp in refunds.iter().filter(|resp| resp.status != 201) {
+        resp.assert_error(422, "REFUND_EXCEEDS_AMOUNT");
+    }
+    let read = h.get_payment(&a, &id).await;
+    assert_eq!(read.data()["refunded_amount"], "20.00");
+}
+
 /// Declares one test per case for a backend.
 #[macro_export]
 macro_rules! api_suite {
@@ -1206,7 +1259,8 @@ macro_rules! api_suite {
             verify_token, miniapp_auth, create_and_read_payment,
             invalid_requests_name_the_field, payment_idempotency, refunds, checkout_actions,
             checkout_page, tenant_isolation, pagination, order_activities, internal_api,
-            unknown_objects, processor_unavailable, internal_errors);
+            unknown_objects, processor_unavailable, internal_errors, rate_limited,
+            concurrent_confirms_and_refunds);
     };
     (@cases $backend:expr; $($case:ident),* $(,)?) => {
         $(

@@ -9,11 +9,13 @@ pub mod databases;
 use std::rc::Rc;
 
 use actix_web::dev::ServiceResponse;
+use actix_web::middleware::from_fn;
 use actix_web::test::{self, TestRequest};
 use actix_web::{web, App};
 use base64::Engine;
 use futures::future::LocalBoxFuture;
 use hostpay_domain::services::{Ports, Services};
+use hostpay_http::rate_limit::{limit_miniapp_api, RateLimiter};
 use hostpay_http::{internal_app, public_app, AppState, HttpSettings};
 use hostpay_testkit::{in_memory_ports, test_settings, Handles};
 use serde_json::{json, Value};
@@ -133,15 +135,29 @@ pub struct Harness {
     _postgres: Option<PgTestDb>,
 }
 
-async fn caller(state: AppState, internal: bool) -> Caller {
-    let data = web::Data::new(state);
-    let app = App::new().app_data(data);
-    let service = if internal {
-        test::init_service(app.configure(internal_app)).await
-    } else {
-        test::init_service(app.configure(public_app)).await
-    };
-    let service = Rc::new(service);
+async fn internal_caller(state: AppState) -> Caller {
+    let app = App::new()
+        .app_data(web::Data::new(state))
+        .configure(internal_app);
+    let service = Rc::new(test::init_service(app).await);
+    Rc::new(move |request| {
+        let service = service.clone();
+        Box::pin(async move {
+            test::call_service(&*service, request.to_request())
+                .await
+                .map_into_boxed_body()
+        })
+    })
+}
+
+/// The public listener as the binary builds it: the per-miniapp rate limit in front.
+async fn public_caller(state: AppState, limits: (u32, u32)) -> Caller {
+    let app = App::new()
+        .app_data(web::Data::new(state))
+        .app_data(web::Data::new(RateLimiter::new(limits.0, limits.1)))
+        .wrap(from_fn(limit_miniapp_api))
+        .configure(public_app);
+    let service = Rc::new(test::init_service(app).await);
     Rc::new(move |request| {
         let service = service.clone();
         Box::pin(async move {
@@ -168,6 +184,20 @@ impl Harness {
     pub async fn start_custom(
         backend: Backend,
         admin_token: Option<&str>,
+        customize: impl FnOnce(&mut Ports),
+    ) -> Harness {
+        Harness::build(backend, admin_token, (500, 1000), customize).await
+    }
+
+    /// Starts the app over `backend` with this rate limit (per second, burst).
+    pub async fn start_limited(backend: Backend, per_second: u32, burst: u32) -> Harness {
+        Harness::build(backend, Some(ADMIN_TOKEN), (per_second, burst), |_| {}).await
+    }
+
+    async fn build(
+        backend: Backend,
+        admin_token: Option<&str>,
+        limits: (u32, u32),
         customize: impl FnOnce(&mut Ports),
     ) -> Harness {
         let (mut ports, handles) = in_memory_ports();
@@ -207,8 +237,8 @@ impl Harness {
             services: services.clone(),
             settings: HttpSettings {
                 admin_token: admin_token.map(str::to_owned),
-                rate_limit_per_second: 500,
-                rate_limit_burst: 1000,
+                rate_limit_per_second: limits.0,
+                rate_limit_burst: limits.1,
                 ..HttpSettings::default()
             },
         };
@@ -217,8 +247,8 @@ impl Harness {
             services,
             ports,
             backend,
-            public: caller(state.clone(), false).await,
-            internal: caller(state, true).await,
+            public: public_caller(state.clone(), limits).await,
+            internal: internal_caller(state).await,
             _sqlite: sqlite,
             _postgres: postgres,
         }
