@@ -60,12 +60,15 @@ pub struct PoolStatus {
     pub waiting: usize,
 }
 
+#[derive(Clone)]
 enum Pools {
     Postgres(Arc<PgDatabase>),
     Sqlite(Arc<SqliteDatabase>),
 }
 
-/// The open database with every store port on it (each `Arc<dyn ...>` shares one pool).
+/// The open database with every store port on it (each `Arc<dyn ...>` shares one pool);
+/// cheap to clone.
+#[derive(Clone)]
 pub struct Store {
     pools: Pools,
     migrations: Option<MigrationReport>,

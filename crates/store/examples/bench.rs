@@ -1,0 +1,183 @@
+//! Payments created per second through the real `PaymentRepository::insert` (one
+//! transaction: payment, its item, its session, `payment.created` and its webhook delivery).
+//!
+//! ```text
+//! cargo run --release -p hostpay-store --example bench -- --url sqlite:///tmp/hostpay-bench.db --n 2000
+//! cargo run --release -p hostpay-store --example bench -- --url postgres://postgres@127.0.0.1:5432/hostpay_bench --n 2000 --concurrency 8
+//! ```
+//! The database is migrated first; every run uses new ids, so it can be reused.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, Utc};
+use hostpay_domain::access::PaymentSession;
+use hostpay_domain::ids::{AppId, IdGenerator, PaymentId};
+use hostpay_domain::miniapp::{Miniapp, SecretKeyring, WebhookUrl};
+use hostpay_domain::money::{Currency, Money, PositiveMoney};
+use hostpay_domain::order::PaymentDetails;
+use hostpay_domain::payment::{Channel, NewPayment, Payment};
+use hostpay_domain::ports::{NewPaymentWrite, PaymentRepository};
+use hostpay_domain::validation::NonEmptyString;
+use hostpay_store::{connect, StoreOptions};
+
+struct RunIds {
+    run: String,
+    next: AtomicU64,
+}
+
+impl IdGenerator for RunIds {
+    fn new_id(&self, prefix: &str) -> String {
+        let n = self.next.fetch_add(1, Ordering::SeqCst);
+        format!("{prefix}{}{n:010}", self.run)
+    }
+    fn new_secret(&self, prefix: &str) -> String {
+        self.new_id(prefix)
+    }
+}
+
+struct Args {
+    url: String,
+    n: u64,
+    concurrency: u64,
+}
+
+fn args() -> Result<Args, String> {
+    let mut url = None;
+    let mut n = 2000;
+    let mut concurrency = 1;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--url" => url = Some(value()?),
+            "--n" => n = value()?.parse().map_err(|_| "--n takes a number")?,
+            "--concurrency" => {
+                concurrency = value()?
+                    .parse()
+                    .map_err(|_| "--concurrency takes a number")?
+            }
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok(Args {
+        url: url.ok_or("--url is required")?,
+        n,
+        concurrency: concurrency.max(1),
+    })
+}
+
+fn new_payment(
+    app: &Miniapp,
+    ids: &RunIds,
+    now: DateTime<Utc>,
+    keyring: &SecretKeyring,
+) -> NewPaymentWrite {
+    let details: PaymentDetails = serde_json::from_value(serde_json::json!({
+        "description": "bench",
+        "items": [{"product_name": "Coffee", "quantity": 2, "price": "4.50"}]
+    }))
+    .unwrap_or_default();
+    let request = NewPayment {
+        app_id: app.id.clone(),
+        channel: Channel::Miniapp,
+        user_id: NonEmptyString::parse("bench-user").expect("a user"),
+        amount: PositiveMoney::new(Money::parse("9.00").expect("an amount")).expect("positive"),
+        currency: Currency::parse("USD").expect("a currency"),
+        miniapp_order_id: None,
+        details,
+    };
+    let mut opened = Payment::open(
+        request,
+        PaymentId::generate(ids),
+        now,
+        Duration::minutes(15),
+    );
+    opened.payment.route(&mut opened.events, true);
+    let session = PaymentSession {
+        token_hash: keyring.hash(&ids.new_secret("pst_")),
+        payment_id: opened.payment.id.clone(),
+        created_at: now,
+        expires_at: opened.payment.expires_at,
+    };
+    NewPaymentWrite {
+        payment: opened.payment,
+        session,
+        events: opened.events,
+        idempotent: None,
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let args = match args() {
+        Ok(args) => args,
+        Err(error) => {
+            eprintln!("{error}\nusage: bench --url URL [--n 2000] [--concurrency 1]");
+            std::process::exit(2);
+        }
+    };
+    let options = StoreOptions {
+        pool: hostpay_store::PoolSettings {
+            max_connections: usize::try_from(args.concurrency).unwrap_or(1).max(2),
+            ..Default::default()
+        },
+        migrate: true,
+    };
+    let store = connect(&args.url, options).await.expect("the store opens");
+    let run = format!(
+        "{:x}",
+        Utc::now().timestamp_micros() ^ i64::from(std::process::id())
+    );
+    let ids = Arc::new(RunIds {
+        run,
+        next: AtomicU64::new(0),
+    });
+    let keyring = SecretKeyring::new(b"bench".to_vec());
+    let now = Utc::now();
+    let app = Miniapp {
+        id: AppId::generate(ids.as_ref()),
+        name: NonEmptyString::parse("Bench").expect("a name"),
+        secret_hash: keyring.hash("secret"),
+        webhook_url: Some(WebhookUrl::parse("https://bench.example/hook").expect("a URL")),
+        secret_generation: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    store.apps().insert(&app).await.expect("the app is stored");
+
+    // Build every write first: the clock measures the database only.
+    let per_task = args.n / args.concurrency;
+    let mut batches = Vec::new();
+    for _ in 0..args.concurrency {
+        let batch: Vec<NewPaymentWrite> = (0..per_task)
+            .map(|_| new_payment(&app, &ids, Utc::now(), &keyring))
+            .collect();
+        batches.push(batch);
+    }
+    let total = per_task * args.concurrency;
+    let payments: Arc<dyn PaymentRepository> = store.payments();
+    let started = Instant::now();
+    let tasks: Vec<_> = batches
+        .into_iter()
+        .map(|batch| {
+            let payments = payments.clone();
+            tokio::spawn(async move {
+                for write in batch {
+                    payments.insert(write).await.expect("insert");
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("a bench task");
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "{backend}: {total} payments in {elapsed:.2} s with {c} task(s): {rate:.0} payments/s",
+        backend = store.backend().as_str(),
+        c = args.concurrency,
+        rate = total as f64 / elapsed,
+    );
+}
