@@ -47,3 +47,51 @@ async fn metrics_text(state: web::Data<AppState>) -> HttpResponse {
         .insert_header((CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8"))
         .body(render_metrics())
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::middleware::from_fn;
+    use actix_web::{test, App};
+    use hostpay_testkit::in_memory_services;
+
+    use super::*;
+    use crate::observability::request_context;
+    use crate::HttpSettings;
+
+    #[actix_web::test]
+    async fn readyz_follows_the_store_and_healthz_does_not() {
+        let (services, handles) = in_memory_services();
+        let state = web::Data::new(AppState {
+            services,
+            settings: HttpSettings::default(),
+        });
+        let app = test::init_service(
+            App::new()
+                .app_data(state)
+                .wrap(from_fn(request_context))
+                .configure(configure),
+        )
+        .await;
+        let get = |path: &str| test::TestRequest::get().uri(path).to_request();
+
+        let response = test::call_service(&app, get("/readyz")).await;
+        assert_eq!(response.status(), 200);
+        handles.store.set_unavailable(true);
+        let response = test::call_service(&app, get("/readyz")).await;
+        assert_eq!(response.status(), 503);
+        assert!(response.headers().contains_key("x-request-id"));
+        let body: serde_json::Value = test::read_body_json(response).await;
+        assert_eq!(body["status"], "unavailable");
+        let response = test::call_service(&app, get("/healthz")).await;
+        assert_eq!(response.status(), 200);
+        handles.store.set_unavailable(false);
+        let response = test::call_service(&app, get("/readyz")).await;
+        assert_eq!(response.status(), 200);
+
+        let response = test::call_service(&app, get("/metrics")).await;
+        assert_eq!(response.status(), 200);
+        let text = String::from_utf8(test::read_body(response).await.to_vec()).unwrap();
+        assert!(text.contains("hostpay_outbox_pending"), "{text}");
+        assert!(text.contains(r#"route="/readyz",status="503""#), "{text}");
+    }
+}

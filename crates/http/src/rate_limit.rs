@@ -113,7 +113,7 @@ pub async fn limit_miniapp_api(
         if let Some(limiter) = req.app_data::<web::Data<RateLimiter>>() {
             if let Err(wait) = limiter.check(&bucket_key(&req), Instant::now()) {
                 metrics::counter!(names::RATE_LIMITED).increment(1);
-                let seconds = wait.as_secs().max(1) + u64::from(wait.subsec_nanos() > 0);
+                let seconds = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
                 let mut response = ApiError::new(
                     ErrorCode::RateLimited,
                     format!("too many requests; retry after {seconds} s"),
@@ -193,5 +193,84 @@ mod tests {
         assert!(limiter
             .check("app", start + Duration::from_millis(500))
             .is_err());
+    }
+}
+
+#[cfg(test)]
+mod middleware_tests {
+    use actix_web::middleware::from_fn;
+    use actix_web::{test, App, HttpResponse};
+
+    use super::*;
+
+    #[actix_web::test]
+    async fn only_the_miniapp_api_is_limited_and_the_refusal_is_an_envelope() {
+        let app = test::init_service(
+            App::new()
+                .app_data(web::Data::new(RateLimiter::new(1, 1)))
+                .wrap(from_fn(limit_miniapp_api))
+                .route("/api/v1/things", web::get().to(HttpResponse::Ok))
+                .route("/healthz", web::get().to(HttpResponse::Ok)),
+        )
+        .await;
+        let call = |path: &str, auth: &str| {
+            test::TestRequest::get()
+                .uri(path)
+                .insert_header(("Authorization", auth.to_owned()))
+                .to_request()
+        };
+        assert_eq!(
+            test::call_service(&app, call("/api/v1/things", "Token a"))
+                .await
+                .status(),
+            200
+        );
+        let refused = test::call_service(&app, call("/api/v1/things", "Token a")).await;
+        assert_eq!(refused.status(), 429);
+        assert_eq!(refused.headers().get(RETRY_AFTER).unwrap(), "1");
+        let body: serde_json::Value = test::read_body_json(refused).await;
+        assert_eq!(body["status_code"], 429);
+        assert_eq!(body["success"], false);
+        assert_eq!(body["data"], serde_json::Value::Null);
+        assert_eq!(body["error"]["code"], "RATE_LIMITED");
+        assert_eq!(
+            test::call_service(&app, call("/api/v1/things", "Token b"))
+                .await
+                .status(),
+            200
+        );
+        for _ in 0..3 {
+            assert_eq!(
+                test::call_service(&app, call("/healthz", "Token a"))
+                    .await
+                    .status(),
+                200
+            );
+        }
+    }
+
+    #[actix_web::test]
+    async fn a_request_past_its_timeout_is_answered_503() {
+        let app = test::init_service(
+            App::new()
+                .app_data(RequestTimeout(Duration::from_millis(20)))
+                .wrap(from_fn(request_timeout))
+                .route(
+                    "/forever",
+                    web::get().to(|| async {
+                        std::future::pending::<()>().await;
+                        HttpResponse::Ok()
+                    }),
+                )
+                .route("/quick", web::get().to(HttpResponse::Ok)),
+        )
+        .await;
+        let get = |path: &str| test::TestRequest::get().uri(path).to_request();
+        let response = test::call_service(&app, get("/quick")).await;
+        assert_eq!(response.status(), 200);
+        let response = test::try_call_service(&app, get("/forever")).await;
+        let error = response.err().unwrap();
+        let response = error.error_response();
+        assert_eq!(response.status(), 503);
     }
 }
