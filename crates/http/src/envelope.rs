@@ -250,6 +250,17 @@ struct FailureBody<'a> {
     details: &'a Value,
 }
 
+/// The answer for a path or method no route serves, on the envelope surfaces
+/// (`/api/v1/...`, `/internal/v1/...`): 404 `NOT_FOUND` with `details.unrouted: true`.
+pub async fn unrouted(req: actix_web::HttpRequest) -> HttpResponse {
+    ApiError::new(
+        ErrorCode::NotFound,
+        format!("no route for {} {}", req.method(), req.path()),
+    )
+    .with_details(json!({ "unrouted": true, "method": req.method().as_str(), "path": req.path() }))
+    .error_response()
+}
+
 /// The success envelope around `data`, as text.
 pub fn success_body(status: StatusCode, data: &impl Serialize) -> String {
     let envelope = Success {

@@ -26,6 +26,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(payments::get)
         .service(payments::settle);
     deliveries::configure(cfg);
+    cfg.route(
+        "/internal/v1/{tail:.*}",
+        web::route().to(crate::envelope::unrouted),
+    );
 }
 
 /// Proof that the caller presented the admin bearer token. Put it first among a

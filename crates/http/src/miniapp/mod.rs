@@ -20,5 +20,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(payments::refund)
         .service(order_activities::upsert)
         .service(order_activities::list_for_user)
-        .service(order_activities::get);
+        .service(order_activities::get)
+        .route(
+            "/api/v1/{tail:.*}",
+            web::route().to(crate::envelope::unrouted),
+        );
 }
