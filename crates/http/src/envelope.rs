@@ -29,8 +29,6 @@ pub enum ErrorCode {
     Unauthenticated,
     /// 404: unknown object (or another miniapp's).
     NotFound,
-    /// 405: the path exists, the method does not.
-    MethodNotAllowed,
     /// 409: the object's state does not allow the action.
     InvalidState,
     /// 409: refunds need a `paid` payment.
@@ -58,7 +56,6 @@ impl ErrorCode {
             ErrorCode::InvalidRequest => "INVALID_REQUEST",
             ErrorCode::Unauthenticated => "UNAUTHENTICATED",
             ErrorCode::NotFound => "NOT_FOUND",
-            ErrorCode::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             ErrorCode::InvalidState => "INVALID_STATE",
             ErrorCode::PaymentNotRefundable => "PAYMENT_NOT_REFUNDABLE",
             ErrorCode::IdempotencyInProgress => "IDEMPOTENCY_IN_PROGRESS",
@@ -77,7 +74,6 @@ impl ErrorCode {
             ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
             ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
-            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::InvalidState
             | ErrorCode::PaymentNotRefundable
             | ErrorCode::IdempotencyInProgress => StatusCode::CONFLICT,
@@ -92,11 +88,10 @@ impl ErrorCode {
     }
 
     /// Every code (for the OpenAPI document and tests).
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 12] = [
         ErrorCode::InvalidRequest,
         ErrorCode::Unauthenticated,
         ErrorCode::NotFound,
-        ErrorCode::MethodNotAllowed,
         ErrorCode::InvalidState,
         ErrorCode::PaymentNotRefundable,
         ErrorCode::IdempotencyInProgress,
