@@ -9,6 +9,7 @@ use hostpay_domain::ids::IdGenerator;
 /// counter, derived from it: deterministic, distinct, never guessable by accident).
 #[derive(Debug, Default)]
 pub struct SequentialIds {
+    namespace: String,
     ids: AtomicU64,
     secrets: AtomicU64,
 }
@@ -17,6 +18,16 @@ impl SequentialIds {
     /// A generator starting at 1.
     pub fn new() -> SequentialIds {
         SequentialIds::default()
+    }
+
+    /// A generator whose ids and secrets all carry `namespace` after the prefix
+    /// (`pay_<namespace>0000000001`), so several generators can share one database.
+    /// `namespace` should be ASCII letters, digits, `_` or `-`.
+    pub fn with_namespace(namespace: &str) -> SequentialIds {
+        SequentialIds {
+            namespace: namespace.to_owned(),
+            ..SequentialIds::default()
+        }
     }
 
     /// How many ids were handed out.
@@ -36,12 +47,17 @@ fn mix(mut value: u64) -> u64 {
 impl IdGenerator for SequentialIds {
     fn new_id(&self, prefix: &str) -> String {
         let n = self.ids.fetch_add(1, Ordering::SeqCst) + 1;
-        format!("{prefix}{n:010}")
+        format!("{prefix}{}{n:010}", self.namespace)
     }
 
     fn new_secret(&self, prefix: &str) -> String {
         let n = self.secrets.fetch_add(1, Ordering::SeqCst) + 1;
-        format!("{prefix}test_{n:04}_{:016x}{:016x}", mix(n), mix(!n))
+        format!(
+            "{prefix}test_{}{n:04}_{:016x}{:016x}",
+            self.namespace,
+            mix(n),
+            mix(!n)
+        )
     }
 }
 
@@ -70,5 +86,12 @@ mod tests {
         assert_ne!(a, b);
         // 32 hex digits = 128 bits after the counter.
         assert_eq!(a.len(), "sk_test_0001_".len() + 32);
+    }
+
+    #[test]
+    fn namespaces_keep_generators_apart() {
+        let ids = SequentialIds::with_namespace("k1x");
+        assert_eq!(ids.new_id("pay_"), "pay_k1x0000000001");
+        assert!(ids.new_secret("ps_").starts_with("ps_test_k1x0001_"));
     }
 }

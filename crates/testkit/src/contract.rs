@@ -1,1 +1,0 @@
-//! The repository contract suite (being written).

@@ -1,0 +1,455 @@
+//! Races the stores must win: concurrent refunds never exceed the amount, concurrent
+//! confirm/cancel end in one terminal state, concurrent claimers never share a delivery,
+//! one of several concurrent first uses of an idempotency key or a nonce wins.
+//!
+//! Run these on a multi-threaded runtime so the tasks really overlap.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use hostpay_domain::access::PaymentSession;
+use hostpay_domain::event::DomainEvent;
+use hostpay_domain::ids::{AppId, PaymentId, RefundId};
+use hostpay_domain::miniapp::SecretHash;
+use hostpay_domain::page::{Page, PageRequest};
+use hostpay_domain::payment::Payment;
+use hostpay_domain::ports::{NewPaymentWrite, PaymentRepository, PaymentWrite, StoreError};
+use tokio::sync::Barrier;
+
+use hostpay_domain::event::EventKind;
+use hostpay_domain::idempotency::{
+    IdempotencyBegin, IdempotencyClaim, IdempotencyKey, StoredResponse,
+};
+use hostpay_domain::ids::DeliveryId;
+use hostpay_domain::miniapp::{Miniapp, MiniappRegistration};
+use hostpay_domain::money::Currency;
+use hostpay_domain::order::PaymentDetails;
+use hostpay_domain::payment::{PaymentStatus, RefundStatus};
+use hostpay_domain::services::{
+    CreatePayment, CreatedPayment, Idempotent, PaymentServiceError, Ports, Services, SettleStatus,
+};
+use hostpay_domain::validation::NonEmptyString;
+use hostpay_upstream::SandboxProcessor;
+
+use super::fixture::{all_deliveries, money, positive, secs, text255, utc, Fixture, Must};
+use super::StorePorts;
+use crate::{test_settings, RecordingBoxo, RecordingWebhooks};
+
+/// The payment repository under test, yielding to other tasks before every call, so
+/// that the racing use cases really interleave between their reads and their writes
+/// (even on a store whose calls never wait).
+struct Interleaved(Arc<dyn PaymentRepository>);
+
+#[async_trait]
+impl PaymentRepository for Interleaved {
+    async fn insert(&self, write: NewPaymentWrite) -> Result<(), StoreError> {
+        tokio::task::yield_now().await;
+        self.0.insert(write).await
+    }
+    async fn get(&self, id: &PaymentId) -> Result<Option<Payment>, StoreError> {
+        tokio::task::yield_now().await;
+        self.0.get(id).await
+    }
+    async fn find_boxo_order(
+        &self,
+        app_id: &AppId,
+        miniapp_order_id: &str,
+    ) -> Result<Option<Payment>, StoreError> {
+        tokio::task::yield_now().await;
+        self.0.find_boxo_order(app_id, miniapp_order_id).await
+    }
+    async fn list_for_user(
+        &self,
+        app_id: &AppId,
+        user_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<Payment>, StoreError> {
+        tokio::task::yield_now().await;
+        self.0.list_for_user(app_id, user_id, page).await
+    }
+    async fn save(&self, write: PaymentWrite) -> Result<(), StoreError> {
+        tokio::task::yield_now().await;
+        self.0.save(write).await
+    }
+    async fn events(&self, id: &PaymentId) -> Result<Vec<DomainEvent>, StoreError> {
+        tokio::task::yield_now().await;
+        self.0.events(id).await
+    }
+    async fn add_session(&self, session: &PaymentSession) -> Result<(), StoreError> {
+        tokio::task::yield_now().await;
+        self.0.add_session(session).await
+    }
+    async fn find_session(
+        &self,
+        token_hash: &SecretHash,
+    ) -> Result<Option<PaymentSession>, StoreError> {
+        tokio::task::yield_now().await;
+        self.0.find_session(token_hash).await
+    }
+    async fn expired_in_process(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<PaymentId>, StoreError> {
+        tokio::task::yield_now().await;
+        self.0.expired_in_process(now, limit).await
+    }
+    async fn stale_pending_refunds(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(PaymentId, RefundId)>, StoreError> {
+        tokio::task::yield_now().await;
+        self.0.stale_pending_refunds(before, limit).await
+    }
+}
+
+/// The services over the store under test, with the fixture's clock and ids.
+fn services(ports: &StorePorts, fx: &Fixture) -> Services {
+    let wired = Ports {
+        payments: Arc::new(Interleaved(ports.payments.clone())),
+        order_activities: ports.order_activities.clone(),
+        apps: ports.apps.clone(),
+        user_tokens: ports.user_tokens.clone(),
+        idempotency: ports.idempotency.clone(),
+        outbox: ports.outbox.clone(),
+        processor: Arc::new(SandboxProcessor::new()),
+        boxo: Arc::new(RecordingBoxo::new()),
+        webhooks: Arc::new(RecordingWebhooks::new()),
+        clock: fx.clock.clone(),
+        ids: fx.ids.clone(),
+        nonces: ports.nonces.clone(),
+        health: ports.health.clone(),
+    };
+    Services::new(wired, test_settings())
+}
+
+async fn app_and_payment(services: &Services, amount: &str) -> (Miniapp, CreatedPayment) {
+    let (app, _) = services
+        .apps
+        .register(MiniappRegistration {
+            name: NonEmptyString::parse("Race Shop").must("a name"),
+            webhook_url: None,
+        })
+        .await
+        .must("AppService::register");
+    let request = CreatePayment {
+        user_id: text255("racer"),
+        amount: positive(amount),
+        currency: Currency::parse("USD").must("a currency"),
+        miniapp_order_id: None,
+        details: PaymentDetails::default(),
+    };
+    let created = services
+        .payments
+        .create(&app, request, None, |_| StoredResponse {
+            status: 201,
+            body: String::new(),
+        })
+        .await
+        .must("PaymentService::create");
+    match created {
+        Idempotent::Fresh(created) => (app, created),
+        Idempotent::Replayed(_) => panic!("contract: a payment without a key was replayed"),
+    }
+}
+
+fn count_kinds(events: &[hostpay_domain::event::DomainEvent]) -> BTreeMap<&'static str, usize> {
+    let mut counts = BTreeMap::new();
+    for event in events {
+        *counts.entry(event.kind.as_str()).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// 50 concurrent refunds of 10.00 on a paid 100.00 payment: exactly 10 succeed and the
+/// refunded amount is exactly 100.00.
+pub async fn concurrent_refunds(ports: &StorePorts) {
+    let fx = Fixture::new("crf", utc(2026, 6, 1));
+    let services = services(ports, &fx);
+    let (app, created) = app_and_payment(&services, "100.00").await;
+    let id = created.payment.id.clone();
+    services
+        .payments
+        .settle(&id, SettleStatus::Paid)
+        .await
+        .must("settle as paid");
+    let start = Arc::new(Barrier::new(50));
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let services = services.clone();
+            let app = app.clone();
+            let id = id.clone();
+            let start = start.clone();
+            tokio::spawn(async move {
+                start.wait().await;
+                services
+                    .payments
+                    .refund(&app, &id, Some(positive("10.00")), None, None, |_| {
+                        StoredResponse {
+                            status: 201,
+                            body: String::new(),
+                        }
+                    })
+                    .await
+            })
+        })
+        .collect();
+    let mut succeeded = 0;
+    for task in tasks {
+        match task.await.must("a refund task") {
+            Ok(Idempotent::Fresh(refund)) => {
+                assert_eq!(refund.amount, money("10.00"));
+                succeeded += 1;
+            }
+            Ok(Idempotent::Replayed(_)) => panic!("contract: a refund without a key was replayed"),
+            Err(PaymentServiceError::Rejected { .. }) => {}
+            Err(other) => panic!("contract: a concurrent refund failed with {other:?}; it must either succeed or be refused"),
+        }
+    }
+    assert_eq!(
+        succeeded, 10,
+        "contract: exactly 10 of 50 concurrent 10.00 refunds of 100.00 succeed"
+    );
+    let payment = services.payments.get(&id).await.must("get");
+    assert_eq!(
+        payment.refunded_amount(),
+        money("100.00"),
+        "contract: concurrent refunds add up to exactly the paid amount"
+    );
+    assert_eq!(payment.status, PaymentStatus::Refunded);
+    assert_eq!(
+        payment.refunds.len(),
+        10,
+        "contract: exactly 10 refunds stored"
+    );
+    assert!(payment
+        .refunds
+        .iter()
+        .all(|r| r.status == RefundStatus::Succeeded));
+    let events = services.payments.events(&id).await.must("events");
+    let counts = count_kinds(&events);
+    assert_eq!(counts.get(EventKind::RefundCreated.as_str()), Some(&10));
+    assert_eq!(counts.get(EventKind::RefundSucceeded.as_str()), Some(&10));
+    assert_eq!(
+        counts.get(EventKind::PaymentRefunded.as_str()),
+        Some(&1),
+        "contract: exactly one payment.refunded event"
+    );
+}
+
+/// 20 concurrent confirms and cancels of one payment: one wins, one terminal state, one
+/// terminal event.
+pub async fn concurrent_confirm_and_cancel(ports: &StorePorts) {
+    let fx = Fixture::new("ccc", utc(2026, 7, 1));
+    let services = services(ports, &fx);
+    let (_, created) = app_and_payment(&services, "25.00").await;
+    let id = created.payment.id.clone();
+    let token = created.session.token.clone();
+    let start = Arc::new(Barrier::new(20));
+    let tasks: Vec<_> = (0..20)
+        .map(|index| {
+            let services = services.clone();
+            let id = id.clone();
+            let token = token.clone();
+            let start = start.clone();
+            tokio::spawn(async move {
+                start.wait().await;
+                if index % 2 == 0 {
+                    services.payments.confirm(&id, &token, false).await
+                } else {
+                    services.payments.cancel(&id, &token).await
+                }
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for task in tasks {
+        match task.await.must("a confirm/cancel task") {
+            Ok(payment) => winners.push(payment.status),
+            Err(PaymentServiceError::Rejected { .. }) => {}
+            Err(other) => panic!("contract: a concurrent confirm/cancel failed with {other:?}; it must either win or be refused"),
+        }
+    }
+    assert_eq!(
+        winners.len(),
+        1,
+        "contract: exactly one of 20 concurrent confirm/cancel wins"
+    );
+    let payment = services.payments.get(&id).await.must("get");
+    assert_eq!(
+        payment.status, winners[0],
+        "contract: the winner's state is the stored one"
+    );
+    let terminal: Vec<EventKind> = services
+        .payments
+        .events(&id)
+        .await
+        .must("events")
+        .iter()
+        .map(|event| event.kind)
+        .filter(|kind| kind.ends_payment())
+        .collect();
+    assert_eq!(
+        terminal.len(),
+        1,
+        "contract: exactly one terminal event after concurrent confirm/cancel, got {terminal:?}"
+    );
+}
+
+/// Two concurrent claimers drain the due deliveries without ever receiving the same one.
+pub async fn concurrent_outbox_claimers(ports: &StorePorts) {
+    // Its own window: nothing else is due then.
+    let fx = Fixture::new("ccl", utc(1971, 1, 1));
+    let app = fx.stored_app(ports, true).await;
+    let mut event_ids = BTreeSet::new();
+    for _ in 0..40 {
+        let written = fx.stored_payment(ports, &app, "user-1", "1.00").await;
+        event_ids.extend(written.events.iter().map(|event| event.id.clone()));
+    }
+    let mine: BTreeSet<DeliveryId> = all_deliveries(ports)
+        .await
+        .into_iter()
+        .filter(|delivery| event_ids.contains(&delivery.event.id))
+        .map(|delivery| delivery.id)
+        .collect();
+    assert_eq!(mine.len(), 40, "contract: one delivery per event target");
+    let now = fx.tick(1);
+    let start = Arc::new(Barrier::new(2));
+    let claimers: Vec<_> = (0..2)
+        .map(|_| {
+            let ports = ports.clone();
+            let start = start.clone();
+            tokio::spawn(async move {
+                start.wait().await;
+                let mut claimed = Vec::new();
+                loop {
+                    let batch = ports
+                        .outbox
+                        .claim_due(now, now + secs(3600), 3)
+                        .await
+                        .must("Outbox::claim_due");
+                    if batch.is_empty() {
+                        break claimed;
+                    }
+                    claimed.extend(batch.into_iter().map(|delivery| delivery.id));
+                    tokio::task::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    let mut times_claimed: BTreeMap<DeliveryId, usize> = BTreeMap::new();
+    for claimer in claimers {
+        for id in claimer.await.must("a claimer task") {
+            *times_claimed.entry(id).or_insert(0) += 1;
+        }
+    }
+    let twice: Vec<&DeliveryId> = times_claimed
+        .iter()
+        .filter(|(_, count)| **count > 1)
+        .map(|(id, _)| id)
+        .collect();
+    assert!(
+        twice.is_empty(),
+        "contract: concurrent claimers received the same deliveries: {twice:?}"
+    );
+    let missed: Vec<&DeliveryId> = mine
+        .iter()
+        .filter(|id| !times_claimed.contains_key(*id))
+        .collect();
+    assert!(
+        missed.is_empty(),
+        "contract: due deliveries were never claimed: {missed:?}"
+    );
+    // Leave nothing due behind.
+    for id in &mine {
+        let attempt = hostpay_domain::delivery::DeliveryAttempt {
+            at: now,
+            http_status: Some(200),
+            outcome: hostpay_domain::delivery::AttemptOutcome::Acknowledged,
+            latency_ms: 1,
+        };
+        ports
+            .outbox
+            .record_attempt(id, &attempt, hostpay_domain::delivery::NextStep::Delivered)
+            .await
+            .must("record_attempt");
+    }
+}
+
+/// Of 20 concurrent first requests with one idempotency key, exactly one proceeds.
+pub async fn concurrent_idempotency_begin(ports: &StorePorts) {
+    let fx = Fixture::new("cib", utc(2026, 8, 1));
+    let app = fx.stored_app(ports, false).await;
+    let claim = IdempotencyClaim {
+        app_id: app.id.clone(),
+        key: IdempotencyKey::parse(&fx.unique("key-")).must("a key"),
+        fingerprint: "c".repeat(64),
+    };
+    let now = fx.now();
+    let start = Arc::new(Barrier::new(20));
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let ports = ports.clone();
+            let claim = claim.clone();
+            let start = start.clone();
+            tokio::spawn(async move {
+                start.wait().await;
+                ports.idempotency.begin(&claim, now).await
+            })
+        })
+        .collect();
+    let mut proceeded = 0;
+    for task in tasks {
+        match task
+            .await
+            .must("a begin task")
+            .must("IdempotencyStore::begin")
+        {
+            IdempotencyBegin::Proceed => proceeded += 1,
+            IdempotencyBegin::InProgress => {}
+            other => panic!(
+                "contract: a concurrent first use got {other:?}; expected Proceed or InProgress"
+            ),
+        }
+    }
+    assert_eq!(
+        proceeded, 1,
+        "contract: exactly one of 20 concurrent first uses of a key proceeds"
+    );
+}
+
+/// Of 20 concurrent callers with one nonce, exactly one is told it is new.
+pub async fn concurrent_nonces(ports: &StorePorts) {
+    let fx = Fixture::new("cno", utc(1931, 1, 1));
+    let nonce = fx.unique("nonce-");
+    let now = fx.now();
+    let start = Arc::new(Barrier::new(20));
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let ports = ports.clone();
+            let nonce = nonce.clone();
+            let start = start.clone();
+            tokio::spawn(async move {
+                start.wait().await;
+                ports.nonces.remember(&nonce, now).await
+            })
+        })
+        .collect();
+    let mut fresh = 0;
+    for task in tasks {
+        if task
+            .await
+            .must("a remember task")
+            .must("NonceStore::remember")
+        {
+            fresh += 1;
+        }
+    }
+    assert_eq!(
+        fresh, 1,
+        "contract: exactly one of 20 concurrent callers with one nonce gets true"
+    );
+}

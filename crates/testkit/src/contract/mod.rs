@@ -1,0 +1,152 @@
+//! The repository contract suite, written once and run against every store: the
+//! in-memory [`MemoryStore`](crate::MemoryStore), SQLite and PostgreSQL.
+//!
+//! Each check is a `pub async fn` over [`StorePorts`] that panics with a message naming
+//! the rule it found broken. [`run_all`] runs every check in turn, the concurrency checks
+//! included (use a multi-threaded runtime: `#[tokio::test(flavor = "multi_thread")]`).
+//!
+//! What the suite expects of the database it runs on: fresh (or at least holding no data
+//! from before the year 2026 other than the suite's own) and used by nothing else while
+//! the suite runs. Each check uses its own ids (a namespace per check and run) and, where
+//! a port reads across every miniapp (`expired_in_process`, `stale_pending_refunds`,
+//! `claim_due`, `AppRepository::list`, the `prune`s), its own time window in the past, so
+//! checks do not see each other's rows and may run in any order.
+//!
+//! Rules beyond the port docs that the suite pins down (because tests of the services
+//! with a [`FixedClock`](crate::FixedClock) rely on them):
+//! - times round-trip to the microsecond;
+//! - a new delivery is due when its event occurred (`next_attempt_at == occurred_at`) and
+//!   is created at that time too;
+//! - `list_for_user` returns whole payments (with refunds) and whole activities (with
+//!   events), equal to what `get`/`get_by_order` return.
+
+mod apps;
+mod concurrency;
+mod fixture;
+mod idempotency;
+mod nonces;
+mod order_activities;
+mod outbox;
+mod payments;
+mod user_tokens;
+
+use std::sync::Arc;
+
+use hostpay_domain::ports::{
+    AppRepository, IdempotencyStore, NonceStore, OrderActivityRepository, Outbox,
+    PaymentRepository, StoreHealth, UserTokenRepository,
+};
+
+pub use apps::apps;
+pub use concurrency::{
+    concurrent_confirm_and_cancel, concurrent_idempotency_begin, concurrent_nonces,
+    concurrent_outbox_claimers, concurrent_refunds,
+};
+pub use idempotency::{idempotency_keys, idempotency_prune};
+pub use nonces::nonces;
+pub use order_activities::{order_activities, order_activity_pagination};
+pub use outbox::outbox;
+pub use payments::{
+    expired_in_process, payment_conditional_save, payment_events_and_deliveries,
+    payment_pagination, payment_round_trip, payment_sessions, payment_unique_keys,
+    stale_pending_refunds,
+};
+pub use user_tokens::user_tokens;
+
+use crate::store::MemoryStore;
+
+/// The store ports under test.
+#[derive(Clone)]
+pub struct StorePorts {
+    /// Payments, refunds, sessions, events.
+    pub payments: Arc<dyn PaymentRepository>,
+    /// Order activities.
+    pub order_activities: Arc<dyn OrderActivityRepository>,
+    /// Miniapps.
+    pub apps: Arc<dyn AppRepository>,
+    /// User tokens.
+    pub user_tokens: Arc<dyn UserTokenRepository>,
+    /// Idempotency keys.
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    /// The outbox's delivery side.
+    pub outbox: Arc<dyn Outbox>,
+    /// Boxo nonces.
+    pub nonces: Arc<dyn NonceStore>,
+    /// Readiness.
+    pub health: Arc<dyn StoreHealth>,
+}
+
+impl StorePorts {
+    /// Every port from one store that implements them all.
+    pub fn from_store<S>(store: Arc<S>) -> StorePorts
+    where
+        S: PaymentRepository
+            + OrderActivityRepository
+            + AppRepository
+            + UserTokenRepository
+            + IdempotencyStore
+            + Outbox
+            + NonceStore
+            + StoreHealth
+            + 'static,
+    {
+        StorePorts {
+            payments: store.clone(),
+            order_activities: store.clone(),
+            apps: store.clone(),
+            user_tokens: store.clone(),
+            idempotency: store.clone(),
+            outbox: store.clone(),
+            nonces: store.clone(),
+            health: store,
+        }
+    }
+
+    /// A fresh in-memory store.
+    pub fn in_memory() -> StorePorts {
+        StorePorts::from_store(Arc::new(MemoryStore::new()))
+    }
+}
+
+/// The store answers its health check.
+pub async fn health(ports: &StorePorts) {
+    if let Err(error) = ports.health.check().await {
+        panic!("contract: StoreHealth::check of a working store failed: {error}");
+    }
+}
+
+/// Every check, the concurrency ones included, one after the other.
+pub async fn run_all(ports: &StorePorts) {
+    macro_rules! run {
+        ($($check:ident),* $(,)?) => {
+            $(
+                eprintln!("contract: {}", stringify!($check));
+                $check(ports).await;
+            )*
+        };
+    }
+    run!(
+        health,
+        payment_round_trip,
+        payment_unique_keys,
+        payment_conditional_save,
+        payment_events_and_deliveries,
+        payment_sessions,
+        expired_in_process,
+        stale_pending_refunds,
+        payment_pagination,
+        order_activities,
+        order_activity_pagination,
+        apps,
+        user_tokens,
+        idempotency_keys,
+        idempotency_prune,
+        outbox,
+        nonces,
+        concurrent_refunds,
+        concurrent_confirm_and_cancel,
+        concurrent_outbox_claimers,
+        concurrent_idempotency_begin,
+        concurrent_nonces,
+    );
+}

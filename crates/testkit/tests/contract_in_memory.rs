@@ -1,0 +1,50 @@
+//! The repository contract suite against the in-memory store.
+
+use hostpay_testkit::contract::{self, StorePorts};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_in_memory_store_honours_the_whole_contract() {
+    contract::run_all(&StorePorts::in_memory()).await;
+}
+
+/// The checks share one database in the SQL suites: they must not depend on their order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_checks_pass_in_reverse_order_on_one_store() {
+    let ports = StorePorts::in_memory();
+    contract::concurrent_nonces(&ports).await;
+    contract::concurrent_idempotency_begin(&ports).await;
+    contract::concurrent_outbox_claimers(&ports).await;
+    contract::concurrent_confirm_and_cancel(&ports).await;
+    contract::concurrent_refunds(&ports).await;
+    contract::nonces(&ports).await;
+    contract::outbox(&ports).await;
+    contract::idempotency_prune(&ports).await;
+    contract::idempotency_keys(&ports).await;
+    contract::user_tokens(&ports).await;
+    contract::apps(&ports).await;
+    contract::order_activity_pagination(&ports).await;
+    contract::order_activities(&ports).await;
+    contract::payment_pagination(&ports).await;
+    contract::stale_pending_refunds(&ports).await;
+    contract::expired_in_process(&ports).await;
+    contract::payment_sessions(&ports).await;
+    contract::payment_events_and_deliveries(&ports).await;
+    contract::payment_conditional_save(&ports).await;
+    contract::payment_unique_keys(&ports).await;
+    contract::payment_round_trip(&ports).await;
+    contract::health(&ports).await;
+}
+
+/// A store that went away answers `Unavailable`, and the suite's health check sees it.
+#[tokio::test]
+async fn a_switched_off_store_is_unavailable() {
+    use hostpay_domain::ports::StoreHealth;
+    let store = std::sync::Arc::new(hostpay_testkit::MemoryStore::new());
+    store.set_unavailable(true);
+    assert!(matches!(
+        store.check().await,
+        Err(hostpay_domain::ports::StoreError::Unavailable(_))
+    ));
+    store.set_unavailable(false);
+    assert!(store.check().await.is_ok());
+}
