@@ -1,16 +1,23 @@
 //! A full flow through `hostpay serve` (register, mint, verify, create, open the sheet,
-//! confirm, refund, rotate, webhooks delivered): the metrics move, and the captured logs
-//! (JSON, one object per line, debug level for hostpay's crates) hold no secret, token or
-//! signature that was used.
+//! confirm, refund, rotate, webhooks delivered, and a signed Boxo order paid with its
+//! signed complete-order delivered): the metrics move, and the captured logs (JSON, one
+//! object per line, debug level for hostpay's crates) hold no secret, token or signature
+//! that was used.
 
 mod support;
 
 use std::time::Duration;
 
+use base64::Engine;
+use hostpay_upstream::signing::{boxo_signature, SignedRequest, DEFAULT_PAYLOAD_TEMPLATE};
 use serde_json::{json, Value};
 use support::{app_auth, client, send, Server, ADMIN_TOKEN, HASH_KEY};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const BOXO_CLIENT_ID: &str = "flow-boxo-client";
+const BOXO_SECRET_KEY: &str = "flow-boxo-secret-key-0123456789";
+const BOXO_SIGNING_SECRET: &str = "flow-boxo-signing-secret-0123456789";
 
 /// The value of `name` in the Prometheus text, summed over series whose labels contain
 /// every `label`.
@@ -34,14 +41,32 @@ async fn a_full_flow_moves_the_metrics_and_leaks_no_secret_into_the_logs() {
         .respond_with(ResponseTemplate::new(200))
         .mount(&receiver)
         .await;
-    let mut server = Server::start(&[(
-        "HOSTPAY__LOG__LEVEL",
-        "info,hostpay_app=debug,hostpay_http=debug,hostpay_domain=debug,hostpay_store=debug,hostpay_upstream=debug",
-    )]);
+    Mock::given(method("POST"))
+        .and(path("/api/v1/orders/complete-order/"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"code": "OK"})))
+        .mount(&receiver)
+        .await;
+    let platform = receiver.uri();
+    let mut server = Server::start(&[
+        (
+            "HOSTPAY__LOG__LEVEL",
+            "info,hostpay_app=debug,hostpay_http=debug,hostpay_domain=debug,hostpay_store=debug,hostpay_upstream=debug",
+        ),
+        ("HOSTPAY__BOXO__CLIENT_ID", BOXO_CLIENT_ID),
+        ("HOSTPAY__BOXO__SECRET_KEY", BOXO_SECRET_KEY),
+        ("HOSTPAY__BOXO__PLATFORM_URL", &platform),
+        ("HOSTPAY__BOXO__SIGNING__SECRET", BOXO_SIGNING_SECRET),
+        ("HOSTPAY__BOXO__SIGNING__VERIFY_INCOMING", "true"),
+    ]);
     server.wait_up().await;
     let http = client();
     let (public, internal) = (server.public.clone(), server.internal.clone());
-    let mut secrets: Vec<String> = vec![ADMIN_TOKEN.to_owned(), HASH_KEY.to_owned()];
+    let mut secrets: Vec<String> = vec![
+        ADMIN_TOKEN.to_owned(),
+        HASH_KEY.to_owned(),
+        BOXO_SECRET_KEY.to_owned(),
+        BOXO_SIGNING_SECRET.to_owned(),
+    ];
 
     // register
     let (status, _, body) = send(
@@ -143,28 +168,103 @@ async fn a_full_flow_moves_the_metrics_and_leaks_no_secret_into_the_logs() {
     secrets.push(body["data"]["secret_key"].as_str().unwrap().to_owned());
     secrets.push(body["data"]["webhook_secret"].as_str().unwrap().to_owned());
 
-    // the webhooks arrive: created, paid, refund created, refund succeeded, refunded
+    // a signed Boxo order, paid through the sheet with a session from the internal API
+    let boxo_auth = base64::engine::general_purpose::STANDARD
+        .encode(format!("{BOXO_CLIENT_ID}:{BOXO_SECRET_KEY}"));
+    secrets.push(boxo_auth.clone());
+    let body = json!({
+        "app_id": app_id,
+        "order": {
+            "currency": "USD",
+            "amount": "5.00",
+            "miniapp_order_id": "flow-boxo-order-1",
+            "hostapp_user_id": "flow-user",
+            "items": [{"product_name": "Tea", "quantity": 1, "price": "5.00"}]
+        }
+    });
+    let raw = serde_json::to_vec(&body).unwrap();
+    let timestamp = chrono::Utc::now().timestamp().to_string();
+    let nonce = "flow-nonce-0123456789abcdef";
+    let incoming_signature = boxo_signature(
+        BOXO_SIGNING_SECRET,
+        DEFAULT_PAYLOAD_TEMPLATE,
+        &SignedRequest {
+            timestamp: &timestamp,
+            nonce,
+            method: "POST",
+            url: "/boxo/v1/order-payments",
+            client_id: BOXO_CLIENT_ID,
+            body: &raw,
+        },
+    );
+    secrets.push(incoming_signature.clone());
+    let (status, _, answer) = send(
+        http.post(format!("{public}/boxo/v1/order-payments"))
+            .header("Authorization", format!("Token {boxo_auth}"))
+            .header("Content-Type", "application/json")
+            .header("X-Signature", &incoming_signature)
+            .header("X-Timestamp", &timestamp)
+            .header("X-Nonce", nonce)
+            .header("X-Client-Id", BOXO_CLIENT_ID)
+            .body(raw),
+    )
+    .await;
+    let boxo_payment = answer["order_payment_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{status} {answer}"))
+        .to_owned();
+    let (status, _, body) = send(
+        http.get(format!("{internal}/internal/v1/payments/{boxo_payment}"))
+            .bearer_auth(ADMIN_TOKEN),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let boxo_session = body["data"]["session"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    secrets.push(boxo_session.clone());
+    let (status, _, body) = send(
+        http.post(format!("{public}/checkout/{boxo_payment}/confirm"))
+            .bearer_auth(&boxo_session),
+    )
+    .await;
+    assert_eq!(
+        (status, &body["data"]["status"]),
+        (200, &json!("paid")),
+        "{body}"
+    );
+
+    // the webhooks arrive (created, paid, refund created, refund succeeded, refunded of the
+    // miniapp payment), and so does the Boxo payment's signed complete-order
     let mut received = Vec::new();
+    let is_webhook = |r: &wiremock::Request| r.url.path() == "/hook";
     for _ in 0..300 {
         received = receiver.received_requests().await.unwrap_or_default();
-        if received.len() >= 5 {
+        let webhooks = received.iter().filter(|r| is_webhook(r)).count();
+        if webhooks >= 5 && received.len() > webhooks {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let webhooks = received.iter().filter(|r| is_webhook(r)).count();
+    assert!(webhooks >= 5, "{webhooks} webhooks:\n{}", server.logs());
     assert!(
-        received.len() >= 5,
-        "{} webhooks:\n{}",
-        received.len(),
+        received.len() > webhooks,
+        "no complete-order:\n{}",
         server.logs()
     );
     for request in &received {
-        let signature = request.headers["x-hostpay-signature"].to_str().unwrap();
-        secrets.push(signature.to_owned());
-        let v1 = signature
-            .split(',')
-            .find_map(|part| part.strip_prefix("v1="));
-        secrets.push(v1.unwrap().to_owned());
+        if is_webhook(request) {
+            let signature = request.headers["x-hostpay-signature"].to_str().unwrap();
+            secrets.push(signature.to_owned());
+            let v1 = signature
+                .split(',')
+                .find_map(|part| part.strip_prefix("v1="));
+            secrets.push(v1.unwrap().to_owned());
+        } else {
+            secrets.push(request.headers["x-signature"].to_str().unwrap().to_owned());
+        }
     }
 
     // the metrics moved
@@ -179,12 +279,12 @@ async fn a_full_flow_moves_the_metrics_and_leaks_no_secret_into_the_logs() {
     let transitions = "hostpay_payment_transitions_total";
     assert_eq!(
         metric(&text, transitions, &[r#"event="payment.created""#]),
-        1.0,
+        2.0,
         "{text}"
     );
     assert_eq!(
         metric(&text, transitions, &[r#"event="payment.paid""#]),
-        1.0
+        2.0
     );
     assert_eq!(
         metric(&text, transitions, &[r#"event="payment.refunded""#]),
@@ -212,6 +312,18 @@ async fn a_full_flow_moves_the_metrics_and_leaks_no_secret_into_the_logs() {
             "hostpay_delivery_attempts_total",
             &[r#"target="miniapp_webhook""#, r#"outcome="acknowledged""#]
         ) >= 5.0,
+        "{text}"
+    );
+    assert_eq!(
+        metric(
+            &text,
+            "hostpay_delivery_attempts_total",
+            &[
+                r#"target="boxo_complete_order""#,
+                r#"outcome="acknowledged""#
+            ]
+        ),
+        1.0,
         "{text}"
     );
     assert_eq!(
@@ -253,7 +365,7 @@ async fn a_full_flow_moves_the_metrics_and_leaks_no_secret_into_the_logs() {
             ids.push(id.to_owned());
         }
     }
-    assert!(finished >= 9, "{logs}");
+    assert!(finished >= 12, "{logs}");
     assert!(ids.iter().any(|id| id == "flow-create-payment"));
     assert!(ids.iter().any(|id| id == "flow-register"));
     assert!(
