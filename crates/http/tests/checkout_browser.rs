@@ -207,3 +207,8 @@ async fn clicking_pay_makes_the_payment_paid() {
 async fn simulate_decline_makes_the_payment_failed() {
     click_and_read("#decline", "failed").await;
 }
+
+#[actix_web::test]
+async fn cancel_makes_the_payment_cancelled() {
+    click_and_read("#cancel", "cancelled").await;
+}
