@@ -251,12 +251,10 @@ impl Modify for OtherRoutes {
                 .tag(route.tag)
                 .summary(Some(route.summary));
             for (name, location) in route.params {
-                let required = match location {
-                    ParameterIn::Path => Required::True,
-                    ParameterIn::Query | ParameterIn::Header | ParameterIn::Cookie => {
-                        Required::False
-                    }
-                    _ => Required::False,
+                let required = if matches!(location, ParameterIn::Path) {
+                    Required::True
+                } else {
+                    Required::False
                 };
                 operation = operation.parameter(
                     ParameterBuilder::new()
