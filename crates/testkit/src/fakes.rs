@@ -161,3 +161,62 @@ impl WebhookSender for RecordingWebhooks {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hostpay_domain::event::EventKind;
+    use hostpay_domain::ids::{AppId, EventId};
+
+    fn order() -> CompleteOrder {
+        CompleteOrder {
+            order_payment_id: "pay_1".to_owned(),
+            app_id: "app_1".to_owned(),
+            payment_status: "paid".to_owned(),
+            payment_fail_reason: None,
+            custom_attributes: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn boxo_answers_from_its_script_then_acknowledges() {
+        let boxo = RecordingBoxo::new();
+        boxo.push_reply(retryable(503));
+        boxo.push_reply(permanent(400, "ORDER_NOT_FOUND"));
+        assert_eq!(boxo.complete_order(&order()).await, retryable(503));
+        assert_eq!(
+            boxo.complete_order(&order()).await,
+            permanent(400, "ORDER_NOT_FOUND")
+        );
+        assert_eq!(boxo.complete_order(&order()).await, acknowledged());
+        assert_eq!(boxo.calls(), vec![order(), order(), order()]);
+    }
+
+    #[tokio::test]
+    async fn webhooks_record_url_secret_and_event() {
+        let webhooks = RecordingWebhooks::new();
+        let url = WebhookUrl::parse("https://merchant.example/hooks").unwrap();
+        let event = DomainEvent {
+            id: EventId::for_transition("pay_1", "payment.paid"),
+            kind: EventKind::PaymentPaid,
+            app_id: AppId::parse("app_1").unwrap(),
+            payment_id: "pay_1".to_owned(),
+            occurred_at: crate::default_start(),
+            data: serde_json::json!({"id": "pay_1"}),
+            targets: Vec::new(),
+        };
+        webhooks.push_reply(retryable(500));
+        assert_eq!(webhooks.send(&url, "whsec_x", &event).await, retryable(500));
+        assert_eq!(webhooks.send(&url, "whsec_x", &event).await, acknowledged());
+        let calls = webhooks.calls();
+        assert_eq!(calls.len(), 2);
+        assert_eq!(
+            calls[0],
+            SentWebhook {
+                url,
+                secret: "whsec_x".to_owned(),
+                event
+            }
+        );
+    }
+}

@@ -1,5 +1,5 @@
 //! The repository contract suite, written once and run against every store: the
-//! in-memory [`MemoryStore`](crate::MemoryStore), SQLite and PostgreSQL.
+//! in-memory [`MemoryStore`], SQLite and PostgreSQL.
 //!
 //! Each check is a `pub async fn` over [`StorePorts`] that panics with a message naming
 //! the rule it found broken. [`run_all`] runs every check in turn, the concurrency checks
