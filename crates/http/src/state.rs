@@ -1,5 +1,6 @@
 //! What every handler can reach: the services and the HTTP-side settings.
 
+use std::fmt;
 use std::net::IpAddr;
 
 use hostpay_domain::services::Services;
@@ -13,8 +14,8 @@ pub struct AppState {
     pub settings: HttpSettings,
 }
 
-/// Settings of the HTTP surfaces (from configuration).
-#[derive(Clone, Debug, Default)]
+/// Settings of the HTTP surfaces (from configuration). `Debug` masks every secret.
+#[derive(Clone, Default)]
 pub struct HttpSettings {
     /// Bearer token of the internal API; `None` refuses every internal call.
     pub admin_token: Option<String>,
@@ -26,8 +27,8 @@ pub struct HttpSettings {
     pub rate_limit_burst: u32,
 }
 
-/// The Boxo host surface's settings.
-#[derive(Clone, Debug)]
+/// The Boxo host surface's settings. `Debug` masks every secret.
+#[derive(Clone)]
 pub struct BoxoSettings {
     /// `boxo.client_id`; with `secret_key` unset the surface answers `NO_INTEGRATION`.
     pub client_id: Option<String>,
@@ -56,8 +57,8 @@ impl Default for BoxoSettings {
     }
 }
 
-/// Boxo request signing (api.md section 6).
-#[derive(Clone, Debug)]
+/// Boxo request signing (api.md section 6). `Debug` masks the secret.
+#[derive(Clone)]
 pub struct SigningSettings {
     /// `boxo.signing.secret`: set = outgoing calls are signed.
     pub secret: Option<String>,
@@ -86,5 +87,69 @@ impl Default for SigningSettings {
             nonce_header: "X-Nonce".to_owned(),
             client_id_header: "X-Client-Id".to_owned(),
         }
+    }
+}
+
+/// How a secret shows in `Debug` output: whether it is set, never its value.
+fn masked(secret: &Option<String>) -> &'static str {
+    match secret {
+        Some(_) => "<set>",
+        None => "<unset>",
+    }
+}
+
+impl fmt::Debug for HttpSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpSettings")
+            .field("admin_token", &masked(&self.admin_token))
+            .field("boxo", &self.boxo)
+            .field("rate_limit_per_second", &self.rate_limit_per_second)
+            .field("rate_limit_burst", &self.rate_limit_burst)
+            .finish()
+    }
+}
+
+impl fmt::Debug for BoxoSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BoxoSettings")
+            .field("client_id", &self.client_id)
+            .field("secret_key", &masked(&self.secret_key))
+            .field("auth_prefix", &self.auth_prefix)
+            .field("allowed_ips", &self.allowed_ips)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("signing", &self.signing)
+            .finish()
+    }
+}
+
+impl fmt::Debug for SigningSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningSettings")
+            .field("secret", &masked(&self.secret))
+            .field("verify_incoming", &self.verify_incoming)
+            .field("payload_template", &self.payload_template)
+            .field("signature_header", &self.signature_header)
+            .field("timestamp_header", &self.timestamp_header)
+            .field("nonce_header", &self.nonce_header)
+            .field("client_id_header", &self.client_id_header)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let mut settings = HttpSettings {
+            admin_token: Some("admin-secret-value".into()),
+            ..HttpSettings::default()
+        };
+        settings.boxo.secret_key = Some("boxo-secret-value".into());
+        settings.boxo.signing.secret = Some("signing-secret-value".into());
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("secret-value"), "{shown}");
+        assert!(shown.contains("<set>"));
     }
 }
