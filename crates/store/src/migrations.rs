@@ -72,7 +72,7 @@ pub async fn migrate(url: &str) -> Result<MigrationReport, StoreError> {
     run_url(url, Direction::Up).await
 }
 
-/// Reverts every applied migration (tests and `hostpay migrate --revert-all`).
+/// Reverts every applied migration (tests; every `down.sql`, newest first).
 /// Errors: `Unavailable` with the reason.
 pub async fn revert_all(url: &str) -> Result<MigrationReport, StoreError> {
     run_url(url, Direction::DownAll).await
