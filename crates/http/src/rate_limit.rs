@@ -259,7 +259,7 @@ mod middleware_tests {
                     "/forever",
                     web::get().to(|| async {
                         std::future::pending::<()>().await;
-                        HttpResponse::Ok()
+                        HttpResponse::Ok().finish()
                     }),
                 )
                 .route("/quick", web::get().to(HttpResponse::Ok)),
