@@ -68,12 +68,14 @@ fn args() -> Result<Args, String> {
     })
 }
 
+type BenchResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
 fn new_payment(
     app: &Miniapp,
     ids: &RunIds,
     now: DateTime<Utc>,
     keyring: &SecretKeyring,
-) -> NewPaymentWrite {
+) -> BenchResult<NewPaymentWrite> {
     let details: PaymentDetails = serde_json::from_value(serde_json::json!({
         "description": "bench",
         "items": [{"product_name": "Coffee", "quantity": 2, "price": "4.50"}]
@@ -82,9 +84,9 @@ fn new_payment(
     let request = NewPayment {
         app_id: app.id.clone(),
         channel: Channel::Miniapp,
-        user_id: NonEmptyString::parse("bench-user").expect("a user"),
-        amount: PositiveMoney::new(Money::parse("9.00").expect("an amount")).expect("positive"),
-        currency: Currency::parse("USD").expect("a currency"),
+        user_id: NonEmptyString::parse("bench-user")?,
+        amount: PositiveMoney::new(Money::parse("9.00")?)?,
+        currency: Currency::parse("USD")?,
         miniapp_order_id: None,
         details,
     };
@@ -101,23 +103,18 @@ fn new_payment(
         created_at: now,
         expires_at: opened.payment.expires_at,
     };
-    NewPaymentWrite {
+    Ok(NewPaymentWrite {
         payment: opened.payment,
         session,
         events: opened.events,
         idempotent: None,
-    }
+    })
 }
 
 #[tokio::main]
-async fn main() {
-    let args = match args() {
-        Ok(args) => args,
-        Err(error) => {
-            eprintln!("{error}\nusage: bench --url URL [--n 2000] [--concurrency 1]");
-            std::process::exit(2);
-        }
-    };
+async fn main() -> BenchResult<()> {
+    let args = args()
+        .map_err(|error| format!("{error}\nusage: bench --url URL [--n 2000] [--concurrency 1]"))?;
     let options = StoreOptions {
         pool: hostpay_store::PoolSettings {
             max_connections: usize::try_from(args.concurrency).unwrap_or(1).max(2),
@@ -125,7 +122,7 @@ async fn main() {
         },
         migrate: true,
     };
-    let store = connect(&args.url, options).await.expect("the store opens");
+    let store = connect(&args.url, options).await?;
     let run = format!(
         "{:x}",
         Utc::now().timestamp_micros() ^ i64::from(std::process::id())
@@ -138,14 +135,14 @@ async fn main() {
     let now = Utc::now();
     let app = Miniapp {
         id: AppId::generate(ids.as_ref()),
-        name: NonEmptyString::parse("Bench").expect("a name"),
+        name: NonEmptyString::parse("Bench")?,
         secret_hash: keyring.hash("secret"),
-        webhook_url: Some(WebhookUrl::parse("https://bench.example/hook").expect("a URL")),
+        webhook_url: Some(WebhookUrl::parse("https://bench.example/hook")?),
         secret_generation: 1,
         created_at: now,
         updated_at: now,
     };
-    store.apps().insert(&app).await.expect("the app is stored");
+    store.apps().insert(&app).await?;
 
     // Build every write first: the clock measures the database only.
     let per_task = args.n / args.concurrency;
@@ -153,7 +150,7 @@ async fn main() {
     for _ in 0..args.concurrency {
         let batch: Vec<NewPaymentWrite> = (0..per_task)
             .map(|_| new_payment(&app, &ids, Utc::now(), &keyring))
-            .collect();
+            .collect::<BenchResult<_>>()?;
         batches.push(batch);
     }
     let total = per_task * args.concurrency;
@@ -165,13 +162,14 @@ async fn main() {
             let payments = payments.clone();
             tokio::spawn(async move {
                 for write in batch {
-                    payments.insert(write).await.expect("insert");
+                    payments.insert(write).await?;
                 }
+                Ok::<(), hostpay_domain::ports::StoreError>(())
             })
         })
         .collect();
     for task in tasks {
-        task.await.expect("a bench task");
+        task.await??;
     }
     let elapsed = started.elapsed().as_secs_f64();
     println!(
@@ -180,4 +178,5 @@ async fn main() {
         c = args.concurrency,
         rate = total as f64 / elapsed,
     );
+    Ok(())
 }
