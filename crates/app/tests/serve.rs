@@ -208,3 +208,55 @@ async fn a_listener_that_cannot_bind_stops_start_up_naming_its_key() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("internal.bind"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_expiry_worker_cancels_payments_whose_session_ended() {
+    let mut server = Server::start(&[("HOSTPAY__CHECKOUT__SESSION_TTL_SECONDS", "1")]);
+    server.wait_up().await;
+    let http = client();
+    let (status, _, body) = send(
+        http.post(format!("{}/internal/v1/apps", server.internal))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&json!({"name": "Slow Buyer Shop"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let auth = app_auth(
+        body["data"]["app_id"].as_str().unwrap(),
+        body["data"]["secret_key"].as_str().unwrap(),
+    );
+    let (status, _, body) = send(
+        http.post(format!("{}/api/v1/payments", server.public))
+            .header("Authorization", &auth)
+            .json(&json!({"user_id": "u1", "amount": "1.00", "currency": "USD"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["data"]["id"].as_str().unwrap().to_owned();
+    let mut payment = Value::Null;
+    for _ in 0..300 {
+        let (_, _, body) = send(
+            http.get(format!("{}/api/v1/payments/{id}", server.public))
+                .header("Authorization", &auth),
+        )
+        .await;
+        payment = body["data"].clone();
+        if payment["status"] == "cancelled" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        payment["status"],
+        "cancelled",
+        "{payment}\n{}",
+        server.logs()
+    );
+    let events: Vec<&str> = payment["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|event| event["type"].as_str())
+        .collect();
+    assert_eq!(events, ["payment.created", "payment.cancelled"]);
+}
