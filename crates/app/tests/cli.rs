@@ -287,3 +287,35 @@ async fn apps_tokens_and_deliveries_work_on_the_database_the_server_uses() {
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("not found"));
 }
+
+#[test]
+fn the_file_comes_from_config_or_hostpay_config_and_the_environment_wins() {
+    let dir = TempDir::new();
+    let file = dir.path().join("hostpay.toml");
+    std::fs::write(
+        &file,
+        "[server]\npublic_url = \"https://pay.example.com\"\n[rate_limit]\nburst = 42\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let by_flag = run_json(&[], &["--config", path, "config", "check", "--json"]);
+    let by_env = run_json(&[("HOSTPAY_CONFIG", path)], &["config", "check", "--json"]);
+    for json in [&by_flag, &by_env] {
+        assert_eq!(json["server.public_url"], "https://pay.example.com");
+        assert_eq!(json["rate_limit.burst"], 42);
+    }
+    let overridden = run_json(
+        &[
+            ("HOSTPAY_CONFIG", path),
+            ("HOSTPAY__RATE_LIMIT__BURST", "7"),
+        ],
+        &["config", "check", "--json"],
+    );
+    assert_eq!(overridden["rate_limit.burst"], 7);
+    let missing = run(
+        &[],
+        &["--config", "/nonexistent/hostpay.toml", "config", "check"],
+    );
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/hostpay.toml"));
+}
