@@ -11,6 +11,8 @@ async fn the_in_memory_store_honours_the_whole_contract() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_checks_pass_in_reverse_order_on_one_store() {
     let ports = StorePorts::in_memory();
+    contract::concurrent_activity_upserts(&ports).await;
+    contract::concurrent_boxo_orders(&ports).await;
     contract::concurrent_nonces(&ports).await;
     contract::concurrent_idempotency_begin(&ports).await;
     contract::concurrent_outbox_claimers(&ports).await;

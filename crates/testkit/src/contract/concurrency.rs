@@ -15,7 +15,9 @@ use hostpay_domain::ids::{AppId, PaymentId, RefundId};
 use hostpay_domain::miniapp::SecretHash;
 use hostpay_domain::page::{Page, PageRequest};
 use hostpay_domain::payment::Payment;
-use hostpay_domain::ports::{NewPaymentWrite, PaymentRepository, PaymentWrite, StoreError};
+use hostpay_domain::ports::{
+    NewPaymentWrite, OrderActivityRepository, PaymentRepository, PaymentWrite, StoreError,
+};
 use tokio::sync::Barrier;
 
 use hostpay_domain::event::EventKind;
@@ -25,7 +27,10 @@ use hostpay_domain::idempotency::{
 use hostpay_domain::ids::DeliveryId;
 use hostpay_domain::miniapp::{Miniapp, MiniappRegistration};
 use hostpay_domain::money::Currency;
-use hostpay_domain::order::PaymentDetails;
+use hostpay_domain::order::{OrderDetails, PaymentDetails};
+use hostpay_domain::order_activity::{
+    ActivityEvent, OrderActivity, OrderActivityUpsert, UpsertOutcome,
+};
 use hostpay_domain::payment::{PaymentStatus, RefundStatus};
 use hostpay_domain::services::{
     CreatePayment, CreatedPayment, Idempotent, PaymentServiceError, Ports, Services, SettleStatus,
@@ -106,11 +111,56 @@ impl PaymentRepository for Interleaved {
     }
 }
 
+/// The order-activity repository under test, yielding before every call (see
+/// [`Interleaved`]).
+struct InterleavedActivities(Arc<dyn OrderActivityRepository>);
+
+#[async_trait]
+impl OrderActivityRepository for InterleavedActivities {
+    async fn get_by_order(
+        &self,
+        app_id: &AppId,
+        order_id: &str,
+    ) -> Result<Option<OrderActivity>, StoreError> {
+        tokio::task::yield_now().await;
+        self.0.get_by_order(app_id, order_id).await
+    }
+    async fn insert(&self, activity: &OrderActivity) -> Result<(), StoreError> {
+        tokio::task::yield_now().await;
+        self.0.insert(activity).await
+    }
+    async fn save(
+        &self,
+        activity: &OrderActivity,
+        new_events: &[ActivityEvent],
+    ) -> Result<(), StoreError> {
+        tokio::task::yield_now().await;
+        self.0.save(activity, new_events).await
+    }
+    async fn list_for_user(
+        &self,
+        app_id: &AppId,
+        user_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<OrderActivity>, StoreError> {
+        tokio::task::yield_now().await;
+        self.0.list_for_user(app_id, user_id, page).await
+    }
+    async fn linked_to_payment(
+        &self,
+        app_id: &AppId,
+        payment_id: &PaymentId,
+    ) -> Result<Vec<OrderActivity>, StoreError> {
+        tokio::task::yield_now().await;
+        self.0.linked_to_payment(app_id, payment_id).await
+    }
+}
+
 /// The services over the store under test, with the fixture's clock and ids.
 fn services(ports: &StorePorts, fx: &Fixture) -> Services {
     let wired = Ports {
         payments: Arc::new(Interleaved(ports.payments.clone())),
-        order_activities: ports.order_activities.clone(),
+        order_activities: Arc::new(InterleavedActivities(ports.order_activities.clone())),
         apps: ports.apps.clone(),
         user_tokens: ports.user_tokens.clone(),
         idempotency: ports.idempotency.clone(),
@@ -451,5 +501,109 @@ pub async fn concurrent_nonces(ports: &StorePorts) {
     assert_eq!(
         fresh, 1,
         "contract: exactly one of 20 concurrent callers with one nonce gets true"
+    );
+}
+
+/// 10 concurrent Boxo "create order payment" calls for one order all answer with the
+/// same single payment (the `(app, miniapp_order_id)` key holds under the race).
+pub async fn concurrent_boxo_orders(ports: &StorePorts) {
+    let fx = Fixture::new("cbo", utc(2026, 9, 1));
+    let services = services(ports, &fx);
+    let (app, _) = app_and_payment(&services, "1.00").await;
+    let order: OrderDetails = serde_json::from_value(serde_json::json!({
+        "currency": "USD",
+        "amount": "42.00",
+        "miniapp_order_id": fx.unique("order-"),
+        "hostapp_user_id": "racer",
+        "custom_attributes": {"table": 3}
+    }))
+    .must("a Boxo order");
+    let start = Arc::new(Barrier::new(10));
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let services = services.clone();
+            let app_id = app.id.to_string();
+            let order = order.clone();
+            let start = start.clone();
+            tokio::spawn(async move {
+                start.wait().await;
+                services
+                    .boxo
+                    .create_order_payment(&app_id, order, None)
+                    .await
+            })
+        })
+        .collect();
+    let mut ids = BTreeSet::new();
+    for task in tasks {
+        let id = task
+            .await
+            .must("a create task")
+            .must("contract: a concurrent create of one Boxo order must answer with its payment");
+        ids.insert(id);
+    }
+    assert_eq!(
+        ids.len(),
+        1,
+        "contract: concurrent creates of one Boxo order must all get the same payment, got {ids:?}"
+    );
+}
+
+/// 10 concurrent upserts of one new order: one creates it, every other one that changed
+/// something appended exactly one event, and nothing was lost.
+pub async fn concurrent_activity_upserts(ports: &StorePorts) {
+    let fx = Fixture::new("cau", utc(2026, 10, 1));
+    let services = services(ports, &fx);
+    let (app, _) = app_and_payment(&services, "1.00").await;
+    let order_id = fx.unique("order-");
+    let start = Arc::new(Barrier::new(10));
+    let tasks: Vec<_> = (0..10)
+        .map(|index| {
+            let services = services.clone();
+            let app_id = app.id.clone();
+            let start = start.clone();
+            let upsert: OrderActivityUpsert = serde_json::from_value(serde_json::json!({
+                "order_id": order_id,
+                "user_id": "racer",
+                "status": "created",
+                "note": format!("note {index}")
+            }))
+            .must("an upsert");
+            tokio::spawn(async move {
+                start.wait().await;
+                services.order_activities.upsert(&app_id, upsert).await
+            })
+        })
+        .collect();
+    let (mut created, mut updated) = (0, 0);
+    for task in tasks {
+        match task
+            .await
+            .must("an upsert task")
+            .must("contract: a concurrent upsert must succeed")
+        {
+            UpsertOutcome::Created(_) => created += 1,
+            UpsertOutcome::Updated(_) => updated += 1,
+            UpsertOutcome::Unchanged(_) => {}
+        }
+    }
+    assert_eq!(
+        created, 1,
+        "contract: exactly one concurrent upsert creates the order"
+    );
+    let stored = services
+        .order_activities
+        .get(&app.id, &order_id)
+        .await
+        .must("the upserted order");
+    assert_eq!(
+        stored.events.len(),
+        1 + updated,
+        "contract: every successful update appended exactly one event, none lost"
+    );
+    assert_eq!(
+        stored.version,
+        i64::try_from(updated).unwrap_or(i64::MAX),
+        "contract: the version counts the updates"
     );
 }

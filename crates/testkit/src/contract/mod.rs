@@ -39,8 +39,9 @@ use hostpay_domain::ports::{
 
 pub use apps::apps;
 pub use concurrency::{
-    concurrent_confirm_and_cancel, concurrent_idempotency_begin, concurrent_nonces,
-    concurrent_outbox_claimers, concurrent_refunds,
+    concurrent_activity_upserts, concurrent_boxo_orders, concurrent_confirm_and_cancel,
+    concurrent_idempotency_begin, concurrent_nonces, concurrent_outbox_claimers,
+    concurrent_refunds,
 };
 pub use idempotency::{idempotency_keys, idempotency_prune};
 pub use nonces::nonces;
@@ -148,5 +149,7 @@ pub async fn run_all(ports: &StorePorts) {
         concurrent_outbox_claimers,
         concurrent_idempotency_begin,
         concurrent_nonces,
+        concurrent_boxo_orders,
+        concurrent_activity_upserts,
     );
 }

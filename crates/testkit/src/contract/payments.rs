@@ -257,6 +257,30 @@ pub async fn payment_unique_keys(ports: &StorePorts) {
         "contract: a refused insert must write nothing (its session was stored)"
     );
 
+    // A failure late in the transaction (the session's token is taken) rolls it all back.
+    let mut late = fx.open(
+        &app,
+        "user-1",
+        "3.00",
+        Channel::Miniapp,
+        None,
+        PaymentDetails::default(),
+    );
+    late.session.token_hash = first.session.token_hash.clone();
+    assert!(
+        ports.payments.insert(late.clone()).await.is_err(),
+        "contract: an insert whose session token hash is taken must fail"
+    );
+    assert_eq!(
+        ports.payments.get(&late.payment.id).await.must("get"),
+        None,
+        "contract: an insert that failed on its session must not store the payment (one transaction)"
+    );
+    assert!(
+        ports.payments.events(&late.payment.id).await.must("events").is_empty(),
+        "contract: an insert that failed on its session must not store its events (one transaction)"
+    );
+
     let order_id = fx.unique("boxo-order-");
     let boxo = fx.open(
         &app,
