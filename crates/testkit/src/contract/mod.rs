@@ -10,7 +10,8 @@
 //! the suite runs. Each check uses its own ids (a namespace per check and run) and, where
 //! a port reads across every miniapp (`expired_in_process`, `stale_pending_refunds`,
 //! `claim_due`, `AppRepository::list`, the `prune`s), its own time window in the past, so
-//! checks do not see each other's rows and may run in any order.
+//! checks do not see each other's rows and may run in any order (each at most once per
+//! database).
 //!
 //! Rules beyond the port docs that the suite pins down (because tests of the services
 //! with a [`FixedClock`](crate::FixedClock) rely on them):
@@ -18,7 +19,11 @@
 //! - a new delivery is due when its event occurred (`next_attempt_at == occurred_at`) and
 //!   is created at that time too;
 //! - `list_for_user` returns whole payments (with refunds) and whole activities (with
-//!   events), equal to what `get`/`get_by_order` return.
+//!   events), equal to what `get`/`get_by_order` return;
+//! - only Boxo-channel payments are unique by `(app, miniapp_order_id)`;
+//! - an activity `save` appends to the stored history (which may hold a linked
+//!   payment's entries the caller never loaded), never replaces it;
+//! - `IdempotencyStore::release` never forgets a key that already has its response.
 
 mod apps;
 mod concurrency;
