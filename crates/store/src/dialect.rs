@@ -63,3 +63,19 @@ macro_rules! for_each_backend {
     };
 }
 pub(crate) use for_each_backend;
+
+/// Runs a write (a transaction) as its own task, so a caller that gives up (a dropped
+/// request future) never cancels it halfway: it commits or rolls back, and its connection
+/// goes back to the pool clean. Without this, an abandoned SQLite transaction would keep
+/// the database's write lock on an idle pooled connection and every other writer would
+/// fail with "database is locked".
+pub(crate) async fn detached<T: Send + 'static>(
+    work: impl std::future::Future<Output = crate::error::DbResult<T>> + Send + 'static,
+) -> Result<T, hostpay_domain::ports::StoreError> {
+    match tokio::spawn(work).await {
+        Ok(result) => result.map_err(hostpay_domain::ports::StoreError::from),
+        Err(error) => Err(hostpay_domain::ports::StoreError::Unavailable(format!(
+            "write task failed: {error}"
+        ))),
+    }
+}

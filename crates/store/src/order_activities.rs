@@ -259,14 +259,17 @@ macro_rules! order_activities {
                     .map(|event| (activity.id.clone(), event.clone()))
                     .collect();
                 let mut conn = self.connection().await?;
-                let c: &mut $conn = &mut conn;
-                write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
-                    diesel::insert_into(order_activities::table)
-                        .values(&row)
-                        .execute(c)
-                        .await?;
-                    $backend::append_events(c, &entries).await
-                })?;
+                crate::dialect::detached(async move {
+                    let c: &mut $conn = &mut conn;
+                    write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
+                        diesel::insert_into(order_activities::table)
+                            .values(&row)
+                            .execute(c)
+                            .await?;
+                        $backend::append_events(c, &entries).await
+                    })
+                })
+                .await?;
                 Ok(())
             }
 
@@ -282,44 +285,47 @@ macro_rules! order_activities {
                     .map(|event| (activity.id.clone(), event.clone()))
                     .collect();
                 let mut conn = self.connection().await?;
-                let c: &mut $conn = &mut conn;
-                write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
-                    let stored: Option<i64> = for_update!(
-                        $backend,
-                        order_activities::table
-                            .filter(order_activities::id.eq(&row.id))
-                            .select(order_activities::version)
-                    )
-                    .first(c)
-                    .await
-                    .optional()?;
-                    if stored != Some(expected) {
-                        return Err(StoreError::Conflict.into());
-                    }
-                    let changed = diesel::update(
-                        order_activities::table
-                            .filter(order_activities::id.eq(&row.id))
-                            .filter(order_activities::version.eq(expected)),
-                    )
-                    .set((
-                        order_activities::status.eq(&row.status),
-                        order_activities::title.eq(&row.title),
-                        order_activities::items.eq(&row.items),
-                        order_activities::total.eq(row.total),
-                        order_activities::currency.eq(&row.currency),
-                        order_activities::payment_id.eq(&row.payment_id),
-                        order_activities::delivery.eq(&row.delivery),
-                        order_activities::note.eq(&row.note),
-                        order_activities::updated_at.eq(row.updated_at),
-                        order_activities::version.eq(row.version),
-                    ))
-                    .execute(c)
-                    .await?;
-                    if changed != 1 {
-                        return Err(StoreError::Conflict.into());
-                    }
-                    $backend::append_events(c, &entries).await
-                })?;
+                crate::dialect::detached(async move {
+                    let c: &mut $conn = &mut conn;
+                    write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
+                        let stored: Option<i64> = for_update!(
+                            $backend,
+                            order_activities::table
+                                .filter(order_activities::id.eq(&row.id))
+                                .select(order_activities::version)
+                        )
+                        .first(c)
+                        .await
+                        .optional()?;
+                        if stored != Some(expected) {
+                            return Err(StoreError::Conflict.into());
+                        }
+                        let changed = diesel::update(
+                            order_activities::table
+                                .filter(order_activities::id.eq(&row.id))
+                                .filter(order_activities::version.eq(expected)),
+                        )
+                        .set((
+                            order_activities::status.eq(&row.status),
+                            order_activities::title.eq(&row.title),
+                            order_activities::items.eq(&row.items),
+                            order_activities::total.eq(row.total),
+                            order_activities::currency.eq(&row.currency),
+                            order_activities::payment_id.eq(&row.payment_id),
+                            order_activities::delivery.eq(&row.delivery),
+                            order_activities::note.eq(&row.note),
+                            order_activities::updated_at.eq(row.updated_at),
+                            order_activities::version.eq(row.version),
+                        ))
+                        .execute(c)
+                        .await?;
+                        if changed != 1 {
+                            return Err(StoreError::Conflict.into());
+                        }
+                        $backend::append_events(c, &entries).await
+                    })
+                })
+                .await?;
                 Ok(())
             }
 

@@ -307,32 +307,40 @@ macro_rules! outbox {
                 limit: u32,
             ) -> Result<Vec<Delivery>, StoreError> {
                 let mut conn = self.connection().await?;
-                let c: &mut $conn = &mut conn;
                 let now = DbInstant::of(now);
                 let lease = DbInstant::of(lease_until);
-                let claimed = write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<
-                    Vec<Delivery>,
-                > {
-                    let ids: Vec<String> = for_update_skip_locked!(
+                let claimed = crate::dialect::detached(async move {
+                    let c: &mut $conn = &mut conn;
+                    write_transaction!(
                         $backend,
-                        deliveries::table
-                            .filter(deliveries::state.eq(DeliveryState::Pending.as_str()))
-                            .filter(deliveries::next_attempt_at.le(now))
-                            .order((deliveries::next_attempt_at.asc(), deliveries::id.asc()))
-                            .limit(i64::from(limit))
-                            .select(deliveries::id)
+                        c,
+                        async |c: &mut $conn| -> DbResult<Vec<Delivery>> {
+                            let ids: Vec<String> = for_update_skip_locked!(
+                                $backend,
+                                deliveries::table
+                                    .filter(deliveries::state.eq(DeliveryState::Pending.as_str()))
+                                    .filter(deliveries::next_attempt_at.le(now))
+                                    .order((
+                                        deliveries::next_attempt_at.asc(),
+                                        deliveries::id.asc()
+                                    ))
+                                    .limit(i64::from(limit))
+                                    .select(deliveries::id)
+                            )
+                            .load(c)
+                            .await?;
+                            if ids.is_empty() {
+                                return Ok(Vec::new());
+                            }
+                            diesel::update(deliveries::table.filter(deliveries::id.eq_any(&ids)))
+                                .set(deliveries::next_attempt_at.eq(lease))
+                                .execute(c)
+                                .await?;
+                            $backend::load(c, &ids).await
+                        }
                     )
-                    .load(c)
-                    .await?;
-                    if ids.is_empty() {
-                        return Ok(Vec::new());
-                    }
-                    diesel::update(deliveries::table.filter(deliveries::id.eq_any(&ids)))
-                        .set(deliveries::next_attempt_at.eq(lease))
-                        .execute(c)
-                        .await?;
-                    $backend::load(c, &ids).await
-                })?;
+                })
+                .await?;
                 Ok(claimed)
             }
 
@@ -343,7 +351,6 @@ macro_rules! outbox {
                 next: NextStep,
             ) -> Result<(), StoreError> {
                 let mut conn = self.connection().await?;
-                let c: &mut $conn = &mut conn;
                 let row = attempt_row(id, attempt);
                 let last_error = row.detail.clone();
                 let at = row.attempted_at;
@@ -352,34 +359,38 @@ macro_rules! outbox {
                     NextStep::RetryAt(when) => (DeliveryState::Pending, Some(DbInstant::of(when))),
                     NextStep::Dead => (DeliveryState::Dead, None),
                 };
-                let id = id.as_str();
-                write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
-                    let target = deliveries::table.filter(deliveries::id.eq(id));
-                    let changed = diesel::update(target)
-                        .set((
-                            deliveries::attempts.eq(deliveries::attempts + 1),
-                            deliveries::last_status.eq(row.http_status),
-                            deliveries::last_error.eq(&last_error),
-                            deliveries::state.eq(state.as_str()),
-                            deliveries::updated_at.eq(at),
-                        ))
-                        .execute(c)
-                        .await?;
-                    if changed == 0 {
-                        return Err(StoreError::Unavailable(format!("no delivery {id}")).into());
-                    }
-                    if let Some(next_at) = next_at {
-                        diesel::update(target)
-                            .set(deliveries::next_attempt_at.eq(next_at))
+                let id = id.as_str().to_owned();
+                crate::dialect::detached(async move {
+                    let c: &mut $conn = &mut conn;
+                    write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
+                        let target = deliveries::table.filter(deliveries::id.eq(&id));
+                        let changed = diesel::update(target)
+                            .set((
+                                deliveries::attempts.eq(deliveries::attempts + 1),
+                                deliveries::last_status.eq(row.http_status),
+                                deliveries::last_error.eq(&last_error),
+                                deliveries::state.eq(state.as_str()),
+                                deliveries::updated_at.eq(at),
+                            ))
                             .execute(c)
                             .await?;
-                    }
-                    diesel::insert_into(delivery_attempts::table)
-                        .values(&row)
-                        .execute(c)
-                        .await?;
-                    Ok(())
-                })?;
+                        if changed == 0 {
+                            return Err(StoreError::Unavailable(format!("no delivery {id}")).into());
+                        }
+                        if let Some(next_at) = next_at {
+                            diesel::update(target)
+                                .set(deliveries::next_attempt_at.eq(next_at))
+                                .execute(c)
+                                .await?;
+                        }
+                        diesel::insert_into(delivery_attempts::table)
+                            .values(&row)
+                            .execute(c)
+                            .await?;
+                        Ok(())
+                    })
+                })
+                .await?;
                 Ok(())
             }
 

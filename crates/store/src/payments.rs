@@ -308,37 +308,40 @@ macro_rules! payments {
                     .collect();
                 let session = SessionRow::of(&write.session);
                 let mut conn = self.connection().await?;
-                let c: &mut $conn = &mut conn;
-                write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
-                    diesel::insert_into(payments::table)
-                        .values(&row)
-                        .execute(c)
-                        .await?;
-                    for item in &items {
-                        diesel::insert_into(payment_items::table)
-                            .values(item)
+                crate::dialect::detached(async move {
+                    let c: &mut $conn = &mut conn;
+                    write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
+                        diesel::insert_into(payments::table)
+                            .values(&row)
                             .execute(c)
                             .await?;
-                    }
-                    for refund in &refunds {
-                        diesel::insert_into(refunds::table)
-                            .values(refund)
+                        for item in &items {
+                            diesel::insert_into(payment_items::table)
+                                .values(item)
+                                .execute(c)
+                                .await?;
+                        }
+                        for refund in &refunds {
+                            diesel::insert_into(refunds::table)
+                                .values(refund)
+                                .execute(c)
+                                .await?;
+                        }
+                        diesel::insert_into(payment_sessions::table)
+                            .values(&session)
                             .execute(c)
                             .await?;
-                    }
-                    diesel::insert_into(payment_sessions::table)
-                        .values(&session)
-                        .execute(c)
-                        .await?;
-                    $backend::write_side_effects(
-                        c,
-                        &write.events,
-                        &[],
-                        write.idempotent.as_ref(),
-                        write.payment.created_at,
-                    )
-                    .await
-                })?;
+                        $backend::write_side_effects(
+                            c,
+                            &write.events,
+                            &[],
+                            write.idempotent.as_ref(),
+                            write.payment.created_at,
+                        )
+                        .await
+                    })
+                })
+                .await?;
                 Ok(())
             }
 
@@ -422,84 +425,87 @@ macro_rules! payments {
                     .map(|(position, refund)| RefundRow::of(position, refund))
                     .collect();
                 let mut conn = self.connection().await?;
-                let c: &mut $conn = &mut conn;
-                write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
-                    // Serialise writers of this payment, then check nobody moved it.
-                    let stored: Option<i64> = for_update!(
-                        $backend,
-                        payments::table
-                            .filter(payments::id.eq(&row.id))
-                            .select(payments::version)
-                    )
-                    .first(c)
-                    .await
-                    .optional()?;
-                    if stored != Some(expected) {
-                        return Err(StoreError::Conflict.into());
-                    }
-                    let changed = diesel::update(
-                        payments::table
-                            .filter(payments::id.eq(&row.id))
-                            .filter(payments::version.eq(expected)),
-                    )
-                    .set((
-                        payments::status.eq(&row.status),
-                        payments::fail_reason.eq(&row.fail_reason),
-                        payments::expires_at.eq(row.expires_at),
-                        payments::updated_at.eq(row.updated_at),
-                        payments::version.eq(row.version),
-                    ))
-                    .execute(c)
-                    .await?;
-                    if changed != 1 {
-                        return Err(StoreError::Conflict.into());
-                    }
-                    let existing: Vec<RefundRow> = refunds::table
-                        .filter(refunds::payment_id.eq(&row.id))
-                        .order(refunds::position.asc())
-                        .select(RefundRow::as_select())
-                        .load(c)
+                crate::dialect::detached(async move {
+                    let c: &mut $conn = &mut conn;
+                    write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
+                        // Serialise writers of this payment, then check nobody moved it.
+                        let stored: Option<i64> = for_update!(
+                            $backend,
+                            payments::table
+                                .filter(payments::id.eq(&row.id))
+                                .select(payments::version)
+                        )
+                        .first(c)
+                        .await
+                        .optional()?;
+                        if stored != Some(expected) {
+                            return Err(StoreError::Conflict.into());
+                        }
+                        let changed = diesel::update(
+                            payments::table
+                                .filter(payments::id.eq(&row.id))
+                                .filter(payments::version.eq(expected)),
+                        )
+                        .set((
+                            payments::status.eq(&row.status),
+                            payments::fail_reason.eq(&row.fail_reason),
+                            payments::expires_at.eq(row.expires_at),
+                            payments::updated_at.eq(row.updated_at),
+                            payments::version.eq(row.version),
+                        ))
+                        .execute(c)
                         .await?;
-                    // The stored refunds must be a prefix of the new list (refunds only
-                    // append); anything else means the caller worked on a stale copy.
-                    if existing.len() > wanted.len()
-                        || existing
-                            .iter()
-                            .zip(&wanted)
-                            .any(|(old, new)| old.id != new.id)
-                    {
-                        return Err(StoreError::Conflict.into());
-                    }
-                    for (old, new) in existing.iter().zip(&wanted) {
-                        if old.status != new.status
-                            || old.fail_reason != new.fail_reason
-                            || old.updated_at != new.updated_at
+                        if changed != 1 {
+                            return Err(StoreError::Conflict.into());
+                        }
+                        let existing: Vec<RefundRow> = refunds::table
+                            .filter(refunds::payment_id.eq(&row.id))
+                            .order(refunds::position.asc())
+                            .select(RefundRow::as_select())
+                            .load(c)
+                            .await?;
+                        // The stored refunds must be a prefix of the new list (refunds only
+                        // append); anything else means the caller worked on a stale copy.
+                        if existing.len() > wanted.len()
+                            || existing
+                                .iter()
+                                .zip(&wanted)
+                                .any(|(old, new)| old.id != new.id)
                         {
-                            diesel::update(refunds::table.filter(refunds::id.eq(&new.id)))
-                                .set((
-                                    refunds::status.eq(&new.status),
-                                    refunds::fail_reason.eq(&new.fail_reason),
-                                    refunds::updated_at.eq(new.updated_at),
-                                ))
+                            return Err(StoreError::Conflict.into());
+                        }
+                        for (old, new) in existing.iter().zip(&wanted) {
+                            if old.status != new.status
+                                || old.fail_reason != new.fail_reason
+                                || old.updated_at != new.updated_at
+                            {
+                                diesel::update(refunds::table.filter(refunds::id.eq(&new.id)))
+                                    .set((
+                                        refunds::status.eq(&new.status),
+                                        refunds::fail_reason.eq(&new.fail_reason),
+                                        refunds::updated_at.eq(new.updated_at),
+                                    ))
+                                    .execute(c)
+                                    .await?;
+                            }
+                        }
+                        for new in &wanted[existing.len()..] {
+                            diesel::insert_into(refunds::table)
+                                .values(new)
                                 .execute(c)
                                 .await?;
                         }
-                    }
-                    for new in &wanted[existing.len()..] {
-                        diesel::insert_into(refunds::table)
-                            .values(new)
-                            .execute(c)
-                            .await?;
-                    }
-                    $backend::write_side_effects(
-                        c,
-                        &write.events,
-                        &write.activity_events,
-                        write.idempotent.as_ref(),
-                        write.payment.updated_at,
-                    )
-                    .await
-                })?;
+                        $backend::write_side_effects(
+                            c,
+                            &write.events,
+                            &write.activity_events,
+                            write.idempotent.as_ref(),
+                            write.payment.updated_at,
+                        )
+                        .await
+                    })
+                })
+                .await?;
                 Ok(())
             }
 
