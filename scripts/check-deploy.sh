@@ -2,8 +2,9 @@
 # Validates the deployment files as far as this machine allows (no Docker engine, no
 # Kubernetes cluster): every YAML parses; the compose file and the manifests have the keys
 # and cross-references they need; the probe paths are routes hostpay serves; the
-# Dockerfile follows the rules below; and the configuration the compose file, the
-# ConfigMap and the example Secret give hostpay passes `hostpay config check`.
+# Dockerfile follows the rules below; Cargo.lock is current (the image builds --locked);
+# and the configuration the compose file, the ConfigMap and the example Secret give
+# hostpay passes `hostpay config check`.
 #
 # Usage: scripts/check-deploy.sh   (HOSTPAY_BIN=path/to/hostpay to skip the build)
 set -euo pipefail
@@ -14,6 +15,13 @@ if ! python3 -c 'import yaml' 2>/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
   apt-get install -y -qq --no-install-recommends python3-yaml >/dev/null
+fi
+
+# The image builds with `cargo build --locked`: Cargo.lock must be current.
+if ! cargo metadata --locked --format-version 1 >/dev/null 2>&1; then
+  echo "check-deploy: FAILED"
+  echo "  - Cargo.lock is not up to date: the Dockerfile's cargo build --locked would fail"
+  exit 1
 fi
 
 bin="${HOSTPAY_BIN:-}"
