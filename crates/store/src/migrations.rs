@@ -6,6 +6,7 @@
 //! tokio's blocking pool: PostgreSQL through an `AsyncConnectionWrapper`, SQLite on the
 //! pooled connection's own thread (which also works for `sqlite::memory:`).
 
+use diesel::connection::SimpleConnection;
 use diesel::migration::MigrationSource;
 use diesel::pg::Pg;
 use diesel::sqlite::Sqlite;
@@ -29,6 +30,10 @@ diesel::table! {
         version -> Text,
     }
 }
+
+/// The PostgreSQL advisory lock key that serialises migration runs ("hostpay" in ASCII,
+/// as a number).
+const MIGRATION_LOCK: i64 = 0x686f_7374_7061_79;
 
 /// What migrating did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,7 +97,13 @@ async fn run_postgres(url: String, direction: Direction) -> Result<MigrationRepo
     let versions = tokio::task::spawn_blocking(move || {
         let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url)
             .map_err(|error| format!("cannot connect to {}: {error}", redact(&url)))?;
-        run::<_, Pg>(&mut conn, POSTGRES_MIGRATIONS, direction)
+        // Instances starting together migrate one after the other (the lock ends with the
+        // session at the latest).
+        conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+            .map_err(|error| error.to_string())?;
+        let result = run::<_, Pg>(&mut conn, POSTGRES_MIGRATIONS, direction);
+        let _ = conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
+        result
     })
     .await
     .map_err(migration_error)?

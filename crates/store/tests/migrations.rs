@@ -173,3 +173,19 @@ async fn health_reports_pending_migrations() {
     hostpay_store::migrate(&pg.url).await.unwrap();
     store.health().check().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn instances_starting_together_migrate_once() {
+    let db = PgTestDb::create().await;
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            let url = db.url.clone();
+            tokio::spawn(async move { hostpay_store::migrate(&url).await })
+        })
+        .collect();
+    let mut applied = Vec::new();
+    for run in runs {
+        applied.extend(run.await.unwrap().unwrap().versions);
+    }
+    assert_eq!(applied.len(), 3, "each migration applied once: {applied:?}");
+}
