@@ -33,7 +33,7 @@ diesel::table! {
 
 /// The PostgreSQL advisory lock key that serialises migration runs ("hostpay" in ASCII,
 /// as a number).
-const MIGRATION_LOCK: i64 = 0x686f_7374_7061_79;
+const MIGRATION_LOCK: i64 = 0x0068_6f73_7470_6179;
 
 /// What migrating did.
 #[derive(Debug, Clone, PartialEq, Eq)]
