@@ -206,3 +206,96 @@ async fn bad_urls_and_unreachable_servers_are_errors_not_panics() {
         other => panic!("expected Unavailable, got {other:?}"),
     }
 }
+
+/// A transition whose last write fails (an event id already stored) leaves nothing behind:
+/// not the new status, not the version, not the delivery.
+async fn failed_transition_writes_nothing(store: &Store) {
+    use hostpay_domain::payment::CancelReason;
+    use hostpay_domain::ports::PaymentWrite;
+
+    let ids = SequentialIds::with_namespace("atom");
+    let app = app(&ids);
+    store.apps().insert(&app).await.unwrap();
+    let write = payment(&app, &ids, "10.00");
+    let created_event = write.events[0].id.clone();
+    let payment = write.payment.clone();
+    store.payments().insert(write).await.unwrap();
+    let deliveries_before = store
+        .outbox()
+        .list(None, &hostpay_domain::page::PageRequest::first(100))
+        .await
+        .unwrap()
+        .items
+        .len();
+
+    let mut cancelled = payment
+        .cancel(CancelReason::ByHost, at() + Duration::seconds(1))
+        .unwrap();
+    cancelled.payment.route(&mut cancelled.events, true);
+    assert_eq!(
+        cancelled.events[0].targets.len(),
+        1,
+        "a Boxo cancel is delivered"
+    );
+    cancelled.events[0].id = created_event;
+    let result = store
+        .payments()
+        .save(PaymentWrite {
+            payment: cancelled.payment.clone(),
+            events: cancelled.events.clone(),
+            activity_events: Vec::new(),
+            idempotent: None,
+        })
+        .await;
+    assert!(
+        matches!(result, Err(StoreError::Duplicate(_))),
+        "{result:?}"
+    );
+    assert_eq!(
+        store.payments().get(&payment.id).await.unwrap(),
+        Some(payment.clone())
+    );
+    assert_eq!(store.payments().events(&payment.id).await.unwrap().len(), 1);
+    let deliveries_after = store
+        .outbox()
+        .list(None, &hostpay_domain::page::PageRequest::first(100))
+        .await
+        .unwrap()
+        .items
+        .len();
+    assert_eq!(deliveries_after, deliveries_before);
+
+    // The same transition with its own event id goes through.
+    let mut cancelled = payment
+        .cancel(CancelReason::ByHost, at() + Duration::seconds(1))
+        .unwrap();
+    cancelled.payment.route(&mut cancelled.events, true);
+    store
+        .payments()
+        .save(PaymentWrite {
+            payment: cancelled.payment.clone(),
+            events: cancelled.events,
+            activity_events: Vec::new(),
+            idempotent: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store.payments().get(&payment.id).await.unwrap(),
+        Some(cancelled.payment)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_failed_transition_writes_nothing() {
+    let db = SqliteTestDb::create();
+    failed_transition_writes_nothing(&connect(&db.url, StoreOptions::default()).await.unwrap())
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_failed_transition_writes_nothing() {
+    let db = PgTestDb::create().await;
+    failed_transition_writes_nothing(&connect(&db.url, StoreOptions::default()).await.unwrap())
+        .await;
+}
