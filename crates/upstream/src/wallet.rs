@@ -1,6 +1,6 @@
 //! The `http` payment processor: a client of the host's wallet service.
 //!
-//! Wire format (hostpay's choice; see docs/boxo-and-webhooks.md):
+//! Wire format (hostpay's choice; see docs/api.md, "The `http` wallet processor"):
 //!
 //! - `POST {wallet_url}/charges`, header `Idempotency-Key: <payment id>`, body
 //!   `{"payment_id", "amount": "12.50", "currency": "SAR", "user_id"}`; answer 2xx (or 402
