@@ -26,4 +26,5 @@ pub mod page;
 pub mod payment;
 pub mod ports;
 pub mod services;
+pub mod signing;
 pub mod validation;

@@ -6,11 +6,11 @@ use actix_web::web::{self, BytesMut};
 use actix_web::HttpRequest;
 use base64::Engine;
 use futures::StreamExt;
+use hostpay_domain::signing::{verify_boxo_signature, SignedRequest};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::boxo::client_ip::{client_ip, is_allowed};
-use crate::boxo::signature::{self, SignedRequest};
 use crate::boxo::{BoxoErrorCode, BoxoFailure};
 use crate::json::BODY_LIMIT;
 use crate::state::{AppState, BoxoSettings};
@@ -167,7 +167,7 @@ async fn check_signature(
         client_id: &client_id,
         body,
     };
-    if !signature::verify(
+    if !verify_boxo_signature(
         secret,
         &signing.payload_template,
         &request,

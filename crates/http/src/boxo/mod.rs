@@ -11,7 +11,6 @@
 pub mod admission;
 pub mod client_ip;
 pub mod order_payments;
-pub mod signature;
 
 use actix_web::{web, HttpResponse};
 use hostpay_domain::services::BoxoError;
