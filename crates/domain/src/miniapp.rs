@@ -1,6 +1,7 @@
 //! Miniapps and their credentials: API secrets kept only as keyed hashes, webhook secrets
 //! derived from the server key, never stored.
 
+use base64::Engine;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
@@ -36,6 +37,11 @@ impl std::fmt::Debug for SecretHash {
     }
 }
 
+/// What a sealed text starts with (see [`SecretKeyring::seal`]).
+const SEALED_PREFIX: &str = "sealed:v1:";
+/// Length of a sealed text's synthetic IV.
+const SIV_LEN: usize = 16;
+
 /// The server-side key that hashes secrets and derives webhook secrets
 /// (`security.hash_key`). Changing it invalidates every stored secret.
 #[derive(Clone)]
@@ -70,6 +76,71 @@ impl SecretKeyring {
     /// The keyed hash of a secret (API secret key, user token, session token).
     pub fn hash(&self, secret: &str) -> SecretHash {
         SecretHash(hex::encode(self.mac("secret", secret)))
+    }
+
+    /// Seals a text that may carry secrets (the stored first response of an idempotency
+    /// key holds the payment-session token) so the database never holds it in plain
+    /// text: deterministic authenticated encryption (SIV) with HMAC-SHA256 as the PRF:
+    /// `siv = HMAC("seal-siv", text)[..16]`, keystream blocks
+    /// `HMAC("seal-stream", siv || counter)`; [`SecretKeyring::unseal`] checks the SIV.
+    pub fn seal(&self, text: &str) -> String {
+        let siv = self.mac_bytes("seal-siv", text.as_bytes());
+        let siv = &siv[..SIV_LEN];
+        let mut sealed = siv.to_vec();
+        sealed.extend(self.keystream_xor(siv, text.as_bytes()));
+        format!(
+            "{SEALED_PREFIX}{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sealed)
+        )
+    }
+
+    /// Opens a text [`SecretKeyring::seal`] made: `Some(text)` for a text that was not
+    /// sealed (kept as it is), `None` when it was sealed under another key or altered.
+    pub fn unseal(&self, stored: &str) -> Option<String> {
+        let Some(encoded) = stored.strip_prefix(SEALED_PREFIX) else {
+            return Some(stored.to_owned());
+        };
+        let sealed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(encoded)
+            .ok()?;
+        if sealed.len() < SIV_LEN {
+            return None;
+        }
+        let (siv, body) = sealed.split_at(SIV_LEN);
+        let text = self.keystream_xor(siv, body);
+        let expected = self.mac_bytes("seal-siv", &text);
+        if !bool::from(expected[..SIV_LEN].ct_eq(siv)) {
+            return None;
+        }
+        String::from_utf8(text).ok()
+    }
+
+    fn keystream_xor(&self, siv: &[u8], data: &[u8]) -> Vec<u8> {
+        data.chunks(32)
+            .zip(0u64..)
+            .flat_map(|(chunk, counter)| {
+                let mut block_input = siv.to_vec();
+                block_input.extend_from_slice(&counter.to_be_bytes());
+                let block = self.mac_bytes("seal-stream", &block_input);
+                chunk
+                    .iter()
+                    .zip(block)
+                    .map(|(byte, key)| byte ^ key)
+                    .collect::<Vec<u8>>()
+            })
+            .collect()
+    }
+
+    fn mac_bytes(&self, purpose: &str, data: &[u8]) -> Vec<u8> {
+        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.key) {
+            Ok(mac) => mac,
+            // HMAC takes keys of any length; this arm is unreachable.
+            Err(_) => return vec![0; 32],
+        };
+        mac.update(purpose.as_bytes());
+        mac.update(b":");
+        mac.update(data);
+        mac.finalize().into_bytes().to_vec()
     }
 
     /// The webhook signing secret of an app's current generation (`whsec_...`). Derived,
@@ -190,5 +261,27 @@ impl Miniapp {
         next.secret_generation += 1;
         next.updated_at = now;
         next
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SecretKeyring;
+
+    #[test]
+    fn sealed_texts_hide_their_secrets_and_open_only_under_their_key() {
+        let keyring = SecretKeyring::new("seal-test-key");
+        let text = r#"{"session":{"token":"ps_0123456789abcdef"},"amount":"12.50"}"#.repeat(3);
+        let sealed = keyring.seal(&text);
+        assert!(!sealed.contains("ps_0123456789abcdef"));
+        assert!(!sealed.contains("12.50"));
+        assert_eq!(keyring.unseal(&sealed).as_deref(), Some(text.as_str()));
+        assert_eq!(SecretKeyring::new("another-key").unseal(&sealed), None);
+        let mut tampered = sealed.clone();
+        tampered.pop();
+        tampered.push(if sealed.ends_with('A') { 'B' } else { 'A' });
+        assert_eq!(keyring.unseal(&tampered), None);
+        assert_eq!(keyring.unseal("plain").as_deref(), Some("plain"));
+        assert_eq!(keyring.unseal(&keyring.seal("")).as_deref(), Some(""));
     }
 }

@@ -180,7 +180,7 @@ impl PaymentService {
             .open(new, app.webhook_url.is_some(), |created| {
                 claim.clone().map(|claim| IdempotentResult {
                     claim,
-                    response: render(created),
+                    response: self.seal(render(created)),
                 })
             })
             .await;
@@ -322,7 +322,7 @@ impl PaymentService {
         let keep = |refund: &Refund| {
             claim.map(|claim| IdempotentResult {
                 claim: claim.clone(),
-                response: render(refund),
+                response: self.seal(render(refund)),
             })
         };
         let (payment, refund) = self
@@ -619,10 +619,32 @@ impl PaymentService {
         };
         match self.idempotency.begin(claim, self.clock.now()).await? {
             IdempotencyBegin::Proceed => Ok(None),
-            IdempotencyBegin::Replay(response) => Ok(Some(response)),
+            IdempotencyBegin::Replay(response) => Ok(Some(self.unseal(response)?)),
             IdempotencyBegin::KeyReused => Err(PaymentServiceError::IdempotencyKeyReused),
             IdempotencyBegin::InProgress => Err(PaymentServiceError::IdempotencyInProgress),
         }
+    }
+
+    /// A response to keep for an idempotency key, sealed: it may carry the payment
+    /// session's token, which is never stored in plain text.
+    fn seal(&self, response: StoredResponse) -> StoredResponse {
+        StoredResponse {
+            status: response.status,
+            body: self.keyring.seal(&response.body),
+        }
+    }
+
+    /// A kept response as it was first sent.
+    fn unseal(&self, response: StoredResponse) -> Result<StoredResponse> {
+        let body = self.keyring.unseal(&response.body).ok_or_else(|| {
+            StoreError::Unavailable(
+                "a stored idempotent response does not open under security.hash_key".to_owned(),
+            )
+        })?;
+        Ok(StoredResponse {
+            status: response.status,
+            body,
+        })
     }
 
     /// A request that failed changed nothing: free its key so it can be retried.
