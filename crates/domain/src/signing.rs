@@ -4,7 +4,7 @@
 //!   placeholders filled in (default [`DEFAULT_PAYLOAD_TEMPLATE`]).
 //! - Miniapp webhooks: `X-Hostpay-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`.
 //!
-//! Keys are the UTF-8 bytes of the secret strings. Known answers: `signing-vectors.md`.
+//! Keys are the UTF-8 bytes of the secret strings. Known answers: `docs/signing-vectors.md`.
 //!
 //! Pure computation, so both adapters share it: `hostpay-upstream` signs outgoing calls and
 //! webhooks, `hostpay-http` verifies incoming Boxo calls.
