@@ -230,6 +230,11 @@ async fn signatures_valid_tampered_stale_replayed_and_missing() {
     let edge = boxo_call!(app, signed(&body, CREATE, now - 300, "nonce-edge-00000001"));
     assert!(edge["order_payment_id"].is_string(), "{edge}");
 
+    // A nonce shorter than 16 characters is refused, even correctly signed.
+    let short = boxo_call!(app, signed(&body, CREATE, now, "n0nce-15-chars."));
+    assert_eq!(error_code(&short), "INVALID_SIGNATURE");
+    assert!(short["error_message"].as_str().unwrap().contains("16"));
+
     // Missing headers, one at a time.
     for missing in ["X-Signature", "X-Timestamp", "X-Nonce"] {
         let mut request = post(CREATE, &body);

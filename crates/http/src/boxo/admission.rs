@@ -18,6 +18,9 @@ use crate::state::{AppState, BoxoSettings};
 /// How far a signed request's timestamp may be from now, in seconds.
 pub const TIMESTAMP_WINDOW_SECONDS: i64 = 300;
 
+/// The shortest nonce a signed request may carry (api.md section 6: 16+ characters).
+pub const MIN_NONCE_LENGTH: usize = 16;
+
 /// The configured integration credentials.
 #[derive(Debug, Clone, Copy)]
 pub struct Integration<'a> {
@@ -148,6 +151,9 @@ async fn check_signature(
         .unwrap_or("")
         .to_owned();
     let invalid = |why: &str| BoxoFailure::new(BoxoErrorCode::InvalidSignature, why.to_owned());
+    if nonce.chars().count() < MIN_NONCE_LENGTH {
+        return Err(invalid("the nonce must be at least 16 characters"));
+    }
     let seconds: i64 = timestamp
         .parse()
         .map_err(|_| invalid("the timestamp is not unix seconds"))?;

@@ -80,4 +80,13 @@ mod tests {
         assert_eq!(token_credentials(&format!("Bearer {encoded}")), None);
         assert_eq!(token_credentials("Token !!"), None);
     }
+
+    #[test]
+    fn reads_the_documented_known_answer() {
+        // docs/signing-vectors.md, "Token auth header".
+        assert_eq!(
+            token_credentials("Token YXBwX2RlbW86c2tfZGVtb19zZWNyZXQ="),
+            Some(("app_demo".to_owned(), "sk_demo_secret".to_owned()))
+        );
+    }
 }
