@@ -88,6 +88,11 @@ async fn idempotency_rows_keep_no_session_token_sqlite() {
     stored_response_keeps_no_session_token(Backend::Sqlite).await;
 }
 
+#[actix_web::test]
+async fn idempotency_rows_keep_no_session_token_postgres() {
+    stored_response_keeps_no_session_token(Backend::Postgres).await;
+}
+
 /// Approves charges; answers refunds as `mode` says: 0 no answer, 1 refused, 2 done.
 struct RefundSwitch(Arc<AtomicU8>);
 
@@ -189,4 +194,9 @@ async fn pending_refunds_reserve_and_failed_ones_release_memory() {
 #[actix_web::test]
 async fn pending_refunds_reserve_and_failed_ones_release_sqlite() {
     pending_refunds_reserve_and_failed_ones_release(Backend::Sqlite).await;
+}
+
+#[actix_web::test]
+async fn pending_refunds_reserve_and_failed_ones_release_postgres() {
+    pending_refunds_reserve_and_failed_ones_release(Backend::Postgres).await;
 }
