@@ -93,7 +93,10 @@ macro_rules! confirm {
             .unwrap();
         let request = TestRequest::post()
             .uri(&format!("/checkout/{}/confirm", $id))
-            .insert_header(("Authorization", format!("Bearer {}", session.token)))
+            .insert_header((
+                "Authorization",
+                format!("Bearer {}", session.expect("payable").token),
+            ))
             .insert_header(("Content-Type", "application/json"))
             .set_payload($body.to_string());
         let response = actix_web::test::call_service(&$app, request.to_request()).await;

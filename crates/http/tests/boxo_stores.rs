@@ -94,7 +94,10 @@ async fn run_on(url: &str) {
         .unwrap();
     let confirm = TestRequest::post()
         .uri(&format!("/checkout/{id}/confirm"))
-        .insert_header(("Authorization", format!("Bearer {}", session.token)))
+        .insert_header((
+            "Authorization",
+            format!("Bearer {}", session.expect("payable").token),
+        ))
         .insert_header(("Content-Type", "application/json"))
         .set_payload("{}");
     let response = actix_web::test::call_service(&app, confirm.to_request()).await;

@@ -119,7 +119,14 @@ async fn hostpay_with(wallet: &FakeWallet) -> (MockServer, Services, AppId, Paym
 }
 
 async fn session(services: &Services, id: &PaymentId) -> String {
-    services.payments.issue_session(id).await.unwrap().1.token
+    services
+        .payments
+        .issue_session(id)
+        .await
+        .unwrap()
+        .1
+        .unwrap()
+        .token
 }
 
 #[tokio::test]

@@ -277,12 +277,20 @@ impl PaymentService {
         Ok(self.payments.list_for_user(app_id, user_id, page).await?)
     }
 
-    /// Issues a fresh session for any payment (internal API, for a native sheet).
-    pub async fn issue_session(&self, id: &PaymentId) -> Result<(Payment, SessionCredentials)> {
+    /// Any payment (internal API, for a native sheet), with a fresh session while it can
+    /// still be paid; `None` once it is no longer `in_process` or its session time is over.
+    pub async fn issue_session(
+        &self,
+        id: &PaymentId,
+    ) -> Result<(Payment, Option<SessionCredentials>)> {
         let payment = self.get(id).await?;
+        let payable = !payment.status.is_settled() && !payment.is_expired(self.clock.now());
+        if !payable {
+            return Ok((payment, None));
+        }
         let (session, credentials) = self.new_session(&payment);
         self.payments.add_session(&session).await?;
-        Ok((payment, credentials))
+        Ok((payment, Some(credentials)))
     }
 
     /// Refunds (part of) a miniapp's paid payment (`POST .../refunds`). The refund is

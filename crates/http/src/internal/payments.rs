@@ -36,7 +36,8 @@ pub struct SettleRequest {
     pub fail_reason: Option<String>,
 }
 
-/// Any payment, with a fresh session credential (for the host app's native sheet).
+/// Any payment, with a fresh session credential while it can still be paid (for the host
+/// app's native sheet); `session` is `null` once it is no longer `in_process`.
 #[utoipa::path(
     tag = "internal",
     params(("payment_id" = String, Path, description = "`pay_...`")),
@@ -58,7 +59,7 @@ pub async fn get(
     let (payment, session) = state.services.payments.issue_session(&id).await?;
     let view = PaymentWithSession {
         payment: payment_view(&state, &payment).await?,
-        session: SessionView::of(&session),
+        session: session.as_ref().map(SessionView::of),
     };
     Ok(envelope::success(StatusCode::OK, &view))
 }

@@ -168,7 +168,7 @@ pub async fn create(
 fn created_view(created: &hostpay_domain::services::CreatedPayment) -> PaymentWithSession {
     PaymentWithSession {
         payment: PaymentView::of(&created.payment, vec![EventView::created(&created.payment)]),
-        session: crate::miniapp::views::SessionView::of(&created.session),
+        session: Some(crate::miniapp::views::SessionView::of(&created.session)),
     }
 }
 

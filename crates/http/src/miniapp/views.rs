@@ -227,8 +227,9 @@ pub struct PaymentWithSession {
     /// The payment.
     #[serde(flatten)]
     pub payment: PaymentView,
-    /// The session.
-    pub session: SessionView,
+    /// The payment-sheet session; `null` once the payment can no longer be paid (it is
+    /// no longer `in_process`, or its session time is over).
+    pub session: Option<SessionView>,
 }
 
 /// An entry of an order's history.

@@ -1066,6 +1066,13 @@ pub async fn internal_api(backend: Backend) {
     let again = settle(&id, json!({"status": "failed", "fail_reason": "late"})).await;
     again.assert_error(409, "INVALID_STATE");
     assert_eq!(again.data()["status"], "paid");
+    // A payment that can no longer be paid gets no new payment-sheet session.
+    let reread = h
+        .admin(TestRequest::get().uri(&format!("/internal/v1/payments/{id}")))
+        .await;
+    reread.assert_ok(200);
+    assert_eq!(reread.data()["status"], "paid");
+    assert!(reread.data()["session"].is_null(), "{:?}", reread.data());
     let (other, _) = h.new_payment(&app, "u", "1.00").await;
     let failed = settle(
         &other,
