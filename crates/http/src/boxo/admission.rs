@@ -22,12 +22,21 @@ pub const TIMESTAMP_WINDOW_SECONDS: i64 = 300;
 pub const MIN_NONCE_LENGTH: usize = 16;
 
 /// The configured integration credentials.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Integration<'a> {
     /// `boxo.client_id`.
     pub client_id: &'a str,
     /// `boxo.secret_key`.
     pub secret_key: &'a str,
+}
+
+impl std::fmt::Debug for Integration<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Integration")
+            .field("client_id", &self.client_id)
+            .field("secret_key", &"<redacted>")
+            .finish()
+    }
 }
 
 /// Runs every check before parsing and returns the raw body.

@@ -55,7 +55,7 @@ impl AppView {
 }
 
 /// A miniapp's secrets, shown once (only hashes are kept).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct AppCredentials {
     /// `app_...`
     pub app_id: String,
@@ -69,6 +69,19 @@ pub struct AppCredentials {
     pub webhook_secret: String,
     /// Registered.
     pub created_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for AppCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppCredentials")
+            .field("app_id", &self.app_id)
+            .field("name", &self.name)
+            .field("webhook_url", &self.webhook_url)
+            .field("secret_key", &"<redacted>")
+            .field("webhook_secret", &"<redacted>")
+            .field("created_at", &self.created_at)
+            .finish()
+    }
 }
 
 /// Register a miniapp; its secrets are returned once.

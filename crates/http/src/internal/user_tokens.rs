@@ -29,7 +29,7 @@ pub struct MintUserTokenRequest {
 }
 
 /// A minted user token.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct UserTokenView {
     /// The token (shown once; only its hash is kept).
     pub token: String,
@@ -39,6 +39,17 @@ pub struct UserTokenView {
     pub user_id: String,
     /// The miniapp it is valid for.
     pub app_id: String,
+}
+
+impl std::fmt::Debug for UserTokenView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserTokenView")
+            .field("token", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .field("user_id", &self.user_id)
+            .field("app_id", &self.app_id)
+            .finish()
+    }
 }
 
 /// Mint a user token for one miniapp.

@@ -198,7 +198,7 @@ impl PaymentView {
 }
 
 /// What the frontend needs to show the payment sheet.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Clone, Serialize, ToSchema)]
 pub struct SessionView {
     /// Bearer token for `/checkout/{id}/confirm` and `/cancel`.
     #[schema(example = "ps_...")]
@@ -208,6 +208,16 @@ pub struct SessionView {
     pub checkout_url: String,
     /// When the session stops working.
     pub expires_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for SessionView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionView")
+            .field("token", &"<redacted>")
+            .field("checkout_url", &"<redacted: carries the token>")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 impl SessionView {
