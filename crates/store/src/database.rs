@@ -102,12 +102,14 @@ impl Default for PoolSettings {
     }
 }
 
-/// The PostgreSQL backend: a pool of `AsyncPgConnection`s.
+/// The PostgreSQL backend: a pool of `AsyncPgConnection`s (a cheap handle to clone).
+#[derive(Clone)]
 pub(crate) struct PgDatabase {
     pub(crate) pool: Pool<AsyncPgConnection>,
 }
 
-/// The SQLite backend: a pool of wrapped `SqliteConnection`s.
+/// The SQLite backend: a pool of wrapped `SqliteConnection`s (a cheap handle to clone).
+#[derive(Clone)]
 pub(crate) struct SqliteDatabase {
     pub(crate) pool: Pool<SqliteConnection>,
 }

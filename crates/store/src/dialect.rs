@@ -64,18 +64,78 @@ macro_rules! for_each_backend {
 }
 pub(crate) use for_each_backend;
 
-/// Runs a write (a transaction) as its own task, so a caller that gives up (a dropped
-/// request future) never cancels it halfway: it commits or rolls back, and its connection
-/// goes back to the pool clean. Without this, an abandoned SQLite transaction would keep
-/// the database's write lock on an idle pooled connection and every other writer would
-/// fail with "database is locked".
-pub(crate) async fn detached<T: Send + 'static>(
+/// Runs one port operation, from taking its pooled connection to giving it back, as its own
+/// task, so a caller that gives up (a dropped request future: client disconnect, failed
+/// sibling extractor, request timeout) never cancels it halfway. An operation whose caller
+/// left before it got a connection does nothing; once it has one, it runs to its end: a
+/// write commits or rolls back, a read finishes its queries, and the connection goes back
+/// to the pool clean, with no query of it still running.
+///
+/// Why: diesel-async runs each SQLite query (the pool's recycle check included) on tokio's
+/// blocking pool, and dropping a query future makes it wait for that query
+/// (`block_in_place`), which panics on a current-thread runtime (actix-web's workers) and
+/// blocks a worker thread on a multi-thread one; an abandoned SQLite transaction would also
+/// keep the write lock on an idle pooled connection ("database is locked" for every other
+/// writer). PostgreSQL goes the same way: one code path, one task spawn per call.
+///
+/// `$database` is the backend (`self`, cloned: it is a pool handle); `$body` is a block that
+/// may `.await` and `?`, evaluates to `DbResult<T>` and sees `$conn`, the pooled connection.
+/// The body is moved into the task: borrowed arguments must be cloned into owned values
+/// before.
+macro_rules! detached {
+    ($database:expr, |$conn:ident| $body:block) => {{
+        let database = $database.clone();
+        let (caller, call) = crate::dialect::call();
+        crate::dialect::run_to_completion(caller, async move {
+            #[allow(unused_mut)]
+            let mut $conn = database.connection().await?;
+            call.still_wanted()?;
+            $body
+        })
+        .await
+    }};
+}
+pub(crate) use detached;
+
+/// Held by the caller's future while it waits for its task: dropped with it.
+pub(crate) struct Caller {
+    /// Never sent on: only its drop counts (the call then sees the channel closed).
+    _alive: tokio::sync::oneshot::Sender<()>,
+}
+
+/// The task's side of [`Caller`]: tells whether anyone still waits for the result.
+pub(crate) struct Call(tokio::sync::oneshot::Receiver<()>);
+
+/// A caller and its call, for one [`detached!`] operation.
+pub(crate) fn call() -> (Caller, Call) {
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    (Caller { _alive: sender }, Call(receiver))
+}
+
+impl Call {
+    /// `Err` when the caller has gone (nothing done yet, so nothing to finish).
+    pub(crate) fn still_wanted(mut self) -> Result<(), hostpay_domain::ports::StoreError> {
+        match self.0.try_recv() {
+            Err(tokio::sync::oneshot::error::TryRecvError::Closed) => Err(
+                hostpay_domain::ports::StoreError::Unavailable("the caller gave up".to_owned()),
+            ),
+            Ok(()) | Err(tokio::sync::oneshot::error::TryRecvError::Empty) => Ok(()),
+        }
+    }
+}
+
+/// The task behind [`detached!`]: spawned, so dropping the returned future (and `caller`
+/// with it) leaves `work` running to its end.
+pub(crate) async fn run_to_completion<T: Send + 'static>(
+    caller: Caller,
     work: impl std::future::Future<Output = crate::error::DbResult<T>> + Send + 'static,
 ) -> Result<T, hostpay_domain::ports::StoreError> {
-    match tokio::spawn(work).await {
+    let outcome = tokio::spawn(work).await;
+    drop(caller);
+    match outcome {
         Ok(result) => result.map_err(hostpay_domain::ports::StoreError::from),
         Err(error) => Err(hostpay_domain::ports::StoreError::Unavailable(format!(
-            "write task failed: {error}"
+            "store task failed: {error}"
         ))),
     }
 }

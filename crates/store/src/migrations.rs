@@ -17,6 +17,7 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use hostpay_domain::ports::StoreError;
 
 use crate::database::{redact, DatabaseUrl, PgDatabase, SqliteDatabase};
+use crate::dialect::detached;
 
 /// PostgreSQL's migrations.
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -168,16 +169,17 @@ macro_rules! pending_check {
         impl $database {
             /// `Ok` when the database answers and every embedded migration is applied.
             pub(crate) async fn check_migrations(&self) -> Result<(), StoreError> {
-                let mut conn = self.connection().await?;
-                let applied: Vec<String> = __diesel_schema_migrations::table
-                    .select(__diesel_schema_migrations::version)
-                    .order(__diesel_schema_migrations::version.asc())
-                    .load(&mut conn)
-                    .await
-                    .map_err(|error| {
-                        StoreError::Unavailable(format!("database not migrated: {error}"))
-                    })?;
-                missing(embedded_versions::<$db>(&$source)?, &applied)
+                detached!(self, |conn| {
+                    let applied: Vec<String> = __diesel_schema_migrations::table
+                        .select(__diesel_schema_migrations::version)
+                        .order(__diesel_schema_migrations::version.asc())
+                        .load(&mut conn)
+                        .await
+                        .map_err(|error| {
+                            StoreError::Unavailable(format!("database not migrated: {error}"))
+                        })?;
+                    Ok(missing(embedded_versions::<$db>(&$source)?, &applied)?)
+                })
             }
         }
     };

@@ -8,7 +8,7 @@ use hostpay_domain::miniapp::{Miniapp, SecretHash, WebhookUrl};
 use hostpay_domain::ports::{AppRepository, StoreError};
 
 use crate::convert::non_empty;
-use crate::dialect::for_each_backend;
+use crate::dialect::{detached, for_each_backend};
 use crate::error::{corrupt, DbError, DbResult};
 use crate::schema::miniapps;
 use crate::sql_types::DbInstant;
@@ -63,65 +63,70 @@ macro_rules! miniapps {
         #[async_trait]
         impl AppRepository for $database {
             async fn insert(&self, app: &Miniapp) -> Result<(), StoreError> {
-                let mut conn = self.connection().await?;
-                diesel::insert_into(miniapps::table)
-                    .values(MiniappRow::of(app))
-                    .execute(&mut conn)
-                    .await
-                    .map_err(DbError::from)?;
-                Ok(())
+                let row = MiniappRow::of(app);
+                detached!(self, |conn| {
+                    diesel::insert_into(miniapps::table)
+                        .values(row)
+                        .execute(&mut conn)
+                        .await
+                        .map_err(DbError::from)?;
+                    Ok(())
+                })
             }
 
             async fn get(&self, id: &AppId) -> Result<Option<Miniapp>, StoreError> {
-                let mut conn = self.connection().await?;
-                let row: Option<MiniappRow> = miniapps::table
-                    .find(id.as_str())
-                    .select(MiniappRow::as_select())
-                    .first(&mut conn)
-                    .await
-                    .optional()
-                    .map_err(DbError::from)?;
-                Ok(row.map(MiniappRow::into_domain).transpose()?)
+                let id = id.clone();
+                detached!(self, |conn| {
+                    let row: Option<MiniappRow> = miniapps::table
+                        .find(id.as_str())
+                        .select(MiniappRow::as_select())
+                        .first(&mut conn)
+                        .await
+                        .optional()
+                        .map_err(DbError::from)?;
+                    row.map(MiniappRow::into_domain).transpose()
+                })
             }
 
             async fn list(&self, limit: u32) -> Result<Vec<Miniapp>, StoreError> {
-                let mut conn = self.connection().await?;
-                let rows: Vec<MiniappRow> = miniapps::table
-                    .order((miniapps::created_at.asc(), miniapps::id.asc()))
-                    .limit(i64::from(limit))
-                    .select(MiniappRow::as_select())
-                    .load(&mut conn)
-                    .await
-                    .map_err(DbError::from)?;
-                Ok(rows
-                    .into_iter()
-                    .map(MiniappRow::into_domain)
-                    .collect::<DbResult<Vec<_>>>()?)
+                detached!(self, |conn| {
+                    let rows: Vec<MiniappRow> = miniapps::table
+                        .order((miniapps::created_at.asc(), miniapps::id.asc()))
+                        .limit(i64::from(limit))
+                        .select(MiniappRow::as_select())
+                        .load(&mut conn)
+                        .await
+                        .map_err(DbError::from)?;
+                    rows.into_iter()
+                        .map(MiniappRow::into_domain)
+                        .collect::<DbResult<Vec<_>>>()
+                })
             }
 
             async fn save(&self, app: &Miniapp) -> Result<(), StoreError> {
                 let row = MiniappRow::of(app);
-                let mut conn = self.connection().await?;
-                let changed = diesel::update(
-                    miniapps::table
-                        .filter(miniapps::id.eq(&row.id))
-                        .filter(miniapps::secret_generation.eq(row.secret_generation - 1)),
-                )
-                .set((
-                    miniapps::name.eq(&row.name),
-                    miniapps::secret_hash.eq(&row.secret_hash),
-                    miniapps::webhook_url.eq(&row.webhook_url),
-                    miniapps::secret_generation.eq(row.secret_generation),
-                    miniapps::updated_at.eq(row.updated_at),
-                ))
-                .execute(&mut conn)
-                .await
-                .map_err(DbError::from)?;
-                if changed == 1 {
-                    Ok(())
-                } else {
-                    Err(StoreError::Conflict)
-                }
+                detached!(self, |conn| {
+                    let changed = diesel::update(
+                        miniapps::table
+                            .filter(miniapps::id.eq(&row.id))
+                            .filter(miniapps::secret_generation.eq(row.secret_generation - 1)),
+                    )
+                    .set((
+                        miniapps::name.eq(&row.name),
+                        miniapps::secret_hash.eq(&row.secret_hash),
+                        miniapps::webhook_url.eq(&row.webhook_url),
+                        miniapps::secret_generation.eq(row.secret_generation),
+                        miniapps::updated_at.eq(row.updated_at),
+                    ))
+                    .execute(&mut conn)
+                    .await
+                    .map_err(DbError::from)?;
+                    if changed == 1 {
+                        Ok(())
+                    } else {
+                        Err(StoreError::Conflict.into())
+                    }
+                })
             }
         }
     };

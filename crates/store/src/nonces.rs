@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use hostpay_domain::ports::{NonceStore, StoreError};
 
-use crate::dialect::for_each_backend;
+use crate::dialect::{detached, for_each_backend};
 use crate::error::DbError;
 use crate::schema::boxo_nonces;
 use crate::sql_types::DbInstant;
@@ -16,28 +16,31 @@ macro_rules! nonces {
         #[async_trait]
         impl NonceStore for $database {
             async fn remember(&self, nonce: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
-                let mut conn = self.connection().await?;
-                let inserted = diesel::insert_into(boxo_nonces::table)
-                    .values((
-                        boxo_nonces::nonce.eq(nonce),
-                        boxo_nonces::seen_at.eq(DbInstant::of(now)),
-                    ))
-                    .on_conflict_do_nothing()
-                    .execute(&mut conn)
-                    .await
-                    .map_err(DbError::from)?;
-                Ok(inserted == 1)
+                let nonce = nonce.to_owned();
+                detached!(self, |conn| {
+                    let inserted = diesel::insert_into(boxo_nonces::table)
+                        .values((
+                            boxo_nonces::nonce.eq(nonce),
+                            boxo_nonces::seen_at.eq(DbInstant::of(now)),
+                        ))
+                        .on_conflict_do_nothing()
+                        .execute(&mut conn)
+                        .await
+                        .map_err(DbError::from)?;
+                    Ok(inserted == 1)
+                })
             }
 
             async fn prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
-                let mut conn = self.connection().await?;
-                let deleted = diesel::delete(
-                    boxo_nonces::table.filter(boxo_nonces::seen_at.lt(DbInstant::of(before))),
-                )
-                .execute(&mut conn)
-                .await
-                .map_err(DbError::from)?;
-                Ok(deleted as u64)
+                detached!(self, |conn| {
+                    let deleted = diesel::delete(
+                        boxo_nonces::table.filter(boxo_nonces::seen_at.lt(DbInstant::of(before))),
+                    )
+                    .execute(&mut conn)
+                    .await
+                    .map_err(DbError::from)?;
+                    Ok(deleted as u64)
+                })
             }
         }
     };

@@ -13,7 +13,7 @@ use hostpay_domain::page::{Cursor, Page, PageRequest};
 use hostpay_domain::ports::{OrderActivityRepository, StoreError};
 
 use crate::convert::{bounded, from_json, non_empty, parsed, to_json};
-use crate::dialect::{for_each_backend, for_update, write_transaction};
+use crate::dialect::{detached, for_each_backend, for_update, write_transaction};
 use crate::error::{corrupt, DbError, DbResult};
 use crate::schema::{order_activities, order_activity_events};
 use crate::sql_types::{DbAmount, DbInstant};
@@ -235,20 +235,23 @@ macro_rules! order_activities {
                 app_id: &AppId,
                 order_id: &str,
             ) -> Result<Option<OrderActivity>, StoreError> {
-                let mut conn = self.connection().await?;
-                let row: Option<ActivityRow> = order_activities::table
-                    .filter(order_activities::app_id.eq(app_id.as_str()))
-                    .filter(order_activities::order_id.eq(order_id))
-                    .select(ActivityRow::as_select())
-                    .first(&mut conn)
-                    .await
-                    .optional()
-                    .map_err(DbError::from)?;
-                let rows = row.into_iter().collect();
-                Ok($backend::with_events(&mut conn, rows)
-                    .await?
-                    .into_iter()
-                    .next())
+                let app_id = app_id.clone();
+                let order_id = order_id.to_owned();
+                detached!(self, |conn| {
+                    let row: Option<ActivityRow> = order_activities::table
+                        .filter(order_activities::app_id.eq(app_id.as_str()))
+                        .filter(order_activities::order_id.eq(order_id))
+                        .select(ActivityRow::as_select())
+                        .first(&mut conn)
+                        .await
+                        .optional()
+                        .map_err(DbError::from)?;
+                    let rows = row.into_iter().collect();
+                    Ok($backend::with_events(&mut conn, rows)
+                        .await?
+                        .into_iter()
+                        .next())
+                })
             }
 
             async fn insert(&self, activity: &OrderActivity) -> Result<(), StoreError> {
@@ -258,8 +261,7 @@ macro_rules! order_activities {
                     .iter()
                     .map(|event| (activity.id.clone(), event.clone()))
                     .collect();
-                let mut conn = self.connection().await?;
-                crate::dialect::detached(async move {
+                detached!(self, |conn| {
                     let c: &mut $conn = &mut conn;
                     write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
                         diesel::insert_into(order_activities::table)
@@ -269,8 +271,6 @@ macro_rules! order_activities {
                         $backend::append_events(c, &entries).await
                     })
                 })
-                .await?;
-                Ok(())
             }
 
             async fn save(
@@ -284,8 +284,7 @@ macro_rules! order_activities {
                     .iter()
                     .map(|event| (activity.id.clone(), event.clone()))
                     .collect();
-                let mut conn = self.connection().await?;
-                crate::dialect::detached(async move {
+                detached!(self, |conn| {
                     let c: &mut $conn = &mut conn;
                     write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
                         let stored: Option<i64> = for_update!(
@@ -325,8 +324,6 @@ macro_rules! order_activities {
                         $backend::append_events(c, &entries).await
                     })
                 })
-                .await?;
-                Ok(())
             }
 
             async fn list_for_user(
@@ -335,33 +332,37 @@ macro_rules! order_activities {
                 user_id: &str,
                 page: &PageRequest,
             ) -> Result<Page<OrderActivity>, StoreError> {
-                let mut conn = self.connection().await?;
-                let mut query = order_activities::table
-                    .filter(order_activities::app_id.eq(app_id.as_str()))
-                    .filter(order_activities::user_id.eq(user_id))
-                    .into_boxed();
-                if let Some(after) = &page.after {
-                    let at = DbInstant::of(after.created_at);
-                    query = query.filter(
-                        order_activities::created_at
-                            .lt(at)
-                            .or(order_activities::created_at
-                                .eq(at)
-                                .and(order_activities::id.lt(after.id.clone()))),
-                    );
-                }
-                let rows: Vec<ActivityRow> = query
-                    .order((
-                        order_activities::created_at.desc(),
-                        order_activities::id.desc(),
-                    ))
-                    .limit(i64::from(page.limit) + 1)
-                    .select(ActivityRow::as_select())
-                    .load(&mut conn)
-                    .await
-                    .map_err(DbError::from)?;
-                let items = $backend::with_events(&mut conn, rows).await?;
-                Ok(Page::from_overfetch(items, page.limit, activity_cursor))
+                let app_id = app_id.clone();
+                let user_id = user_id.to_owned();
+                let page = page.clone();
+                detached!(self, |conn| {
+                    let mut query = order_activities::table
+                        .filter(order_activities::app_id.eq(app_id.as_str()))
+                        .filter(order_activities::user_id.eq(user_id))
+                        .into_boxed();
+                    if let Some(after) = &page.after {
+                        let at = DbInstant::of(after.created_at);
+                        query = query.filter(
+                            order_activities::created_at
+                                .lt(at)
+                                .or(order_activities::created_at
+                                    .eq(at)
+                                    .and(order_activities::id.lt(after.id.clone()))),
+                        );
+                    }
+                    let rows: Vec<ActivityRow> = query
+                        .order((
+                            order_activities::created_at.desc(),
+                            order_activities::id.desc(),
+                        ))
+                        .limit(i64::from(page.limit) + 1)
+                        .select(ActivityRow::as_select())
+                        .load(&mut conn)
+                        .await
+                        .map_err(DbError::from)?;
+                    let items = $backend::with_events(&mut conn, rows).await?;
+                    Ok(Page::from_overfetch(items, page.limit, activity_cursor))
+                })
             }
 
             async fn linked_to_payment(
@@ -369,19 +370,22 @@ macro_rules! order_activities {
                 app_id: &AppId,
                 payment_id: &PaymentId,
             ) -> Result<Vec<OrderActivity>, StoreError> {
-                let mut conn = self.connection().await?;
-                let rows: Vec<ActivityRow> = order_activities::table
-                    .filter(order_activities::app_id.eq(app_id.as_str()))
-                    .filter(order_activities::payment_id.eq(payment_id.as_str()))
-                    .order((
-                        order_activities::created_at.asc(),
-                        order_activities::id.asc(),
-                    ))
-                    .select(ActivityRow::as_select())
-                    .load(&mut conn)
-                    .await
-                    .map_err(DbError::from)?;
-                Ok($backend::with_events(&mut conn, rows).await?)
+                let app_id = app_id.clone();
+                let payment_id = payment_id.clone();
+                detached!(self, |conn| {
+                    let rows: Vec<ActivityRow> = order_activities::table
+                        .filter(order_activities::app_id.eq(app_id.as_str()))
+                        .filter(order_activities::payment_id.eq(payment_id.as_str()))
+                        .order((
+                            order_activities::created_at.asc(),
+                            order_activities::id.asc(),
+                        ))
+                        .select(ActivityRow::as_select())
+                        .load(&mut conn)
+                        .await
+                        .map_err(DbError::from)?;
+                    $backend::with_events(&mut conn, rows).await
+                })
             }
         }
     };

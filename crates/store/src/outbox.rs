@@ -18,7 +18,7 @@ use hostpay_domain::ports::{Outbox, OutboxDepth, StoreError};
 use sha2::{Digest, Sha256};
 
 use crate::convert::{from_json, parsed, to_json};
-use crate::dialect::{for_each_backend, for_update_skip_locked, write_transaction};
+use crate::dialect::{detached, for_each_backend, for_update_skip_locked, write_transaction};
 use crate::error::{corrupt, DbError, DbResult};
 use crate::schema::{deliveries, delivery_attempts, outbox_events};
 use crate::sql_types::DbInstant;
@@ -306,10 +306,9 @@ macro_rules! outbox {
                 lease_until: DateTime<Utc>,
                 limit: u32,
             ) -> Result<Vec<Delivery>, StoreError> {
-                let mut conn = self.connection().await?;
-                let now = DbInstant::of(now);
-                let lease = DbInstant::of(lease_until);
-                let claimed = crate::dialect::detached(async move {
+                detached!(self, |conn| {
+                    let now = DbInstant::of(now);
+                    let lease = DbInstant::of(lease_until);
                     let c: &mut $conn = &mut conn;
                     write_transaction!(
                         $backend,
@@ -340,8 +339,6 @@ macro_rules! outbox {
                         }
                     )
                 })
-                .await?;
-                Ok(claimed)
             }
 
             async fn record_attempt(
@@ -350,7 +347,6 @@ macro_rules! outbox {
                 attempt: &DeliveryAttempt,
                 next: NextStep,
             ) -> Result<(), StoreError> {
-                let mut conn = self.connection().await?;
                 let row = attempt_row(id, attempt);
                 let last_error = row.detail.clone();
                 let at = row.attempted_at;
@@ -360,7 +356,7 @@ macro_rules! outbox {
                     NextStep::Dead => (DeliveryState::Dead, None),
                 };
                 let id = id.as_str().to_owned();
-                crate::dialect::detached(async move {
+                detached!(self, |conn| {
                     let c: &mut $conn = &mut conn;
                     write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
                         let target = deliveries::table.filter(deliveries::id.eq(&id));
@@ -390,8 +386,6 @@ macro_rules! outbox {
                         Ok(())
                     })
                 })
-                .await?;
-                Ok(())
             }
 
             async fn release(
@@ -402,18 +396,20 @@ macro_rules! outbox {
                 if ids.is_empty() {
                     return Ok(());
                 }
-                let mut conn = self.connection().await?;
-                let ids: Vec<&str> = ids.iter().map(DeliveryId::as_str).collect();
-                diesel::update(
-                    deliveries::table
-                        .filter(deliveries::id.eq_any(&ids))
-                        .filter(deliveries::state.eq(DeliveryState::Pending.as_str())),
-                )
-                .set(deliveries::next_attempt_at.eq(DbInstant::of(now)))
-                .execute(&mut conn)
-                .await
-                .map_err(DbError::from)?;
-                Ok(())
+                let ids = ids.to_vec();
+                detached!(self, |conn| {
+                    let ids: Vec<&str> = ids.iter().map(DeliveryId::as_str).collect();
+                    diesel::update(
+                        deliveries::table
+                            .filter(deliveries::id.eq_any(&ids))
+                            .filter(deliveries::state.eq(DeliveryState::Pending.as_str())),
+                    )
+                    .set(deliveries::next_attempt_at.eq(DbInstant::of(now)))
+                    .execute(&mut conn)
+                    .await
+                    .map_err(DbError::from)?;
+                    Ok(())
+                })
             }
 
             async fn list(
@@ -421,50 +417,55 @@ macro_rules! outbox {
                 state: Option<DeliveryState>,
                 page: &PageRequest,
             ) -> Result<Page<Delivery>, StoreError> {
-                let mut conn = self.connection().await?;
-                let c: &mut $conn = &mut conn;
-                let mut query = deliveries::table.into_boxed();
-                if let Some(state) = state {
-                    query = query.filter(deliveries::state.eq(state.as_str()));
-                }
-                if let Some(after) = &page.after {
-                    let at = DbInstant::of(after.created_at);
-                    query = query.filter(
-                        deliveries::created_at.lt(at).or(deliveries::created_at
-                            .eq(at)
-                            .and(deliveries::id.lt(after.id.clone()))),
-                    );
-                }
-                let rows: Vec<DeliveryRow> = query
-                    .order((deliveries::created_at.desc(), deliveries::id.desc()))
-                    .limit(i64::from(page.limit) + 1)
-                    .select(DeliveryRow::as_select())
-                    .load(c)
-                    .await
-                    .map_err(DbError::from)?;
-                let items = $backend::with_events(c, rows).await?;
-                Ok(Page::from_overfetch(items, page.limit, delivery_cursor))
+                let page = page.clone();
+                detached!(self, |conn| {
+                    let c: &mut $conn = &mut conn;
+                    let mut query = deliveries::table.into_boxed();
+                    if let Some(state) = state {
+                        query = query.filter(deliveries::state.eq(state.as_str()));
+                    }
+                    if let Some(after) = &page.after {
+                        let at = DbInstant::of(after.created_at);
+                        query = query.filter(
+                            deliveries::created_at.lt(at).or(deliveries::created_at
+                                .eq(at)
+                                .and(deliveries::id.lt(after.id.clone()))),
+                        );
+                    }
+                    let rows: Vec<DeliveryRow> = query
+                        .order((deliveries::created_at.desc(), deliveries::id.desc()))
+                        .limit(i64::from(page.limit) + 1)
+                        .select(DeliveryRow::as_select())
+                        .load(c)
+                        .await
+                        .map_err(DbError::from)?;
+                    let items = $backend::with_events(c, rows).await?;
+                    Ok(Page::from_overfetch(items, page.limit, delivery_cursor))
+                })
             }
 
             async fn get(&self, id: &DeliveryId) -> Result<Option<Delivery>, StoreError> {
-                let mut conn = self.connection().await?;
-                let found = $backend::load(&mut conn, &[id.as_str().to_owned()]).await?;
-                Ok(found.into_iter().next())
+                let id = id.clone();
+                detached!(self, |conn| {
+                    let found = $backend::load(&mut conn, &[id.as_str().to_owned()]).await?;
+                    Ok(found.into_iter().next())
+                })
             }
 
             async fn attempts(&self, id: &DeliveryId) -> Result<Vec<DeliveryAttempt>, StoreError> {
-                let mut conn = self.connection().await?;
-                let rows: Vec<AttemptRow> = delivery_attempts::table
-                    .filter(delivery_attempts::delivery_id.eq(id.as_str()))
-                    .order(delivery_attempts::seq.asc())
-                    .select(AttemptRow::as_select())
-                    .load(&mut conn)
-                    .await
-                    .map_err(DbError::from)?;
-                Ok(rows
-                    .into_iter()
-                    .map(AttemptRow::into_domain)
-                    .collect::<DbResult<Vec<_>>>()?)
+                let id = id.clone();
+                detached!(self, |conn| {
+                    let rows: Vec<AttemptRow> = delivery_attempts::table
+                        .filter(delivery_attempts::delivery_id.eq(id.as_str()))
+                        .order(delivery_attempts::seq.asc())
+                        .select(AttemptRow::as_select())
+                        .load(&mut conn)
+                        .await
+                        .map_err(DbError::from)?;
+                    rows.into_iter()
+                        .map(AttemptRow::into_domain)
+                        .collect::<DbResult<Vec<_>>>()
+                })
             }
 
             async fn retry_now(
@@ -472,40 +473,43 @@ macro_rules! outbox {
                 id: &DeliveryId,
                 now: DateTime<Utc>,
             ) -> Result<Option<Delivery>, StoreError> {
-                let mut conn = self.connection().await?;
-                let c: &mut $conn = &mut conn;
-                let now = DbInstant::of(now);
-                let changed =
-                    diesel::update(deliveries::table.filter(deliveries::id.eq(id.as_str())))
-                        .set((
-                            deliveries::state.eq(DeliveryState::Pending.as_str()),
-                            deliveries::next_attempt_at.eq(now),
-                            deliveries::updated_at.eq(now),
-                        ))
-                        .execute(c)
-                        .await
-                        .map_err(DbError::from)?;
-                if changed == 0 {
-                    return Ok(None);
-                }
-                let found = $backend::load(c, &[id.as_str().to_owned()]).await?;
-                Ok(found.into_iter().next())
+                let id = id.clone();
+                detached!(self, |conn| {
+                    let c: &mut $conn = &mut conn;
+                    let now = DbInstant::of(now);
+                    let changed =
+                        diesel::update(deliveries::table.filter(deliveries::id.eq(id.as_str())))
+                            .set((
+                                deliveries::state.eq(DeliveryState::Pending.as_str()),
+                                deliveries::next_attempt_at.eq(now),
+                                deliveries::updated_at.eq(now),
+                            ))
+                            .execute(c)
+                            .await
+                            .map_err(DbError::from)?;
+                    if changed == 0 {
+                        return Ok(None);
+                    }
+                    let found = $backend::load(c, &[id.as_str().to_owned()]).await?;
+                    Ok(found.into_iter().next())
+                })
             }
 
             async fn depth(&self) -> Result<OutboxDepth, StoreError> {
-                let mut conn = self.connection().await?;
-                let c: &mut $conn = &mut conn;
-                let mut count = async |state: DeliveryState| -> DbResult<u64> {
-                    let n: i64 = deliveries::table
-                        .filter(deliveries::state.eq(state.as_str()))
-                        .count()
-                        .get_result(&mut *c)
-                        .await?;
-                    Ok(u64::try_from(n).unwrap_or(0))
-                };
-                let pending = count(DeliveryState::Pending).await?;
-                let dead = count(DeliveryState::Dead).await?;
-                Ok(OutboxDepth { pending, dead })
+                detached!(self, |conn| {
+                    let c: &mut $conn = &mut conn;
+                    let mut count = async |state: DeliveryState| -> DbResult<u64> {
+                        let n: i64 = deliveries::table
+                            .filter(deliveries::state.eq(state.as_str()))
+                            .count()
+                            .get_result(&mut *c)
+                            .await?;
+                        Ok(u64::try_from(n).unwrap_or(0))
+                    };
+                    let pending = count(DeliveryState::Pending).await?;
+                    let dead = count(DeliveryState::Dead).await?;
+                    Ok(OutboxDepth { pending, dead })
+                })
             }
         }
     };

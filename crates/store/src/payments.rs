@@ -21,7 +21,7 @@ use hostpay_domain::payment::{Channel, Payment, PaymentStatus, Refund, RefundSta
 use hostpay_domain::ports::{NewPaymentWrite, PaymentRepository, PaymentWrite, StoreError};
 
 use crate::convert::{bounded, from_json, non_empty, parsed, to_json};
-use crate::dialect::{for_each_backend, for_update, write_transaction};
+use crate::dialect::{detached, for_each_backend, for_update, write_transaction};
 use crate::error::{corrupt, DbError, DbResult};
 use crate::schema::{outbox_events, payment_items, payment_sessions, payments, refunds};
 use crate::sql_types::{DbAmount, DbInstant};
@@ -307,8 +307,7 @@ macro_rules! payments {
                     .map(|(position, refund)| RefundRow::of(position, refund))
                     .collect();
                 let session = SessionRow::of(&write.session);
-                let mut conn = self.connection().await?;
-                crate::dialect::detached(async move {
+                detached!(self, |conn| {
                     let c: &mut $conn = &mut conn;
                     write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
                         diesel::insert_into(payments::table)
@@ -341,24 +340,24 @@ macro_rules! payments {
                         .await
                     })
                 })
-                .await?;
-                Ok(())
             }
 
             async fn get(&self, id: &PaymentId) -> Result<Option<Payment>, StoreError> {
-                let mut conn = self.connection().await?;
-                let row: Option<PaymentRow> = payments::table
-                    .find(id.as_str())
-                    .select(PaymentRow::as_select())
-                    .first(&mut conn)
-                    .await
-                    .optional()
-                    .map_err(DbError::from)?;
-                let rows = row.into_iter().collect();
-                Ok($backend::with_refunds(&mut conn, rows)
-                    .await?
-                    .into_iter()
-                    .next())
+                let id = id.clone();
+                detached!(self, |conn| {
+                    let row: Option<PaymentRow> = payments::table
+                        .find(id.as_str())
+                        .select(PaymentRow::as_select())
+                        .first(&mut conn)
+                        .await
+                        .optional()
+                        .map_err(DbError::from)?;
+                    let rows = row.into_iter().collect();
+                    Ok($backend::with_refunds(&mut conn, rows)
+                        .await?
+                        .into_iter()
+                        .next())
+                })
             }
 
             async fn find_boxo_order(
@@ -366,21 +365,24 @@ macro_rules! payments {
                 app_id: &AppId,
                 miniapp_order_id: &str,
             ) -> Result<Option<Payment>, StoreError> {
-                let mut conn = self.connection().await?;
-                let row: Option<PaymentRow> = payments::table
-                    .filter(payments::app_id.eq(app_id.as_str()))
-                    .filter(payments::miniapp_order_id.eq(miniapp_order_id))
-                    .filter(sql::<Bool>(BOXO_CHANNEL))
-                    .select(PaymentRow::as_select())
-                    .first(&mut conn)
-                    .await
-                    .optional()
-                    .map_err(DbError::from)?;
-                let rows = row.into_iter().collect();
-                Ok($backend::with_refunds(&mut conn, rows)
-                    .await?
-                    .into_iter()
-                    .next())
+                let app_id = app_id.clone();
+                let miniapp_order_id = miniapp_order_id.to_owned();
+                detached!(self, |conn| {
+                    let row: Option<PaymentRow> = payments::table
+                        .filter(payments::app_id.eq(app_id.as_str()))
+                        .filter(payments::miniapp_order_id.eq(miniapp_order_id))
+                        .filter(sql::<Bool>(BOXO_CHANNEL))
+                        .select(PaymentRow::as_select())
+                        .first(&mut conn)
+                        .await
+                        .optional()
+                        .map_err(DbError::from)?;
+                    let rows = row.into_iter().collect();
+                    Ok($backend::with_refunds(&mut conn, rows)
+                        .await?
+                        .into_iter()
+                        .next())
+                })
             }
 
             async fn list_for_user(
@@ -389,28 +391,32 @@ macro_rules! payments {
                 user_id: &str,
                 page: &PageRequest,
             ) -> Result<Page<Payment>, StoreError> {
-                let mut conn = self.connection().await?;
-                let mut query = payments::table
-                    .filter(payments::app_id.eq(app_id.as_str()))
-                    .filter(payments::user_id.eq(user_id))
-                    .into_boxed();
-                if let Some(after) = &page.after {
-                    let at = DbInstant::of(after.created_at);
-                    query = query.filter(
-                        payments::created_at.lt(at).or(payments::created_at
-                            .eq(at)
-                            .and(payments::id.lt(after.id.clone()))),
-                    );
-                }
-                let rows: Vec<PaymentRow> = query
-                    .order((payments::created_at.desc(), payments::id.desc()))
-                    .limit(i64::from(page.limit) + 1)
-                    .select(PaymentRow::as_select())
-                    .load(&mut conn)
-                    .await
-                    .map_err(DbError::from)?;
-                let items = $backend::with_refunds(&mut conn, rows).await?;
-                Ok(Page::from_overfetch(items, page.limit, payment_cursor))
+                let app_id = app_id.clone();
+                let user_id = user_id.to_owned();
+                let page = page.clone();
+                detached!(self, |conn| {
+                    let mut query = payments::table
+                        .filter(payments::app_id.eq(app_id.as_str()))
+                        .filter(payments::user_id.eq(user_id))
+                        .into_boxed();
+                    if let Some(after) = &page.after {
+                        let at = DbInstant::of(after.created_at);
+                        query = query.filter(
+                            payments::created_at.lt(at).or(payments::created_at
+                                .eq(at)
+                                .and(payments::id.lt(after.id.clone()))),
+                        );
+                    }
+                    let rows: Vec<PaymentRow> = query
+                        .order((payments::created_at.desc(), payments::id.desc()))
+                        .limit(i64::from(page.limit) + 1)
+                        .select(PaymentRow::as_select())
+                        .load(&mut conn)
+                        .await
+                        .map_err(DbError::from)?;
+                    let items = $backend::with_refunds(&mut conn, rows).await?;
+                    Ok(Page::from_overfetch(items, page.limit, payment_cursor))
+                })
             }
 
             async fn save(&self, write: PaymentWrite) -> Result<(), StoreError> {
@@ -424,8 +430,7 @@ macro_rules! payments {
                     .enumerate()
                     .map(|(position, refund)| RefundRow::of(position, refund))
                     .collect();
-                let mut conn = self.connection().await?;
-                crate::dialect::detached(async move {
+                detached!(self, |conn| {
                     let c: &mut $conn = &mut conn;
                     write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
                         // Serialise writers of this payment, then check nobody moved it.
@@ -505,48 +510,51 @@ macro_rules! payments {
                         .await
                     })
                 })
-                .await?;
-                Ok(())
             }
 
             async fn events(&self, id: &PaymentId) -> Result<Vec<DomainEvent>, StoreError> {
-                let mut conn = self.connection().await?;
-                let rows: Vec<crate::outbox::EventRow> = outbox_events::table
-                    .filter(outbox_events::payment_id.eq(id.as_str()))
-                    .order(outbox_events::seq.asc())
-                    .select(crate::outbox::EventRow::as_select())
-                    .load(&mut conn)
-                    .await
-                    .map_err(DbError::from)?;
-                Ok(rows
-                    .into_iter()
-                    .map(crate::outbox::EventRow::into_domain)
-                    .collect::<DbResult<Vec<_>>>()?)
+                let id = id.clone();
+                detached!(self, |conn| {
+                    let rows: Vec<crate::outbox::EventRow> = outbox_events::table
+                        .filter(outbox_events::payment_id.eq(id.as_str()))
+                        .order(outbox_events::seq.asc())
+                        .select(crate::outbox::EventRow::as_select())
+                        .load(&mut conn)
+                        .await
+                        .map_err(DbError::from)?;
+                    rows.into_iter()
+                        .map(crate::outbox::EventRow::into_domain)
+                        .collect::<DbResult<Vec<_>>>()
+                })
             }
 
             async fn add_session(&self, session: &PaymentSession) -> Result<(), StoreError> {
-                let mut conn = self.connection().await?;
-                diesel::insert_into(payment_sessions::table)
-                    .values(SessionRow::of(session))
-                    .execute(&mut conn)
-                    .await
-                    .map_err(DbError::from)?;
-                Ok(())
+                let row = SessionRow::of(session);
+                detached!(self, |conn| {
+                    diesel::insert_into(payment_sessions::table)
+                        .values(row)
+                        .execute(&mut conn)
+                        .await
+                        .map_err(DbError::from)?;
+                    Ok(())
+                })
             }
 
             async fn find_session(
                 &self,
                 token_hash: &SecretHash,
             ) -> Result<Option<PaymentSession>, StoreError> {
-                let mut conn = self.connection().await?;
-                let row: Option<SessionRow> = payment_sessions::table
-                    .find(token_hash.as_str())
-                    .select(SessionRow::as_select())
-                    .first(&mut conn)
-                    .await
-                    .optional()
-                    .map_err(DbError::from)?;
-                Ok(row.map(SessionRow::into_domain))
+                let token_hash = token_hash.clone();
+                detached!(self, |conn| {
+                    let row: Option<SessionRow> = payment_sessions::table
+                        .find(token_hash.as_str())
+                        .select(SessionRow::as_select())
+                        .first(&mut conn)
+                        .await
+                        .optional()
+                        .map_err(DbError::from)?;
+                    Ok(row.map(SessionRow::into_domain))
+                })
             }
 
             async fn expired_in_process(
@@ -554,17 +562,18 @@ macro_rules! payments {
                 now: DateTime<Utc>,
                 limit: u32,
             ) -> Result<Vec<PaymentId>, StoreError> {
-                let mut conn = self.connection().await?;
-                let ids: Vec<String> = payments::table
-                    .filter(sql::<Bool>(IN_PROCESS))
-                    .filter(payments::expires_at.le(DbInstant::of(now)))
-                    .order((payments::expires_at.asc(), payments::id.asc()))
-                    .limit(i64::from(limit))
-                    .select(payments::id)
-                    .load(&mut conn)
-                    .await
-                    .map_err(DbError::from)?;
-                Ok(ids.into_iter().map(PaymentId::from_trusted).collect())
+                detached!(self, |conn| {
+                    let ids: Vec<String> = payments::table
+                        .filter(sql::<Bool>(IN_PROCESS))
+                        .filter(payments::expires_at.le(DbInstant::of(now)))
+                        .order((payments::expires_at.asc(), payments::id.asc()))
+                        .limit(i64::from(limit))
+                        .select(payments::id)
+                        .load(&mut conn)
+                        .await
+                        .map_err(DbError::from)?;
+                    Ok(ids.into_iter().map(PaymentId::from_trusted).collect())
+                })
             }
 
             async fn stale_pending_refunds(
@@ -572,25 +581,26 @@ macro_rules! payments {
                 before: DateTime<Utc>,
                 limit: u32,
             ) -> Result<Vec<(PaymentId, RefundId)>, StoreError> {
-                let mut conn = self.connection().await?;
-                let pairs: Vec<(String, String)> = refunds::table
-                    .filter(sql::<Bool>(PENDING))
-                    .filter(refunds::updated_at.le(DbInstant::of(before)))
-                    .order((refunds::updated_at.asc(), refunds::id.asc()))
-                    .limit(i64::from(limit))
-                    .select((refunds::payment_id, refunds::id))
-                    .load(&mut conn)
-                    .await
-                    .map_err(DbError::from)?;
-                Ok(pairs
-                    .into_iter()
-                    .map(|(payment, refund)| {
-                        (
-                            PaymentId::from_trusted(payment),
-                            RefundId::from_trusted(refund),
-                        )
-                    })
-                    .collect())
+                detached!(self, |conn| {
+                    let pairs: Vec<(String, String)> = refunds::table
+                        .filter(sql::<Bool>(PENDING))
+                        .filter(refunds::updated_at.le(DbInstant::of(before)))
+                        .order((refunds::updated_at.asc(), refunds::id.asc()))
+                        .limit(i64::from(limit))
+                        .select((refunds::payment_id, refunds::id))
+                        .load(&mut conn)
+                        .await
+                        .map_err(DbError::from)?;
+                    Ok(pairs
+                        .into_iter()
+                        .map(|(payment, refund)| {
+                            (
+                                PaymentId::from_trusted(payment),
+                                RefundId::from_trusted(refund),
+                            )
+                        })
+                        .collect())
+                })
             }
         }
     };

@@ -10,7 +10,7 @@ use hostpay_domain::miniapp::SecretHash;
 use hostpay_domain::ports::{StoreError, UserTokenRepository};
 
 use crate::convert::non_empty;
-use crate::dialect::for_each_backend;
+use crate::dialect::{detached, for_each_backend};
 use crate::error::{DbError, DbResult};
 use crate::schema::user_tokens;
 use crate::sql_types::DbInstant;
@@ -53,36 +53,41 @@ macro_rules! user_tokens {
         #[async_trait]
         impl UserTokenRepository for $database {
             async fn insert(&self, token: &UserToken) -> Result<(), StoreError> {
-                let mut conn = self.connection().await?;
-                diesel::insert_into(user_tokens::table)
-                    .values(UserTokenRow::of(token))
-                    .execute(&mut conn)
-                    .await
-                    .map_err(DbError::from)?;
-                Ok(())
+                let row = UserTokenRow::of(token);
+                detached!(self, |conn| {
+                    diesel::insert_into(user_tokens::table)
+                        .values(row)
+                        .execute(&mut conn)
+                        .await
+                        .map_err(DbError::from)?;
+                    Ok(())
+                })
             }
 
             async fn find(&self, token_hash: &SecretHash) -> Result<Option<UserToken>, StoreError> {
-                let mut conn = self.connection().await?;
-                let row: Option<UserTokenRow> = user_tokens::table
-                    .find(token_hash.as_str())
-                    .select(UserTokenRow::as_select())
-                    .first(&mut conn)
-                    .await
-                    .optional()
-                    .map_err(DbError::from)?;
-                Ok(row.map(UserTokenRow::into_domain).transpose()?)
+                let token_hash = token_hash.clone();
+                detached!(self, |conn| {
+                    let row: Option<UserTokenRow> = user_tokens::table
+                        .find(token_hash.as_str())
+                        .select(UserTokenRow::as_select())
+                        .first(&mut conn)
+                        .await
+                        .optional()
+                        .map_err(DbError::from)?;
+                    row.map(UserTokenRow::into_domain).transpose()
+                })
             }
 
             async fn prune(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
-                let mut conn = self.connection().await?;
-                let deleted = diesel::delete(
-                    user_tokens::table.filter(user_tokens::expires_at.lt(DbInstant::of(now))),
-                )
-                .execute(&mut conn)
-                .await
-                .map_err(DbError::from)?;
-                Ok(deleted as u64)
+                detached!(self, |conn| {
+                    let deleted = diesel::delete(
+                        user_tokens::table.filter(user_tokens::expires_at.lt(DbInstant::of(now))),
+                    )
+                    .execute(&mut conn)
+                    .await
+                    .map_err(DbError::from)?;
+                    Ok(deleted as u64)
+                })
             }
         }
     };
