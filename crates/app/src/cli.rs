@@ -80,8 +80,8 @@ pub enum AppsCommand {
     },
     /// List registered miniapps, oldest first (no secrets).
     List {
-        /// At most this many.
-        #[arg(long, default_value_t = 100)]
+        /// At most this many (1-1000).
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
         limit: u32,
         #[allow(missing_docs)] // --json
         #[command(flatten)]
@@ -147,7 +147,7 @@ pub enum DeliveriesCommand {
         #[arg(long, value_enum)]
         state: Option<StateFilter>,
         /// At most this many (1-100).
-        #[arg(long, default_value_t = 50)]
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100))]
         limit: u32,
         #[allow(missing_docs)] // --json
         #[command(flatten)]
@@ -402,7 +402,7 @@ async fn deliveries(config: &Config, command: DeliveriesCommand) -> Result<(), F
             limit,
             output,
         } => {
-            let page = PageRequest::first(limit.clamp(1, 100));
+            let page = PageRequest::first(limit);
             let list = service
                 .list(state.map(StateFilter::state), &page)
                 .await

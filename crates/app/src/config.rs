@@ -162,6 +162,10 @@ pub struct Config {
     pub log: LogConfig,
 }
 
+/// The longest a delivery attempt may wait for an answer: it must end well within the
+/// dispatcher's 120 s claim lease, so no other instance retries it meanwhile.
+pub const MAX_DELIVERY_TIMEOUT_SECONDS: u64 = 100;
+
 /// `database.*`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -532,8 +536,11 @@ impl Config {
         if self.delivery.max_attempts == 0 {
             return Err(invalid("delivery.max_attempts", "must be at least 1"));
         }
-        if self.delivery.timeout_seconds == 0 {
-            return Err(invalid("delivery.timeout_seconds", "must be at least 1"));
+        if !(1..=MAX_DELIVERY_TIMEOUT_SECONDS).contains(&self.delivery.timeout_seconds) {
+            return Err(invalid(
+                "delivery.timeout_seconds",
+                "must be between 1 and 100 (an attempt must end within its 120 s claim)",
+            ));
         }
         if self.rate_limit.per_second == 0 {
             return Err(invalid("rate_limit.per_second", "must be at least 1"));
@@ -594,6 +601,12 @@ impl Config {
         let mut entries = Vec::new();
         let value = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
         flatten("", &value, &mut entries);
+        // Show what start-up will do, not the unset default.
+        for (key, value) in &mut entries {
+            if key == "database.migrate_on_start" {
+                *value = serde_json::Value::Bool(self.database.migrates_on_start());
+            }
+        }
         entries
     }
 }
@@ -656,6 +669,33 @@ mod tests {
         assert_eq!(config.rate_limit.burst, 1000);
         assert!(config.security.uses_development_key());
         assert_eq!(config.log.format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn a_delivery_timeout_beyond_the_claim_is_refused() {
+        let error = load(&[("HOSTPAY__DELIVERY__TIMEOUT_SECONDS", "101")]).unwrap_err();
+        assert!(
+            error.to_string().contains("delivery.timeout_seconds"),
+            "{error}"
+        );
+        assert!(load(&[("HOSTPAY__DELIVERY__TIMEOUT_SECONDS", "100")]).is_ok());
+    }
+
+    #[test]
+    fn config_check_shows_the_effective_migrate_on_start() {
+        let effective = |env: &[(&str, &str)]| {
+            load(env)
+                .unwrap()
+                .masked_entries()
+                .into_iter()
+                .find(|(key, _)| key == "database.migrate_on_start")
+                .map(|(_, value)| value)
+        };
+        assert_eq!(effective(&[]), Some(serde_json::Value::Bool(true)));
+        assert_eq!(
+            effective(&[("HOSTPAY__DATABASE__URL", "postgres://db/hostpay")]),
+            Some(serde_json::Value::Bool(false))
+        );
     }
 
     #[test]

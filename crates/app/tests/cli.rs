@@ -93,7 +93,8 @@ fn config_check_prints_the_effective_configuration_with_secrets_masked() {
         "postgres://hostpay:********@db:5432/hostpay"
     );
     assert_eq!(json["rate_limit.per_second"], 500);
-    assert_eq!(json["database.migrate_on_start"], Value::Null);
+    // The effective value: PostgreSQL does not migrate on start unless told to.
+    assert_eq!(json["database.migrate_on_start"], Value::Bool(false));
     for output in [table, json.to_string()] {
         assert!(!output.contains("very-secret-admin-token-1234"));
         assert!(!output.contains("db-password-xyz"));
@@ -286,6 +287,10 @@ async fn apps_tokens_and_deliveries_work_on_the_database_the_server_uses() {
     let unknown = run(&cli_env, &["deliveries", "retry", "dlv_unknown"]);
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("not found"));
+    // An out-of-range page size is refused, not silently changed.
+    let zero = run(&cli_env, &["deliveries", "list", "--limit", "0"]);
+    assert_eq!(zero.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&zero.stderr).contains("--limit"));
 }
 
 #[test]

@@ -67,6 +67,10 @@ pub fn metrics_handle() -> Option<&'static PrometheusHandle> {
                 .build_recorder();
             let handle = recorder.handle();
             metrics::set_global_recorder(recorder).ok()?;
+            // Counters that may stay at zero for a long time still show on /metrics, so a
+            // dashboard or alert on them works from the first scrape.
+            metrics::counter!(names::RATE_LIMITED).absolute(0);
+            metrics::counter!(names::TIMEOUTS).absolute(0);
             Some(handle)
         })
         .as_ref()
