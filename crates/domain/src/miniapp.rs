@@ -1,6 +1,8 @@
 //! Miniapps and their credentials: API secrets kept only as keyed hashes, webhook secrets
 //! derived from the server key, never stored.
 
+use aes_gcm_siv::aead::Aead;
+use aes_gcm_siv::{Aes256GcmSiv, Key, Nonce};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, KeyInit, Mac};
@@ -37,10 +39,14 @@ impl std::fmt::Debug for SecretHash {
     }
 }
 
-/// What a sealed text starts with (see [`SecretKeyring::seal`]).
-const SEALED_PREFIX: &str = "sealed:v1:";
-/// Length of a sealed text's synthetic IV.
-const SIV_LEN: usize = 16;
+/// What every sealed text starts with, whatever its format version.
+const SEALED_MARK: &str = "sealed:";
+/// What a text sealed by [`SecretKeyring::seal`] starts with.
+const SEALED_PREFIX: &str = "sealed:v2:";
+/// Length of the nonce stored in front of a sealed text's ciphertext.
+const NONCE_LEN: usize = 12;
+/// Length of the AES-GCM-SIV authentication tag that ends a sealed text's ciphertext.
+const TAG_LEN: usize = 16;
 
 /// The server-side key that hashes secrets and derives webhook secrets
 /// (`security.hash_key`). Changing it invalidates every stored secret.
@@ -80,14 +86,22 @@ impl SecretKeyring {
 
     /// Seals a text that may carry secrets (the stored first response of an idempotency
     /// key holds the payment-session token) so the database never holds it in plain
-    /// text: deterministic authenticated encryption (SIV) with HMAC-SHA256 as the PRF:
-    /// `siv = HMAC("seal-siv", text)[..16]`, keystream blocks
-    /// `HMAC("seal-stream", siv || counter)`; [`SecretKeyring::unseal`] checks the SIV.
+    /// text. AES-256-GCM-SIV (RFC 8452, RustCrypto `aes-gcm-siv`) under a key derived
+    /// from the keyring's key (`HMAC("seal-key", "")`, never the raw key), with a
+    /// deterministic nonce: the first 12 bytes of `HMAC("seal-nonce", text)`. GCM-SIV
+    /// resists nonce reuse, so sealing the same text twice gives the same output and
+    /// reveals only that the two texts are equal. The result is
+    /// `sealed:v2:` + base64url (no padding) of `nonce || ciphertext || tag`.
     pub fn seal(&self, text: &str) -> String {
-        let siv = self.mac_bytes("seal-siv", text.as_bytes());
-        let siv = &siv[..SIV_LEN];
-        let mut sealed = siv.to_vec();
-        sealed.extend(self.keystream_xor(siv, text.as_bytes()));
+        let nonce_mac = self.mac_bytes("seal-nonce", text.as_bytes());
+        let mut nonce = Nonce::default();
+        nonce.copy_from_slice(&nonce_mac[..NONCE_LEN]);
+        let Ok(ciphertext) = self.cipher().encrypt(&nonce, text.as_bytes()) else {
+            // Only texts beyond 2^36 bytes are refused; fail closed: this opens to `None`.
+            return SEALED_PREFIX.to_owned();
+        };
+        let mut sealed = nonce.to_vec();
+        sealed.extend(ciphertext);
         format!(
             "{SEALED_PREFIX}{}",
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sealed)
@@ -95,40 +109,32 @@ impl SecretKeyring {
     }
 
     /// Opens a text [`SecretKeyring::seal`] made: `Some(text)` for a text that was not
-    /// sealed (kept as it is), `None` when it was sealed under another key or altered.
+    /// sealed (does not start with `sealed:`; kept as it is), `None` when it was sealed
+    /// under another key, altered, or sealed in another format (the former hand-rolled
+    /// `sealed:v1:` format is no longer read).
     pub fn unseal(&self, stored: &str) -> Option<String> {
-        let Some(encoded) = stored.strip_prefix(SEALED_PREFIX) else {
+        if !stored.starts_with(SEALED_MARK) {
             return Some(stored.to_owned());
-        };
+        }
+        let encoded = stored.strip_prefix(SEALED_PREFIX)?;
         let sealed = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(encoded)
             .ok()?;
-        if sealed.len() < SIV_LEN {
+        if sealed.len() < NONCE_LEN + TAG_LEN {
             return None;
         }
-        let (siv, body) = sealed.split_at(SIV_LEN);
-        let text = self.keystream_xor(siv, body);
-        let expected = self.mac_bytes("seal-siv", &text);
-        if !bool::from(expected[..SIV_LEN].ct_eq(siv)) {
-            return None;
-        }
+        let (nonce_bytes, ciphertext) = sealed.split_at(NONCE_LEN);
+        let mut nonce = Nonce::default();
+        nonce.copy_from_slice(nonce_bytes);
+        let text = self.cipher().decrypt(&nonce, ciphertext).ok()?;
         String::from_utf8(text).ok()
     }
 
-    fn keystream_xor(&self, siv: &[u8], data: &[u8]) -> Vec<u8> {
-        data.chunks(32)
-            .zip(0u64..)
-            .flat_map(|(chunk, counter)| {
-                let mut block_input = siv.to_vec();
-                block_input.extend_from_slice(&counter.to_be_bytes());
-                let block = self.mac_bytes("seal-stream", &block_input);
-                chunk
-                    .iter()
-                    .zip(block)
-                    .map(|(byte, key)| byte ^ key)
-                    .collect::<Vec<u8>>()
-            })
-            .collect()
+    /// The AES-256-GCM-SIV cipher under the sealing key derived from the keyring's key.
+    fn cipher(&self) -> Aes256GcmSiv {
+        let mut key = Key::<Aes256GcmSiv>::default();
+        key.copy_from_slice(&self.mac_bytes("seal-key", b""));
+        Aes256GcmSiv::new(&key)
     }
 
     fn mac_bytes(&self, purpose: &str, data: &[u8]) -> Vec<u8> {
@@ -283,5 +289,47 @@ mod tests {
         assert_eq!(keyring.unseal(&tampered), None);
         assert_eq!(keyring.unseal("plain").as_deref(), Some("plain"));
         assert_eq!(keyring.unseal(&keyring.seal("")).as_deref(), Some(""));
+    }
+
+    #[test]
+    fn texts_sealed_in_the_former_format_or_an_unknown_one_do_not_open() {
+        let keyring = SecretKeyring::new("seal-test-key");
+        // `{"session":{"token":"ps_0123456789abcdef"}}` sealed under this key by the
+        // former hand-rolled HMAC-SHA256 SIV format, which is no longer read.
+        let former = "sealed:v1:e1GP1BNflMDRa8cq-21I0tJ2lpLyIP0h-611VoWbgn3dypmTl7ecG8QCHJ-XB6UQdHB0-NE4nnnHvMI";
+        assert_eq!(keyring.unseal(former), None);
+        let current = keyring.seal(r#"{"session":{"token":"ps_0123456789abcdef"}}"#);
+        assert!(current.starts_with("sealed:v2:"));
+        let unknown = current.replacen("sealed:v2:", "sealed:v9:", 1);
+        assert_eq!(keyring.unseal(&unknown), None);
+        assert_eq!(keyring.unseal("sealed:v2:"), None);
+        assert_eq!(keyring.unseal("sealed:v2:not base64!"), None);
+    }
+
+    #[test]
+    fn long_texts_seal_deterministically_and_open_whole() {
+        let keyring = SecretKeyring::new("seal-test-key");
+        let text = r#"{"session":{"token":"ps_0123456789abcdef"},"note":"é€😀"}"#.repeat(2_000);
+        let sealed = keyring.seal(&text);
+        assert!(!sealed.contains("ps_0123456789abcdef"));
+        assert_eq!(
+            sealed,
+            keyring.seal(&text),
+            "a replay stores the same bytes"
+        );
+        // nonce (12 bytes) || ciphertext (as long as the text) || tag (16 bytes), base64url
+        let sealed_bytes = 12 + text.len() + 16;
+        assert_eq!(
+            sealed.len(),
+            "sealed:v2:".len() + (4 * sealed_bytes).div_ceil(3)
+        );
+        assert_eq!(keyring.unseal(&sealed).as_deref(), Some(text.as_str()));
+        let mut other = text.clone();
+        other.push(' ');
+        assert_ne!(keyring.seal(&other), sealed);
+        assert_eq!(
+            keyring.unseal(&keyring.seal(&other)).as_deref(),
+            Some(other.as_str())
+        );
     }
 }
