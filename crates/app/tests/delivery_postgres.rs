@@ -7,16 +7,15 @@
 mod delivery_common;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use delivery_common::*;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use hostpay_app::system::RandomIds;
 use hostpay_domain::page::PageRequest;
 use hostpay_domain::ports::Clock;
 use hostpay_domain::services::{Ports, Services};
+use hostpay_store::testing::PgTestDb;
 use hostpay_store::StoreOptions;
 use hostpay_testkit::RecordingWebhooks;
 use hostpay_upstream::{SandboxProcessor, SystemClock};
@@ -24,95 +23,6 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const EVENTS: usize = 200;
-
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
-fn admin_url() -> String {
-    std::env::var("HOSTPAY_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let after_scheme = base.find("://").map_or(0, |at| at + 3);
-    let server = match base[after_scheme..].find('/') {
-        Some(slash) => &base[..after_scheme + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{server}/{name}?{query}"),
-        None => format!("{server}/{name}"),
-    }
-}
-
-async fn admin(url: &str) -> AsyncPgConnection {
-    AsyncPgConnection::establish(url)
-        .await
-        .unwrap_or_else(|error| {
-            panic!("PostgreSQL tests need a server at HOSTPAY_TEST_PG_URL ({url}): {error}")
-        })
-}
-
-/// A fresh database, dropped at the end.
-struct PgTestDb {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl PgTestDb {
-    async fn create() -> PgTestDb {
-        let admin_url = admin_url();
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|elapsed| elapsed.as_nanos())
-            .unwrap_or(0);
-        let name = format!(
-            "hostpay_delivery_{}_{nanos}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        );
-        let mut conn = admin(&admin_url).await;
-        diesel::sql_query(format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await
-            .unwrap_or_else(|error| panic!("CREATE DATABASE {name}: {error}"));
-        let url = with_database(&admin_url, &name);
-        PgTestDb {
-            admin_url,
-            name,
-            url,
-        }
-    }
-}
-
-impl Drop for PgTestDb {
-    fn drop(&mut self) {
-        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|error| error.to_string())?;
-            runtime.block_on(async {
-                let mut conn = AsyncPgConnection::establish(&admin_url)
-                    .await
-                    .map_err(|error| error.to_string())?;
-                diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut conn)
-                    .await
-                    .map_err(|error| error.to_string())
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(_))) {
-            eprintln!("could not drop test database {}", self.name);
-        }
-    }
-}
 
 /// One hostpay instance: its own pool on the shared database, its own Boxo client.
 async fn instance(url: &str, server: &MockServer) -> Services {

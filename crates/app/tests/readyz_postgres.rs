@@ -8,28 +8,8 @@ mod support;
 use std::time::Duration;
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use hostpay_store::testing::{admin_url, with_database};
 use support::{client, run_ok, Server};
-
-const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-
-fn admin_url() -> String {
-    std::env::var("HOSTPAY_TEST_PG_URL").unwrap_or_else(|_| DEFAULT_PG_URL.to_owned())
-}
-
-/// `url` with its database replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let after_scheme = base.find("://").map_or(0, |at| at + 3);
-    let server = base[after_scheme..]
-        .find('/')
-        .map_or(base, |slash| &base[..after_scheme + slash]);
-    match query {
-        Some(query) => format!("{server}/{name}?{query}"),
-        None => format!("{server}/{name}"),
-    }
-}
 
 async fn admin(sql: &str) {
     let url = admin_url();

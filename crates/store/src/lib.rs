@@ -28,6 +28,8 @@ mod payments;
 pub mod schema;
 pub mod sql_types;
 mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod user_tokens;
 
 pub use database::{DatabaseUrl, PoolSettings};
