@@ -204,6 +204,11 @@ pub struct Payment {
     pub refunds: Vec<Refund>,
     /// When the payment session ends; an `in_process` payment is cancelled after it.
     pub expires_at: DateTime<Utc>,
+    /// Since when a confirm has been asking the processor to charge (no outcome recorded
+    /// yet). While set, neither the user nor the expiry sweep may cancel the payment: the
+    /// charge may already have gone through. The sweep reconciles a stale one by asking
+    /// the processor again with the same idempotency key.
+    pub charging_since: Option<DateTime<Utc>>,
     /// Created.
     pub created_at: DateTime<Utc>,
     /// Last changed.
@@ -285,6 +290,14 @@ pub enum PaymentError {
         /// Its current status.
         status: &'static str,
     },
+    /// A charge is in flight: the payment cannot be cancelled until its outcome is known.
+    #[error(
+        "payment {id} is being charged; it can be cancelled only once the charge has an outcome"
+    )]
+    ChargeInProgress {
+        /// The payment.
+        id: PaymentId,
+    },
     /// The refund is larger than what remains.
     #[error(
         "refund of {requested} exceeds the {remaining} that remains refundable on payment {id}"
@@ -341,6 +354,7 @@ impl Payment {
             details: request.details,
             refunds: Vec::new(),
             expires_at: now + session_ttl,
+            charging_since: None,
             created_at: now,
             updated_at: now,
             version: 0,
@@ -352,6 +366,26 @@ impl Payment {
         }
     }
 
+    /// Marks a charge as started (a confirm is about to ask the processor), so that a
+    /// concurrent cancel or expiry cannot drop a charge that goes through. Emits nothing.
+    pub fn begin_charge(&self, now: DateTime<Utc>) -> Result<Transition, PaymentError> {
+        self.require_in_process("confirmed")?;
+        let mut next = self.next_version(now);
+        next.charging_since = Some(now);
+        Ok(Transition {
+            payment: next,
+            events: Vec::new(),
+        })
+    }
+
+    /// Whether a charge started at least `after` ago still has no recorded outcome.
+    pub fn charge_is_stale(&self, now: DateTime<Utc>, after: chrono::Duration) -> bool {
+        self.status == PaymentStatus::InProcess
+            && self
+                .charging_since
+                .is_some_and(|since| now - since >= after)
+    }
+
     /// Records the processor's answer: `paid` or `failed`.
     pub fn record_charge(
         &self,
@@ -360,6 +394,7 @@ impl Payment {
     ) -> Result<Transition, PaymentError> {
         self.require_in_process("confirmed")?;
         let mut next = self.next_version(now);
+        next.charging_since = None;
         let kind = match outcome {
             ChargeOutcome::Approved => {
                 next.status = PaymentStatus::Paid;
@@ -389,7 +424,18 @@ impl Payment {
             CancelReason::ByUser | CancelReason::ByHost => "cancelled",
         };
         self.require_in_process(action)?;
+        match reason {
+            // The host reports its own outcome: it knows whether it charged.
+            CancelReason::ByHost => {}
+            CancelReason::ByUser | CancelReason::Expired if self.charging_since.is_some() => {
+                return Err(PaymentError::ChargeInProgress {
+                    id: self.id.clone(),
+                })
+            }
+            CancelReason::ByUser | CancelReason::Expired => {}
+        }
         let mut next = self.next_version(now);
+        next.charging_since = None;
         next.status = PaymentStatus::Cancelled;
         next.fail_reason = Some(reason.text().to_owned());
         let event = next.event(EventKind::PaymentCancelled, next.id.as_str(), now);

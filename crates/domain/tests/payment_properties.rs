@@ -16,6 +16,7 @@ use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
 enum Op {
+    BeginCharge,
     Approve,
     Decline,
     Cancel,
@@ -26,6 +27,7 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
+        Just(Op::BeginCharge),
         Just(Op::Approve),
         Just(Op::Decline),
         Just(Op::Cancel),
@@ -86,6 +88,7 @@ proptest! {
             now += Duration::seconds(1);
             let before = payment.clone();
             let result = match &op {
+                Op::BeginCharge => payment.begin_charge(now),
                 Op::Approve => payment.record_charge(&ChargeOutcome::Approved, now),
                 Op::Decline => payment.record_charge(
                     &ChargeOutcome::Declined { reason: "declined".into() }, now),
@@ -115,6 +118,7 @@ proptest! {
                     // Each transition bumps the version by one and emits exactly its events.
                     prop_assert_eq!(next.version, before.version + 1);
                     let expected = match &op {
+                        Op::BeginCharge => vec![],
                         Op::Approve => vec![EventKind::PaymentPaid],
                         Op::Decline => vec![EventKind::PaymentFailed],
                         Op::Cancel | Op::Expire => vec![EventKind::PaymentCancelled],
@@ -138,7 +142,17 @@ proptest! {
                 }
                 Err(_) => {
                     // A refused operation changes nothing (the caller keeps `before`).
+                    // A charge in flight is never cancelled by the user or by expiry.
+                    if matches!(op, Op::Cancel | Op::Expire)
+                        && before.status == PaymentStatus::InProcess
+                    {
+                        prop_assert!(before.charging_since.is_some());
+                    }
                 }
+            }
+            // Only an in_process payment can have a charge in flight.
+            if payment.charging_since.is_some() {
+                prop_assert_eq!(payment.status, PaymentStatus::InProcess);
             }
             // Refunds never exceed the amount; refunded iff succeeded refunds cover it.
             prop_assert!(non_failed_refunds(&payment) <= payment.amount);

@@ -344,6 +344,10 @@ impl From<PaymentError> for ApiError {
                 "requested": requested,
                 "remaining": remaining,
             })),
+            PaymentError::ChargeInProgress { id } => {
+                ApiError::new(ErrorCode::InvalidState, message)
+                    .with_details(json!({ "payment_id": id, "status": "in_process" }))
+            }
             PaymentError::RefundNotFound(_) => ApiError::new(ErrorCode::NotFound, message),
             PaymentError::RefundSettled { id, status } => {
                 ApiError::new(ErrorCode::InvalidState, message)

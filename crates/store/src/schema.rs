@@ -49,6 +49,7 @@ diesel::table! {
         created_at -> Instant,
         updated_at -> Instant,
         version -> BigInt,
+        charging_since -> Nullable<Instant>,
     }
 }
 

@@ -66,11 +66,14 @@ fn with_bookkeeping(tables: &[&str], extra: &[&str]) -> Vec<String> {
     all
 }
 
+/// How many migrations each backend has (the two folders hold the same versions).
+const MIGRATIONS: usize = 4;
+
 #[tokio::test(flavor = "multi_thread")]
 async fn postgres_up_down_up_leaves_the_same_schema() {
     let db = PgTestDb::create().await;
     let first = hostpay_store::migrate(&db.url).await.unwrap();
-    assert_eq!(first.versions.len(), 3, "{first:?}");
+    assert_eq!(first.versions.len(), MIGRATIONS, "{first:?}");
     assert_eq!(
         pg_tables(&db.url),
         with_bookkeeping(TABLES, &["__diesel_schema_migrations"])
@@ -79,7 +82,7 @@ async fn postgres_up_down_up_leaves_the_same_schema() {
     assert!(before.contains("NUMERIC(20,2)") || before.contains("numeric(20,2)"));
 
     let reverted = hostpay_store::revert_all(&db.url).await.unwrap();
-    assert_eq!(reverted.versions.len(), 3);
+    assert_eq!(reverted.versions.len(), MIGRATIONS);
     assert_eq!(pg_tables(&db.url), vec!["__diesel_schema_migrations"]);
 
     let again = hostpay_store::migrate(&db.url).await.unwrap();
@@ -122,7 +125,7 @@ fn table_names(schema: &[SchemaObject]) -> Vec<String> {
 async fn sqlite_up_down_up_leaves_the_same_schema() {
     let db = SqliteTestDb::create();
     let first = hostpay_store::migrate(&db.url).await.unwrap();
-    assert_eq!(first.versions.len(), 3, "{first:?}");
+    assert_eq!(first.versions.len(), MIGRATIONS, "{first:?}");
     let before = sqlite_schema(db.path());
     assert_eq!(
         table_names(&before),
@@ -130,7 +133,7 @@ async fn sqlite_up_down_up_leaves_the_same_schema() {
     );
 
     let reverted = hostpay_store::revert_all(&db.url).await.unwrap();
-    assert_eq!(reverted.versions.len(), 3);
+    assert_eq!(reverted.versions.len(), MIGRATIONS);
     assert_eq!(
         table_names(&sqlite_schema(db.path())),
         vec!["__diesel_schema_migrations", "sqlite_sequence"]
@@ -187,5 +190,9 @@ async fn instances_starting_together_migrate_once() {
     for run in runs {
         applied.extend(run.await.unwrap().unwrap().versions);
     }
-    assert_eq!(applied.len(), 3, "each migration applied once: {applied:?}");
+    assert_eq!(
+        applied.len(),
+        MIGRATIONS,
+        "each migration applied once: {applied:?}"
+    );
 }

@@ -31,6 +31,7 @@ async fn the_checks_pass_in_reverse_order_on_one_store() {
     contract::expired_in_process(&ports).await;
     contract::payment_sessions(&ports).await;
     contract::payment_events_and_deliveries(&ports).await;
+    contract::payment_charge_marker(&ports).await;
     contract::payment_conditional_save(&ports).await;
     contract::payment_unique_keys(&ports).await;
     contract::payment_round_trip(&ports).await;

@@ -15,7 +15,7 @@ pub use deliveries::{DeliveryService, DispatchReport};
 pub use order_activities::{OrderActivityError as ActivityServiceError, OrderActivityService};
 pub use payments::{
     Checkout, CreatePayment, CreatedPayment, Idempotent, PaymentService, PaymentServiceError,
-    PaymentSettings, SettleStatus,
+    PaymentSettings, SettleStatus, CHARGE_RECONCILE_AFTER,
 };
 
 use crate::ids::IdGenerator;

@@ -25,6 +25,10 @@ use crate::ports::{
 use crate::services::{Ports, Settings, MAX_CONFLICT_RETRIES};
 use crate::validation::{BoundedString, InvalidField, NonEmptyString};
 
+/// How long a charge may go without a recorded outcome before the expiry sweep asks the
+/// processor again (longer than any processor timeout).
+pub const CHARGE_RECONCILE_AFTER: Duration = Duration::seconds(120);
+
 /// Payment settings.
 #[derive(Debug, Clone)]
 pub struct PaymentSettings {
@@ -455,7 +459,7 @@ impl PaymentService {
         session_token: &str,
         simulate_decline: bool,
     ) -> Result<Payment> {
-        let payment = self.authorize_session(id, session_token).await?;
+        self.authorize_session(id, session_token).await?;
         if simulate_decline && !self.processor.can_simulate() {
             return Err(InvalidField::new(
                 "simulate",
@@ -463,9 +467,21 @@ impl PaymentService {
             )
             .into());
         }
-        payment
-            .record_charge(&ChargeOutcome::Approved, self.clock.now())
-            .map_err(|error| rejected(error, &payment))?;
+        // Mark the charge as started before asking the processor: from here on a cancel
+        // or the expiry sweep cannot drop a charge that goes through.
+        let payment = self
+            .transition_payment(id, |payment| payment.begin_charge(self.clock.now()))
+            .await?;
+        self.charge_and_record(&payment, simulate_decline).await
+    }
+
+    /// Asks the processor to charge (idempotency key: the payment id, so asking again
+    /// returns the first outcome) and records it. No answer leaves the charge marked.
+    async fn charge_and_record(
+        &self,
+        payment: &Payment,
+        simulate_decline: bool,
+    ) -> Result<Payment> {
         let outcome = self
             .processor
             .charge(&ChargeRequest {
@@ -476,7 +492,7 @@ impl PaymentService {
                 simulate_decline,
             })
             .await?;
-        self.transition_payment(id, |payment| {
+        self.transition_payment(&payment.id, |payment| {
             payment.record_charge(&outcome, self.clock.now())
         })
         .await
@@ -510,21 +526,34 @@ impl PaymentService {
     }
 
     /// Cancels up to `limit` `in_process` payments whose session has ended; returns how
-    /// many it cancelled. Safe to run on several instances at once.
+    /// many it settled. Safe to run on several instances at once.
+    ///
+    /// A payment whose charge is in flight is not cancelled: once its charge has gone
+    /// [`CHARGE_RECONCILE_AFTER`] without an outcome (a timeout, a crash), the sweep asks
+    /// the processor again with the same idempotency key and records what it answers.
     pub async fn expire_due(&self, limit: u32) -> Result<usize> {
         let now = self.clock.now();
-        let mut cancelled = 0;
+        let mut settled = 0;
         for id in self.payments.expired_in_process(now, limit).await? {
-            match self
-                .transition_payment(&id, |payment| payment.cancel(CancelReason::Expired, now))
-                .await
-            {
-                Ok(_) => cancelled += 1,
-                Err(PaymentServiceError::Rejected { .. }) => {}
+            let payment = self.get(&id).await?;
+            let result = match payment.charging_since {
+                Some(_) if !payment.charge_is_stale(now, CHARGE_RECONCILE_AFTER) => continue,
+                Some(_) => self.charge_and_record(&payment, false).await,
+                None => {
+                    self.transition_payment(&id, |payment| {
+                        payment.cancel(CancelReason::Expired, now)
+                    })
+                    .await
+                }
+            };
+            match result {
+                Ok(_) => settled += 1,
+                // Lost to a concurrent outcome, or the processor still has no answer.
+                Err(PaymentServiceError::Rejected { .. } | PaymentServiceError::Processor(_)) => {}
                 Err(error) => return Err(error),
             }
         }
-        Ok(cancelled)
+        Ok(settled)
     }
 
     async fn transition_payment(

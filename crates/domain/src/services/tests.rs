@@ -399,42 +399,52 @@ block_on_test!(confirm_of_a_settled_payment_never_charges, {
     }
 });
 
-block_on_test!(confirm_without_a_processor_answer_changes_nothing, {
-    let mut mocks = Mocks::default();
-    let session_hash = keyring().hash("ps_token");
-    mocks.payments.expect_find_session().returning(move |_| {
-        Ok(Some(crate::access::PaymentSession {
-            token_hash: session_hash.clone(),
-            payment_id: PaymentId::parse("pay_1").unwrap(),
-            created_at: now(),
-            expires_at: now() + Duration::minutes(5),
-        }))
-    });
-    mocks
-        .payments
-        .expect_get()
-        .returning(|_| Ok(Some(in_process_payment())));
-    mocks.processor.expect_can_simulate().return_const(true);
-    mocks
-        .processor
-        .expect_charge()
-        .times(1)
-        .returning(|request| {
-            assert_eq!(request.payment_id.as_str(), "pay_1");
-            Err(ProcessorError::Timeout)
+block_on_test!(
+    confirm_marks_the_charge_and_a_lost_answer_records_no_outcome,
+    {
+        let mut mocks = Mocks::default();
+        let session_hash = keyring().hash("ps_token");
+        mocks.payments.expect_find_session().returning(move |_| {
+            Ok(Some(crate::access::PaymentSession {
+                token_hash: session_hash.clone(),
+                payment_id: PaymentId::parse("pay_1").unwrap(),
+                created_at: now(),
+                expires_at: now() + Duration::minutes(5),
+            }))
         });
-    mocks.payments.expect_save().never();
-    let error = mocks
-        .services()
-        .payments
-        .confirm(&PaymentId::parse("pay_1").unwrap(), "ps_token", false)
-        .await
-        .unwrap_err();
-    assert_eq!(
-        error,
-        PaymentServiceError::Processor(ProcessorError::Timeout)
-    );
-});
+        mocks
+            .payments
+            .expect_get()
+            .returning(|_| Ok(Some(in_process_payment())));
+        mocks.apps.expect_get().returning(|_| Ok(Some(app(false))));
+        mocks.processor.expect_can_simulate().return_const(true);
+        // The charge is marked before the processor is asked: one save, no event.
+        mocks.payments.expect_save().times(1).returning(|write| {
+            assert_eq!(write.payment.status, PaymentStatus::InProcess);
+            assert_eq!(write.payment.charging_since, Some(now()));
+            assert!(write.events.is_empty());
+            Ok(())
+        });
+        mocks
+            .processor
+            .expect_charge()
+            .times(1)
+            .returning(|request| {
+                assert_eq!(request.payment_id.as_str(), "pay_1");
+                Err(ProcessorError::Timeout)
+            });
+        let error = mocks
+            .services()
+            .payments
+            .confirm(&PaymentId::parse("pay_1").unwrap(), "ps_token", false)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            error,
+            PaymentServiceError::Processor(ProcessorError::Timeout)
+        );
+    }
+);
 
 block_on_test!(a_session_for_another_payment_is_refused, {
     let mut mocks = Mocks::default();

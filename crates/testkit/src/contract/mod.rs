@@ -53,9 +53,9 @@ pub use nonces::nonces;
 pub use order_activities::{order_activities, order_activity_pagination};
 pub use outbox::outbox;
 pub use payments::{
-    expired_in_process, payment_conditional_save, payment_events_and_deliveries,
-    payment_pagination, payment_round_trip, payment_sessions, payment_unique_keys,
-    stale_pending_refunds,
+    expired_in_process, payment_charge_marker, payment_conditional_save,
+    payment_events_and_deliveries, payment_pagination, payment_round_trip, payment_sessions,
+    payment_unique_keys, stale_pending_refunds,
 };
 pub use user_tokens::user_tokens;
 
@@ -136,6 +136,7 @@ pub async fn run_all(ports: &StorePorts) {
         payment_round_trip,
         payment_unique_keys,
         payment_conditional_save,
+        payment_charge_marker,
         payment_events_and_deliveries,
         payment_sessions,
         expired_in_process,

@@ -507,6 +507,36 @@ pub async fn payment_conditional_save(ports: &StorePorts) {
     );
 }
 
+/// A charge marker (`charging_since`, set by a confirm before it asks the processor)
+/// round-trips to the microsecond through a save, and recording the outcome clears it.
+pub async fn payment_charge_marker(ports: &StorePorts) {
+    let fx = Fixture::new("pcm", utc(2026, 2, 4));
+    let app = fx.stored_app(ports, false).await;
+    let opened = fx.stored_payment(ports, &app, "user-1", "30.00").await;
+    fx.tick(3);
+    let marked = opened
+        .payment
+        .begin_charge(fx.now())
+        .must("begin_charge on an in_process payment");
+    assert!(marked.events.is_empty());
+    let (charging, _) = fx
+        .save(ports, &app, marked, "save of a charge marker")
+        .await;
+    assert_eq!(charging.charging_since, Some(fx.now()));
+    assert_stored(ports, &charging, "a charge marker is stored").await;
+    fx.tick(3);
+    let (paid, _) = fx
+        .save(
+            ports,
+            &app,
+            approved(&charging, &fx),
+            "save of the charge's outcome",
+        )
+        .await;
+    assert_eq!(paid.charging_since, None);
+    assert_stored(ports, &paid, "the outcome clears the charge marker").await;
+}
+
 /// Events and one delivery per target are written with the change; `events()` is
 /// oldest first; the idempotent response is written with the change.
 pub async fn payment_events_and_deliveries(ports: &StorePorts) {
