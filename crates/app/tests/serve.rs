@@ -75,7 +75,8 @@ async fn serve_with_no_configuration_uses_sqlite_and_migrates() {
     assert_eq!(json["database.url"], "sqlite://hostpay.db");
     assert_eq!(json["server.bind"], "127.0.0.1:8080");
     assert_eq!(json["internal.bind"], "127.0.0.1:8081");
-    assert_eq!(json["database.migrate_on_start"], Value::Null);
+    // The effective value: SQLite migrates on start by default.
+    assert_eq!(json["database.migrate_on_start"], Value::Bool(true));
 
     let mut server = Server::start(&[]);
     server.wait_up().await;
