@@ -11,10 +11,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if ! python3 -c 'import yaml' 2>/dev/null; then
-  echo "installing Debian's python3-yaml to parse the manifests"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends python3-yaml >/dev/null
+  # PyYAML for whichever python3 is first on PATH (pip), else Debian's package (which
+  # serves Debian's own python3).
+  echo "installing PyYAML to parse the manifests"
+  if ! python3 -m pip install -q pyyaml >/dev/null 2>&1; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends python3-yaml >/dev/null
+  fi
+  python3 -c 'import yaml' || { echo "check-deploy: FAILED: python3 cannot import yaml"; exit 1; }
 fi
 
 # The image builds with `cargo build --locked`: Cargo.lock must be current.
