@@ -91,6 +91,14 @@ impl PaymentRepository for MeteredPayments {
         self.inner.events(id).await
     }
 
+    async fn events_of(&self, ids: &[PaymentId]) -> Result<Vec<DomainEvent>, StoreError> {
+        self.inner.events_of(ids).await
+    }
+
+    async fn get_many(&self, ids: &[PaymentId]) -> Result<Vec<Payment>, StoreError> {
+        self.inner.get_many(ids).await
+    }
+
     async fn add_session(&self, session: &PaymentSession) -> Result<(), StoreError> {
         self.inner.add_session(session).await
     }

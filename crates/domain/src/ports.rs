@@ -97,6 +97,15 @@ pub trait PaymentRepository: Send + Sync {
     /// The payment's events, oldest first. Errors: `Unavailable`.
     async fn events(&self, id: &PaymentId) -> Result<Vec<DomainEvent>, StoreError>;
 
+    /// Every event of these payments in one read, grouped by payment (the payments in the
+    /// store's id order, which may follow the database's collation), each payment's oldest
+    /// first; unknown ids add nothing, an empty `ids` reads nothing. Errors: `Unavailable`.
+    async fn events_of(&self, ids: &[PaymentId]) -> Result<Vec<DomainEvent>, StoreError>;
+
+    /// These payments with their refunds (oldest first) in one read, in no particular
+    /// order; unknown ids are left out, an empty `ids` reads nothing. Errors: `Unavailable`.
+    async fn get_many(&self, ids: &[PaymentId]) -> Result<Vec<Payment>, StoreError>;
+
     /// Adds a payment session. Errors: `Duplicate("token")`; `Unavailable`.
     async fn add_session(&self, session: &PaymentSession) -> Result<(), StoreError>;
 

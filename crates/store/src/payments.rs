@@ -532,6 +532,41 @@ macro_rules! payments {
                 })
             }
 
+            async fn events_of(&self, ids: &[PaymentId]) -> Result<Vec<DomainEvent>, StoreError> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let ids: Vec<String> = ids.iter().map(|id| id.as_str().to_owned()).collect();
+                detached!(self, |conn| {
+                    let rows: Vec<crate::outbox::EventRow> = outbox_events::table
+                        .filter(outbox_events::payment_id.eq_any(&ids))
+                        .order((outbox_events::payment_id.asc(), outbox_events::seq.asc()))
+                        .select(crate::outbox::EventRow::as_select())
+                        .load(&mut conn)
+                        .await
+                        .map_err(DbError::from)?;
+                    rows.into_iter()
+                        .map(crate::outbox::EventRow::into_domain)
+                        .collect::<DbResult<Vec<_>>>()
+                })
+            }
+
+            async fn get_many(&self, ids: &[PaymentId]) -> Result<Vec<Payment>, StoreError> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let ids: Vec<String> = ids.iter().map(|id| id.as_str().to_owned()).collect();
+                detached!(self, |conn| {
+                    let rows: Vec<PaymentRow> = payments::table
+                        .filter(payments::id.eq_any(&ids))
+                        .select(PaymentRow::as_select())
+                        .load(&mut conn)
+                        .await
+                        .map_err(DbError::from)?;
+                    $backend::with_refunds(&mut conn, rows).await
+                })
+            }
+
             async fn add_session(&self, session: &PaymentSession) -> Result<(), StoreError> {
                 let row = SessionRow::of(session);
                 detached!(self, |conn| {

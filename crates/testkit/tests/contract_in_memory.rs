@@ -30,6 +30,7 @@ async fn the_checks_pass_in_reverse_order_on_one_store() {
     contract::stale_pending_refunds(&ports).await;
     contract::expired_in_process(&ports).await;
     contract::payment_sessions(&ports).await;
+    contract::payment_batch_reads(&ports).await;
     contract::payment_events_and_deliveries(&ports).await;
     contract::payment_charge_marker(&ports).await;
     contract::payment_conditional_save(&ports).await;

@@ -1,6 +1,7 @@
 //! Payments: create (idempotent), read, list, refund (idempotent), checkout confirm and
 //! cancel, expiry, settlement.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::Duration;
@@ -15,7 +16,8 @@ use crate::order::{PaymentDetails, UserRef};
 use crate::order_activity::ActivityEvent;
 use crate::page::{Page, PageRequest};
 use crate::payment::{
-    CancelReason, Channel, ChargeOutcome, NewPayment, Payment, PaymentError, Refund, Transition,
+    CancelReason, Channel, ChargeOutcome, NewPayment, Payment, PaymentError, PaymentStatus, Refund,
+    Transition,
 };
 use crate::ports::{
     AppRepository, ChargeRequest, Clock, IdempotencyStore, NewPaymentWrite,
@@ -269,6 +271,29 @@ impl PaymentService {
     /// A payment's events, oldest first.
     pub async fn events(&self, id: &PaymentId) -> Result<Vec<DomainEvent>> {
         Ok(self.payments.events(id).await?)
+    }
+
+    /// The events of several payments in one read, grouped by payment, each payment's
+    /// oldest first (for a page of payments).
+    pub async fn events_of(&self, ids: &[PaymentId]) -> Result<Vec<DomainEvent>> {
+        Ok(self.payments.events_of(ids).await?)
+    }
+
+    /// The statuses of those of `ids` that are payments of `app_id`, in one read (other
+    /// miniapps' payments and unknown ids are left out, as [`Self::get_for_app`] hides them).
+    pub async fn statuses_for_app(
+        &self,
+        app_id: &AppId,
+        ids: &[PaymentId],
+    ) -> Result<HashMap<PaymentId, PaymentStatus>> {
+        Ok(self
+            .payments
+            .get_many(ids)
+            .await?
+            .into_iter()
+            .filter(|payment| payment.app_id == *app_id)
+            .map(|payment| (payment.id, payment.status))
+            .collect())
     }
 
     /// A miniapp's payments of one user, newest first.

@@ -366,6 +366,35 @@ block_on_test!(another_miniapps_payment_reads_as_not_found, {
     assert_eq!(error, PaymentServiceError::NotFound);
 });
 
+block_on_test!(
+    statuses_for_app_read_once_and_drop_other_miniapps_payments,
+    {
+        let mut mocks = Mocks::default();
+        mocks
+            .payments
+            .expect_get_many()
+            .times(1)
+            .returning(|ids: &[PaymentId]| {
+                assert_eq!(ids.len(), 3);
+                let mine = paid_payment();
+                let mut theirs = in_process_payment();
+                theirs.id = PaymentId::parse("pay_2").unwrap();
+                theirs.app_id = AppId::parse("app_other").unwrap();
+                Ok(vec![mine, theirs])
+            });
+        mocks.payments.expect_get().never();
+        let ids = ["pay_1", "pay_2", "pay_unknown"].map(|id| PaymentId::parse(id).unwrap());
+        let statuses = mocks
+            .services()
+            .payments
+            .statuses_for_app(&AppId::parse("app_1").unwrap(), &ids)
+            .await
+            .unwrap();
+        assert_eq!(statuses.len(), 1);
+        assert_eq!(statuses.get(&ids[0]), Some(&PaymentStatus::Paid));
+    }
+);
+
 block_on_test!(confirm_of_a_settled_payment_never_charges, {
     let mut mocks = Mocks::default();
     let session_hash = keyring().hash("ps_token");

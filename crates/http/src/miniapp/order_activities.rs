@@ -103,6 +103,34 @@ async fn view(
     Ok(OrderActivityView::of(activity, payment_status))
 }
 
+/// Activities with the status of their linked payments, read in one call for the list.
+async fn views(
+    state: &AppState,
+    app_id: &AppId,
+    activities: &[OrderActivity],
+) -> Result<Vec<OrderActivityView>, ApiError> {
+    let ids: Vec<PaymentId> = activities
+        .iter()
+        .filter_map(|activity| activity.payment_id.clone())
+        .collect();
+    let statuses = state
+        .services
+        .payments
+        .statuses_for_app(app_id, &ids)
+        .await?;
+    Ok(activities
+        .iter()
+        .map(|activity| {
+            let payment_status = activity
+                .payment_id
+                .as_ref()
+                .and_then(|payment_id| statuses.get(payment_id))
+                .map(|status| status.as_str());
+            OrderActivityView::of(activity, payment_status)
+        })
+        .collect())
+}
+
 /// Create or update the order activity keyed by this miniapp's `order_id`.
 #[utoipa::path(
     tag = "order-activities",
@@ -191,10 +219,7 @@ pub async fn list_for_user(
         .order_activities
         .list_for_user(&app.id, &path, &page)
         .await?;
-    let mut items = Vec::with_capacity(found.items.len());
-    for activity in &found.items {
-        items.push(view(&state, &app.id, activity).await?);
-    }
+    let items = views(&state, &app.id, &found.items).await?;
     Ok(envelope::success(
         StatusCode::OK,
         &PageView::of(found, items),

@@ -1,8 +1,11 @@
 //! Payments of the miniapp API: create (idempotent), read, list per user, refund
 //! (idempotent).
 
+use std::collections::HashMap;
+
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use hostpay_domain::event::DomainEvent;
 use hostpay_domain::idempotency::{fingerprint, IdempotencyClaim, IdempotencyKey};
 use hostpay_domain::ids::PaymentId;
 use hostpay_domain::miniapp::Miniapp;
@@ -123,6 +126,31 @@ pub async fn payment_view(state: &AppState, payment: &Payment) -> Result<Payment
     Ok(PaymentView::with_events(payment, &events))
 }
 
+/// Payments with their stored events, read in one call for the whole list.
+pub async fn payment_views(
+    state: &AppState,
+    payments: &[Payment],
+) -> Result<Vec<PaymentView>, ApiError> {
+    let ids: Vec<PaymentId> = payments.iter().map(|payment| payment.id.clone()).collect();
+    let mut by_payment: HashMap<String, Vec<DomainEvent>> = HashMap::new();
+    for event in state.services.payments.events_of(&ids).await? {
+        by_payment
+            .entry(event.payment_id.clone())
+            .or_default()
+            .push(event);
+    }
+    Ok(payments
+        .iter()
+        .map(|payment| {
+            let events = by_payment
+                .get(payment.id.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            PaymentView::with_events(payment, events)
+        })
+        .collect())
+}
+
 /// Create a payment and its payment session.
 #[utoipa::path(
     tag = "payments",
@@ -223,10 +251,7 @@ pub async fn list_for_user(
         .payments
         .list_for_user(&app.id, &path, &page)
         .await?;
-    let mut items = Vec::with_capacity(found.items.len());
-    for payment in &found.items {
-        items.push(payment_view(&state, payment).await?);
-    }
+    let items = payment_views(&state, &found.items).await?;
     Ok(envelope::success(
         StatusCode::OK,
         &PageView::of(found, items),

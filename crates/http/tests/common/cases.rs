@@ -1258,6 +1258,96 @@ pub async fn concurrent_confirms_and_refunds(backend: Backend) {
     assert_eq!(read.data()["refunded_amount"], "20.00");
 }
 
+/// A list page shows each payment and activity exactly as its single read does (events,
+/// refunds and linked payment statuses included), only read in batches.
+pub async fn list_pages_match_single_reads(backend: Backend) {
+    let h = Harness::start(backend).await;
+    let a = h.register_app("Pizza").await;
+    let b = h.register_app("Books").await;
+    let (refunded, _) = h.paid_payment(&a, "lister", "30.00").await;
+    let refund = h.refund(&a, &refunded, json!({"amount": "5.00"})).await;
+    assert!(refund.status < 300, "the refund is accepted");
+    let (open, _) = h.new_payment(&a, "lister", "12.00").await;
+    let (paid, _) = h.paid_payment(&a, "lister", "7.00").await;
+    h.paid_payment(&b, "lister", "9.00").await;
+
+    let list = h
+        .as_app(&a, TestRequest::get().uri("/api/v1/users/lister/payments"))
+        .await;
+    list.assert_ok(200);
+    let items = list.data()["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(
+        ids(&list.data()["items"]),
+        vec![paid.clone(), open.clone(), refunded.clone()]
+    );
+    for item in &items {
+        let id = item["id"].as_str().unwrap_or_default();
+        let single = h.get_payment(&a, id).await;
+        assert_eq!(
+            item,
+            single.data(),
+            "the list shows payment {id} as its read does"
+        );
+        assert!(
+            !event_types(item).is_empty(),
+            "payment {id} lists its events"
+        );
+    }
+    assert_eq!(
+        event_types(&items[2]).len(),
+        4,
+        "created, paid, refund created and succeeded"
+    );
+
+    for (order, payment) in [
+        ("l-1", Some(&refunded)),
+        ("l-2", Some(&open)),
+        ("l-3", None),
+    ] {
+        let mut body = json!({"order_id": order, "user_id": "lister", "status": "created"});
+        if let Some(payment) = payment {
+            body["payment_id"] = json!(payment);
+        }
+        upsert_as(&h, &a, body).await.assert_ok(201);
+    }
+    let orders = h
+        .as_app(
+            &a,
+            TestRequest::get().uri("/api/v1/users/lister/order-activities"),
+        )
+        .await;
+    orders.assert_ok(200);
+    let items = orders.data()["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(items.len(), 3);
+    for item in &items {
+        let order = item["order_id"].as_str().unwrap_or_default();
+        let single = h
+            .as_app(
+                &a,
+                TestRequest::get().uri(&format!("/api/v1/order-activities/{order}")),
+            )
+            .await;
+        assert_eq!(
+            item,
+            single.data(),
+            "the list shows activity {order} as its read does"
+        );
+        let expected = match order {
+            "l-1" => h.get_payment(&a, &refunded).await.data()["status"].clone(),
+            "l-2" => json!("in_process"),
+            _ => Value::Null,
+        };
+        assert!(order == "l-3" || expected.is_string());
+        assert_eq!(
+            item["payment_status"], expected,
+            "activity {order}'s payment status"
+        );
+    }
+}
+
 /// Declares one test per case for a backend.
 #[macro_export]
 macro_rules! api_suite {
@@ -1267,7 +1357,7 @@ macro_rules! api_suite {
             invalid_requests_name_the_field, payment_idempotency, refunds, checkout_actions,
             checkout_page, tenant_isolation, pagination, order_activities, internal_api,
             unknown_objects, processor_unavailable, internal_errors, rate_limited,
-            concurrent_confirms_and_refunds);
+            concurrent_confirms_and_refunds, list_pages_match_single_reads);
     };
     (@cases $backend:expr; $($case:ident),* $(,)?) => {
         $(

@@ -82,6 +82,14 @@ impl PaymentRepository for Interleaved {
         tokio::task::yield_now().await;
         self.0.events(id).await
     }
+    async fn events_of(&self, ids: &[PaymentId]) -> Result<Vec<DomainEvent>, StoreError> {
+        tokio::task::yield_now().await;
+        self.0.events_of(ids).await
+    }
+    async fn get_many(&self, ids: &[PaymentId]) -> Result<Vec<Payment>, StoreError> {
+        tokio::task::yield_now().await;
+        self.0.get_many(ids).await
+    }
     async fn add_session(&self, session: &PaymentSession) -> Result<(), StoreError> {
         tokio::task::yield_now().await;
         self.0.add_session(session).await

@@ -53,7 +53,7 @@ pub use nonces::nonces;
 pub use order_activities::{order_activities, order_activity_pagination};
 pub use outbox::outbox;
 pub use payments::{
-    expired_in_process, payment_charge_marker, payment_conditional_save,
+    expired_in_process, payment_batch_reads, payment_charge_marker, payment_conditional_save,
     payment_events_and_deliveries, payment_pagination, payment_round_trip, payment_sessions,
     payment_unique_keys, stale_pending_refunds,
 };
@@ -138,6 +138,7 @@ pub async fn run_all(ports: &StorePorts) {
         payment_conditional_save,
         payment_charge_marker,
         payment_events_and_deliveries,
+        payment_batch_reads,
         payment_sessions,
         expired_in_process,
         stale_pending_refunds,

@@ -985,3 +985,135 @@ pub async fn payment_pagination(ports: &StorePorts) {
     let empty = list_page(ports, &app.id, "nobody", &PageRequest::first(10)).await;
     assert!(empty.items.is_empty() && !empty.has_more && empty.next_cursor.is_none());
 }
+
+/// The batch reads of a list page: `events_of` returns every event of the given payments
+/// (grouped by payment, each payment's oldest first) and no other payment's; `get_many`
+/// returns those payments whole (with refunds); unknown ids add nothing, no ids read nothing.
+pub async fn payment_batch_reads(ports: &StorePorts) {
+    let fx = Fixture::new("pbr", utc(2026, 2, 6));
+    let app = fx.stored_app(ports, true).await;
+    let first = fx.stored_payment(ports, &app, "user-1", "20.00").await;
+    fx.tick(1);
+    let second = fx.stored_payment(ports, &app, "user-1", "5.00").await;
+    fx.tick(1);
+    let other = fx.stored_payment(ports, &app, "user-2", "7.00").await;
+    fx.tick(1);
+    let (paid, _) = fx
+        .save(ports, &app, approved(&first.payment, &fx), "save of paid")
+        .await;
+    fx.tick(1);
+    let (transition, _) = refund(&paid, &fx, "2.00", Some("one cup"));
+    fx.save(ports, &app, transition, "save of a refund").await;
+    fx.tick(1);
+    let (other_paid, _) = fx
+        .save(ports, &app, approved(&other.payment, &fx), "save of paid")
+        .await;
+    let unknown = PaymentId::generate(Fixture::new("pbu", utc(2026, 2, 6)).ids.as_ref());
+
+    let mut wanted = vec![first.payment.id.clone(), second.payment.id.clone()];
+    wanted.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    let mut expected: Vec<Vec<DomainEvent>> = Vec::new();
+    for id in &wanted {
+        expected.push(ports.payments.events(id).await.must("events"));
+    }
+    assert_eq!(
+        expected.iter().map(Vec::len).collect::<Vec<_>>(),
+        wanted
+            .iter()
+            .map(|id| if *id == first.payment.id {
+                first.events.len() + 2
+            } else {
+                second.events.len()
+            })
+            .collect::<Vec<_>>(),
+        "contract: the payments under test have the events they were saved with"
+    );
+    let asked = [
+        second.payment.id.clone(),
+        unknown.clone(),
+        first.payment.id.clone(),
+    ];
+    let got = ports.payments.events_of(&asked).await.must("events_of");
+    // Grouped by payment (the order of the payments is the store's), each oldest first.
+    let mut groups: Vec<Vec<DomainEvent>> = Vec::new();
+    for event in &got {
+        match groups.last_mut() {
+            Some(group) if group[0].payment_id == event.payment_id => group.push(event.clone()),
+            Some(_) | None => groups.push(vec![event.clone()]),
+        }
+    }
+    groups.sort_by(|a, b| a[0].payment_id.cmp(&b[0].payment_id));
+    assert_eq!(
+        groups, expected,
+        "contract: events_of returns the events of exactly these payments, grouped by payment, each oldest first"
+    );
+    assert!(
+        got.iter()
+            .all(|event| event.payment_id != other_paid.id.as_str()),
+        "contract: events_of never returns another payment's events"
+    );
+    assert!(
+        ports
+            .payments
+            .events_of(&[])
+            .await
+            .must("events_of of nothing")
+            .is_empty(),
+        "contract: events_of of no ids is empty"
+    );
+    assert!(
+        ports
+            .payments
+            .events_of(std::slice::from_ref(&unknown))
+            .await
+            .must("events_of of an unknown id")
+            .is_empty(),
+        "contract: events_of of an unknown id is empty"
+    );
+
+    let mut expected_payments = Vec::new();
+    for id in &wanted {
+        expected_payments.push(stored(ports, id).await);
+    }
+    assert_eq!(
+        expected_payments
+            .iter()
+            .map(|payment| payment.refunds.len())
+            .sum::<usize>(),
+        1,
+        "contract: the refund under test is stored"
+    );
+    let mut got = ports
+        .payments
+        .get_many(&[
+            first.payment.id.clone(),
+            unknown.clone(),
+            second.payment.id.clone(),
+            first.payment.id.clone(),
+        ])
+        .await
+        .must("get_many");
+    got.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+    assert_eq!(
+        got, expected_payments,
+        "contract: get_many returns each known payment once, whole (with its refunds), as get does"
+    );
+    assert!(
+        ports
+            .payments
+            .get_many(&[])
+            .await
+            .must("get_many of nothing")
+            .is_empty(),
+        "contract: get_many of no ids is empty"
+    );
+    assert!(
+        ports
+            .payments
+            .get_many(&[unknown])
+            .await
+            .must("get_many of an unknown id")
+            .is_empty(),
+        "contract: get_many leaves unknown ids out"
+    );
+}

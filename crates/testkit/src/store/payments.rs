@@ -129,6 +129,31 @@ impl PaymentRepository for MemoryStore {
         Ok(events)
     }
 
+    async fn events_of(&self, ids: &[PaymentId]) -> Result<Vec<DomainEvent>, StoreError> {
+        let state = self.state()?;
+        let mut events: Vec<DomainEvent> = state
+            .events
+            .iter()
+            .filter(|event| ids.iter().any(|id| event.payment_id == id.as_str()))
+            .cloned()
+            .collect();
+        // Stable: events of one instant stay in the order they were written.
+        events.sort_by(|a, b| {
+            (a.payment_id.as_str(), a.occurred_at).cmp(&(b.payment_id.as_str(), b.occurred_at))
+        });
+        Ok(events)
+    }
+
+    async fn get_many(&self, ids: &[PaymentId]) -> Result<Vec<Payment>, StoreError> {
+        let state = self.state()?;
+        let mut seen = std::collections::HashSet::new();
+        Ok(ids
+            .iter()
+            .filter(|id| seen.insert(*id))
+            .filter_map(|id| state.payments.get(id).cloned())
+            .collect())
+    }
+
     async fn add_session(&self, session: &PaymentSession) -> Result<(), StoreError> {
         let mut state = self.state()?;
         if state.sessions.contains_key(&session.token_hash) {
