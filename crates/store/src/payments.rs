@@ -517,19 +517,8 @@ macro_rules! payments {
             }
 
             async fn events(&self, id: &PaymentId) -> Result<Vec<DomainEvent>, StoreError> {
-                let id = id.clone();
-                detached!(self, |conn| {
-                    let rows: Vec<crate::outbox::EventRow> = outbox_events::table
-                        .filter(outbox_events::payment_id.eq(id.as_str()))
-                        .order(outbox_events::seq.asc())
-                        .select(crate::outbox::EventRow::as_select())
-                        .load(&mut conn)
-                        .await
-                        .map_err(DbError::from)?;
-                    rows.into_iter()
-                        .map(crate::outbox::EventRow::into_domain)
-                        .collect::<DbResult<Vec<_>>>()
-                })
+                // One payment's events are the batch read of one id (oldest first).
+                self.events_of(std::slice::from_ref(id)).await
             }
 
             async fn events_of(&self, ids: &[PaymentId]) -> Result<Vec<DomainEvent>, StoreError> {
