@@ -609,10 +609,14 @@ impl PaymentService {
             let current = self.get(id).await?;
             let (mut transition, extra, idempotent) =
                 step(&current).map_err(|error| rejected(error, &current))?;
-            let has_webhook = self.app_has_webhook(&current.app_id).await?;
-            transition
-                .payment
-                .route(&mut transition.events, has_webhook);
+            // Routing needs the miniapp only when there is something to route (a charge
+            // marker, say, emits nothing).
+            if !transition.events.is_empty() {
+                let has_webhook = self.app_has_webhook(&current.app_id).await?;
+                transition
+                    .payment
+                    .route(&mut transition.events, has_webhook);
+            }
             let activity_events = self.activity_events(&transition).await?;
             let write = PaymentWrite {
                 payment: transition.payment.clone(),
