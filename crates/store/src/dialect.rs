@@ -34,6 +34,28 @@ macro_rules! for_update {
 }
 pub(crate) use for_update;
 
+/// The guard every versioned save starts with, inside its write transaction: locks the
+/// row `$id` of `$table` (`FOR UPDATE` on PostgreSQL; SQLite's immediate transaction
+/// already excludes other writers) and returns `Conflict` from the enclosing transaction
+/// unless its stored `version` is `$expected`.
+macro_rules! lock_at_version {
+    ($backend:ident, $conn:expr, $table:ident, $id:expr, $expected:expr) => {{
+        let stored: Option<i64> = $crate::dialect::for_update!(
+            $backend,
+            $table::table
+                .filter($table::id.eq($id))
+                .select($table::version)
+        )
+        .first($conn)
+        .await
+        .optional()?;
+        if stored != Some($expected) {
+            return Err(hostpay_domain::ports::StoreError::Conflict.into());
+        }
+    }};
+}
+pub(crate) use lock_at_version;
+
 /// Locks the selected rows, skipping rows another transaction holds (PostgreSQL), so
 /// concurrent claimers never get the same rows.
 macro_rules! for_update_skip_locked {

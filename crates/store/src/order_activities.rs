@@ -13,7 +13,7 @@ use hostpay_domain::page::{Cursor, Page, PageRequest};
 use hostpay_domain::ports::{OrderActivityRepository, StoreError};
 
 use crate::convert::{bounded, from_json, non_empty, parsed, to_json};
-use crate::dialect::{detached, for_each_backend, for_update, write_transaction};
+use crate::dialect::{detached, for_each_backend, lock_at_version, write_transaction};
 use crate::error::{corrupt, DbError, DbResult};
 use crate::schema::{order_activities, order_activity_events};
 use crate::sql_types::{DbAmount, DbInstant};
@@ -287,18 +287,7 @@ macro_rules! order_activities {
                 detached!(self, |conn| {
                     let c: &mut $conn = &mut conn;
                     write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
-                        let stored: Option<i64> = for_update!(
-                            $backend,
-                            order_activities::table
-                                .filter(order_activities::id.eq(&row.id))
-                                .select(order_activities::version)
-                        )
-                        .first(c)
-                        .await
-                        .optional()?;
-                        if stored != Some(expected) {
-                            return Err(StoreError::Conflict.into());
-                        }
+                        lock_at_version!($backend, c, order_activities, &row.id, expected);
                         let changed = diesel::update(
                             order_activities::table
                                 .filter(order_activities::id.eq(&row.id))

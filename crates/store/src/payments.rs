@@ -21,7 +21,7 @@ use hostpay_domain::payment::{Channel, Payment, PaymentStatus, Refund, RefundSta
 use hostpay_domain::ports::{NewPaymentWrite, PaymentRepository, PaymentWrite, StoreError};
 
 use crate::convert::{bounded, from_json, non_empty, parsed, to_json};
-use crate::dialect::{detached, for_each_backend, for_update, write_transaction};
+use crate::dialect::{detached, for_each_backend, lock_at_version, write_transaction};
 use crate::error::{corrupt, DbError, DbResult};
 use crate::schema::{outbox_events, payment_items, payment_sessions, payments, refunds};
 use crate::sql_types::{DbAmount, DbInstant};
@@ -437,18 +437,7 @@ macro_rules! payments {
                     let c: &mut $conn = &mut conn;
                     write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
                         // Serialise writers of this payment, then check nobody moved it.
-                        let stored: Option<i64> = for_update!(
-                            $backend,
-                            payments::table
-                                .filter(payments::id.eq(&row.id))
-                                .select(payments::version)
-                        )
-                        .first(c)
-                        .await
-                        .optional()?;
-                        if stored != Some(expected) {
-                            return Err(StoreError::Conflict.into());
-                        }
+                        lock_at_version!($backend, c, payments, &row.id, expected);
                         let changed = diesel::update(
                             payments::table
                                 .filter(payments::id.eq(&row.id))
