@@ -32,7 +32,14 @@ fi
 bin="${HOSTPAY_BIN:-}"
 if [ -z "$bin" ]; then
   cargo build -q -p hostpay-app
-  bin=target/debug/hostpay
+  # Where cargo put it: target/ by default, elsewhere under CARGO_TARGET_DIR or build.target-dir.
+  target_dir="$(cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+  bin="$target_dir/debug/hostpay"
+  if [ ! -x "$bin" ]; then
+    echo "check-deploy: FAILED: cargo build succeeded but there is no $bin"
+    exit 1
+  fi
 fi
 
 python3 - "$bin" <<'PY'

@@ -13,7 +13,11 @@ fail() { printf '\nFAILED: %s\n' "$*" >&2; exit 1; }
 
 say "building hostpay (cargo build -p hostpay-app)"
 cargo build -q -p hostpay-app
-bin="$PWD/target/debug/hostpay"
+# Where cargo put it: target/ by default, elsewhere under CARGO_TARGET_DIR or build.target-dir.
+target_dir="$(cargo metadata --format-version 1 --no-deps |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+bin="$target_dir/debug/hostpay"
+[ -x "$bin" ] || fail "cargo build succeeded but there is no $bin"
 
 workdir="$(mktemp -d)"
 server_pid=""

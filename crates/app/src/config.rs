@@ -90,6 +90,45 @@ where
         .collect()
 }
 
+/// A key whose value is one of a fixed set of names (`processor.kind`, `log.format`).
+trait OneOf: Copy + 'static {
+    /// Every accepted name with its value, in the order error messages list them (the
+    /// names are also what `Serialize` writes: a unit test keeps the two in step).
+    const VALUES: &'static [(&'static str, Self)];
+}
+
+/// Reads a [`OneOf`] value; anything else is refused naming the value and the accepted
+/// names: `"paypal" is not one of sandbox, http` (the caller adds the key).
+fn one_of<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: OneOf,
+{
+    let text = String::deserialize(deserializer)?;
+    T::VALUES
+        .iter()
+        .find(|(name, _)| *name == text)
+        .map(|(_, value)| *value)
+        .ok_or_else(|| {
+            let names: Vec<&str> = T::VALUES.iter().map(|(name, _)| *name).collect();
+            serde::de::Error::custom(format!("{text:?} is not one of {}", names.join(", ")))
+        })
+}
+
+/// A listener address (`server.bind`, `internal.bind`): an IP address and a port.
+fn host_port<'de, D>(deserializer: D) -> Result<SocketAddr, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let text = String::deserialize(deserializer)?;
+    text.parse::<SocketAddr>().map_err(|_| {
+        serde::de::Error::custom(format!(
+            "{text:?} is not a host:port address (an IP address and a port, \
+             e.g. 127.0.0.1:8080, 0.0.0.0:8080 or [::1]:8080)"
+        ))
+    })
+}
+
 /// A secret value: never printed by `Debug`, masked when serialised (`config check`).
 #[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]
@@ -233,6 +272,7 @@ impl Serialize for DatabaseUrl {
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     /// Public listener address.
+    #[serde(deserialize_with = "host_port")]
     pub bind: SocketAddr,
     /// Base of `checkout_url`.
     pub public_url: String,
@@ -245,6 +285,7 @@ pub struct ServerConfig {
 #[serde(deny_unknown_fields)]
 pub struct InternalConfig {
     /// Internal listener address.
+    #[serde(deserialize_with = "host_port")]
     pub bind: SocketAddr,
     /// Bearer token of the internal API; unset refuses every internal call.
     #[serde(default, deserialize_with = "empty_as_none")]
@@ -298,13 +339,26 @@ pub struct SigningConfig {
 }
 
 /// Which payment processor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ProcessorKind {
     /// The built-in sandbox.
     Sandbox,
     /// The host's wallet over HTTP.
     Http,
+}
+
+impl OneOf for ProcessorKind {
+    const VALUES: &'static [(&'static str, ProcessorKind)] = &[
+        ("sandbox", ProcessorKind::Sandbox),
+        ("http", ProcessorKind::Http),
+    ];
+}
+
+impl<'de> Deserialize<'de> for ProcessorKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        one_of(deserializer)
+    }
 }
 
 /// `processor.*`.
@@ -371,13 +425,24 @@ impl SecurityConfig {
 }
 
 /// Log line format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Human-readable lines.
     Pretty,
     /// One JSON object per line.
     Json,
+}
+
+impl OneOf for LogFormat {
+    const VALUES: &'static [(&'static str, LogFormat)] =
+        &[("pretty", LogFormat::Pretty), ("json", LogFormat::Json)];
+}
+
+impl<'de> Deserialize<'de> for LogFormat {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        one_of(deserializer)
+    }
 }
 
 /// `log.*`.
@@ -465,8 +530,7 @@ impl Config {
                 })?;
         let config: Config = serde_path_to_error::deserialize(layered).map_err(|error| {
             let key = error.path().to_string();
-            let reason = error.into_inner().to_string();
-            invalid(&key, reason)
+            invalid(&key, reason_of(error.into_inner()))
         })?;
         config.validate()?;
         Ok(config)
@@ -608,6 +672,25 @@ impl Config {
             }
         }
         entries
+    }
+}
+
+/// Why a value was refused, without the `for key ...` the config crate appends (the
+/// message names the key already, first).
+fn reason_of(error: config::ConfigError) -> String {
+    let from = |origin: Option<String>| origin.map(|o| format!(" (in {o})")).unwrap_or_default();
+    match error {
+        config::ConfigError::At { error, origin, .. } => reason_of(*error) + &from(origin),
+        config::ConfigError::Type {
+            unexpected,
+            expected,
+            origin,
+            ..
+        } => format!(
+            "invalid type: {unexpected}, expected {expected}{}",
+            from(origin)
+        ),
+        other => other.to_string(),
     }
 }
 
@@ -775,6 +858,19 @@ mod tests {
             let error = load(&[(name, value)]).unwrap_err().to_string();
             assert!(error.contains(key), "{name}={value}: {error}");
         }
+    }
+
+    #[test]
+    fn one_of_names_are_what_config_check_prints() {
+        fn check<T: OneOf + Serialize + PartialEq + fmt::Debug>() {
+            for (name, value) in T::VALUES {
+                assert_eq!(serde_json::to_value(value).unwrap(), *name);
+                let read: T = one_of(serde_json::Value::from(*name)).unwrap();
+                assert_eq!(read, *value);
+            }
+        }
+        check::<ProcessorKind>();
+        check::<LogFormat>();
     }
 
     #[test]
