@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use hostpay_domain::delivery::{Delivery, DeliveryState};
-use hostpay_domain::ids::{AppId, DeliveryId};
+use hostpay_domain::ids::{AppId, DeliveryId, PaymentId};
 use hostpay_domain::miniapp::{Miniapp, MiniappRegistration, WebhookUrl};
 use hostpay_domain::order::UserRef;
 use hostpay_domain::page::PageRequest;
@@ -46,6 +46,9 @@ pub enum Command {
     /// Mint user tokens (what ft.getUserToken() hands the miniapp frontend).
     #[command(subcommand)]
     Tokens(TokensCommand),
+    /// Mint pay grants (what lets the host app's logged-in user pay a payment).
+    #[command(subcommand)]
+    Payments(PaymentsCommand),
     /// Inspect outbound deliveries (webhooks, Boxo complete-order) and retry dead letters.
     #[command(subcommand)]
     Deliveries(DeliveriesCommand),
@@ -111,6 +114,23 @@ pub enum TokensCommand {
         /// Lifetime in seconds (default 3600, at most 30 days).
         #[arg(long)]
         ttl_seconds: Option<i64>,
+        #[allow(missing_docs)] // --json
+        #[command(flatten)]
+        output: Output,
+    },
+}
+
+/// `hostpay payments ...`
+#[derive(Debug, Subcommand)]
+pub enum PaymentsCommand {
+    /// Mint a pay grant for the payment's user (the host's logged-in user); prints the
+    /// grant, the full payment sheet's URL and its expiry (at most 5 minutes).
+    Grant {
+        /// The payment (pay_...).
+        payment_id: String,
+        /// The logged-in user; must be the payment's user.
+        #[arg(long)]
+        user: String,
         #[allow(missing_docs)] // --json
         #[command(flatten)]
         output: Output,
@@ -228,6 +248,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Apps(command) => apps(&config, command).await,
         Command::Tokens(command) => tokens(&config, command).await,
+        Command::Payments(command) => payments(&config, command).await,
         Command::Deliveries(command) => deliveries(&config, command).await,
     }
 }
@@ -371,6 +392,34 @@ async fn tokens(config: &Config, command: TokensCommand) -> Result<(), Failure> 
                 .await
                 .map_err(|e| failed(e.to_string()))?;
             let value = json!({"token": token, "expires_at": expires_at.to_rfc3339()});
+            print_record(&value, output, "");
+        }
+    }
+    Ok(())
+}
+
+async fn payments(config: &Config, command: PaymentsCommand) -> Result<(), Failure> {
+    let wired = open(config).await?;
+    match command {
+        PaymentsCommand::Grant {
+            payment_id,
+            user,
+            output,
+        } => {
+            let id =
+                PaymentId::parse(&payment_id).map_err(|e| failed(format!("PAYMENT_ID: {e}")))?;
+            let user = UserRef::parse(user).map_err(|e| failed(format!("--user: {e}")))?;
+            let grant = wired
+                .services
+                .payments
+                .grant(&id, &user)
+                .await
+                .map_err(|e| failed(e.to_string()))?;
+            let value = json!({
+                "grant": grant.grant,
+                "checkout_url": grant.checkout_url,
+                "expires_at": grant.expires_at.to_rfc3339(),
+            });
             print_record(&value, output, "");
         }
     }

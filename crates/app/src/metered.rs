@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use hostpay_domain::access::PaymentSession;
+use hostpay_domain::access::{PayGrant, PaymentSession};
 use hostpay_domain::delivery::AttemptOutcome;
 use hostpay_domain::event::{DeliveryTarget, DomainEvent, EventKind};
 use hostpay_domain::ids::{AppId, PaymentId, RefundId};
 use hostpay_domain::miniapp::{SecretHash, WebhookUrl};
 use hostpay_domain::page::{Page, PageRequest};
-use hostpay_domain::payment::Payment;
+use hostpay_domain::payment::{ChargeReversal, Payment, ReversalStatus};
 use hostpay_domain::ports::{
     AttemptReport, BoxoPlatform, CompleteOrder, NewPaymentWrite, PaymentRepository, PaymentWrite,
     StoreError, WebhookSender,
@@ -33,6 +33,15 @@ fn count_events(events: &[DomainEvent]) {
             }
             EventKind::RefundCreated | EventKind::RefundSucceeded | EventKind::RefundFailed => {
                 metrics::counter!(names::REFUNDS, "event" => kind).increment(1);
+            }
+            EventKind::PaymentChargeReversed => {
+                metrics::counter!(names::CHARGE_REVERSALS).increment(1);
+                tracing::error!(
+                    payment_id = %event.payment_id,
+                    app_id = %event.app_id,
+                    event_id = %event.id,
+                    "an approved charge could not be recorded on its payment; it is being refunded through the processor"
+                );
             }
         }
     }
@@ -118,12 +127,61 @@ impl PaymentRepository for MeteredPayments {
         self.inner.expired_in_process(now, limit).await
     }
 
-    async fn stale_pending_refunds(
+    async fn due_refunds(
         &self,
-        before: DateTime<Utc>,
+        now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<(PaymentId, RefundId)>, StoreError> {
-        self.inner.stale_pending_refunds(before, limit).await
+        self.inner.due_refunds(now, limit).await
+    }
+    async fn due_charge_checks(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<PaymentId>, StoreError> {
+        self.inner.due_charge_checks(now, limit).await
+    }
+    async fn due_reversals(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ChargeReversal>, StoreError> {
+        self.inner.due_reversals(now, limit).await
+    }
+    async fn reversals(&self, payment_id: &PaymentId) -> Result<Vec<ChargeReversal>, StoreError> {
+        self.inner.reversals(payment_id).await
+    }
+    async fn save_reversal(&self, reversal: &ChargeReversal) -> Result<(), StoreError> {
+        self.inner.save_reversal(reversal).await?;
+        match reversal.status {
+            ReversalStatus::Succeeded => {
+                metrics::counter!(names::REVERSAL_ATTEMPTS, "outcome" => "accepted").increment(1);
+                tracing::warn!(
+                    payment_id = %reversal.payment_id,
+                    reversal_id = %reversal.id,
+                    amount = %reversal.amount,
+                    "reversed charge refunded by the processor"
+                );
+            }
+            ReversalStatus::Pending => {
+                metrics::counter!(names::REVERSAL_ATTEMPTS, "outcome" => "refused").increment(1);
+                tracing::error!(
+                    payment_id = %reversal.payment_id,
+                    reversal_id = %reversal.id,
+                    attempts = reversal.attempts,
+                    next_attempt_at = %reversal.next_attempt_at,
+                    error = reversal.last_error.as_deref().unwrap_or(""),
+                    "the processor has not accepted the refund of a reversed charge yet; retrying"
+                );
+            }
+        }
+        Ok(())
+    }
+    async fn add_grant(&self, grant: &PayGrant) -> Result<(), StoreError> {
+        self.inner.add_grant(grant).await
+    }
+    async fn find_grant(&self, token_hash: &SecretHash) -> Result<Option<PayGrant>, StoreError> {
+        self.inner.find_grant(token_hash).await
     }
 }
 

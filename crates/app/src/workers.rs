@@ -1,5 +1,7 @@
-//! Background work of a running instance: the expiry sweep, the pending-refund retry,
-//! pruning of spent keys, and the outbox dispatcher. Every loop is safe on several
+//! Background work of a running instance: the expiry sweep, the charge check, the
+//! pending-refund and charge-reversal retries, pruning of spent keys, and the outbox
+//! dispatcher. Each retrying worker takes only what is due (every item keeps its own
+//! next-attempt time with backoff), so no item can hold back another. Every loop is safe on several
 //! instances at once (the store makes each step conditional) and stops cleanly when told.
 
 use std::future::Future;
@@ -15,10 +17,9 @@ use tokio::task::JoinHandle;
 /// How often `in_process` payments whose session ended are cancelled (api.md: at least
 /// every 10 s).
 pub const EXPIRY_PERIOD: Duration = Duration::from_secs(5);
-/// How often refunds left `pending` are asked about again.
-pub const REFUND_RETRY_PERIOD: Duration = Duration::from_secs(30);
-/// How long a refund stays `pending` before it is asked about again.
-pub const REFUND_RETRY_AFTER: chrono::Duration = chrono::Duration::seconds(60);
+/// How often the due processor questions are asked: pending refunds, charges in flight
+/// without an outcome, reversals not yet accepted.
+pub const RETRY_PERIOD: Duration = Duration::from_secs(10);
 /// How often spent idempotency keys, nonces and user tokens are deleted.
 pub const PRUNE_PERIOD: Duration = Duration::from_secs(300);
 /// Idempotency keys are kept this long.
@@ -134,6 +135,30 @@ async fn expire(services: &Services, shutdown: &Shutdown) -> Result<(), PaymentS
     }
 }
 
+/// Runs one of the processor-retry sweeps every [`RETRY_PERIOD`]; `step` returns how many
+/// items got an outcome.
+fn retrying<F, Fut>(workers: &mut Workers, services: &Services, name: &'static str, step: F)
+where
+    F: Fn(Services) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<usize, PaymentServiceError>> + Send + 'static,
+{
+    let svc = services.clone();
+    let shutdown = workers.shutdown();
+    workers.spawn(
+        name,
+        every(name, RETRY_PERIOD, shutdown, move || {
+            let done = step(svc.clone());
+            async move {
+                let settled = done.await?;
+                if settled > 0 {
+                    tracing::info!(worker = name, settled, "processor answers recorded");
+                }
+                Ok::<(), PaymentServiceError>(())
+            }
+        }),
+    );
+}
+
 /// Deletes spent idempotency keys, nonces and expired user tokens.
 async fn prune(ports: &Ports) -> Result<(), StoreError> {
     let now = ports.clock.now();
@@ -168,27 +193,17 @@ pub fn start(
         }),
     );
 
-    let svc = services.clone();
-    workers.spawn(
-        "refund-retry",
-        every(
-            "refund-retry",
-            REFUND_RETRY_PERIOD,
-            workers.shutdown(),
-            move || {
-                let svc = svc.clone();
-                async move {
-                    let settled = svc
-                        .payments
-                        .retry_pending_refunds(REFUND_RETRY_AFTER, BATCH)
-                        .await?;
-                    if settled > 0 {
-                        tracing::info!(settled, "pending refunds settled");
-                    }
-                    Ok::<(), PaymentServiceError>(())
-                }
-            },
-        ),
+    retrying(&mut workers, services, "refund-retry", |svc| async move {
+        svc.payments.retry_pending_refunds(BATCH).await
+    });
+    retrying(&mut workers, services, "charge-check", |svc| async move {
+        svc.payments.check_charges(BATCH).await
+    });
+    retrying(
+        &mut workers,
+        services,
+        "charge-reversal",
+        |svc| async move { svc.payments.retry_reversals(BATCH).await },
     );
 
     let ports_for_prune = ports.clone();

@@ -69,3 +69,55 @@ impl std::fmt::Debug for SessionCredentials {
             .finish_non_exhaustive()
     }
 }
+
+/// The longest a pay grant lives (never past its payment's session either).
+pub const PAY_GRANT_LIFETIME: chrono::Duration = chrono::Duration::minutes(5);
+
+/// A pay grant: the one credential that may confirm (charge) a payment. The host's backend
+/// mints it for its logged-in user, who must be the payment's user; it is bound to that
+/// payment and user, lives at most [`PAY_GRANT_LIFETIME`], and is stored as a keyed hash.
+/// A miniapp never receives one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayGrant {
+    /// Keyed hash of the grant.
+    pub token_hash: SecretHash,
+    /// The one payment it may pay.
+    pub payment_id: PaymentId,
+    /// The user it was minted for (the payment's user).
+    pub user_id: UserRef,
+    /// Minted.
+    pub created_at: DateTime<Utc>,
+    /// Stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl PayGrant {
+    /// Whether the grant may pay `payment_id`, owned by `payment_user`, at `now`.
+    pub fn authorizes(
+        &self,
+        payment_id: &PaymentId,
+        payment_user: &UserRef,
+        now: DateTime<Utc>,
+    ) -> bool {
+        self.payment_id == *payment_id && self.user_id == *payment_user && now < self.expires_at
+    }
+}
+
+/// A pay grant as handed to the host's backend, once.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantCredentials {
+    /// The bearer token for `/checkout/{id}/confirm` and the full sheet.
+    pub grant: String,
+    /// The full payment sheet (`?grant=`).
+    pub checkout_url: String,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for GrantCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GrantCredentials")
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}

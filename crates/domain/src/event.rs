@@ -24,6 +24,10 @@ pub enum EventKind {
     /// Refunds now cover the whole amount.
     #[serde(rename = "payment.refunded")]
     PaymentRefunded,
+    /// A charge the processor approved could not be recorded on its payment and is being
+    /// refunded through the processor.
+    #[serde(rename = "payment.charge_reversed")]
+    PaymentChargeReversed,
     /// A refund was requested (`pending`).
     #[serde(rename = "refund.created")]
     RefundCreated,
@@ -44,6 +48,7 @@ impl EventKind {
             EventKind::PaymentFailed => "payment.failed",
             EventKind::PaymentCancelled => "payment.cancelled",
             EventKind::PaymentRefunded => "payment.refunded",
+            EventKind::PaymentChargeReversed => "payment.charge_reversed",
             EventKind::RefundCreated => "refund.created",
             EventKind::RefundSucceeded => "refund.succeeded",
             EventKind::RefundFailed => "refund.failed",
@@ -58,6 +63,7 @@ impl EventKind {
             EventKind::PaymentFailed,
             EventKind::PaymentCancelled,
             EventKind::PaymentRefunded,
+            EventKind::PaymentChargeReversed,
             EventKind::RefundCreated,
             EventKind::RefundSucceeded,
             EventKind::RefundFailed,
@@ -73,6 +79,7 @@ impl EventKind {
             EventKind::PaymentPaid | EventKind::PaymentFailed | EventKind::PaymentCancelled => true,
             EventKind::PaymentCreated
             | EventKind::PaymentRefunded
+            | EventKind::PaymentChargeReversed
             | EventKind::RefundCreated
             | EventKind::RefundSucceeded
             | EventKind::RefundFailed => false,

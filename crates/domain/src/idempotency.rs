@@ -41,6 +41,9 @@ pub struct IdempotencyClaim {
     pub key: IdempotencyKey,
     /// SHA-256 of the operation and the request (see [`fingerprint`]).
     pub fingerprint: String,
+    /// Who holds the key: a random token the service gives each request before `begin`;
+    /// only the holder may complete or release the key.
+    pub owner: String,
 }
 
 /// The fingerprint of a request: operation (method and route) plus body.
@@ -83,6 +86,8 @@ pub struct IdempotencyRecord {
     pub response: Option<StoredResponse>,
     /// When the key was first used.
     pub created_at: DateTime<Utc>,
+    /// The request holding it (see [`IdempotencyClaim::owner`]).
+    pub owner: String,
 }
 
 impl IdempotencyRecord {

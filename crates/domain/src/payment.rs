@@ -175,6 +175,105 @@ pub struct Refund {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// While `pending`: when the processor is asked again (no answer so far).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// While `pending`: how many times the processor has been asked again.
+    pub attempts: u32,
+}
+
+/// When a refund left `pending` (the processor did not answer) is first asked again.
+pub const REFUND_RETRY_AFTER: chrono::Duration = chrono::Duration::seconds(60);
+
+/// How long a charge may go without a recorded outcome before the processor is asked
+/// again with the same idempotency key (longer than any processor timeout).
+pub const CHARGE_RECONCILE_AFTER: chrono::Duration = chrono::Duration::seconds(120);
+
+/// The wait before the `attempt`-th renewed question to the processor (a charge check, a
+/// refund, a reversal): 30 s doubling each time, at most 1 h, so that one item the
+/// processor cannot answer is asked rarely and never holds back the others.
+pub fn backoff(attempt: u32) -> chrono::Duration {
+    let seconds = 30_i64.saturating_mul(1_i64 << attempt.min(10));
+    chrono::Duration::seconds(seconds.min(3600))
+}
+
+/// A reversal's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReversalStatus {
+    /// Not yet accepted by the processor; asked again with backoff.
+    Pending,
+    /// The processor refunded the charge.
+    Succeeded,
+}
+
+impl ReversalStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReversalStatus::Pending => "pending",
+            ReversalStatus::Succeeded => "succeeded",
+        }
+    }
+    /// Parses a stored name.
+    pub fn parse(text: &str) -> Option<ReversalStatus> {
+        match text {
+            "pending" => Some(ReversalStatus::Pending),
+            "succeeded" => Some(ReversalStatus::Succeeded),
+            _ => None,
+        }
+    }
+}
+
+/// The refund of a charge the processor approved but that could not be recorded on its
+/// payment (the payment had already ended otherwise): the money goes back to the user,
+/// retried until the processor accepts it, under its own idempotency key (`id`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChargeReversal {
+    /// The processor refund's idempotency key (`ref_...`).
+    pub id: RefundId,
+    /// The payment whose charge is reversed.
+    pub payment_id: PaymentId,
+    /// The charged amount, all of it.
+    pub amount: Money,
+    /// In which currency.
+    pub currency: Currency,
+    /// Where it stands.
+    pub status: ReversalStatus,
+    /// How many times the processor was asked.
+    pub attempts: u32,
+    /// When it is asked next (while `pending`).
+    pub next_attempt_at: DateTime<Utc>,
+    /// The processor's last refusal or failure.
+    pub last_error: Option<String>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ChargeReversal {
+    /// Records one attempt: `Ok` accepted, `Err(reason)` refused or unanswered (asked
+    /// again after [`backoff`]).
+    pub fn record_attempt(
+        &self,
+        outcome: Result<(), String>,
+        now: DateTime<Utc>,
+    ) -> ChargeReversal {
+        let mut next = self.clone();
+        next.attempts = self.attempts.saturating_add(1);
+        next.updated_at = now;
+        match outcome {
+            Ok(()) => {
+                next.status = ReversalStatus::Succeeded;
+                next.last_error = None;
+            }
+            Err(reason) => {
+                next.last_error = Some(reason);
+                next.next_attempt_at = now + backoff(next.attempts);
+            }
+        }
+        next
+    }
 }
 
 /// A payment: one amount, charged at most once, refunded at most up to that amount.
@@ -209,6 +308,10 @@ pub struct Payment {
     /// charge may already have gone through. The sweep reconciles a stale one by asking
     /// the processor again with the same idempotency key.
     pub charging_since: Option<DateTime<Utc>>,
+    /// While a charge is in flight: when the processor is next asked about it (from
+    /// [`CHARGE_RECONCILE_AFTER`] after it started, then with exponential backoff: each
+    /// wait as long as the charge has been in flight, 30 s to 1 h).
+    pub charge_check_at: Option<DateTime<Utc>>,
     /// Created.
     pub created_at: DateTime<Utc>,
     /// Last changed.
@@ -290,9 +393,10 @@ pub enum PaymentError {
         /// Its current status.
         status: &'static str,
     },
-    /// A charge is in flight: the payment cannot be cancelled until its outcome is known.
+    /// A charge is in flight: the payment cannot be cancelled or settled until its
+    /// outcome is known.
     #[error(
-        "payment {id} is being charged; it can be cancelled only once the charge has an outcome"
+        "payment {id} is being charged; it can be cancelled or settled only once the charge has an outcome"
     )]
     ChargeInProgress {
         /// The payment.
@@ -355,6 +459,7 @@ impl Payment {
             refunds: Vec::new(),
             expires_at: now + session_ttl,
             charging_since: None,
+            charge_check_at: None,
             created_at: now,
             updated_at: now,
             version: 0,
@@ -372,6 +477,7 @@ impl Payment {
         self.require_in_process("confirmed")?;
         let mut next = self.next_version(now);
         next.charging_since = Some(now);
+        next.charge_check_at = Some(now + CHARGE_RECONCILE_AFTER);
         Ok(Transition {
             payment: next,
             events: Vec::new(),
@@ -386,6 +492,36 @@ impl Payment {
                 .is_some_and(|since| now - since >= after)
     }
 
+    /// The processor still has no answer about the charge in flight: ask again after as
+    /// long as the charge has been in flight (so the waits double), 30 s to 1 h. Emits
+    /// nothing.
+    pub fn defer_charge_check(&self, now: DateTime<Utc>) -> Result<Transition, PaymentError> {
+        self.require_in_process("confirmed")?;
+        let in_flight = self
+            .charging_since
+            .map_or(chrono::Duration::zero(), |since| now - since);
+        let wait = in_flight.clamp(backoff(0), chrono::Duration::hours(1));
+        let mut next = self.next_version(now);
+        next.charge_check_at = Some(now + wait);
+        Ok(Transition {
+            payment: next,
+            events: Vec::new(),
+        })
+    }
+
+    /// Records an outcome the host reports for a charge it made on its own side
+    /// (settlement). Refused while a confirm's charge is in flight: that charge's outcome
+    /// decides.
+    pub fn settle_by_host(
+        &self,
+        outcome: &ChargeOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<Transition, PaymentError> {
+        self.require_in_process("settled")?;
+        self.require_no_charge_in_flight()?;
+        self.record_charge(outcome, now)
+    }
+
     /// Records the processor's answer: `paid` or `failed`.
     pub fn record_charge(
         &self,
@@ -395,6 +531,7 @@ impl Payment {
         self.require_in_process("confirmed")?;
         let mut next = self.next_version(now);
         next.charging_since = None;
+        next.charge_check_at = None;
         let kind = match outcome {
             ChargeOutcome::Approved => {
                 next.status = PaymentStatus::Paid;
@@ -424,18 +561,12 @@ impl Payment {
             CancelReason::ByUser | CancelReason::ByHost => "cancelled",
         };
         self.require_in_process(action)?;
-        match reason {
-            // The host reports its own outcome: it knows whether it charged.
-            CancelReason::ByHost => {}
-            CancelReason::ByUser | CancelReason::Expired if self.charging_since.is_some() => {
-                return Err(PaymentError::ChargeInProgress {
-                    id: self.id.clone(),
-                })
-            }
-            CancelReason::ByUser | CancelReason::Expired => {}
-        }
+        // Whoever cancels, a charge in flight may already have gone through: its outcome
+        // decides.
+        self.require_no_charge_in_flight()?;
         let mut next = self.next_version(now);
         next.charging_since = None;
+        next.charge_check_at = None;
         next.status = PaymentStatus::Cancelled;
         next.fail_reason = Some(reason.text().to_owned());
         let event = next.event(EventKind::PaymentCancelled, next.id.as_str(), now);
@@ -514,6 +645,8 @@ impl Payment {
             fail_reason: None,
             created_at: now,
             updated_at: now,
+            next_attempt_at: Some(now + REFUND_RETRY_AFTER),
+            attempts: 0,
         };
         let mut next = self.next_version(now);
         next.refunds.push(refund.clone());
@@ -535,24 +668,11 @@ impl Payment {
         outcome: Result<(), String>,
         now: DateTime<Utc>,
     ) -> Result<Transition, PaymentError> {
-        let index = self
-            .refunds
-            .iter()
-            .position(|refund| &refund.id == refund_id)
-            .ok_or_else(|| PaymentError::RefundNotFound(refund_id.clone()))?;
-        let current = &self.refunds[index];
-        match current.status {
-            RefundStatus::Pending => {}
-            RefundStatus::Succeeded | RefundStatus::Failed => {
-                return Err(PaymentError::RefundSettled {
-                    id: current.id.clone(),
-                    status: current.status.as_str(),
-                })
-            }
-        }
+        let index = self.pending_refund(refund_id)?;
         let mut next = self.next_version(now);
         let refund = &mut next.refunds[index];
         refund.updated_at = now;
+        refund.next_attempt_at = None;
         let kind = match outcome {
             Ok(()) => {
                 refund.status = RefundStatus::Succeeded;
@@ -608,6 +728,113 @@ impl Payment {
             "fail_reason": self.fail_reason,
             "custom_attributes": self.details.custom_attributes,
         })
+    }
+
+    /// Reverses a charge the processor approved that cannot be recorded on this payment
+    /// (it has ended otherwise): a [`ChargeReversal`] of the whole amount to send to the
+    /// processor, and `payment.charge_reversed`. A payment still `in_process` becomes
+    /// `failed` (its charge is being given back, so it must never be charged again).
+    /// Refused for a paid payment: its charge is recorded.
+    pub fn reverse_charge(
+        &self,
+        reversal_id: RefundId,
+        now: DateTime<Utc>,
+    ) -> Result<(Transition, ChargeReversal), PaymentError> {
+        let mut next = self.next_version(now);
+        next.charging_since = None;
+        next.charge_check_at = None;
+        let mut follow_up = None;
+        match self.status {
+            PaymentStatus::InProcess => {
+                next.status = PaymentStatus::Failed;
+                next.fail_reason =
+                    Some("the approved charge could not be recorded and was reversed".to_owned());
+                follow_up = Some(EventKind::PaymentFailed);
+            }
+            PaymentStatus::Failed | PaymentStatus::Cancelled => {}
+            PaymentStatus::Paid | PaymentStatus::Refunded => {
+                return Err(PaymentError::InvalidState {
+                    id: self.id.clone(),
+                    status: self.status.as_str(),
+                    action: "reversed",
+                })
+            }
+        }
+        let reversal = ChargeReversal {
+            id: reversal_id,
+            payment_id: self.id.clone(),
+            amount: self.amount,
+            currency: self.currency,
+            status: ReversalStatus::Pending,
+            attempts: 0,
+            next_attempt_at: now,
+            last_error: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut reversed = next.event(EventKind::PaymentChargeReversed, reversal.id.as_str(), now);
+        reversed.data = serde_json::json!({
+            "id": reversal.id,
+            "object": "charge_reversal",
+            "payment_id": reversal.payment_id,
+            "amount": reversal.amount,
+            "currency": reversal.currency,
+            "payment_status": next.status.as_str(),
+        });
+        let mut events = vec![reversed];
+        if let Some(kind) = follow_up {
+            events.push(next.event(kind, next.id.as_str(), now));
+        }
+        Ok((
+            Transition {
+                payment: next,
+                events,
+            },
+            reversal,
+        ))
+    }
+
+    /// A pending refund the processor did not answer: ask again after [`backoff`].
+    /// Emits nothing.
+    pub fn defer_refund(
+        &self,
+        refund_id: &RefundId,
+        now: DateTime<Utc>,
+    ) -> Result<Transition, PaymentError> {
+        let index = self.pending_refund(refund_id)?;
+        let mut next = self.next_version(now);
+        let refund = &mut next.refunds[index];
+        refund.attempts = refund.attempts.saturating_add(1);
+        refund.next_attempt_at = Some(now + backoff(refund.attempts));
+        Ok(Transition {
+            payment: next,
+            events: Vec::new(),
+        })
+    }
+
+    fn pending_refund(&self, refund_id: &RefundId) -> Result<usize, PaymentError> {
+        let index = self
+            .refunds
+            .iter()
+            .position(|refund| &refund.id == refund_id)
+            .ok_or_else(|| PaymentError::RefundNotFound(refund_id.clone()))?;
+        let current = &self.refunds[index];
+        match current.status {
+            RefundStatus::Pending => Ok(index),
+            RefundStatus::Succeeded | RefundStatus::Failed => Err(PaymentError::RefundSettled {
+                id: current.id.clone(),
+                status: current.status.as_str(),
+            }),
+        }
+    }
+
+    fn require_no_charge_in_flight(&self) -> Result<(), PaymentError> {
+        match self.charging_since {
+            Some(_) => Err(PaymentError::ChargeInProgress {
+                id: self.id.clone(),
+            }),
+            None => Ok(()),
+        }
     }
 
     fn require_in_process(&self, action: &'static str) -> Result<(), PaymentError> {

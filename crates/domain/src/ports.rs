@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::access::{PaymentSession, UserToken};
+use crate::access::{PayGrant, PaymentSession, UserToken};
 use crate::delivery::AttemptOutcome;
 use crate::delivery::{Delivery, DeliveryAttempt, DeliveryState, NextStep};
 use crate::event::DomainEvent;
@@ -17,7 +17,7 @@ use crate::miniapp::{Miniapp, SecretHash, WebhookUrl};
 use crate::money::{Currency, Money};
 use crate::order_activity::{ActivityEvent, OrderActivity};
 use crate::page::{Page, PageRequest};
-use crate::payment::{ChargeOutcome, Payment};
+use crate::payment::{ChargeOutcome, ChargeReversal, Payment};
 
 /// What any store port may fail with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -57,6 +57,8 @@ pub struct PaymentWrite {
     pub activity_events: Vec<(OrderActivityId, ActivityEvent)>,
     /// The idempotent response to keep (insert or replace), if any.
     pub idempotent: Option<IdempotentResult>,
+    /// A charge reversal to insert with the transition (see [`Payment::reverse_charge`]).
+    pub reversal: Option<ChargeReversal>,
 }
 
 /// Payments, their refunds, sessions and events.
@@ -90,8 +92,10 @@ pub trait PaymentRepository: Send + Sync {
     /// Saves a transition in one transaction, serialised per payment (row lock or
     /// `BEGIN IMMEDIATE`): the payment row only if its stored version is
     /// `payment.version - 1`, every refund (insert new, update changed), the events with
-    /// their deliveries, the activity events, the idempotent response. Errors: `Conflict`
-    /// when the version moved (nothing written); `Unavailable`.
+    /// their deliveries, the activity events, the idempotent response (only while its
+    /// claim's owner still holds the key), the reversal. Errors: `Conflict` when the
+    /// version moved (nothing written); `Duplicate("idempotency_key")` when another
+    /// request took the key over (nothing written); `Unavailable`.
     async fn save(&self, write: PaymentWrite) -> Result<(), StoreError>;
 
     /// The payment's events, oldest first. Errors: `Unavailable`.
@@ -115,21 +119,50 @@ pub trait PaymentRepository: Send + Sync {
         token_hash: &SecretHash,
     ) -> Result<Option<PaymentSession>, StoreError>;
 
-    /// Up to `limit` ids of `in_process` payments whose session ended at or before `now`,
-    /// oldest first. Errors: `Unavailable`.
+    /// Adds a pay grant. Errors: `Duplicate("token")`; `Unavailable`.
+    async fn add_grant(&self, grant: &PayGrant) -> Result<(), StoreError>;
+
+    /// The pay grant with this token hash. Errors: `Unavailable`.
+    async fn find_grant(&self, token_hash: &SecretHash) -> Result<Option<PayGrant>, StoreError>;
+
+    /// Up to `limit` ids of `in_process` payments whose session ended at or before `now`
+    /// and that have no charge in flight, oldest first. Errors: `Unavailable`.
     async fn expired_in_process(
         &self,
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<PaymentId>, StoreError>;
 
-    /// Up to `limit` (payment, refund) pairs of refunds still `pending` that were last
-    /// changed at or before `before`, oldest first. Errors: `Unavailable`.
-    async fn stale_pending_refunds(
+    /// Up to `limit` (payment, refund) pairs of refunds still `pending` whose
+    /// `next_attempt_at` is at or before `now`, soonest due first. Errors: `Unavailable`.
+    async fn due_refunds(
         &self,
-        before: DateTime<Utc>,
+        now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<(PaymentId, RefundId)>, StoreError>;
+
+    /// Up to `limit` ids of `in_process` payments with a charge in flight whose
+    /// `charge_check_at` is at or before `now`, soonest due first. Errors: `Unavailable`.
+    async fn due_charge_checks(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<PaymentId>, StoreError>;
+
+    /// Up to `limit` `pending` charge reversals whose `next_attempt_at` is at or before
+    /// `now`, soonest due first. Errors: `Unavailable`.
+    async fn due_reversals(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ChargeReversal>, StoreError>;
+
+    /// The charge reversals of a payment, oldest first. Errors: `Unavailable`.
+    async fn reversals(&self, payment_id: &PaymentId) -> Result<Vec<ChargeReversal>, StoreError>;
+
+    /// Saves an attempt on a reversal (status, attempts, next attempt, last error, updated
+    /// at). Errors: `Unavailable`.
+    async fn save_reversal(&self, reversal: &ChargeReversal) -> Result<(), StoreError>;
 }
 
 /// Order activities and their history.
@@ -213,7 +246,8 @@ pub trait IdempotencyStore: Send + Sync {
         claim: &IdempotencyClaim,
         now: DateTime<Utc>,
     ) -> Result<IdempotencyBegin, StoreError>;
-    /// Forgets a held key whose request changed nothing. Errors: `Unavailable`.
+    /// Forgets a held key whose request changed nothing, only while `claim.owner` still
+    /// holds it (a request whose key was taken over frees nothing). Errors: `Unavailable`.
     async fn release(&self, claim: &IdempotencyClaim) -> Result<(), StoreError>;
     /// Deletes keys created before `before`; returns how many. Errors: `Unavailable`.
     async fn prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;

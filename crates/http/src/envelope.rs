@@ -27,10 +27,14 @@ pub enum ErrorCode {
     InvalidRequest,
     /// 401: missing or wrong credentials.
     Unauthenticated,
+    /// 403: the credential is valid but may not do this (a payment session cannot pay).
+    Forbidden,
     /// 404: unknown object (or another miniapp's).
     NotFound,
     /// 409: the object's state does not allow the action.
     InvalidState,
+    /// 409: a charge is in flight; its outcome decides.
+    ChargeInProgress,
     /// 409: refunds need a `paid` payment.
     PaymentNotRefundable,
     /// 409: the first request with this `Idempotency-Key` is still running.
@@ -55,8 +59,10 @@ impl ErrorCode {
         match self {
             ErrorCode::InvalidRequest => "INVALID_REQUEST",
             ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::InvalidState => "INVALID_STATE",
+            ErrorCode::ChargeInProgress => "CHARGE_IN_PROGRESS",
             ErrorCode::PaymentNotRefundable => "PAYMENT_NOT_REFUNDABLE",
             ErrorCode::IdempotencyInProgress => "IDEMPOTENCY_IN_PROGRESS",
             ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
@@ -73,8 +79,10 @@ impl ErrorCode {
         match self {
             ErrorCode::InvalidRequest => StatusCode::BAD_REQUEST,
             ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::InvalidState
+            | ErrorCode::ChargeInProgress
             | ErrorCode::PaymentNotRefundable
             | ErrorCode::IdempotencyInProgress => StatusCode::CONFLICT,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -88,11 +96,13 @@ impl ErrorCode {
     }
 
     /// Every code (for the OpenAPI document and tests).
-    pub const ALL: [ErrorCode; 12] = [
+    pub const ALL: [ErrorCode; 14] = [
         ErrorCode::InvalidRequest,
         ErrorCode::Unauthenticated,
+        ErrorCode::Forbidden,
         ErrorCode::NotFound,
         ErrorCode::InvalidState,
+        ErrorCode::ChargeInProgress,
         ErrorCode::PaymentNotRefundable,
         ErrorCode::IdempotencyInProgress,
         ErrorCode::PayloadTooLarge,
@@ -345,7 +355,7 @@ impl From<PaymentError> for ApiError {
                 "remaining": remaining,
             })),
             PaymentError::ChargeInProgress { id } => {
-                ApiError::new(ErrorCode::InvalidState, message)
+                ApiError::new(ErrorCode::ChargeInProgress, message)
                     .with_details(json!({ "payment_id": id, "status": "in_process" }))
             }
             PaymentError::RefundNotFound(_) => ApiError::new(ErrorCode::NotFound, message),
@@ -365,6 +375,7 @@ impl From<PaymentServiceError> for ApiError {
             PaymentServiceError::InvalidSession => {
                 ApiError::unauthenticated("invalid or expired payment session")
             }
+            PaymentServiceError::Forbidden(message) => ApiError::new(ErrorCode::Forbidden, message),
             PaymentServiceError::Invalid(field) => field.into(),
             PaymentServiceError::IdempotencyKeyReused => ApiError::new(
                 ErrorCode::IdempotencyKeyReused,

@@ -45,6 +45,12 @@ pub mod names {
     pub const TIMEOUTS: &str = "hostpay_request_timeouts_total";
     /// Counter: background sweep results by `worker` and `outcome`.
     pub const WORKER_RUNS: &str = "hostpay_worker_runs_total";
+    /// Counter: approved charges that could not be recorded and were reversed (alert on
+    /// any increase).
+    pub const CHARGE_REVERSALS: &str = "hostpay_charge_reversals_total";
+    /// Counter: attempts to refund a reversed charge through the processor, by `outcome`
+    /// (`accepted`, `refused`).
+    pub const REVERSAL_ATTEMPTS: &str = "hostpay_charge_reversal_attempts_total";
 }
 
 /// The request id of the current request (in the request's extensions).
@@ -71,6 +77,7 @@ pub fn metrics_handle() -> Option<&'static PrometheusHandle> {
             // dashboard or alert on them works from the first scrape.
             metrics::counter!(names::RATE_LIMITED).absolute(0);
             metrics::counter!(names::TIMEOUTS).absolute(0);
+            metrics::counter!(names::CHARGE_REVERSALS).absolute(0);
             Some(handle)
         })
         .as_ref()

@@ -67,6 +67,7 @@ async fn serve() -> HttpResponse {
         internal::apps::rotate_secret,
         internal::user_tokens::mint,
         internal::payments::get,
+        internal::payments::grant,
         internal::payments::settle,
     ),
     components(schemas(
@@ -114,7 +115,20 @@ impl Modify for SecuritySchemes {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("The payment-session token (`session.token`)"))
+                    .description(Some(
+                        "The payment-session token a miniapp receives (`session.token`): view and cancel only",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "pay_grant",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A pay grant the host minted for its logged-in user (`POST /internal/v1/payments/{payment_id}/grants`): the only credential that can confirm",
+                    ))
                     .build(),
             ),
         );
@@ -359,6 +373,11 @@ envelope_doc!(
     PaymentWithSession
 );
 envelope_doc!(
+    /// Envelope of a pay grant.
+    GrantEnvelope,
+    crate::internal::payments::GrantView
+);
+envelope_doc!(
     /// Envelope of a refund.
     RefundEnvelope,
     RefundView
@@ -438,10 +457,12 @@ pub struct OrderItemDoc {
     /// Integer >= 1 (default 1).
     #[schema(minimum = 1)]
     quantity: Option<u32>,
-    /// Unit price: decimal (number or string), at most 2 decimals; written as a string.
+    /// Unit price: decimal (number or string), at most the currency's decimals (2 where
+    /// there is no currency, and on the Boxo surface); written as a string with exactly
+    /// the currency's decimals.
     #[schema(example = "12.50")]
     price: Option<String>,
-    /// Discount: decimal.
+    /// Discount: decimal, like `price`.
     discount: Option<String>,
 }
 

@@ -16,6 +16,9 @@ use crate::error::{corrupt, DbError, DbResult};
 use crate::schema::idempotency_keys;
 use crate::sql_types::DbInstant;
 
+/// What a `Duplicate` names when another request holds the key.
+const IDEMPOTENCY_KEY: &str = "idempotency_key";
+
 /// A stored key.
 #[derive(Queryable, Selectable, Insertable, Debug, Clone)]
 #[diesel(table_name = idempotency_keys, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
@@ -26,6 +29,7 @@ pub(crate) struct KeyRow {
     response_status: Option<i32>,
     response_body: Option<String>,
     created_at: DbInstant,
+    owner: String,
 }
 
 impl KeyRow {
@@ -42,6 +46,7 @@ impl KeyRow {
             fingerprint: self.fingerprint.clone(),
             response,
             created_at: self.created_at.0,
+            owner: self.owner.clone(),
         })
     }
 }
@@ -55,33 +60,52 @@ macro_rules! idempotency {
         pub(crate) mod $backend {
             use super::*;
 
-            /// Keeps the first response of a claim (inside the caller's transaction); the
-            /// key keeps its creation time (it expires 24 h after first use).
+            /// Keeps the response of a claim (inside the caller's transaction), only while
+            /// the claim's owner holds the key; the key keeps its creation time (it expires
+            /// 24 h after first use). A key another request took over is
+            /// `Duplicate("idempotency_key")`, which rolls the business change back.
             pub(crate) async fn store_response(
                 conn: &mut $conn,
                 result: &IdempotentResult,
                 at: DateTime<Utc>,
             ) -> DbResult<()> {
+                let claim = &result.claim;
                 let status = i32::from(result.response.status);
-                diesel::insert_into(idempotency_keys::table)
+                let completed = diesel::update(
+                    idempotency_keys::table
+                        .filter(idempotency_keys::app_id.eq(claim.app_id.as_str()))
+                        .filter(idempotency_keys::key.eq(claim.key.as_str()))
+                        .filter(idempotency_keys::owner.eq(&claim.owner)),
+                )
+                .set((
+                    idempotency_keys::fingerprint.eq(&claim.fingerprint),
+                    idempotency_keys::response_status.eq(Some(status)),
+                    idempotency_keys::response_body.eq(Some(&result.response.body)),
+                ))
+                .execute(&mut *conn)
+                .await?;
+                if completed == 1 {
+                    return Ok(());
+                }
+                // Not held at all (a write that never went through `begin`): keep it if the
+                // key is still free.
+                let inserted = diesel::insert_into(idempotency_keys::table)
                     .values(KeyRow {
-                        app_id: result.claim.app_id.as_str().to_owned(),
-                        key: result.claim.key.as_str().to_owned(),
-                        fingerprint: result.claim.fingerprint.clone(),
+                        app_id: claim.app_id.as_str().to_owned(),
+                        key: claim.key.as_str().to_owned(),
+                        fingerprint: claim.fingerprint.clone(),
                         response_status: Some(status),
                         response_body: Some(result.response.body.clone()),
                         created_at: DbInstant::of(at),
+                        owner: claim.owner.clone(),
                     })
-                    .on_conflict((idempotency_keys::app_id, idempotency_keys::key))
-                    .do_update()
-                    .set((
-                        idempotency_keys::fingerprint.eq(&result.claim.fingerprint),
-                        idempotency_keys::response_status.eq(Some(status)),
-                        idempotency_keys::response_body.eq(Some(&result.response.body)),
-                    ))
-                    .execute(conn)
+                    .on_conflict_do_nothing()
+                    .execute(&mut *conn)
                     .await?;
-                Ok(())
+                if inserted == 1 {
+                    return Ok(());
+                }
+                Err(StoreError::Duplicate(IDEMPOTENCY_KEY.to_owned()).into())
             }
         }
 
@@ -107,6 +131,7 @@ macro_rules! idempotency {
                                 response_status: None,
                                 response_body: None,
                                 created_at: now,
+                                owner: claim.owner.clone(),
                             })
                             .on_conflict_do_nothing()
                             .execute(&mut *c)
@@ -140,6 +165,7 @@ macro_rules! idempotency {
                             idempotency_keys::response_status.eq(None::<i32>),
                             idempotency_keys::response_body.eq(None::<String>),
                             idempotency_keys::created_at.eq(now),
+                            idempotency_keys::owner.eq(&claim.owner),
                         ));
                         let taken = match row.response_status {
                             None => {
@@ -171,7 +197,7 @@ macro_rules! idempotency {
                         idempotency_keys::table
                             .filter(idempotency_keys::app_id.eq(claim.app_id.as_str()))
                             .filter(idempotency_keys::key.eq(claim.key.as_str()))
-                            .filter(idempotency_keys::fingerprint.eq(&claim.fingerprint))
+                            .filter(idempotency_keys::owner.eq(&claim.owner))
                             .filter(idempotency_keys::response_status.is_null()),
                     )
                     .execute(&mut conn)

@@ -11,19 +11,23 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 use diesel_async::RunQueryDsl;
-use hostpay_domain::access::PaymentSession;
+use hostpay_domain::access::{PayGrant, PaymentSession};
 use hostpay_domain::event::DomainEvent;
 use hostpay_domain::ids::{AppId, PaymentId, RefundId};
 use hostpay_domain::miniapp::SecretHash;
 use hostpay_domain::money::{Currency, Money};
 use hostpay_domain::page::{Cursor, Page, PageRequest};
-use hostpay_domain::payment::{Channel, Payment, PaymentStatus, Refund, RefundStatus};
+use hostpay_domain::payment::{
+    Channel, ChargeReversal, Payment, PaymentStatus, Refund, RefundStatus, ReversalStatus,
+};
 use hostpay_domain::ports::{NewPaymentWrite, PaymentRepository, PaymentWrite, StoreError};
 
 use crate::convert::{bounded, from_json, non_empty, parsed, to_json};
 use crate::dialect::{detached, for_each_backend, lock_at_version, write_transaction};
 use crate::error::{corrupt, DbError, DbResult};
-use crate::schema::{outbox_events, payment_items, payment_sessions, payments, refunds};
+use crate::schema::{
+    charge_reversals, outbox_events, pay_grants, payment_items, payment_sessions, payments, refunds,
+};
 use crate::sql_types::{DbAmount, DbInstant};
 
 /// A stored payment (refunds apart; items inside `details`, copied to `payment_items`).
@@ -45,6 +49,7 @@ pub(crate) struct PaymentRow {
     created_at: DbInstant,
     updated_at: DbInstant,
     version: i64,
+    charge_check_at: Option<DbInstant>,
 }
 
 /// A payment's line, queryable on its own (the payment reads its items from `details`).
@@ -73,6 +78,8 @@ pub(crate) struct RefundRow {
     fail_reason: Option<String>,
     created_at: DbInstant,
     updated_at: DbInstant,
+    next_attempt_at: Option<DbInstant>,
+    attempts: i32,
 }
 
 /// A stored payment session.
@@ -83,6 +90,102 @@ pub(crate) struct SessionRow {
     payment_id: String,
     created_at: DbInstant,
     expires_at: DbInstant,
+}
+
+/// A stored pay grant.
+#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
+#[diesel(table_name = pay_grants, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub(crate) struct GrantRow {
+    token_hash: String,
+    payment_id: String,
+    user_id: String,
+    created_at: DbInstant,
+    expires_at: DbInstant,
+}
+
+/// A stored charge reversal.
+#[derive(Queryable, Selectable, Insertable, Debug, Clone)]
+#[diesel(table_name = charge_reversals, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub(crate) struct ReversalRow {
+    id: String,
+    payment_id: String,
+    amount: DbAmount,
+    currency: String,
+    status: String,
+    attempts: i32,
+    next_attempt_at: DbInstant,
+    last_error: Option<String>,
+    created_at: DbInstant,
+    updated_at: DbInstant,
+}
+
+/// A count kept as `INTEGER`, saturating (counts of attempts never get near the limit).
+fn count_of(count: u32) -> i32 {
+    i32::try_from(count).unwrap_or(i32::MAX)
+}
+
+/// A stored count back (a negative one reads as zero).
+fn count_from(count: i32) -> u32 {
+    u32::try_from(count).unwrap_or(0)
+}
+
+impl GrantRow {
+    fn of(grant: &PayGrant) -> GrantRow {
+        GrantRow {
+            token_hash: grant.token_hash.as_str().to_owned(),
+            payment_id: grant.payment_id.as_str().to_owned(),
+            user_id: grant.user_id.as_str().to_owned(),
+            created_at: DbInstant::of(grant.created_at),
+            expires_at: DbInstant::of(grant.expires_at),
+        }
+    }
+
+    fn into_domain(self) -> DbResult<PayGrant> {
+        Ok(PayGrant {
+            token_hash: SecretHash::from_stored(self.token_hash),
+            payment_id: PaymentId::from_trusted(self.payment_id),
+            user_id: non_empty("pay_grants.user_id", self.user_id)?,
+            created_at: self.created_at.0,
+            expires_at: self.expires_at.0,
+        })
+    }
+}
+
+impl ReversalRow {
+    fn of(reversal: &ChargeReversal) -> ReversalRow {
+        ReversalRow {
+            id: reversal.id.as_str().to_owned(),
+            payment_id: reversal.payment_id.as_str().to_owned(),
+            amount: DbAmount::of(reversal.amount),
+            currency: reversal.currency.as_str().to_owned(),
+            status: reversal.status.as_str().to_owned(),
+            attempts: count_of(reversal.attempts),
+            next_attempt_at: DbInstant::of(reversal.next_attempt_at),
+            last_error: reversal.last_error.clone(),
+            created_at: DbInstant::of(reversal.created_at),
+            updated_at: DbInstant::of(reversal.updated_at),
+        }
+    }
+
+    fn into_domain(self) -> DbResult<ChargeReversal> {
+        Ok(ChargeReversal {
+            id: RefundId::from_trusted(self.id),
+            payment_id: PaymentId::from_trusted(self.payment_id),
+            amount: self.amount.money().map_err(corrupt)?,
+            currency: Currency::parse(&self.currency)
+                .map_err(|error| corrupt(format!("charge_reversals.currency: {error}")))?,
+            status: parsed(
+                "charge_reversals.status",
+                &self.status,
+                ReversalStatus::parse,
+            )?,
+            attempts: count_from(self.attempts),
+            next_attempt_at: self.next_attempt_at.0,
+            last_error: self.last_error,
+            created_at: self.created_at.0,
+            updated_at: self.updated_at.0,
+        })
+    }
 }
 
 impl PaymentRow {
@@ -106,6 +209,7 @@ impl PaymentRow {
             created_at: DbInstant::of(payment.created_at),
             updated_at: DbInstant::of(payment.updated_at),
             version: payment.version,
+            charge_check_at: payment.charge_check_at.map(DbInstant::of),
         })
     }
 
@@ -128,6 +232,7 @@ impl PaymentRow {
             refunds,
             expires_at: self.expires_at.0,
             charging_since: self.charging_since.map(|at| at.0),
+            charge_check_at: self.charge_check_at.map(|at| at.0),
             created_at: self.created_at.0,
             updated_at: self.updated_at.0,
             version: self.version,
@@ -168,6 +273,8 @@ impl RefundRow {
             fail_reason: refund.fail_reason.clone(),
             created_at: DbInstant::of(refund.created_at),
             updated_at: DbInstant::of(refund.updated_at),
+            next_attempt_at: refund.next_attempt_at.map(DbInstant::of),
+            attempts: count_of(refund.attempts),
         }
     }
 
@@ -181,6 +288,8 @@ impl RefundRow {
             fail_reason: self.fail_reason,
             created_at: self.created_at.0,
             updated_at: self.updated_at.0,
+            next_attempt_at: self.next_attempt_at.map(|at| at.0),
+            attempts: count_from(self.attempts),
         })
     }
 }
@@ -433,6 +542,7 @@ macro_rules! payments {
                     .enumerate()
                     .map(|(position, refund)| RefundRow::of(position, refund))
                     .collect();
+                let reversal = write.reversal.as_ref().map(ReversalRow::of);
                 detached!(self, |conn| {
                     let c: &mut $conn = &mut conn;
                     write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
@@ -448,6 +558,7 @@ macro_rules! payments {
                             payments::fail_reason.eq(&row.fail_reason),
                             payments::expires_at.eq(row.expires_at),
                             payments::charging_since.eq(row.charging_since),
+                            payments::charge_check_at.eq(row.charge_check_at),
                             payments::updated_at.eq(row.updated_at),
                             payments::version.eq(row.version),
                         ))
@@ -476,12 +587,16 @@ macro_rules! payments {
                             if old.status != new.status
                                 || old.fail_reason != new.fail_reason
                                 || old.updated_at != new.updated_at
+                                || old.next_attempt_at != new.next_attempt_at
+                                || old.attempts != new.attempts
                             {
                                 diesel::update(refunds::table.filter(refunds::id.eq(&new.id)))
                                     .set((
                                         refunds::status.eq(&new.status),
                                         refunds::fail_reason.eq(&new.fail_reason),
                                         refunds::updated_at.eq(new.updated_at),
+                                        refunds::next_attempt_at.eq(new.next_attempt_at),
+                                        refunds::attempts.eq(new.attempts),
                                     ))
                                     .execute(c)
                                     .await?;
@@ -490,6 +605,12 @@ macro_rules! payments {
                         for new in &wanted[existing.len()..] {
                             diesel::insert_into(refunds::table)
                                 .values(new)
+                                .execute(c)
+                                .await?;
+                        }
+                        if let Some(reversal) = &reversal {
+                            diesel::insert_into(charge_reversals::table)
+                                .values(reversal)
                                 .execute(c)
                                 .await?;
                         }
@@ -583,6 +704,7 @@ macro_rules! payments {
                     let ids: Vec<String> = payments::table
                         .filter(sql::<Bool>(IN_PROCESS))
                         .filter(payments::expires_at.le(DbInstant::of(now)))
+                        .filter(payments::charging_since.is_null())
                         .order((payments::expires_at.asc(), payments::id.asc()))
                         .limit(i64::from(limit))
                         .select(payments::id)
@@ -593,16 +715,16 @@ macro_rules! payments {
                 })
             }
 
-            async fn stale_pending_refunds(
+            async fn due_refunds(
                 &self,
-                before: DateTime<Utc>,
+                now: DateTime<Utc>,
                 limit: u32,
             ) -> Result<Vec<(PaymentId, RefundId)>, StoreError> {
                 detached!(self, |conn| {
                     let pairs: Vec<(String, String)> = refunds::table
                         .filter(sql::<Bool>(PENDING))
-                        .filter(refunds::updated_at.le(DbInstant::of(before)))
-                        .order((refunds::updated_at.asc(), refunds::id.asc()))
+                        .filter(refunds::next_attempt_at.le(DbInstant::of(now)))
+                        .order((refunds::next_attempt_at.asc(), refunds::id.asc()))
                         .limit(i64::from(limit))
                         .select((refunds::payment_id, refunds::id))
                         .load(&mut conn)
@@ -617,6 +739,119 @@ macro_rules! payments {
                             )
                         })
                         .collect())
+                })
+            }
+
+            async fn due_charge_checks(
+                &self,
+                now: DateTime<Utc>,
+                limit: u32,
+            ) -> Result<Vec<PaymentId>, StoreError> {
+                detached!(self, |conn| {
+                    let ids: Vec<String> = payments::table
+                        .filter(payments::charge_check_at.is_not_null())
+                        .filter(payments::charge_check_at.le(DbInstant::of(now)))
+                        .filter(sql::<Bool>(IN_PROCESS))
+                        .order((payments::charge_check_at.asc(), payments::id.asc()))
+                        .limit(i64::from(limit))
+                        .select(payments::id)
+                        .load(&mut conn)
+                        .await
+                        .map_err(DbError::from)?;
+                    Ok(ids.into_iter().map(PaymentId::from_trusted).collect())
+                })
+            }
+
+            async fn due_reversals(
+                &self,
+                now: DateTime<Utc>,
+                limit: u32,
+            ) -> Result<Vec<ChargeReversal>, StoreError> {
+                detached!(self, |conn| {
+                    let rows: Vec<ReversalRow> = charge_reversals::table
+                        .filter(sql::<Bool>(PENDING))
+                        .filter(charge_reversals::next_attempt_at.le(DbInstant::of(now)))
+                        .order((
+                            charge_reversals::next_attempt_at.asc(),
+                            charge_reversals::id.asc(),
+                        ))
+                        .limit(i64::from(limit))
+                        .select(ReversalRow::as_select())
+                        .load(&mut conn)
+                        .await
+                        .map_err(DbError::from)?;
+                    rows.into_iter()
+                        .map(ReversalRow::into_domain)
+                        .collect::<DbResult<Vec<_>>>()
+                })
+            }
+
+            async fn reversals(
+                &self,
+                payment_id: &PaymentId,
+            ) -> Result<Vec<ChargeReversal>, StoreError> {
+                let payment_id = payment_id.clone();
+                detached!(self, |conn| {
+                    let rows: Vec<ReversalRow> = charge_reversals::table
+                        .filter(charge_reversals::payment_id.eq(payment_id.as_str()))
+                        .order((
+                            charge_reversals::created_at.asc(),
+                            charge_reversals::id.asc(),
+                        ))
+                        .select(ReversalRow::as_select())
+                        .load(&mut conn)
+                        .await
+                        .map_err(DbError::from)?;
+                    rows.into_iter()
+                        .map(ReversalRow::into_domain)
+                        .collect::<DbResult<Vec<_>>>()
+                })
+            }
+
+            async fn save_reversal(&self, reversal: &ChargeReversal) -> Result<(), StoreError> {
+                let row = ReversalRow::of(reversal);
+                detached!(self, |conn| {
+                    diesel::update(charge_reversals::table.find(&row.id))
+                        .set((
+                            charge_reversals::status.eq(&row.status),
+                            charge_reversals::attempts.eq(row.attempts),
+                            charge_reversals::next_attempt_at.eq(row.next_attempt_at),
+                            charge_reversals::last_error.eq(&row.last_error),
+                            charge_reversals::updated_at.eq(row.updated_at),
+                        ))
+                        .execute(&mut conn)
+                        .await
+                        .map_err(DbError::from)?;
+                    Ok(())
+                })
+            }
+
+            async fn add_grant(&self, grant: &PayGrant) -> Result<(), StoreError> {
+                let row = GrantRow::of(grant);
+                detached!(self, |conn| {
+                    diesel::insert_into(pay_grants::table)
+                        .values(row)
+                        .execute(&mut conn)
+                        .await
+                        .map_err(DbError::from)?;
+                    Ok(())
+                })
+            }
+
+            async fn find_grant(
+                &self,
+                token_hash: &SecretHash,
+            ) -> Result<Option<PayGrant>, StoreError> {
+                let token_hash = token_hash.clone();
+                detached!(self, |conn| {
+                    let row: Option<GrantRow> = pay_grants::table
+                        .find(token_hash.as_str())
+                        .select(GrantRow::as_select())
+                        .first(&mut conn)
+                        .await
+                        .optional()
+                        .map_err(DbError::from)?;
+                    row.map(GrantRow::into_domain).transpose()
                 })
             }
         }

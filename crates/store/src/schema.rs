@@ -50,6 +50,7 @@ diesel::table! {
         updated_at -> Instant,
         version -> BigInt,
         charging_since -> Nullable<Instant>,
+        charge_check_at -> Nullable<Instant>,
     }
 }
 
@@ -82,6 +83,8 @@ diesel::table! {
         fail_reason -> Nullable<Text>,
         created_at -> Instant,
         updated_at -> Instant,
+        next_attempt_at -> Nullable<Instant>,
+        attempts -> Integer,
     }
 }
 
@@ -195,6 +198,7 @@ diesel::table! {
         response_status -> Nullable<Integer>,
         response_body -> Nullable<Text>,
         created_at -> Instant,
+        owner -> Text,
     }
 }
 
@@ -205,5 +209,36 @@ diesel::table! {
     boxo_nonces (nonce) {
         nonce -> Text,
         seen_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::Instant;
+
+    pay_grants (token_hash) {
+        token_hash -> Text,
+        payment_id -> Text,
+        user_id -> Text,
+        created_at -> Instant,
+        expires_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{Amount, Instant};
+
+    charge_reversals (id) {
+        id -> Text,
+        payment_id -> Text,
+        amount -> Amount,
+        currency -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Instant,
+        last_error -> Nullable<Text>,
+        created_at -> Instant,
+        updated_at -> Instant,
     }
 }

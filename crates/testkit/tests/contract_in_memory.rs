@@ -27,7 +27,11 @@ async fn the_checks_pass_in_reverse_order_on_one_store() {
     contract::order_activity_pagination(&ports).await;
     contract::order_activities(&ports).await;
     contract::payment_pagination(&ports).await;
-    contract::stale_pending_refunds(&ports).await;
+    contract::idempotency_owner(&ports).await;
+    contract::charge_reversals(&ports).await;
+    contract::charge_checks(&ports).await;
+    contract::pay_grants(&ports).await;
+    contract::due_refunds(&ports).await;
     contract::expired_in_process(&ports).await;
     contract::payment_sessions(&ports).await;
     contract::payment_batch_reads(&ports).await;

@@ -122,6 +122,7 @@ impl DeliveryService {
                     EventKind::PaymentCancelled => "cancelled",
                     EventKind::PaymentCreated
                     | EventKind::PaymentRefunded
+                    | EventKind::PaymentChargeReversed
                     | EventKind::RefundCreated
                     | EventKind::RefundSucceeded
                     | EventKind::RefundFailed => {

@@ -9,13 +9,14 @@ mod payments;
 
 use std::sync::Arc;
 
+pub use crate::payment::CHARGE_RECONCILE_AFTER;
 pub use apps::{AppService, AuthError};
 pub use boxo::{BoxoError, BoxoService};
 pub use deliveries::{DeliveryService, DispatchReport};
 pub use order_activities::{OrderActivityError as ActivityServiceError, OrderActivityService};
 pub use payments::{
     Checkout, CreatePayment, CreatedPayment, Idempotent, PaymentService, PaymentServiceError,
-    PaymentSettings, SettleStatus, CHARGE_RECONCILE_AFTER,
+    PaymentSettings, SettleStatus, GRANT_PREFIX,
 };
 
 use crate::ids::IdGenerator;

@@ -1,4 +1,5 @@
-//! `POST /checkout/{payment_id}/confirm` and `/cancel`, with the session token as bearer.
+//! `POST /checkout/{payment_id}/confirm` (bearer: a pay grant) and `/cancel` (bearer: a
+//! pay grant or the payment-session token).
 
 use actix_web::http::StatusCode;
 use actix_web::{post, web, HttpRequest, HttpResponse};
@@ -31,8 +32,8 @@ impl ConfirmRequest {
     }
 }
 
-/// Confirm: ask the processor to charge; the payment becomes `paid` or `failed`. Never
-/// charges twice.
+/// Confirm with a pay grant: ask the processor to charge; the payment becomes `paid` or
+/// `failed`. Never charges twice. A payment-session token is 403 and charges nothing.
 #[utoipa::path(
     tag = "checkout",
     request_body(content = Option<ConfirmRequest>, description = "Optional; `{\"simulate\": \"decline\"}` in sandbox mode"),
@@ -40,12 +41,13 @@ impl ConfirmRequest {
     responses(
         (status = 200, description = "The payment after the charge (`paid` or `failed`)", body = PaymentEnvelope),
         (status = 400, description = "INVALID_REQUEST (`simulate`)", body = ErrorEnvelope),
-        (status = 401, description = "UNAUTHENTICATED (missing, unknown or expired session, or another payment's)", body = ErrorEnvelope),
+        (status = 401, description = "UNAUTHENTICATED (missing, unknown or expired grant, or another payment's)", body = ErrorEnvelope),
+        (status = 403, description = "FORBIDDEN: a payment-session token cannot pay; only a pay grant can", body = ErrorEnvelope),
         (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
         (status = 409, description = "INVALID_STATE naming the current status; `data` is the payment as it stands", body = ErrorEnvelope),
         (status = 502, description = "PROCESSOR_UNAVAILABLE: no answer; still `in_process`, retry", body = ErrorEnvelope),
     ),
-    security(("payment_session" = []))
+    security(("pay_grant" = []))
 )]
 #[post("/checkout/{payment_id}/confirm")]
 pub async fn confirm(
@@ -74,9 +76,9 @@ pub async fn confirm(
         (status = 200, description = "The payment, `cancelled`", body = PaymentEnvelope),
         (status = 401, description = "UNAUTHENTICATED", body = ErrorEnvelope),
         (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
-        (status = 409, description = "INVALID_STATE naming the current status; `data` is the payment as it stands", body = ErrorEnvelope),
+        (status = 409, description = "INVALID_STATE naming the current status, or CHARGE_IN_PROGRESS; `data` is the payment as it stands", body = ErrorEnvelope),
     ),
-    security(("payment_session" = []))
+    security(("pay_grant" = []), ("payment_session" = []))
 )]
 #[post("/checkout/{payment_id}/cancel")]
 pub async fn cancel(

@@ -1,5 +1,6 @@
 //! Checkout (api.md sections 5 and 9): the hosted payment sheet and its confirm and
-//! cancel calls, authorized by the payment-session token.
+//! cancel calls. A pay grant (minted by the host for its user) may pay; the
+//! payment-session token a miniapp holds may only view and cancel.
 
 pub mod actions;
 pub mod page;
@@ -24,7 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-/// The session token of `Authorization: Bearer <token>`.
+/// The grant or session token of `Authorization: Bearer <token>`.
 pub fn session_token(req: &HttpRequest) -> Result<String, ApiError> {
     req.headers()
         .get(AUTHORIZATION)
@@ -37,7 +38,9 @@ pub fn session_token(req: &HttpRequest) -> Result<String, ApiError> {
         })
         .filter(|token| !token.is_empty())
         .ok_or_else(|| {
-            ApiError::unauthenticated("missing Authorization: Bearer <payment session token>")
+            ApiError::unauthenticated(
+                "missing Authorization: Bearer <pay grant or payment session token>",
+            )
         })
 }
 

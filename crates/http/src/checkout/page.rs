@@ -1,6 +1,7 @@
-//! The hosted payment sheet: `GET /checkout/{payment_id}?session=...` (HTML), and the
-//! no-JavaScript fallback `POST /checkout/{payment_id}?session=...` (form `action=pay|
-//! cancel|decline`) that performs the action and shows the page again.
+//! The hosted payment sheet: `GET /checkout/{payment_id}?grant=...` (HTML: Pay, Cancel,
+//! Simulate decline), or `?session=...` (what a miniapp holds: read-only, no buttons),
+//! and the no-JavaScript fallback `POST /checkout/{payment_id}?grant=...` (form
+//! `action=pay|cancel|decline`) that performs the action and shows the page again.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -12,12 +13,25 @@ use utoipa::IntoParams;
 
 use crate::state::AppState;
 
-/// `?session=<token>`
+/// `?grant=<pay grant>` (the full sheet) or `?session=<token>` (read-only).
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SessionQuery {
-    /// The payment-session token.
+    /// A pay grant the host minted for its logged-in user: the sheet with Pay.
+    pub grant: Option<String>,
+    /// The payment-session token a miniapp received: the sheet read-only.
     pub session: Option<String>,
+}
+
+impl SessionQuery {
+    /// The credential and the query parameter it came in (a grant wins).
+    fn credential(&self) -> (&'static str, String) {
+        match (&self.grant, &self.session) {
+            (Some(grant), _) => ("grant", grant.clone()),
+            (None, Some(session)) => ("session", session.clone()),
+            (None, None) => ("session", String::new()),
+        }
+    }
 }
 
 /// The no-JavaScript form.
@@ -45,8 +59,10 @@ pub struct SheetPage {
     pub app_name: String,
     /// `pay_...`
     pub payment_id: String,
-    /// The session token (the page's own URL carries it already).
-    pub session: String,
+    /// The credential (the page's own URL carries it already).
+    pub token: String,
+    /// Its query parameter: `grant` or `session`.
+    pub token_kind: &'static str,
     /// Description.
     pub description: String,
     /// The lines.
@@ -59,8 +75,10 @@ pub struct SheetPage {
     pub status: &'static str,
     /// Sentence for people.
     pub status_text: String,
-    /// Whether Pay/Cancel are offered.
+    /// Whether Pay/Cancel are offered (an `in_process` payment opened with a grant).
     pub open: bool,
+    /// Whether the payment waits for the user but this credential cannot pay (a session).
+    pub read_only: bool,
     /// Whether "Simulate decline" is offered.
     pub can_simulate: bool,
 }
@@ -86,12 +104,14 @@ fn status_text(payment: &Payment) -> String {
     }
 }
 
-fn sheet(checkout: &Checkout, session: &str) -> SheetPage {
+fn sheet(checkout: &Checkout, token_kind: &'static str, token: &str) -> SheetPage {
     let payment = &checkout.payment;
+    let waiting = payment.status == PaymentStatus::InProcess;
     SheetPage {
         app_name: checkout.app.name.to_string(),
         payment_id: payment.id.to_string(),
-        session: session.to_owned(),
+        token: token.to_owned(),
+        token_kind,
         description: payment
             .details
             .description
@@ -120,7 +140,8 @@ fn sheet(checkout: &Checkout, session: &str) -> SheetPage {
         currency: payment.currency.to_string(),
         status: payment.status.as_str(),
         status_text: status_text(payment),
-        open: payment.status == PaymentStatus::InProcess,
+        open: waiting && checkout.can_pay,
+        read_only: waiting && !checkout.can_pay,
         can_simulate: checkout.can_simulate,
     }
 }
@@ -164,6 +185,12 @@ fn error_page(error: &PaymentServiceError) -> HttpResponse {
             "Invalid request",
             field.to_string(),
         ),
+        PaymentServiceError::Forbidden(_) => (
+            StatusCode::FORBIDDEN,
+            "Open the payment in the app",
+            "This link can show the payment but not pay it. Pay from the app you are signed in to."
+                .to_owned(),
+        ),
         PaymentServiceError::Rejected { .. }
         | PaymentServiceError::IdempotencyKeyReused
         | PaymentServiceError::IdempotencyInProgress
@@ -185,12 +212,13 @@ fn error_page(error: &PaymentServiceError) -> HttpResponse {
     )
 }
 
-async fn render(state: &AppState, path: &str, session: &str) -> HttpResponse {
+async fn render(state: &AppState, path: &str, query: &SessionQuery) -> HttpResponse {
     let Ok(id) = crate::miniapp::payments::payment_id(path) else {
         return error_page(&PaymentServiceError::NotFound);
     };
-    match state.services.payments.checkout(&id, session).await {
-        Ok(checkout) => html(StatusCode::OK, &sheet(&checkout, session)),
+    let (kind, token) = query.credential();
+    match state.services.payments.checkout(&id, &token).await {
+        Ok(checkout) => html(StatusCode::OK, &sheet(&checkout, kind, &token)),
         Err(error) => error_page(&error),
     }
 }
@@ -202,8 +230,8 @@ async fn render(state: &AppState, path: &str, session: &str) -> HttpResponse {
     tag = "checkout",
     params(("payment_id" = String, Path, description = "`pay_...`"), SessionQuery),
     responses(
-        (status = 200, description = "The payment sheet (HTML)", content_type = "text/html"),
-        (status = 401, description = "Invalid or expired session (HTML)", content_type = "text/html"),
+        (status = 200, description = "The payment sheet (HTML): with a grant, Pay / Cancel (and Simulate decline with the sandbox processor); with a session, read-only", content_type = "text/html"),
+        (status = 401, description = "Invalid or expired grant or session (HTML)", content_type = "text/html"),
         (status = 404, description = "Unknown payment (HTML)", content_type = "text/html"),
     )
 )]
@@ -212,8 +240,7 @@ pub async fn show(
     path: web::Path<String>,
     query: web::Query<SessionQuery>,
 ) -> HttpResponse {
-    let session = query.session.clone().unwrap_or_default();
-    render(&state, &path, &session).await
+    render(&state, &path, &query).await
 }
 
 /// The no-JavaScript fallback of the sheet's buttons: performs the action, then shows the
@@ -227,7 +254,8 @@ pub async fn show(
     responses(
         (status = 200, description = "The payment sheet after the action (HTML)", content_type = "text/html"),
         (status = 400, description = "Unknown action (HTML)", content_type = "text/html"),
-        (status = 401, description = "Invalid or expired session (HTML)", content_type = "text/html"),
+        (status = 401, description = "Invalid or expired grant or session (HTML)", content_type = "text/html"),
+        (status = 403, description = "Pay with a session instead of a grant (HTML)", content_type = "text/html"),
     )
 )]
 pub async fn submit(
@@ -236,15 +264,15 @@ pub async fn submit(
     query: web::Query<SessionQuery>,
     form: web::Form<FormAction>,
 ) -> HttpResponse {
-    let session = query.session.clone().unwrap_or_default();
+    let (_, token) = query.credential();
     let Ok(id) = crate::miniapp::payments::payment_id(&path) else {
         return error_page(&PaymentServiceError::NotFound);
     };
     let payments = &state.services.payments;
     let outcome = match form.action.as_str() {
-        "pay" => payments.confirm(&id, &session, false).await,
-        "decline" => payments.confirm(&id, &session, true).await,
-        "cancel" => payments.cancel(&id, &session).await,
+        "pay" => payments.confirm(&id, &token, false).await,
+        "decline" => payments.confirm(&id, &token, true).await,
+        "cancel" => payments.cancel(&id, &token).await,
         _ => {
             return error_page(&PaymentServiceError::Invalid(
                 hostpay_domain::validation::InvalidField::new(
@@ -256,7 +284,7 @@ pub async fn submit(
     };
     match outcome {
         // A refused transition (already paid...) simply shows the current state.
-        Ok(_) | Err(PaymentServiceError::Rejected { .. }) => render(&state, &path, &session).await,
+        Ok(_) | Err(PaymentServiceError::Rejected { .. }) => render(&state, &path, &query).await,
         Err(error) => error_page(&error),
     }
 }

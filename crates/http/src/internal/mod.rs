@@ -24,6 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(apps::rotate_secret)
         .service(user_tokens::mint)
         .service(payments::get)
+        .service(payments::grant)
         .service(payments::settle);
     deliveries::configure(cfg);
     cfg.route(

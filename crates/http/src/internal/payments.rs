@@ -1,9 +1,13 @@
-//! Internal API: read any payment with a fresh session credential, settle a payment.
+//! Internal API: read any payment with a fresh session credential, mint a pay grant for
+//! the host's logged-in user, settle a payment.
 
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use hostpay_domain::access::GrantCredentials;
+use hostpay_domain::order::UserRef;
 use hostpay_domain::services::SettleStatus;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::envelope::{self, ApiError};
@@ -11,7 +15,7 @@ use crate::internal::AdminAuth;
 use crate::json::JsonBody;
 use crate::miniapp::payments::{payment_id, payment_view};
 use crate::miniapp::views::{PaymentWithSession, SessionView};
-use crate::openapi::{ErrorEnvelope, PaymentEnvelope, PaymentWithSessionEnvelope};
+use crate::openapi::{ErrorEnvelope, GrantEnvelope, PaymentEnvelope, PaymentWithSessionEnvelope};
 use crate::state::AppState;
 
 /// The outcome a host reports.
@@ -34,6 +38,81 @@ pub struct SettleRequest {
     /// Why it failed (for `failed`).
     #[serde(default)]
     pub fail_reason: Option<String>,
+}
+
+/// `POST /internal/v1/payments/{payment_id}/grants`
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct GrantRequest {
+    /// The host app's logged-in user; must be the payment's user. String(255).
+    #[schema(value_type = String, example = "user-42")]
+    pub user_id: UserRef,
+}
+
+/// A pay grant: what lets the host's user pay one payment.
+#[derive(Serialize, ToSchema)]
+pub struct GrantView {
+    /// The grant (shown once; only its hash is kept): `Authorization: Bearer <grant>`
+    /// for `POST /checkout/{payment_id}/confirm`.
+    #[schema(example = "pg_...")]
+    pub grant: String,
+    /// The full payment sheet, with Pay.
+    #[schema(example = "http://127.0.0.1:8080/checkout/pay_01J...?grant=pg_...")]
+    pub checkout_url: String,
+    /// When it stops working (at most 5 minutes, never past the payment's session).
+    pub expires_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for GrantView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GrantView")
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GrantView {
+    fn of(credentials: GrantCredentials) -> GrantView {
+        GrantView {
+            grant: credentials.grant,
+            checkout_url: credentials.checkout_url,
+            expires_at: credentials.expires_at,
+        }
+    }
+}
+
+/// Mint a pay grant for the host's logged-in user (api.md section 5): the one credential
+/// that can confirm the payment. Only the host's backend, which knows who is logged in,
+/// calls this; a miniapp never holds a grant.
+#[utoipa::path(
+    tag = "internal",
+    request_body = GrantRequest,
+    params(("payment_id" = String, Path, description = "`pay_...`")),
+    responses(
+        (status = 201, description = "The grant", body = GrantEnvelope),
+        (status = 400, description = "INVALID_REQUEST naming the field", body = ErrorEnvelope),
+        (status = 401, description = "UNAUTHENTICATED", body = ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND (also another user's payment)", body = ErrorEnvelope),
+        (status = 409, description = "INVALID_STATE: the payment is no longer `in_process` or its session is over; `data` is the payment as it stands", body = ErrorEnvelope),
+        (status = 500, description = "INTERNAL", body = ErrorEnvelope),
+    ),
+    security(("admin_token" = []))
+)]
+#[post("/internal/v1/payments/{payment_id}/grants")]
+pub async fn grant(
+    _admin: AdminAuth,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: JsonBody<GrantRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let id = payment_id(&path)?;
+    let user_id = body.into_inner().user_id;
+    match state.services.payments.grant(&id, &user_id).await {
+        Ok(grant) => Ok(envelope::success(
+            StatusCode::CREATED,
+            &GrantView::of(grant),
+        )),
+        Err(error) => Err(crate::checkout::refusal(&state, error).await),
+    }
 }
 
 /// Any payment, with a fresh session credential while it can still be paid (for the host
@@ -74,7 +153,7 @@ pub async fn get(
         (status = 400, description = "INVALID_REQUEST naming the field", body = ErrorEnvelope),
         (status = 401, description = "UNAUTHENTICATED", body = ErrorEnvelope),
         (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
-        (status = 409, description = "INVALID_STATE (not `in_process`); `data` is the payment as it stands", body = ErrorEnvelope),
+        (status = 409, description = "INVALID_STATE (not `in_process`), or CHARGE_IN_PROGRESS (a confirm's charge is in flight: its outcome decides); `data` is the payment as it stands", body = ErrorEnvelope),
         (status = 500, description = "INTERNAL", body = ErrorEnvelope),
     ),
     security(("admin_token" = []))

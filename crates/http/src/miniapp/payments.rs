@@ -9,7 +9,7 @@ use hostpay_domain::event::DomainEvent;
 use hostpay_domain::idempotency::{fingerprint, IdempotencyClaim, IdempotencyKey};
 use hostpay_domain::ids::PaymentId;
 use hostpay_domain::miniapp::Miniapp;
-use hostpay_domain::money::{Currency, PositiveMoney};
+use hostpay_domain::money::{AmountRule, Currency, PositiveMoney};
 use hostpay_domain::order::{OrderItem, PaymentDetails, ShippingAddress, UserRef};
 use hostpay_domain::payment::Payment;
 use hostpay_domain::services::{CreatePayment, Idempotent};
@@ -34,7 +34,8 @@ pub struct CreatePaymentRequest {
     /// The paying user, String(255).
     #[schema(value_type = String, example = "user-42")]
     pub user_id: UserRef,
-    /// > 0, at most 2 decimals; a JSON number or a string.
+    /// > 0, at most the currency's decimals (ISO 4217 minor unit: JPY none, USD 2, KWD 3);
+    /// a JSON number or a string.
     #[schema(value_type = String, example = "25.00")]
     pub amount: PositiveMoney,
     /// ISO 4217 alpha-3, upper case.
@@ -63,27 +64,46 @@ pub struct CreatePaymentRequest {
 }
 
 impl CreatePaymentRequest {
-    fn into_domain(self) -> CreatePayment {
-        CreatePayment {
+    /// The use case's input, once `amount` and the items' amounts are checked against
+    /// `currency` (400 naming `amount` or `items[0].price`...).
+    fn into_domain(self) -> Result<CreatePayment, ApiError> {
+        let details = PaymentDetails {
+            description: self.description,
+            items: self.items.unwrap_or_default(),
+            shipping_address: self.shipping_address,
+            custom_attributes: self.custom_attributes,
+            ..PaymentDetails::default()
+        };
+        let amount = fits_currency("amount", self.amount, self.currency)?;
+        details.check_amounts(AmountRule::Currency(self.currency))?;
+        Ok(CreatePayment {
             user_id: self.user_id,
-            amount: self.amount,
+            amount,
             currency: self.currency,
             miniapp_order_id: self.miniapp_order_id,
-            details: PaymentDetails {
-                description: self.description,
-                items: self.items.unwrap_or_default(),
-                shipping_address: self.shipping_address,
-                custom_attributes: self.custom_attributes,
-                ..PaymentDetails::default()
-            },
-        }
+            details,
+        })
     }
+}
+
+/// `amount`, when it has no more decimals than `currency` (else 400 naming `field`).
+fn fits_currency(
+    field: &str,
+    amount: PositiveMoney,
+    currency: Currency,
+) -> Result<PositiveMoney, ApiError> {
+    amount
+        .get()
+        .fits_currency(currency)
+        .map(|_| amount)
+        .map_err(|error| ApiError::invalid(field, error.to_string()))
 }
 
 /// `POST /api/v1/payments/{payment_id}/refunds`
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateRefundRequest {
-    /// How much (default: all that remains refundable).
+    /// How much (default: all that remains refundable); at most the payment currency's
+    /// decimals.
     #[serde(default)]
     #[schema(value_type = Option<String>, example = "5.00")]
     pub amount: Option<PositiveMoney>,
@@ -112,6 +132,7 @@ pub fn idempotency_claim(
         app_id: app.id.clone(),
         key,
         fingerprint: fingerprint(operation, raw),
+        owner: String::new(),
     }))
 }
 
@@ -177,13 +198,14 @@ pub async fn create(
     body: JsonBody<CreatePaymentRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let claim = idempotency_claim(&req, &app, "POST /api/v1/payments", &body.raw)?;
+    let request = body.into_inner().into_domain()?;
     let render = |created: &hostpay_domain::services::CreatedPayment| {
         envelope::stored(StatusCode::CREATED, &created_view(created))
     };
     let outcome = state
         .services
         .payments
-        .create(&app, body.into_inner().into_domain(), claim, render)
+        .create(&app, request, claim, render)
         .await?;
     Ok(match outcome {
         Idempotent::Fresh(created) => {
@@ -291,19 +313,23 @@ pub async fn refund(
     let payment = state.services.payments.get_for_app(&app.id, &id).await?;
     let operation = format!("POST /api/v1/payments/{id}/refunds");
     let claim = idempotency_claim(&req, &app, &operation, &body.raw)?;
-    let currency = payment.currency.to_string();
+    let currency = payment.currency;
     let render = |refund: &hostpay_domain::payment::Refund| {
-        envelope::stored(StatusCode::CREATED, &RefundView::of(refund, &currency))
+        envelope::stored(StatusCode::CREATED, &RefundView::of(refund, currency))
     };
     let request = body.into_inner();
+    let amount = request
+        .amount
+        .map(|amount| fits_currency("amount", amount, payment.currency))
+        .transpose()?;
     let outcome = state
         .services
         .payments
-        .refund(&app, &id, request.amount, request.reason, claim, render)
+        .refund(&app, &id, amount, request.reason, claim, render)
         .await?;
     Ok(match outcome {
         Idempotent::Fresh(refund) => {
-            envelope::success(StatusCode::CREATED, &RefundView::of(&refund, &currency))
+            envelope::success(StatusCode::CREATED, &RefundView::of(&refund, currency))
         }
         Idempotent::Replayed(stored) => envelope::replay(&stored),
     })

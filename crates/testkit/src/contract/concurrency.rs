@@ -9,12 +9,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use hostpay_domain::access::PaymentSession;
+use hostpay_domain::access::{PayGrant, PaymentSession};
 use hostpay_domain::event::DomainEvent;
 use hostpay_domain::ids::{AppId, PaymentId, RefundId};
 use hostpay_domain::miniapp::SecretHash;
 use hostpay_domain::page::{Page, PageRequest};
-use hostpay_domain::payment::Payment;
+use hostpay_domain::payment::{ChargeReversal, Payment};
 use hostpay_domain::ports::{
     NewPaymentWrite, OrderActivityRepository, PaymentRepository, PaymentWrite, StoreError,
 };
@@ -109,13 +109,45 @@ impl PaymentRepository for Interleaved {
         tokio::task::yield_now().await;
         self.0.expired_in_process(now, limit).await
     }
-    async fn stale_pending_refunds(
+    async fn due_refunds(
         &self,
-        before: DateTime<Utc>,
+        now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<(PaymentId, RefundId)>, StoreError> {
         tokio::task::yield_now().await;
-        self.0.stale_pending_refunds(before, limit).await
+        self.0.due_refunds(now, limit).await
+    }
+    async fn due_charge_checks(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<PaymentId>, StoreError> {
+        tokio::task::yield_now().await;
+        self.0.due_charge_checks(now, limit).await
+    }
+    async fn due_reversals(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ChargeReversal>, StoreError> {
+        tokio::task::yield_now().await;
+        self.0.due_reversals(now, limit).await
+    }
+    async fn reversals(&self, payment_id: &PaymentId) -> Result<Vec<ChargeReversal>, StoreError> {
+        tokio::task::yield_now().await;
+        self.0.reversals(payment_id).await
+    }
+    async fn save_reversal(&self, reversal: &ChargeReversal) -> Result<(), StoreError> {
+        tokio::task::yield_now().await;
+        self.0.save_reversal(reversal).await
+    }
+    async fn add_grant(&self, grant: &PayGrant) -> Result<(), StoreError> {
+        tokio::task::yield_now().await;
+        self.0.add_grant(grant).await
+    }
+    async fn find_grant(&self, token_hash: &SecretHash) -> Result<Option<PayGrant>, StoreError> {
+        tokio::task::yield_now().await;
+        self.0.find_grant(token_hash).await
     }
 }
 
@@ -306,17 +338,24 @@ pub async fn concurrent_confirm_and_cancel(ports: &StorePorts) {
     let (_, created) = app_and_payment(&services, "25.00").await;
     let id = created.payment.id.clone();
     let token = created.session.token.clone();
+    let grant = services
+        .payments
+        .grant(&id, &created.payment.user_id)
+        .await
+        .must("a pay grant")
+        .grant;
     let start = Arc::new(Barrier::new(20));
     let tasks: Vec<_> = (0..20)
         .map(|index| {
             let services = services.clone();
             let id = id.clone();
             let token = token.clone();
+            let grant = grant.clone();
             let start = start.clone();
             tokio::spawn(async move {
                 start.wait().await;
                 if index % 2 == 0 {
-                    services.payments.confirm(&id, &token, false).await
+                    services.payments.confirm(&id, &grant, false).await
                 } else {
                     services.payments.cancel(&id, &token).await
                 }
@@ -445,6 +484,7 @@ pub async fn concurrent_idempotency_begin(ports: &StorePorts) {
         app_id: app.id.clone(),
         key: IdempotencyKey::parse(&fx.unique("key-")).must("a key"),
         fingerprint: "c".repeat(64),
+        owner: "test-owner".to_owned(),
     };
     let now = fx.now();
     let start = Arc::new(Barrier::new(20));

@@ -232,6 +232,7 @@ impl Fixture {
             events,
             activity_events: Vec::new(),
             idempotent: None,
+            reversal: None,
         }
     }
 

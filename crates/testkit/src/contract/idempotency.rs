@@ -16,6 +16,7 @@ fn claim(app_id: &AppId, key: &str, fingerprint: char) -> IdempotencyClaim {
         app_id: app_id.clone(),
         key: IdempotencyKey::parse(key).must("a valid key"),
         fingerprint: fingerprint.to_string().repeat(64),
+        owner: "test-owner".to_owned(),
     }
 }
 

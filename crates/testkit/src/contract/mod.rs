@@ -8,7 +8,7 @@
 //! What the suite expects of the database it runs on: fresh (or at least holding no data
 //! from before the year 2026 other than the suite's own) and used by nothing else while
 //! the suite runs. Each check uses its own ids (a namespace per check and run) and, where
-//! a port reads across every miniapp (`expired_in_process`, `stale_pending_refunds`,
+//! a port reads across every miniapp (`expired_in_process`, `due_refunds`,
 //! `claim_due`, `AppRepository::list`, the `prune`s), its own time window in the past, so
 //! checks do not see each other's rows and may run in any order (each at most once per
 //! database).
@@ -29,6 +29,8 @@ mod apps;
 mod concurrency;
 mod fixture;
 mod idempotency;
+mod money;
+mod money_movement;
 mod nonces;
 mod order_activities;
 mod outbox;
@@ -49,13 +51,15 @@ pub use concurrency::{
     concurrent_refunds,
 };
 pub use idempotency::{idempotency_keys, idempotency_prune};
+pub use money::money_minor_units;
+pub use money_movement::{charge_checks, charge_reversals, idempotency_owner, pay_grants};
 pub use nonces::nonces;
 pub use order_activities::{order_activities, order_activity_pagination};
 pub use outbox::outbox;
 pub use payments::{
-    expired_in_process, payment_batch_reads, payment_charge_marker, payment_conditional_save,
-    payment_events_and_deliveries, payment_pagination, payment_round_trip, payment_sessions,
-    payment_unique_keys, stale_pending_refunds,
+    due_refunds, expired_in_process, payment_batch_reads, payment_charge_marker,
+    payment_conditional_save, payment_events_and_deliveries, payment_pagination,
+    payment_round_trip, payment_sessions, payment_unique_keys,
 };
 pub use user_tokens::user_tokens;
 
@@ -141,8 +145,13 @@ pub async fn run_all(ports: &StorePorts) {
         payment_batch_reads,
         payment_sessions,
         expired_in_process,
-        stale_pending_refunds,
+        due_refunds,
+        pay_grants,
+        charge_checks,
+        charge_reversals,
+        idempotency_owner,
         payment_pagination,
+        money_minor_units,
         order_activities,
         order_activity_pagination,
         apps,

@@ -12,7 +12,8 @@ use hostpay_domain::order::PaymentDetails;
 use hostpay_domain::order_activity::{ActivityEvent, OrderActivityStatus};
 use hostpay_domain::page::PageRequest;
 use hostpay_domain::payment::{
-    CancelReason, Channel, ChargeOutcome, Payment, PaymentStatus, RefundStatus,
+    backoff, CancelReason, Channel, ChargeOutcome, Payment, PaymentStatus, RefundStatus,
+    REFUND_RETRY_AFTER,
 };
 use hostpay_domain::ports::StoreError;
 use hostpay_domain::validation::BoundedString;
@@ -410,6 +411,7 @@ pub async fn payment_conditional_save(ports: &StorePorts) {
         app_id: app.id.clone(),
         key: IdempotencyKey::parse(&fx.unique("key-")).must("a key"),
         fingerprint: "f".repeat(64),
+        owner: "test-owner".to_owned(),
     };
     write.idempotent = Some(IdempotentResult {
         claim: claim.clone(),
@@ -597,6 +599,7 @@ pub async fn payment_events_and_deliveries(ports: &StorePorts) {
         app_id: app.id.clone(),
         key: IdempotencyKey::parse(&fx.unique("key-")).must("a key"),
         fingerprint: "a".repeat(64),
+        owner: "test-owner".to_owned(),
     };
     assert_eq!(
         ports
@@ -812,9 +815,9 @@ pub async fn expired_in_process(ports: &StorePorts) {
     assert_eq!(stored(ports, &c_paid.id).await.status, PaymentStatus::Paid);
 }
 
-/// `stale_pending_refunds`: pending refunds last changed at or before `before`, oldest
-/// first, at most `limit`.
-pub async fn stale_pending_refunds(ports: &StorePorts) {
+/// `due_refunds`: pending refunds whose next attempt is due at `now`, soonest first, at
+/// most `limit`; a deferred refund waits its backoff; settled refunds are never due.
+pub async fn due_refunds(ports: &StorePorts) {
     let fx = Fixture::new("spr", utc(1921, 1, 1));
     let app = fx.stored_app(ports, false).await;
     let opened = fx.stored_payment(ports, &app, "user-1", "100.00").await;
@@ -839,39 +842,56 @@ pub async fn stale_pending_refunds(ports: &StorePorts) {
         .await;
 
     let id = paid.id.clone();
-    let stale = |before, limit| {
+    let due = |now, limit| {
         let ports = ports.clone();
         let id = id.clone();
         async move {
             ports
                 .payments
-                .stale_pending_refunds(before, limit)
+                .due_refunds(now, limit)
                 .await
-                .must("stale_pending_refunds")
+                .must("due_refunds")
                 .into_iter()
                 .filter(|(payment, _)| *payment == id)
                 .collect::<Vec<_>>()
         }
     };
     let s = super::fixture::secs;
-    assert!(stale(t1 - s(1), 100).await.is_empty());
-    assert_eq!(
-        stale(t1 + s(5), 100).await,
-        [(id.clone(), r1.clone())],
-        "contract: stale_pending_refunds includes refunds changed at or before `before`"
+    let first_retry = REFUND_RETRY_AFTER.num_seconds();
+    assert!(
+        due(t1 + s(first_retry - 1), 100).await.is_empty(),
+        "contract: a new pending refund is first due REFUND_RETRY_AFTER after it was asked"
     );
     assert_eq!(
-        stale(t1 + s(100), 100).await,
+        due(t1 + s(first_retry + 5), 100).await,
+        [(id.clone(), r1.clone())],
+        "contract: due_refunds includes refunds due at or before `now`"
+    );
+    assert_eq!(
+        due(t1 + s(first_retry + 100), 100).await,
         [(id.clone(), r1.clone()), (id.clone(), r2.clone())],
-        "contract: stale_pending_refunds lists pending refunds only, oldest first"
+        "contract: due_refunds lists pending refunds only, soonest due first"
     );
     assert_eq!(
-        stale(t1 + s(100), 1).await,
+        due(t1 + s(first_retry + 100), 1).await,
         [(id.clone(), r1.clone())],
-        "contract: stale_pending_refunds returns at most limit pairs"
+        "contract: due_refunds returns at most limit pairs"
     );
-    // An outcome recorded later takes r1 out; r2 stays stale.
-    fx.set(t1 + s(200));
+    // No answer again for r1: deferred by the backoff, it now comes after r2.
+    fx.set(t1 + s(first_retry + 100));
+    let transition = payment.defer_refund(&r1, fx.now()).must("defer_refund");
+    let (payment, _) = fx.save(ports, &app, transition, "save of a deferral").await;
+    assert_eq!(
+        due(fx.now(), 100).await,
+        [(id.clone(), r2.clone())],
+        "contract: a deferred refund is not due until its backoff has passed"
+    );
+    assert_eq!(
+        due(fx.now() + backoff(1), 1).await,
+        [(id.clone(), r2.clone())],
+        "contract: the refund that waited longest is due first"
+    );
+    // An outcome recorded later takes r1 out; r2 stays due.
     let transition = payment
         .record_refund(&r1, Err("declined".to_owned()), fx.now())
         .must("record_refund");
@@ -879,16 +899,16 @@ pub async fn stale_pending_refunds(ports: &StorePorts) {
         .save(ports, &app, transition, "save of refund 1's outcome")
         .await;
     assert_eq!(
-        stale(t1 + s(300), 100).await,
+        due(t1 + s(3600 * 2), 100).await,
         [(id.clone(), r2.clone())],
-        "contract: settled refunds are not stale"
+        "contract: settled refunds are not due"
     );
     let transition = payment
         .record_refund(&r2, Ok(()), fx.now())
         .must("record_refund");
     fx.save(ports, &app, transition, "save of refund 2's outcome")
         .await;
-    assert!(stale(t1 + s(300), 100).await.is_empty());
+    assert!(due(t1 + s(3600 * 2), 100).await.is_empty());
 }
 
 async fn list_page(

@@ -12,6 +12,7 @@ fn held(claim: &IdempotencyClaim, now: DateTime<Utc>) -> IdempotencyRecord {
         fingerprint: claim.fingerprint.clone(),
         response: None,
         created_at: now,
+        owner: claim.owner.clone(),
     }
 }
 
@@ -43,9 +44,10 @@ impl IdempotencyStore for MemoryStore {
     async fn release(&self, claim: &IdempotencyClaim) -> Result<(), StoreError> {
         let mut state = self.state()?;
         let key = (claim.app_id.clone(), claim.key.as_str().to_owned());
-        let held_by_claim = state.idempotency.get(&key).is_some_and(|record| {
-            record.response.is_none() && record.fingerprint == claim.fingerprint
-        });
+        let held_by_claim = state
+            .idempotency
+            .get(&key)
+            .is_some_and(|record| record.response.is_none() && record.owner == claim.owner);
         if held_by_claim {
             state.idempotency.remove(&key);
         }

@@ -17,15 +17,15 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use hostpay_domain::access::{PaymentSession, UserToken};
+use hostpay_domain::access::{PayGrant, PaymentSession, UserToken};
 use hostpay_domain::delivery::{Delivery, DeliveryAttempt, DeliveryState};
 use hostpay_domain::event::DomainEvent;
 use hostpay_domain::idempotency::{IdempotencyRecord, IdempotentResult};
-use hostpay_domain::ids::{AppId, DeliveryId, OrderActivityId, PaymentId};
+use hostpay_domain::ids::{AppId, DeliveryId, OrderActivityId, PaymentId, RefundId};
 use hostpay_domain::miniapp::{Miniapp, SecretHash};
 use hostpay_domain::order_activity::OrderActivity;
 use hostpay_domain::page::{Cursor, Page, PageRequest};
-use hostpay_domain::payment::Payment;
+use hostpay_domain::payment::{ChargeReversal, Payment};
 use hostpay_domain::ports::{StoreError, StoreHealth};
 
 /// Every store port in memory. Share it as `Arc<MemoryStore>`; it coerces to each
@@ -49,6 +49,8 @@ struct State {
     /// Every payment event, in the order written.
     events: Vec<DomainEvent>,
     sessions: HashMap<SecretHash, PaymentSession>,
+    grants: HashMap<SecretHash, PayGrant>,
+    reversals: BTreeMap<RefundId, ChargeReversal>,
     activities: BTreeMap<OrderActivityId, OrderActivity>,
     apps: BTreeMap<AppId, Miniapp>,
     user_tokens: HashMap<SecretHash, UserToken>,
@@ -114,6 +116,24 @@ impl State {
     }
 
     /// Inserts or replaces the idempotent response of a claim.
+    /// Whether the claim may keep its response: it holds the key, or nobody does.
+    /// Another holder is `Duplicate("idempotency_key")` (check before writing anything).
+    fn may_keep(&self, result: Option<&IdempotentResult>) -> Result<(), StoreError> {
+        let Some(result) = result else {
+            return Ok(());
+        };
+        let key = (
+            result.claim.app_id.clone(),
+            result.claim.key.as_str().to_owned(),
+        );
+        match self.idempotency.get(&key) {
+            Some(record) if record.owner != result.claim.owner => {
+                Err(StoreError::Duplicate("idempotency_key".to_owned()))
+            }
+            Some(_) | None => Ok(()),
+        }
+    }
+
     fn keep_response(&mut self, result: &IdempotentResult, at: DateTime<Utc>) {
         let key = (
             result.claim.app_id.clone(),
@@ -129,6 +149,7 @@ impl State {
                 fingerprint: result.claim.fingerprint.clone(),
                 response: Some(result.response.clone()),
                 created_at,
+                owner: result.claim.owner.clone(),
             },
         );
     }

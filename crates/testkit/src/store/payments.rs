@@ -2,12 +2,14 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use hostpay_domain::access::PaymentSession;
+use hostpay_domain::access::{PayGrant, PaymentSession};
 use hostpay_domain::event::DomainEvent;
 use hostpay_domain::ids::{AppId, PaymentId, RefundId};
 use hostpay_domain::miniapp::SecretHash;
 use hostpay_domain::page::{Page, PageRequest};
-use hostpay_domain::payment::{Channel, Payment, PaymentStatus, RefundStatus};
+use hostpay_domain::payment::{
+    Channel, ChargeReversal, Payment, PaymentStatus, RefundStatus, ReversalStatus,
+};
 use hostpay_domain::ports::{NewPaymentWrite, PaymentRepository, PaymentWrite, StoreError};
 
 use super::{limit, newest_first, MemoryStore, State};
@@ -52,6 +54,7 @@ impl PaymentRepository for MemoryStore {
         if state.sessions.contains_key(&write.session.token_hash) {
             return Err(duplicate("token"));
         }
+        state.may_keep(write.idempotent.as_ref())?;
         state.payments.insert(payment.id.clone(), payment.clone());
         state
             .sessions
@@ -102,6 +105,15 @@ impl PaymentRepository for MemoryStore {
             .ok_or(StoreError::Conflict)?;
         if stored_version != payment.version - 1 {
             return Err(StoreError::Conflict);
+        }
+        state.may_keep(write.idempotent.as_ref())?;
+        if let Some(reversal) = &write.reversal {
+            if state.reversals.contains_key(&reversal.id) {
+                return Err(duplicate("id"));
+            }
+            state
+                .reversals
+                .insert(reversal.id.clone(), reversal.clone());
         }
         state.payments.insert(payment.id.clone(), payment.clone());
         state.write_events(&write.events);
@@ -182,7 +194,9 @@ impl PaymentRepository for MemoryStore {
             .payments
             .values()
             .filter(|payment| {
-                payment.status == PaymentStatus::InProcess && payment.expires_at <= now
+                payment.status == PaymentStatus::InProcess
+                    && payment.expires_at <= now
+                    && payment.charging_since.is_none()
             })
             .collect();
         due.sort_by(|a, b| (a.expires_at, &a.id).cmp(&(b.expires_at, &b.id)));
@@ -193,30 +207,96 @@ impl PaymentRepository for MemoryStore {
             .collect())
     }
 
-    async fn stale_pending_refunds(
+    async fn due_refunds(
         &self,
-        before: DateTime<Utc>,
+        now: DateTime<Utc>,
         max: u32,
     ) -> Result<Vec<(PaymentId, RefundId)>, StoreError> {
         let state = self.state()?;
-        let mut stale: Vec<(DateTime<Utc>, PaymentId, RefundId)> = state
+        let mut due: Vec<(DateTime<Utc>, PaymentId, RefundId)> = state
             .payments
             .values()
             .flat_map(|payment| payment.refunds.iter())
-            .filter(|refund| refund.status == RefundStatus::Pending && refund.updated_at <= before)
-            .map(|refund| {
-                (
-                    refund.updated_at,
-                    refund.payment_id.clone(),
-                    refund.id.clone(),
-                )
+            .filter(|refund| refund.status == RefundStatus::Pending)
+            .filter_map(|refund| {
+                let at = refund.next_attempt_at.filter(|at| *at <= now)?;
+                Some((at, refund.payment_id.clone(), refund.id.clone()))
             })
             .collect();
-        stale.sort_by(|a, b| (a.0, &a.2).cmp(&(b.0, &b.2)));
-        Ok(stale
+        due.sort_by(|a, b| (a.0, &a.2).cmp(&(b.0, &b.2)));
+        Ok(due
             .into_iter()
             .take(limit(max))
             .map(|(_, payment, refund)| (payment, refund))
             .collect())
+    }
+
+    async fn due_charge_checks(
+        &self,
+        now: DateTime<Utc>,
+        max: u32,
+    ) -> Result<Vec<PaymentId>, StoreError> {
+        let state = self.state()?;
+        let mut due: Vec<(DateTime<Utc>, PaymentId)> = state
+            .payments
+            .values()
+            .filter(|payment| payment.status == PaymentStatus::InProcess)
+            .filter_map(|payment| {
+                let at = payment.charge_check_at.filter(|at| *at <= now)?;
+                Some((at, payment.id.clone()))
+            })
+            .collect();
+        due.sort();
+        Ok(due.into_iter().take(limit(max)).map(|(_, id)| id).collect())
+    }
+
+    async fn due_reversals(
+        &self,
+        now: DateTime<Utc>,
+        max: u32,
+    ) -> Result<Vec<ChargeReversal>, StoreError> {
+        let state = self.state()?;
+        let mut due: Vec<&ChargeReversal> = state
+            .reversals
+            .values()
+            .filter(|reversal| {
+                reversal.status == ReversalStatus::Pending && reversal.next_attempt_at <= now
+            })
+            .collect();
+        due.sort_by(|a, b| (a.next_attempt_at, &a.id).cmp(&(b.next_attempt_at, &b.id)));
+        Ok(due.into_iter().take(limit(max)).cloned().collect())
+    }
+
+    async fn reversals(&self, payment_id: &PaymentId) -> Result<Vec<ChargeReversal>, StoreError> {
+        let state = self.state()?;
+        let mut mine: Vec<ChargeReversal> = state
+            .reversals
+            .values()
+            .filter(|reversal| reversal.payment_id == *payment_id)
+            .cloned()
+            .collect();
+        mine.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(mine)
+    }
+
+    async fn save_reversal(&self, reversal: &ChargeReversal) -> Result<(), StoreError> {
+        let mut state = self.state()?;
+        if let Some(stored) = state.reversals.get_mut(&reversal.id) {
+            *stored = reversal.clone();
+        }
+        Ok(())
+    }
+
+    async fn add_grant(&self, grant: &PayGrant) -> Result<(), StoreError> {
+        let mut state = self.state()?;
+        if state.grants.contains_key(&grant.token_hash) {
+            return Err(duplicate("token"));
+        }
+        state.grants.insert(grant.token_hash.clone(), grant.clone());
+        Ok(())
+    }
+
+    async fn find_grant(&self, token_hash: &SecretHash) -> Result<Option<PayGrant>, StoreError> {
+        Ok(self.state()?.grants.get(token_hash).cloned())
     }
 }

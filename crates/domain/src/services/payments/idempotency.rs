@@ -1,0 +1,83 @@
+//! `Idempotency-Key` plumbing for create and refund: hold the key (with an owner token
+//! only this request knows), replay or refuse, and free the key when the request changed
+//! nothing.
+
+use super::{PaymentService, PaymentServiceError, Result};
+use crate::idempotency::{IdempotencyBegin, IdempotencyClaim, StoredResponse};
+use crate::ports::StoreError;
+
+impl PaymentService {
+    /// The claim with a fresh owner token: only this request may complete or release it.
+    pub(super) fn held(&self, claim: IdempotencyClaim) -> IdempotencyClaim {
+        IdempotencyClaim {
+            owner: self.ids.new_secret("hold_"),
+            ..claim
+        }
+    }
+
+    /// Holds the idempotency key, or answers with the replay or the refusal.
+    pub(super) async fn begin(
+        &self,
+        claim: Option<&IdempotencyClaim>,
+    ) -> Result<Option<StoredResponse>> {
+        let Some(claim) = claim else {
+            return Ok(None);
+        };
+        match self.idempotency.begin(claim, self.clock.now()).await? {
+            IdempotencyBegin::Proceed => Ok(None),
+            IdempotencyBegin::Replay(response) => Ok(Some(self.unseal(response)?)),
+            IdempotencyBegin::KeyReused => Err(PaymentServiceError::IdempotencyKeyReused),
+            IdempotencyBegin::InProgress => Err(PaymentServiceError::IdempotencyInProgress),
+        }
+    }
+
+    /// A response to keep for an idempotency key, sealed: it may carry the payment
+    /// session's token, which is never stored in plain text.
+    pub(super) fn seal(&self, response: StoredResponse) -> StoredResponse {
+        StoredResponse {
+            status: response.status,
+            body: self.keyring.seal(&response.body),
+        }
+    }
+
+    /// A kept response as it was first sent.
+    fn unseal(&self, response: StoredResponse) -> Result<StoredResponse> {
+        let body = self.keyring.unseal(&response.body).ok_or_else(|| {
+            StoreError::Unavailable(
+                "a stored idempotent response does not open under security.hash_key".to_owned(),
+            )
+        })?;
+        Ok(StoredResponse {
+            status: response.status,
+            body,
+        })
+    }
+
+    /// A request that failed changed nothing: free its key (if it still holds it) so it
+    /// can be retried. A request whose key was taken over meanwhile (it ran past the
+    /// abandonment time) wrote nothing and reads as still in progress.
+    pub(super) async fn finish<T>(
+        &self,
+        claim: Option<&IdempotencyClaim>,
+        result: Result<T>,
+    ) -> Result<T> {
+        let Some(claim) = claim else {
+            return result;
+        };
+        match result {
+            Ok(value) => Ok(value),
+            Err(PaymentServiceError::Store(StoreError::Duplicate(key)))
+                if key == IDEMPOTENCY_KEY =>
+            {
+                Err(PaymentServiceError::IdempotencyInProgress)
+            }
+            Err(error) => {
+                self.idempotency.release(claim).await?;
+                Err(error)
+            }
+        }
+    }
+}
+
+/// What [`StoreError::Duplicate`] names when another request holds the key.
+pub(crate) const IDEMPOTENCY_KEY: &str = "idempotency_key";
