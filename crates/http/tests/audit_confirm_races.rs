@@ -49,11 +49,17 @@ async fn charged_while_cancelled(backend: Backend, expire: bool) {
     })
     .await;
     let a = h.register_app("Pizza").await;
-    let (id, token) = h.new_payment(&a, "u", "25.00").await;
+    let (id, _) = h.new_session(&a, "u", "25.00").await;
     if expire {
         // Paid one minute before the session (15 min) ends...
         h.handles.clock.advance(Duration::minutes(14));
     }
+    let grant = h.grant(&id, "u").await;
+    grant.assert_ok(201);
+    let token = grant.data()["grant"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let interfere = async {
         started.notified().await;
         if expire {
@@ -70,7 +76,7 @@ async fn charged_while_cancelled(backend: Backend, expire: bool) {
                         .insert_header(("Authorization", format!("Bearer {token}"))),
                 )
                 .await;
-            cancel.assert_error(409, "INVALID_STATE");
+            cancel.assert_error(409, "CHARGE_IN_PROGRESS");
             assert!(cancel.text.contains("being charged"), "{}", cancel.text);
         }
         release.notify_one();
@@ -138,9 +144,11 @@ async fn a_charge_without_an_answer_is_reconciled_not_cancelled() {
             .await
             .assert_error(502, "PROCESSOR_UNAVAILABLE");
         assert_eq!(h.get_payment(&a, &id).await.data()["status"], "in_process");
-        // Past the session's end, the sweep asks the wallet again and records its answer.
+        // Past the session's end the expiry sweep leaves it alone; the charge check asks
+        // the wallet again and records its answer.
         h.handles.clock.advance(Duration::minutes(16));
-        assert_eq!(h.services.payments.expire_due(10).await.unwrap(), 1);
+        assert_eq!(h.services.payments.expire_due(10).await.unwrap(), 0);
+        assert_eq!(h.services.payments.check_charges(10).await.unwrap(), 1);
         let read = h.get_payment(&a, &id).await;
         assert_eq!(read.data()["status"], "paid", "{}", read.text);
     }

@@ -80,23 +80,16 @@ macro_rules! create_order {
     }};
 }
 
-/// Confirms through the checkout route with a fresh session token.
+/// Confirms through the checkout route with a pay grant for the payment's user.
 macro_rules! confirm {
     ($app:expr, $world:expr, $id:expr, $body:expr) => {{
         let id = PaymentId::parse(&$id).unwrap();
-        let (_, session) = $world
-            .state
-            .services
-            .payments
-            .issue_session(&id)
-            .await
-            .unwrap();
+        let payments = &$world.state.services.payments;
+        let user = payments.get(&id).await.unwrap().user_id;
+        let grant = payments.grant(&id, &user).await.unwrap().grant;
         let request = TestRequest::post()
             .uri(&format!("/checkout/{}/confirm", $id))
-            .insert_header((
-                "Authorization",
-                format!("Bearer {}", session.expect("payable").token),
-            ))
+            .insert_header(("Authorization", format!("Bearer {grant}")))
             .insert_header(("Content-Type", "application/json"))
             .set_payload($body.to_string());
         let response = actix_web::test::call_service(&$app, request.to_request()).await;

@@ -85,19 +85,12 @@ async fn run_on(url: &str) {
     assert_eq!(again["order_payment_id"], id.as_str());
 
     let payment_id = PaymentId::parse(&id).unwrap();
-    let (_, session) = world
-        .state
-        .services
-        .payments
-        .issue_session(&payment_id)
-        .await
-        .unwrap();
+    let payments = &world.state.services.payments;
+    let user = payments.get(&payment_id).await.unwrap().user_id;
+    let grant = payments.grant(&payment_id, &user).await.unwrap().grant;
     let confirm = TestRequest::post()
         .uri(&format!("/checkout/{id}/confirm"))
-        .insert_header((
-            "Authorization",
-            format!("Bearer {}", session.expect("payable").token),
-        ))
+        .insert_header(("Authorization", format!("Bearer {grant}")))
         .insert_header(("Content-Type", "application/json"))
         .set_payload("{}");
     let response = actix_web::test::call_service(&app, confirm.to_request()).await;

@@ -153,7 +153,7 @@ async fn click_and_read(button: &str, expected: &str) {
 
     let app = h.register_app("Pizza Planet").await;
     let (id, token) = h.new_payment(&app, "browser-user", "25.00").await;
-    let url = format!("http://127.0.0.1:{port}/checkout/{id}?session={token}");
+    let url = format!("http://127.0.0.1:{port}/checkout/{id}?grant={token}");
 
     let driver = Driver::start();
     let outcome = tokio::time::timeout(Duration::from_secs(60), async {

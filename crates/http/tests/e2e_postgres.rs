@@ -51,10 +51,24 @@ async fn a_payment_from_registration_to_two_partial_refunds() {
         .await;
     assert_eq!(page.status, 200);
     assert!(page.text.contains("40.00 SAR"));
-    let paid = h.confirm(&id, &session, None).await;
+    // The miniapp's session cannot pay; the host mints a grant for its user, which can.
+    h.confirm(&id, &session, None)
+        .await
+        .assert_error(403, "FORBIDDEN");
+    let user = created.data()["user_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let grant = h.grant(&id, &user).await;
+    grant.assert_ok(201);
+    let grant = grant.data()["grant"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let paid = h.confirm(&id, &grant, None).await;
     paid.assert_ok(200);
     assert_eq!(paid.data()["status"], "paid");
-    h.confirm(&id, &session, None)
+    h.confirm(&id, &grant, None)
         .await
         .assert_error(409, "INVALID_STATE");
 

@@ -41,6 +41,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/internal/v1/apps/{app_id}/rotate-secret"),
     ("post", "/internal/v1/user-tokens"),
     ("get", "/internal/v1/payments/{payment_id}"),
+    ("post", "/internal/v1/payments/{payment_id}/grants"),
     ("post", "/internal/v1/payments/{payment_id}/settle"),
     ("get", "/internal/v1/deliveries"),
     ("get", "/internal/v1/deliveries/{delivery_id}"),

@@ -18,6 +18,7 @@
 mod clock;
 pub mod contract;
 mod fakes;
+pub mod faults;
 mod ids;
 mod store;
 

@@ -345,8 +345,9 @@ impl Harness {
         .await
     }
 
-    /// Creates a payment and returns `(payment_id, session_token)`.
-    pub async fn new_payment(
+    /// Creates a payment and returns `(payment_id, session_token)`: what the miniapp
+    /// holds (view and cancel only).
+    pub async fn new_session(
         &self,
         app: &TestApp,
         user_id: &str,
@@ -363,6 +364,34 @@ impl Harness {
         )
     }
 
+    /// Creates a payment and returns `(payment_id, pay_grant)`: the grant the host mints
+    /// for the payment's user, which can pay (and cancel).
+    pub async fn new_payment(
+        &self,
+        app: &TestApp,
+        user_id: &str,
+        amount: &str,
+    ) -> (String, String) {
+        let (id, _) = self.new_session(app, user_id, amount).await;
+        let grant = self.grant(&id, user_id).await;
+        grant.assert_ok(201);
+        let grant = grant.data()["grant"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        (id, grant)
+    }
+
+    /// `POST /internal/v1/payments/{payment_id}/grants` for `user_id`.
+    pub async fn grant(&self, payment_id: &str, user_id: &str) -> Resp {
+        self.admin(
+            TestRequest::post()
+                .uri(&format!("/internal/v1/payments/{payment_id}/grants"))
+                .set_json(json!({ "user_id": user_id })),
+        )
+        .await
+    }
+
     /// Confirms through checkout with an optional body.
     pub async fn confirm(&self, payment_id: &str, token: &str, body: Option<Value>) -> Resp {
         let mut request = TestRequest::post()
@@ -374,7 +403,7 @@ impl Harness {
         self.public(request).await
     }
 
-    /// A paid payment: `(payment_id, session_token)`.
+    /// A paid payment: `(payment_id, pay_grant)`.
     pub async fn paid_payment(
         &self,
         app: &TestApp,

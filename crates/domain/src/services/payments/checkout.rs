@@ -120,6 +120,9 @@ impl PaymentService {
                 .find_grant(&hash)
                 .await?
                 .ok_or(PaymentServiceError::InvalidSession)?;
+            if grant.payment_id != *id {
+                return Err(PaymentServiceError::InvalidSession);
+            }
             let payment = self.get(id).await?;
             if !grant.authorizes(id, &payment.user_id, now) {
                 return Err(PaymentServiceError::InvalidSession);
@@ -209,7 +212,17 @@ impl PaymentService {
             Err(_) => true,
         };
         if approved && unrecordable {
+            // The money goes back; the caller learns where the payment stands now.
             self.reverse_charge(id).await?;
+            let current = self.get(id).await?;
+            return Err(super::rejected(
+                PaymentError::InvalidState {
+                    id: current.id.clone(),
+                    status: current.status.as_str(),
+                    action: "confirmed",
+                },
+                &current,
+            ));
         }
         recorded
     }
