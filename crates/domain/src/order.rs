@@ -1,10 +1,11 @@
 //! Boxo's order shapes: [`OrderItem`], [`ShippingAddress`] and [`OrderDetails`], with the
-//! documented field limits.
+//! documented field limits, and the check of their amounts against a currency
+//! ([`check_items`], [`PaymentDetails::check_amounts`], [`OrderDetails::check_amounts`]).
 
 use serde::{Deserialize, Serialize};
 
-use crate::money::{Currency, Money, PositiveMoney};
-use crate::validation::{BoundedString, Latitude, Longitude, NonEmptyString};
+use crate::money::{AmountRule, Currency, Money, PositiveMoney};
+use crate::validation::{BoundedString, InvalidField, Latitude, Longitude, NonEmptyString};
 
 /// A user reference: String(255), not empty.
 pub type UserRef = NonEmptyString<255>;
@@ -32,6 +33,41 @@ pub struct OrderItem {
     /// The discount on this product.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount: Option<Money>,
+}
+
+impl OrderItem {
+    /// Checks `price` and `discount` against `rule`; the error names the field (`price`,
+    /// `discount`).
+    pub fn check_amounts(&self, rule: AmountRule) -> Result<(), InvalidField> {
+        check_amount("price", self.price, rule)?;
+        check_amount("discount", self.discount, rule)
+    }
+}
+
+/// Checks the amounts of every item against `rule`; the error names the field with its
+/// position (`items[0].price`).
+pub fn check_items(items: &[OrderItem], rule: AmountRule) -> Result<(), InvalidField> {
+    for (index, item) in items.iter().enumerate() {
+        item.check_amounts(rule).map_err(|error| {
+            InvalidField::new(format!("items[{index}].{}", error.field), error.message)
+        })?;
+    }
+    Ok(())
+}
+
+/// Checks one optional amount against `rule`, naming `field` when it fails.
+pub(crate) fn check_amount(
+    field: &str,
+    amount: Option<Money>,
+    rule: AmountRule,
+) -> Result<(), InvalidField> {
+    match amount {
+        Some(amount) => rule
+            .check(amount)
+            .map(|_| ())
+            .map_err(|error| InvalidField::new(field, error.to_string())),
+        None => Ok(()),
+    }
 }
 
 fn one() -> Quantity {
@@ -192,7 +228,28 @@ pub struct PaymentDetails {
     pub note: Option<BoundedString<65536>>,
 }
 
+impl PaymentDetails {
+    /// Checks every amount (items, subtotal, shipping, discount, tax) against `rule`;
+    /// the error names the field (`items[0].price`, `tax_amount`).
+    pub fn check_amounts(&self, rule: AmountRule) -> Result<(), InvalidField> {
+        check_items(&self.items, rule)?;
+        check_amount("subtotal_amount", self.subtotal_amount, rule)?;
+        check_amount("shipping_amount", self.shipping_amount, rule)?;
+        check_amount("discount_amount", self.discount_amount, rule)?;
+        check_amount("tax_amount", self.tax_amount, rule)
+    }
+}
+
 impl OrderDetails {
+    /// Checks every amount against the order's currency and the Boxo surface's 2 decimals
+    /// ([`AmountRule::CurrencyAndGeneric`]): `"10.50"` in JPY and `"10.505"` in KWD are
+    /// both refused. The error names the field (`amount`, `items[0].price`).
+    pub fn check_amounts(&self) -> Result<(), InvalidField> {
+        let rule = AmountRule::CurrencyAndGeneric(self.currency);
+        check_amount("amount", Some(self.amount.get()), rule)?;
+        self.payment_details().check_amounts(rule)
+    }
+
     /// The payment details this order carries.
     pub fn payment_details(&self) -> PaymentDetails {
         PaymentDetails {

@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{AppId, EventId, IdGenerator, OrderActivityId, PaymentId};
-use crate::money::{Currency, Money};
-use crate::order::{OrderItem, ShippingAddress, UserRef};
+use crate::money::{AmountRule, Currency, Money};
+use crate::order::{check_amount, check_items, OrderItem, ShippingAddress, UserRef};
 use crate::payment::PaymentStatus;
-use crate::validation::{BoundedString, NonEmptyString};
+use crate::validation::{BoundedString, InvalidField, NonEmptyString};
 
 /// Where an order stands. Forward moves may skip steps; `cancelled` is reachable from any
 /// non-terminal status; `delivered` and `cancelled` are terminal.
@@ -370,6 +370,16 @@ impl OrderActivity {
             changes: Some(serde_json::json!(changed)),
         });
         Ok(UpsertOutcome::Updated(next))
+    }
+
+    /// Checks `total` and the items' amounts against the order's currency (at most its
+    /// decimals), or, without a currency, against the generic 2 decimals. The error names
+    /// the field (`total`, `items[0].price`). An upsert is checked on the order it makes,
+    /// so a stored currency counts for new amounts and a new currency for stored ones.
+    pub fn check_amounts(&self) -> Result<(), InvalidField> {
+        let rule = AmountRule::for_currency(self.currency);
+        check_amount("total", self.total, rule)?;
+        check_items(&self.items, rule)
     }
 
     /// The history entry appended when the linked payment changes status.

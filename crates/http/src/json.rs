@@ -202,7 +202,7 @@ mod tests {
     #[test]
     fn names_the_path_of_the_offending_field() {
         assert_eq!(
-            field(r#"{"user_id":"u","items":[{"price":"1.001"}]}"#),
+            field(r#"{"user_id":"u","items":[{"price":"1.00001"}]}"#),
             "items[0].price"
         );
         assert_eq!(field(r#"{"items":[]}"#), "user_id");

@@ -2,10 +2,13 @@
 //! schema: exact money ([`Amount`]) and UTC instants with microsecond precision
 //! ([`Instant`]).
 //!
-//! | type      | PostgreSQL       | SQLite                                          |
-//! |-----------|------------------|-------------------------------------------------|
-//! | `Amount`  | `NUMERIC(20,2)`  | `TEXT` (`"999999999999999999.99"`, never REAL)  |
+//! | type      | PostgreSQL       | SQLite                                                     |
+//! |-----------|------------------|------------------------------------------------------------|
+//! | `Amount`  | `NUMERIC(22,4)`  | `TEXT` (`"999999999999999999.99"`, `"10.505"`, never REAL) |
 //! | `Instant` | `TIMESTAMPTZ`    | `TEXT`, fixed width `2026-11-21T18:01:55.123456Z`, so text order is time order |
+//!
+//! Money keeps up to 4 decimals (ISO 4217 minor units: KWD 3, CLF 4) and 18 digits
+//! before the point; SQLite's text has at least two decimals and never loses one.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::deserialize::{self, FromSql};
@@ -18,7 +21,7 @@ use diesel::{FromSqlRow, QueryId, SqlType};
 use hostpay_domain::money::Money;
 use rust_decimal::Decimal;
 
-/// Exact money: `NUMERIC(20,2)` on PostgreSQL, `TEXT` on SQLite.
+/// Exact money: `NUMERIC(22,4)` on PostgreSQL, `TEXT` on SQLite.
 #[derive(SqlType, QueryId, Clone, Copy, Debug, Default)]
 #[diesel(postgres_type(oid = 1700, array_oid = 1231))]
 #[diesel(sqlite_type(name = "Text"))]
@@ -76,11 +79,20 @@ impl FromSql<Amount, Pg> for DbAmount {
 
 impl ToSql<Amount, Sqlite> for DbAmount {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
-        let mut value = self.0;
-        value.rescale(2);
-        out.set_value(value.to_string());
+        out.set_value(sqlite_text(self.0));
         Ok(IsNull::No)
     }
+}
+
+/// The text SQLite keeps: at least two decimals (`"12.50"`), every decimal the value has
+/// (`"10.505"`); never rounded.
+fn sqlite_text(value: Decimal) -> String {
+    let mut value = value.normalize();
+    if value.scale() < 2 {
+        // Only adds zeros.
+        value.rescale(2);
+    }
+    value.to_string()
 }
 
 impl FromSql<Amount, Sqlite> for DbAmount {
@@ -122,5 +134,21 @@ impl FromSql<Instant, Sqlite> for DbInstant {
         NaiveDateTime::parse_from_str(&text, SQLITE_INSTANT_FORMAT)
             .map(|naive| DbInstant(naive.and_utc()))
             .map_err(|error| format!("stored instant {text:?}: {error}").into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_text_keeps_every_decimal() {
+        let text = |value: &str| sqlite_text(Decimal::from_str_exact(value).unwrap());
+        assert_eq!(text("12.5"), "12.50");
+        assert_eq!(text("1000"), "1000.00");
+        assert_eq!(text("10.500"), "10.50");
+        assert_eq!(text("10.505"), "10.505");
+        assert_eq!(text("0.0001"), "0.0001");
+        assert_eq!(text("999999999999999999.99"), "999999999999999999.99");
     }
 }

@@ -42,6 +42,7 @@ fn pg_tables(url: &str) -> Vec<String> {
 
 const TABLES: &[&str] = &[
     "boxo_nonces",
+    "charge_reversals",
     "deliveries",
     "delivery_attempts",
     "idempotency_keys",
@@ -49,6 +50,7 @@ const TABLES: &[&str] = &[
     "order_activities",
     "order_activity_events",
     "outbox_events",
+    "pay_grants",
     "payment_items",
     "payment_sessions",
     "payments",
@@ -67,22 +69,45 @@ fn with_bookkeeping(tables: &[&str], extra: &[&str]) -> Vec<String> {
 }
 
 /// How many migrations each backend has (the two folders hold the same versions).
-const MIGRATIONS: usize = 4;
+fn migrations() -> usize {
+    let versions = |backend: &str| -> Vec<String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("migrations")
+            .join(backend);
+        let mut versions: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|error| panic!("{}: {error}", dir.display()))
+            .filter_map(Result::ok)
+            .filter(|entry| entry.path().join("up.sql").is_file())
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .collect();
+        versions.sort();
+        versions
+    };
+    let postgres = versions("postgres");
+    assert_eq!(
+        postgres,
+        versions("sqlite"),
+        "both backends hold the same versions"
+    );
+    postgres.len()
+}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn postgres_up_down_up_leaves_the_same_schema() {
     let db = PgTestDb::create().await;
     let first = hostpay_store::migrate(&db.url).await.unwrap();
-    assert_eq!(first.versions.len(), MIGRATIONS, "{first:?}");
+    assert_eq!(first.versions.len(), migrations(), "{first:?}");
     assert_eq!(
         pg_tables(&db.url),
         with_bookkeeping(TABLES, &["__diesel_schema_migrations"])
     );
     let before = pg_schema(&db.url);
-    assert!(before.contains("NUMERIC(20,2)") || before.contains("numeric(20,2)"));
+    // Money keeps up to 4 decimals (ISO 4217 minor units), 18 digits before the point.
+    assert!(before.contains("numeric(22,4)"), "{before}");
+    assert!(!before.contains("numeric(20,2)"), "{before}");
 
     let reverted = hostpay_store::revert_all(&db.url).await.unwrap();
-    assert_eq!(reverted.versions.len(), MIGRATIONS);
+    assert_eq!(reverted.versions.len(), migrations());
     assert_eq!(pg_tables(&db.url), vec!["__diesel_schema_migrations"]);
 
     let again = hostpay_store::migrate(&db.url).await.unwrap();
@@ -125,7 +150,7 @@ fn table_names(schema: &[SchemaObject]) -> Vec<String> {
 async fn sqlite_up_down_up_leaves_the_same_schema() {
     let db = SqliteTestDb::create();
     let first = hostpay_store::migrate(&db.url).await.unwrap();
-    assert_eq!(first.versions.len(), MIGRATIONS, "{first:?}");
+    assert_eq!(first.versions.len(), migrations(), "{first:?}");
     let before = sqlite_schema(db.path());
     assert_eq!(
         table_names(&before),
@@ -133,7 +158,7 @@ async fn sqlite_up_down_up_leaves_the_same_schema() {
     );
 
     let reverted = hostpay_store::revert_all(&db.url).await.unwrap();
-    assert_eq!(reverted.versions.len(), MIGRATIONS);
+    assert_eq!(reverted.versions.len(), migrations());
     assert_eq!(
         table_names(&sqlite_schema(db.path())),
         vec!["__diesel_schema_migrations", "sqlite_sequence"]
@@ -192,7 +217,7 @@ async fn instances_starting_together_migrate_once() {
     }
     assert_eq!(
         applied.len(),
-        MIGRATIONS,
+        migrations(),
         "each migration applied once: {applied:?}"
     );
 }

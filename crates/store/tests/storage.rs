@@ -1,5 +1,5 @@
 //! How values land in each database, checked with raw SQL beside the store: money is
-//! exact text on SQLite and NUMERIC(20,2) on PostgreSQL, times are fixed-width UTC text
+//! exact text on SQLite and NUMERIC(22,4) on PostgreSQL, times are fixed-width UTC text
 //! on SQLite and TIMESTAMPTZ on PostgreSQL, items get their own rows.
 
 mod common;
@@ -179,7 +179,7 @@ async fn postgres_keeps_money_as_numeric_and_times_as_timestamptz() {
         lines,
         vec![
             "SET",
-            "numeric|999999999999999999.99|timestamp with time zone|2026-03-04 05:06:07.123456+00",
+            "numeric|999999999999999999.9900|timestamp with time zone|2026-03-04 05:06:07.123456+00",
             "2"
         ]
     );
@@ -245,6 +245,7 @@ async fn failed_transition_writes_nothing(store: &Store) {
             events: cancelled.events.clone(),
             activity_events: Vec::new(),
             idempotent: None,
+            reversal: None,
         })
         .await;
     assert!(
@@ -277,6 +278,7 @@ async fn failed_transition_writes_nothing(store: &Store) {
             events: cancelled.events,
             activity_events: Vec::new(),
             idempotent: None,
+            reversal: None,
         })
         .await
         .unwrap();

@@ -59,7 +59,8 @@ pub struct WalletProcessor {
 pub struct WalletCharge<'a> {
     /// The payment (also the idempotency key).
     pub payment_id: &'a str,
-    /// Two decimals, as a string.
+    /// Exactly the currency's decimals, as a string (`"1000"` JPY, `"25.00"` SAR,
+    /// `"10.500"` KWD).
     pub amount: String,
     /// ISO 4217.
     pub currency: &'a str,
@@ -74,7 +75,8 @@ pub struct WalletRefund<'a> {
     pub refund_id: &'a str,
     /// The refunded payment.
     pub payment_id: &'a str,
-    /// Two decimals, as a string.
+    /// Exactly the currency's decimals, as a string (`"1000"` JPY, `"25.00"` SAR,
+    /// `"10.500"` KWD).
     pub amount: String,
     /// ISO 4217.
     pub currency: &'a str,
@@ -147,7 +149,7 @@ impl PaymentProcessor for WalletProcessor {
     async fn charge(&self, request: &ChargeRequest) -> Result<ChargeOutcome, ProcessorError> {
         let body = WalletCharge {
             payment_id: request.payment_id.as_str(),
-            amount: request.amount.to_canonical_string(),
+            amount: request.amount.to_currency_string(request.currency),
             currency: request.currency.as_str(),
             user_id: &request.user_id,
         };
@@ -171,7 +173,7 @@ impl PaymentProcessor for WalletProcessor {
         let body = WalletRefund {
             refund_id: request.refund_id.as_str(),
             payment_id: request.payment_id.as_str(),
-            amount: request.amount.to_canonical_string(),
+            amount: request.amount.to_currency_string(request.currency),
             currency: request.currency.as_str(),
         };
         let answer = self

@@ -185,3 +185,43 @@ async fn server_errors_are_unavailable() {
         Err(ProcessorError::Unavailable(_))
     ));
 }
+
+#[tokio::test]
+async fn amounts_are_sent_with_their_currency_decimals() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/charges"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"status": "approved"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/refunds"))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(serde_json::json!({"status": "succeeded"})),
+        )
+        .mount(&server)
+        .await;
+    let processor = wallet(&server, Duration::from_secs(5));
+    let jpy = Currency::parse("JPY").unwrap();
+    let mut in_yen = charge("pay_jpy");
+    in_yen.amount = Money::parse_in("1000", jpy).unwrap();
+    in_yen.currency = jpy;
+    assert_eq!(processor.charge(&in_yen).await, Ok(ChargeOutcome::Approved));
+    let kwd = Currency::parse("KWD").unwrap();
+    let in_dinars = RefundRequest {
+        refund_id: RefundId::parse("ref_kwd").unwrap(),
+        payment_id: PaymentId::parse("pay_kwd").unwrap(),
+        amount: Money::parse_in("10.5", kwd).unwrap(),
+        currency: kwd,
+    };
+    assert_eq!(processor.refund(&in_dinars).await, Ok(Ok(())));
+    let requests = server.received_requests().await.unwrap();
+    let amount = |index: usize| {
+        let body: serde_json::Value = serde_json::from_slice(&requests[index].body).unwrap();
+        body["amount"].clone()
+    };
+    assert_eq!(amount(0), "1000");
+    assert_eq!(amount(1), "10.500");
+}

@@ -51,12 +51,17 @@ impl BoxoService {
 
     /// Creates the payment of a Boxo order, or returns the existing one for the same
     /// `(app_id, miniapp_order_id)` when the order is the same (`InvalidOrder` when not).
+    /// Amounts must fit the order's currency and have at most 2 decimals
+    /// ([`OrderDetails::check_amounts`]; `InvalidOrder` naming the field first).
     pub async fn create_order_payment(
         &self,
         app_id: &str,
         order: OrderDetails,
         header_user: Option<UserRef>,
     ) -> Result<PaymentId, BoxoError> {
+        order.check_amounts().map_err(|error| {
+            BoxoError::InvalidOrder(format!("order.{}: {}", error.field, error.message))
+        })?;
         let app = self.app(app_id).await?;
         let user_id = order
             .hostapp_user_id

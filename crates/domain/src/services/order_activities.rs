@@ -71,6 +71,7 @@ impl OrderActivityService {
             let Some(existing) = existing else {
                 let created =
                     OrderActivity::create(upsert.clone(), app_id.clone(), self.ids.as_ref(), now);
+                created.check_amounts()?;
                 match self.activities.insert(&created).await {
                     Ok(()) => return Ok(UpsertOutcome::Created(created)),
                     Err(StoreError::Duplicate(_)) => continue,
@@ -81,6 +82,7 @@ impl OrderActivityService {
             let UpsertOutcome::Updated(updated) = &outcome else {
                 return Ok(outcome);
             };
+            updated.check_amounts()?;
             let new_events = &updated.events[existing.events.len()..];
             match self.activities.save(updated, new_events).await {
                 Ok(()) => return Ok(outcome),

@@ -162,8 +162,10 @@ mod tests {
         );
         assert_eq!(code(b"[]"), BoxoErrorCode::InvalidOrderData);
         assert_eq!(code(b"{}"), BoxoErrorCode::InvalidOrderData);
+        // More decimals than any currency has: refused by the parse itself (a currency's
+        // minor unit is checked by the service, see `BoxoService::create_order_payment`).
         let failure = parse::<CreateOrderPayment>(
-            br#"{"app_id":"app_x","order":{"currency":"SAR","amount":"1.001"}}"#,
+            br#"{"app_id":"app_x","order":{"currency":"SAR","amount":"1.00001"}}"#,
         )
         .unwrap_err();
         assert_eq!(failure.code, BoxoErrorCode::InvalidOrderData);

@@ -43,7 +43,8 @@ pub struct UpsertOrderActivityRequest {
     #[serde(default)]
     #[schema(value_type = Option<Vec<OrderItemDoc>>)]
     pub items: Option<Vec<OrderItem>>,
-    /// Decimal.
+    /// Decimal: at most the currency's decimals (the stored currency when none is
+    /// given); at most 2 for an order without a currency.
     #[serde(default)]
     #[schema(value_type = Option<String>, example = "25.00")]
     pub total: Option<Money>,

@@ -34,8 +34,8 @@ pub struct CreatePaymentRequest {
     /// The paying user, String(255).
     #[schema(value_type = String, example = "user-42")]
     pub user_id: UserRef,
-    /// > 0, at most the currency's decimals (ISO 4217 minor unit: JPY none, USD 2, KWD 3);
-    /// a JSON number or a string.
+    /// Greater than 0, with at most the currency's decimals (ISO 4217 minor unit: JPY
+    /// none, USD 2, KWD 3); a JSON number or a string.
     #[schema(value_type = String, example = "25.00")]
     pub amount: PositiveMoney,
     /// ISO 4217 alpha-3, upper case.

@@ -1,10 +1,13 @@
 //! The wire shapes of the miniapp API's objects (api.md sections 3 and 9): payments with
-//! their refunds and events, payment sessions, order activities, pages.
+//! their refunds and events, payment sessions, order activities, pages. Amounts are
+//! written with exactly their currency's decimals (`"1000"` JPY, `"12.50"` SAR, `"10.500"`
+//! KWD); without a currency, with two.
 
 use chrono::{DateTime, Utc};
 use hostpay_domain::access::SessionCredentials;
 use hostpay_domain::event::{DomainEvent, EventKind};
 use hostpay_domain::ids::EventId;
+use hostpay_domain::money::{Currency, Money};
 use hostpay_domain::order::{OrderItem, ShippingAddress};
 use hostpay_domain::order_activity::{ActivityEvent, DeliveryInfo, OrderActivity};
 use hostpay_domain::page::Page;
@@ -66,7 +69,7 @@ pub struct RefundView {
     /// The refunded payment.
     #[schema(value_type = String, example = "pay_01J...")]
     pub payment_id: String,
-    /// Decimal string with two decimals.
+    /// Decimal string with exactly the currency's decimals.
     #[schema(value_type = String, example = "5.00")]
     pub amount: String,
     /// ISO 4217.
@@ -86,20 +89,78 @@ pub struct RefundView {
 }
 
 impl RefundView {
-    /// The view of a refund of `payment`'s currency.
-    pub fn of(refund: &Refund, currency: &str) -> RefundView {
+    /// The view of a refund of a payment in `currency`.
+    pub fn of(refund: &Refund, currency: Currency) -> RefundView {
         RefundView {
             id: refund.id.to_string(),
             object: "refund",
             payment_id: refund.payment_id.to_string(),
-            amount: refund.amount.to_string(),
-            currency: currency.to_owned(),
+            amount: refund.amount.to_currency_string(currency),
+            currency: currency.to_string(),
             status: refund.status.as_str(),
             reason: refund.reason.as_ref().map(ToString::to_string),
             fail_reason: refund.fail_reason.clone(),
             created_at: refund.created_at,
             updated_at: refund.updated_at,
         }
+    }
+}
+
+/// A line of a payment or an order (Boxo's OrderItem), its amounts written in the
+/// currency of what it belongs to.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemView {
+    /// The product's name.
+    pub product_name: String,
+    /// The variant's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_variant_name: Option<String>,
+    /// The stock keeping unit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_sku: Option<String>,
+    /// The product's picture.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_image_url: Option<String>,
+    /// How many.
+    pub quantity: u32,
+    /// The unit price.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price: Option<String>,
+    /// The discount on this product.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discount: Option<String>,
+}
+
+impl ItemView {
+    /// The view of `item` in `currency` (two decimals without one).
+    pub fn of(item: &OrderItem, currency: Option<Currency>) -> ItemView {
+        ItemView {
+            product_name: item.product_name.to_string(),
+            product_variant_name: item.product_variant_name.as_ref().map(ToString::to_string),
+            product_sku: item.product_sku.as_ref().map(ToString::to_string),
+            product_image_url: item.product_image_url.as_ref().map(ToString::to_string),
+            quantity: item.quantity.get(),
+            price: item.price.map(|price| amount_text(price, currency)),
+            discount: item
+                .discount
+                .map(|discount| amount_text(discount, currency)),
+        }
+    }
+
+    /// The views of `items` in `currency`.
+    pub fn all(items: &[OrderItem], currency: Option<Currency>) -> Vec<ItemView> {
+        items
+            .iter()
+            .map(|item| ItemView::of(item, currency))
+            .collect()
+    }
+}
+
+/// An amount's text: the currency's decimals, or two without a currency.
+fn amount_text(amount: Money, currency: Option<Currency>) -> String {
+    match currency {
+        Some(currency) => amount.to_currency_string(currency),
+        None => amount.to_canonical_string(),
     }
 }
 
@@ -115,10 +176,11 @@ pub struct PaymentView {
     /// `in_process`, `paid`, `refunded`, `failed` or `cancelled`.
     #[schema(example = "in_process")]
     pub status: &'static str,
-    /// Decimal string with two decimals.
+    /// Decimal string with exactly the currency's decimals (`"1000"` JPY, `"25.00"` USD,
+    /// `"10.500"` KWD).
     #[schema(example = "25.00")]
     pub amount: String,
-    /// What succeeded refunds add up to.
+    /// What succeeded refunds add up to (the currency's decimals).
     #[schema(example = "0.00")]
     pub refunded_amount: String,
     /// ISO 4217.
@@ -130,9 +192,9 @@ pub struct PaymentView {
     pub miniapp_order_id: Option<String>,
     /// Free text for the payment sheet.
     pub description: Option<String>,
-    /// The lines.
+    /// The lines (prices in the currency's decimals).
     #[schema(value_type = Vec<OrderItemDoc>)]
-    pub items: Vec<OrderItem>,
+    pub items: Vec<ItemView>,
     /// Where it goes.
     #[schema(value_type = Option<ShippingAddressDoc>)]
     pub shipping_address: Option<ShippingAddress>,
@@ -159,14 +221,14 @@ pub struct PaymentView {
 impl PaymentView {
     /// The view of `payment` with these `events` (oldest first).
     pub fn of(payment: &Payment, events: Vec<EventView>) -> PaymentView {
-        let currency = payment.currency.as_str();
+        let currency = payment.currency;
         PaymentView {
             id: payment.id.to_string(),
             object: "payment",
             status: payment.status.as_str(),
-            amount: payment.amount.to_string(),
-            refunded_amount: payment.refunded_amount().to_string(),
-            currency: currency.to_owned(),
+            amount: payment.amount.to_currency_string(currency),
+            refunded_amount: payment.refunded_amount().to_currency_string(currency),
+            currency: currency.to_string(),
             user_id: payment.user_id.to_string(),
             miniapp_order_id: payment.miniapp_order_id.as_ref().map(ToString::to_string),
             description: payment
@@ -174,7 +236,7 @@ impl PaymentView {
                 .description
                 .as_ref()
                 .map(ToString::to_string),
-            items: payment.details.items.clone(),
+            items: ItemView::all(&payment.details.items, Some(currency)),
             shipping_address: payment.details.shipping_address.clone(),
             custom_attributes: payment.details.custom_attributes.clone(),
             fail_reason: payment.fail_reason.clone(),
@@ -287,10 +349,10 @@ pub struct OrderActivityView {
     pub status: &'static str,
     /// Title.
     pub title: Option<String>,
-    /// The lines.
+    /// The lines (amounts in the order's currency, two decimals without one).
     #[schema(value_type = Vec<OrderItemDoc>)]
-    pub items: Vec<OrderItem>,
-    /// The total (decimal string).
+    pub items: Vec<ItemView>,
+    /// The total (decimal string with exactly the currency's decimals; two without one).
     pub total: Option<String>,
     /// The total's currency.
     pub currency: Option<String>,
@@ -321,8 +383,10 @@ impl OrderActivityView {
             user_id: activity.user_id.to_string(),
             status: activity.status.as_str(),
             title: activity.title.as_ref().map(ToString::to_string),
-            items: activity.items.clone(),
-            total: activity.total.map(|total| total.to_string()),
+            items: ItemView::all(&activity.items, activity.currency),
+            total: activity
+                .total
+                .map(|total| amount_text(total, activity.currency)),
             currency: activity.currency.map(|currency| currency.to_string()),
             payment_id: activity.payment_id.as_ref().map(ToString::to_string),
             payment_status,
