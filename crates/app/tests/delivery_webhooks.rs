@@ -71,11 +71,13 @@ async fn payment_events_arrive_signed_with_stable_ids() {
         panic!("no idempotency key was given");
     };
     let id = created.payment.id.clone();
-    services
+    let grant = services
         .payments
-        .confirm(&id, &created.session.token, false)
+        .grant(&id, &created.payment.user_id)
         .await
-        .unwrap();
+        .unwrap()
+        .grant;
+    services.payments.confirm(&id, &grant, false).await.unwrap();
 
     let dispatcher = start(&services);
     eventually("both events delivered", || async {

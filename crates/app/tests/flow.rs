@@ -138,9 +138,28 @@ async fn a_full_flow_moves_the_metrics_and_leaks_no_secret_into_the_logs() {
     secrets.push(session_token.clone());
     let sheet = http.get(&checkout_url).send().await.unwrap();
     assert_eq!(sheet.status(), 200);
+    // The miniapp's session cannot pay; the host mints a grant for its user.
     let (status, _, body) = send(
         http.post(format!("{public}/checkout/{payment_id}/confirm"))
             .bearer_auth(&session_token),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    let user = body_user(&http, &internal, &payment_id).await;
+    let (status, _, body) = send(
+        http.post(format!(
+            "{internal}/internal/v1/payments/{payment_id}/grants"
+        ))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&json!({ "user_id": user })),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let grant = body["data"]["grant"].as_str().unwrap().to_owned();
+    secrets.push(grant.clone());
+    let (status, _, body) = send(
+        http.post(format!("{public}/checkout/{payment_id}/confirm"))
+            .bearer_auth(&grant),
     )
     .await;
     assert_eq!(
@@ -224,9 +243,21 @@ async fn a_full_flow_moves_the_metrics_and_leaks_no_secret_into_the_logs() {
         .unwrap()
         .to_owned();
     secrets.push(boxo_session.clone());
+    let user = body_user(&http, &internal, &boxo_payment).await;
+    let (status, _, body) = send(
+        http.post(format!(
+            "{internal}/internal/v1/payments/{boxo_payment}/grants"
+        ))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&json!({ "user_id": user })),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let boxo_grant = body["data"]["grant"].as_str().unwrap().to_owned();
+    secrets.push(boxo_grant.clone());
     let (status, _, body) = send(
         http.post(format!("{public}/checkout/{boxo_payment}/confirm"))
-            .bearer_auth(&boxo_session),
+            .bearer_auth(&boxo_grant),
     )
     .await;
     assert_eq!(
@@ -380,4 +411,15 @@ async fn a_full_flow_moves_the_metrics_and_leaks_no_secret_into_the_logs() {
             "a secret reached the logs: {secret}"
         );
     }
+}
+
+/// The payment's user, read through the internal API (what the host's backend knows).
+async fn body_user(http: &reqwest::Client, internal: &str, payment_id: &str) -> String {
+    let (status, _, body) = send(
+        http.get(format!("{internal}/internal/v1/payments/{payment_id}"))
+            .bearer_auth(ADMIN_TOKEN),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["data"]["user_id"].as_str().unwrap().to_owned()
 }

@@ -48,6 +48,7 @@ async fn stored_response_keeps_no_session_token(backend: Backend) {
         app_id: AppId::parse(&a.id).unwrap_or_else(|error| panic!("{error}")),
         key: IdempotencyKey::parse("secret-check").unwrap_or_else(|error| panic!("{error:?}")),
         fingerprint: fingerprint("POST /api/v1/payments", body),
+        owner: "test-owner".to_owned(),
     };
     let stored = match h
         .ports
@@ -73,9 +74,15 @@ async fn stored_response_keeps_no_session_token(backend: Backend) {
         Some("true")
     );
     assert_eq!(replay.text, first.text);
-    // The token it carries still opens the checkout.
+    // The token it carries still opens the checkout (read-only: it cannot pay).
     let id = first.data()["id"].as_str().unwrap_or_default().to_owned();
-    h.confirm(&id, &token, None).await.assert_ok(200);
+    let sheet = h
+        .public(TestRequest::get().uri(&format!("/checkout/{id}?session={token}")))
+        .await;
+    assert_eq!(sheet.status, 200, "{}", sheet.text);
+    h.confirm(&id, &token, None)
+        .await
+        .assert_error(403, "FORBIDDEN");
 }
 
 #[actix_web::test]
@@ -163,7 +170,7 @@ async fn pending_refunds_reserve_and_failed_ones_release(backend: Backend) {
     let settled = h
         .services
         .payments
-        .retry_pending_refunds(Duration::minutes(1), 10)
+        .retry_pending_refunds(10)
         .await
         .unwrap_or_else(|error| panic!("{error}"));
     assert_eq!(settled, 1);

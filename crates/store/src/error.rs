@@ -57,6 +57,8 @@ const UNIQUE_KEYS: &[(&str, &str, &str)] = &[
         "order_id",
     ),
     ("refunds_pkey", "refunds.id", "refund_id"),
+    ("pay_grants_pkey", "pay_grants.token_hash", "token"),
+    ("charge_reversals_pkey", "charge_reversals.id", "id"),
     ("outbox_events_id", "outbox_events.id", "event_id"),
     (
         "order_activity_events_id",

@@ -37,9 +37,15 @@ async fn a_payment_is_created_confirmed_and_its_webhooks_delivered() {
         Idempotent::Fresh(created) => created,
         Idempotent::Replayed(_) => panic!("nothing to replay"),
     };
+    let grant = services
+        .payments
+        .grant(&created.payment.id, &created.payment.user_id)
+        .await
+        .unwrap()
+        .grant;
     let paid = services
         .payments
-        .confirm(&created.payment.id, &created.session.token, false)
+        .confirm(&created.payment.id, &grant, false)
         .await
         .unwrap();
     assert_eq!(paid.status, PaymentStatus::Paid);

@@ -118,15 +118,10 @@ async fn hostpay_with(wallet: &FakeWallet) -> (MockServer, Services, AppId, Paym
     (server, services, app.id, payment)
 }
 
+/// A pay grant for the payment's user (what the host mints for its logged-in user).
 async fn session(services: &Services, id: &PaymentId) -> String {
-    services
-        .payments
-        .issue_session(id)
-        .await
-        .unwrap()
-        .1
-        .unwrap()
-        .token
+    let user = services.payments.get(id).await.unwrap().user_id;
+    services.payments.grant(id, &user).await.unwrap().grant
 }
 
 #[tokio::test]

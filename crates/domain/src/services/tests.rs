@@ -120,6 +120,7 @@ fn claim() -> IdempotencyClaim {
         app_id: AppId::parse("app_1").unwrap(),
         key: IdempotencyKey::parse("key-1").unwrap(),
         fingerprint: "f1".into(),
+        owner: "test-owner".to_owned(),
     }
 }
 
@@ -397,11 +398,12 @@ block_on_test!(
 
 block_on_test!(confirm_of_a_settled_payment_never_charges, {
     let mut mocks = Mocks::default();
-    let session_hash = keyring().hash("ps_token");
-    mocks.payments.expect_find_session().returning(move |_| {
-        Ok(Some(crate::access::PaymentSession {
-            token_hash: session_hash.clone(),
+    let grant_hash = keyring().hash("pg_token");
+    mocks.payments.expect_find_grant().returning(move |_| {
+        Ok(Some(crate::access::PayGrant {
+            token_hash: grant_hash.clone(),
             payment_id: PaymentId::parse("pay_1").unwrap(),
+            user_id: in_process_payment().user_id,
             created_at: now(),
             expires_at: now() + Duration::minutes(5),
         }))
@@ -416,7 +418,7 @@ block_on_test!(confirm_of_a_settled_payment_never_charges, {
     let error = mocks
         .services()
         .payments
-        .confirm(&PaymentId::parse("pay_1").unwrap(), "ps_token", false)
+        .confirm(&PaymentId::parse("pay_1").unwrap(), "pg_token", false)
         .await
         .unwrap_err();
     match error {
@@ -432,11 +434,12 @@ block_on_test!(
     confirm_marks_the_charge_and_a_lost_answer_records_no_outcome,
     {
         let mut mocks = Mocks::default();
-        let session_hash = keyring().hash("ps_token");
-        mocks.payments.expect_find_session().returning(move |_| {
-            Ok(Some(crate::access::PaymentSession {
-                token_hash: session_hash.clone(),
+        let grant_hash = keyring().hash("pg_token");
+        mocks.payments.expect_find_grant().returning(move |_| {
+            Ok(Some(crate::access::PayGrant {
+                token_hash: grant_hash.clone(),
                 payment_id: PaymentId::parse("pay_1").unwrap(),
+                user_id: in_process_payment().user_id,
                 created_at: now(),
                 expires_at: now() + Duration::minutes(5),
             }))
@@ -465,12 +468,45 @@ block_on_test!(
         let error = mocks
             .services()
             .payments
-            .confirm(&PaymentId::parse("pay_1").unwrap(), "ps_token", false)
+            .confirm(&PaymentId::parse("pay_1").unwrap(), "pg_token", false)
             .await
             .unwrap_err();
         assert_eq!(
             error,
             PaymentServiceError::Processor(ProcessorError::Timeout)
+        );
+    }
+);
+
+block_on_test!(
+    a_payment_session_cannot_confirm_and_never_reaches_the_processor,
+    {
+        let mut mocks = Mocks::default();
+        let session_hash = keyring().hash("ps_token");
+        mocks.payments.expect_find_session().returning(move |_| {
+            Ok(Some(crate::access::PaymentSession {
+                token_hash: session_hash.clone(),
+                payment_id: PaymentId::parse("pay_1").unwrap(),
+                created_at: now(),
+                expires_at: now() + Duration::minutes(5),
+            }))
+        });
+        mocks
+            .payments
+            .expect_get()
+            .returning(|_| Ok(Some(in_process_payment())));
+        mocks.payments.expect_find_grant().never();
+        mocks.processor.expect_charge().never();
+        mocks.payments.expect_save().never();
+        let error = mocks
+            .services()
+            .payments
+            .confirm(&PaymentId::parse("pay_1").unwrap(), "ps_token", false)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, PaymentServiceError::Forbidden(_)),
+            "{error:?}"
         );
     }
 );

@@ -212,7 +212,17 @@ pub async fn create_and_read_payment(backend: Backend) {
     }
     assert_eq!(read.data(), &without_session, "read equals created");
 
-    h.confirm(&id, token, None).await.assert_ok(200);
+    // The miniapp's session token cannot pay; the grant the host mints for the user can.
+    h.confirm(&id, token, None)
+        .await
+        .assert_error(403, "FORBIDDEN");
+    let grant = h.grant(&id, "user-1").await;
+    grant.assert_ok(201);
+    let grant = grant.data()["grant"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    h.confirm(&id, &grant, None).await.assert_ok(200);
     let read = h.get_payment(&a, &id).await;
     assert_eq!(read.data()["status"], "paid");
     assert_eq!(
@@ -432,6 +442,7 @@ pub async fn payment_idempotency(backend: Backend) {
         app_id: AppId::parse(&a.id).unwrap_or_else(|error| panic!("{error}")),
         key: IdempotencyKey::parse("key-2").unwrap_or_else(|error| panic!("{error:?}")),
         fingerprint: fingerprint("POST /api/v1/payments", body),
+        owner: "test-owner".to_owned(),
     };
     let began = h
         .ports
@@ -649,7 +660,7 @@ pub async fn checkout_page(backend: Backend) {
     let a = h.register_app("Pizza <Planet>").await;
     let (id, token) = h.new_payment(&a, "u", "25.00").await;
     let page = h
-        .public(TestRequest::get().uri(&format!("/checkout/{id}?session={token}")))
+        .public(TestRequest::get().uri(&format!("/checkout/{id}?grant={token}")))
         .await;
     assert_eq!(page.status, 200);
     assert!(page
@@ -676,14 +687,14 @@ pub async fn checkout_page(backend: Backend) {
     assert_eq!(bad.status, 401);
     assert!(bad.text.contains("expired"));
     let unknown = h
-        .public(TestRequest::get().uri(&format!("/checkout/pay_unknown?session={token}")))
+        .public(TestRequest::get().uri(&format!("/checkout/pay_unknown?grant={token}")))
         .await;
     assert_eq!(unknown.status, 401);
 
     let submitted = h
         .public(
             TestRequest::post()
-                .uri(&format!("/checkout/{id}?session={token}"))
+                .uri(&format!("/checkout/{id}?grant={token}"))
                 .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
                 .set_payload("action=pay"),
         )
@@ -698,7 +709,7 @@ pub async fn checkout_page(backend: Backend) {
     let submitted = h
         .public(
             TestRequest::post()
-                .uri(&format!("/checkout/{declined}?session={declined_token}"))
+                .uri(&format!("/checkout/{declined}?grant={declined_token}"))
                 .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
                 .set_payload("action=decline"),
         )
@@ -1085,13 +1096,25 @@ pub async fn internal_api(backend: Backend) {
         .await
         .assert_error(404, "NOT_FOUND");
 
-    // A session issued by the internal API confirms like the first one.
+    // A session issued by the internal API views and cancels like the first one; it
+    // cannot pay (only a pay grant can).
     let (third, _) = h.new_payment(&app, "u", "2.00").await;
     let read = h
         .admin(TestRequest::get().uri(&format!("/internal/v1/payments/{third}")))
         .await;
     let token = read.data()["session"]["token"].as_str().unwrap_or_default();
-    h.confirm(&third, token, None).await.assert_ok(200);
+    h.confirm(&third, token, None)
+        .await
+        .assert_error(403, "FORBIDDEN");
+    let cancelled = h
+        .public(
+            TestRequest::post()
+                .uri(&format!("/checkout/{third}/cancel"))
+                .insert_header(("Authorization", format!("Bearer {token}"))),
+        )
+        .await;
+    cancelled.assert_ok(200);
+    assert_eq!(cancelled.data()["status"], "cancelled");
 
     // With no admin token configured, the internal API refuses everything.
     let closed = Harness::start_with(backend, None).await;
@@ -1155,7 +1178,7 @@ pub async fn processor_unavailable(backend: Backend) {
         "simulate",
     );
     let page = h
-        .public(TestRequest::get().uri(&format!("/checkout/{id}?session={token}")))
+        .public(TestRequest::get().uri(&format!("/checkout/{id}?grant={token}")))
         .await;
     assert!(!page.text.contains("Simulate decline"));
 }
