@@ -132,11 +132,11 @@ fn sheet(checkout: &Checkout, token_kind: &'static str, token: &str) -> SheetPag
                 quantity: item.quantity.get(),
                 price: item
                     .price
-                    .map(|price| price.to_string())
+                    .map(|price| price.to_currency_string(payment.currency))
                     .unwrap_or_default(),
             })
             .collect(),
-        amount: payment.amount.to_string(),
+        amount: payment.amount.to_currency_string(payment.currency),
         currency: payment.currency.to_string(),
         status: payment.status.as_str(),
         status_text: status_text(payment),

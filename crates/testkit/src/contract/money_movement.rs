@@ -115,7 +115,7 @@ pub async fn charge_checks(ports: &StorePorts) {
     );
     assert_eq!(
         due(started + CHARGE_RECONCILE_AFTER + secs(5), 1).await,
-        [a.id.clone()],
+        std::slice::from_ref(&a.id),
         "contract: due_charge_checks returns at most limit ids"
     );
     // Both sessions ended long ago: the expiry sweep must leave charges in flight alone.
@@ -144,7 +144,7 @@ pub async fn charge_checks(ports: &StorePorts) {
         .await;
     assert_eq!(
         due(fx.now(), 100).await,
-        [b.id.clone()],
+        std::slice::from_ref(&b.id),
         "contract: a deferred charge check waits its backoff"
     );
     let (_, _) = fx
@@ -158,7 +158,7 @@ pub async fn charge_checks(ports: &StorePorts) {
         .await;
     assert_eq!(
         due(late, 100).await,
-        [a.id.clone()],
+        std::slice::from_ref(&a.id),
         "contract: a recorded charge is no longer checked"
     );
 }
@@ -209,7 +209,7 @@ pub async fn charge_reversals(ports: &StorePorts) {
                 .await
                 .must("due_reversals")
         ),
-        [reversal.clone()],
+        std::slice::from_ref(&reversal),
         "contract: a new reversal is due at once, exactly as written"
     );
     let refused = reversal.record_attempt(Err("wallet down".to_owned()), fx.now());
@@ -238,7 +238,7 @@ pub async fn charge_reversals(ports: &StorePorts) {
                 .await
                 .must("due_reversals")
         ),
-        [refused.clone()],
+        std::slice::from_ref(&refused),
         "contract: save_reversal keeps attempts, next attempt and last error"
     );
     let done = refused.record_attempt(Ok(()), later);
@@ -260,7 +260,7 @@ pub async fn charge_reversals(ports: &StorePorts) {
         .reversals(&cancelled.id)
         .await
         .must("reversals");
-    assert_eq!(all, [done.clone()]);
+    assert_eq!(all, std::slice::from_ref(&done));
     assert_eq!(all[0].status, ReversalStatus::Succeeded);
     assert_eq!(
         stored(ports, &cancelled.id).await.version,

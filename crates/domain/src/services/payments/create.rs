@@ -9,6 +9,7 @@ use crate::event::DomainEvent;
 use crate::idempotency::{IdempotencyClaim, IdempotentResult, StoredResponse};
 use crate::ids::{AppId, PaymentId};
 use crate::miniapp::Miniapp;
+use crate::money::AmountRule;
 use crate::page::{Page, PageRequest};
 use crate::payment::{Channel, NewPayment, Payment, PaymentStatus, Transition};
 use crate::ports::NewPaymentWrite;
@@ -32,6 +33,10 @@ impl PaymentService {
         claim: Option<IdempotencyClaim>,
         render: impl FnOnce(&CreatedPayment) -> StoredResponse + Send,
     ) -> Result<Idempotent<CreatedPayment>> {
+        // The edge checks these already; the core never trusts that it did.
+        let rule = AmountRule::Currency(request.currency);
+        crate::order::check_amount("amount", Some(request.amount.get()), rule)?;
+        request.details.check_amounts(rule)?;
         let claim = claim.map(|claim| self.held(claim));
         if let Some(replay) = self.begin(claim.as_ref()).await? {
             return Ok(Idempotent::Replayed(replay));

@@ -6,7 +6,7 @@ use super::{Change, Idempotent, PaymentService, PaymentServiceError, Result};
 use crate::idempotency::{IdempotencyClaim, IdempotentResult, StoredResponse};
 use crate::ids::{PaymentId, RefundId};
 use crate::miniapp::Miniapp;
-use crate::money::PositiveMoney;
+use crate::money::{AmountRule, PositiveMoney};
 use crate::payment::{Payment, PaymentError, Refund};
 use crate::ports::RefundRequest;
 use crate::validation::BoundedString;
@@ -45,7 +45,12 @@ impl PaymentService {
         claim: Option<&IdempotencyClaim>,
         render: &(impl Fn(&Refund) -> StoredResponse + Send + Sync),
     ) -> Result<Refund> {
-        self.get_for_app(&app.id, id).await?;
+        let current = self.get_for_app(&app.id, id).await?;
+        crate::order::check_amount(
+            "amount",
+            amount.map(PositiveMoney::get),
+            AmountRule::Currency(current.currency),
+        )?;
         let refund_id = RefundId::generate(self.ids.as_ref());
         let keep = |refund: &Refund| {
             claim.map(|claim| IdempotentResult {
