@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole hostpay flow in one command, on a throwaway SQLite database:
 # start hostpay, register a miniapp, mint a user token, verify it, create a payment,
-# show its checkout URL, confirm it (sandbox processor), refund it, and print every
-# response. Exits non-zero at the first unexpected answer; always stops the server.
+# show that its session can only view it (confirm with the session token is 403), mint a
+# pay grant for its user as the host would, confirm with the grant (sandbox processor),
+# refund it, and print every response. Exits non-zero at the first unexpected answer;
+# always stops the server.
 #
 # Usage: scripts/demo.sh        (needs cargo, curl and python3)
 set -euo pipefail
@@ -103,22 +105,47 @@ session_token="$(json '["data"]["session"]["token"]')"
 checkout_url="$(json '["data"]["session"]["checkout_url"]')"
 [ "$(json '["data"]["status"]')" = "in_process" ] || fail "new payment is not in_process"
 
-say "5. the checkout URL (the payment sheet a browser or webview opens)"
+say "5. the session's checkout URL (what the miniapp holds: the sheet read-only, no Pay button)"
 echo "$checkout_url"
 sheet_status="$(curl -sS -o "$workdir/sheet.html" -w '%{http_code}' "$checkout_url")"
-echo "GET checkout page -> HTTP $sheet_status ($(wc -c <"$workdir/sheet.html") bytes of HTML)"
+echo "GET checkout page (session) -> HTTP $sheet_status ($(wc -c <"$workdir/sheet.html") bytes of HTML)"
 [ "$sheet_status" = 200 ] || fail "the checkout page answered $sheet_status"
+grep -q 'id="read-only"' "$workdir/sheet.html" || fail "the session's sheet is not read-only"
+if grep -q 'id="pay"' "$workdir/sheet.html"; then fail "the session's sheet offers a Pay button"; fi
+grep -o 'To pay, open this payment in the app you are signed in to.' "$workdir/sheet.html"
 
-say "6. the user pays (checkout confirm, sandbox processor)"
-call 200 POST "$public/checkout/$payment_id/confirm" -H "Authorization: Bearer $session_token"
+say "6. the session token cannot pay: confirm with it is 403 FORBIDDEN and charges nothing"
+call 403 POST "$public/checkout/$payment_id/confirm" -H "Authorization: Bearer $session_token"
+[ "$(json '["error"]["code"]')" = "FORBIDDEN" ] || fail "confirm with the session token is not FORBIDDEN"
+call 200 GET "$public/api/v1/payments/$payment_id" -H "Authorization: $app_auth"
+[ "$(json '["data"]["status"]')" = "in_process" ] || fail "the refused confirm changed the payment"
+
+say "7. the host backend (it knows the logged-in user) mints a pay grant for user-42 (internal API)"
+call 201 POST "$internal/internal/v1/payments/$payment_id/grants" \
+  -H "Authorization: Bearer $admin_token" -H 'Content-Type: application/json' \
+  -d '{"user_id": "user-42"}'
+grant="$(json '["data"]["grant"]')"
+grant_url="$(json '["data"]["checkout_url"]')"
+case "$grant" in pg_*) ;; *) fail "the grant is not a pg_ token: $grant" ;; esac
+[ "$grant_url" = "$public/checkout/$payment_id?grant=$grant" ] || fail "unexpected grant checkout_url $grant_url"
+
+say "8. the host app's webview opens the grant's sheet (Pay / Cancel / Simulate decline)"
+echo "$grant_url"
+sheet_status="$(curl -sS -o "$workdir/grant-sheet.html" -w '%{http_code}' "$grant_url")"
+echo "GET checkout page (grant) -> HTTP $sheet_status ($(wc -c <"$workdir/grant-sheet.html") bytes of HTML)"
+[ "$sheet_status" = 200 ] || fail "the grant's checkout page answered $sheet_status"
+grep -o '<button[^>]*id="pay"[^>]*>[^<]*</button>' "$workdir/grant-sheet.html" || fail "the grant's sheet has no Pay button"
+
+say "9. the user pays (checkout confirm with the grant, sandbox processor)"
+call 200 POST "$public/checkout/$payment_id/confirm" -H "Authorization: Bearer $grant"
 [ "$(json '["data"]["status"]')" = "paid" ] || fail "the payment is not paid"
 
-say "7. the miniapp backend refunds it"
+say "10. the miniapp backend refunds it"
 call 201 POST "$public/api/v1/payments/$payment_id/refunds" \
   -H "Authorization: $app_auth" -H 'Content-Type: application/json' \
   -d '{"reason": "customer changed their mind"}'
 
-say "8. the payment now"
+say "11. the payment now"
 call 200 GET "$public/api/v1/payments/$payment_id" -H "Authorization: $app_auth"
 [ "$(json '["data"]["status"]')" = "refunded" ] || fail "the payment is not refunded"
 
@@ -126,4 +153,4 @@ say "stopping hostpay"
 kill -TERM "$server_pid"
 wait "$server_pid" || fail "hostpay did not stop cleanly"
 server_pid=""
-say "demo complete: registered $app_id, paid and refunded $payment_id"
+say "demo complete: registered $app_id, paid $payment_id with a pay grant, refunded it"

@@ -23,7 +23,7 @@ fn as_refs(env: &[(String, String)]) -> Vec<(&str, &str)> {
 
 #[test]
 fn every_subcommand_explains_itself() {
-    let cases: [(&[&str], &str); 12] = [
+    let cases: [(&[&str], &str); 14] = [
         (&["--help"], "payments, refunds and order activities"),
         (
             &["serve", "--help"],
@@ -38,6 +38,11 @@ fn every_subcommand_explains_itself() {
             "Issue a new secret key",
         ),
         (&["tokens", "mint", "--help"], "Mint a user token"),
+        (&["payments", "--help"], "Mint pay grants"),
+        (
+            &["payments", "grant", "--help"],
+            "Mint a pay grant for the payment's user",
+        ),
         (&["deliveries", "list", "--help"], "List deliveries"),
         (
             &["deliveries", "retry", "--help"],
@@ -291,6 +296,105 @@ async fn apps_tokens_and_deliveries_work_on_the_database_the_server_uses() {
     let zero = run(&cli_env, &["deliveries", "list", "--limit", "0"]);
     assert_eq!(zero.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&zero.stderr).contains("--limit"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn payments_grant_mints_a_pay_grant_only_for_the_payments_user() {
+    let mut server = Server::start(&[]);
+    server.wait_up().await;
+    let env = server.env();
+    let http = client();
+
+    // A miniapp (CLI) and a payment for user-7 (miniapp API of the running server).
+    let app = run_json(&env, &["apps", "create", "--name", "Grant Shop", "--json"]);
+    let app_id = app["app_id"].as_str().unwrap().to_owned();
+    let auth = app_auth(&app_id, app["secret_key"].as_str().unwrap());
+    let (status, _, body) = send(
+        http.post(format!("{}/api/v1/payments", server.public))
+            .header("Authorization", &auth)
+            .json(&json!({"user_id": "user-7", "amount": "4.20", "currency": "EUR"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let payment_id = body["data"]["id"].as_str().unwrap().to_owned();
+
+    // The table: grant, checkout_url with ?grant=, expires_at.
+    let table = run_ok(
+        &env,
+        &["payments", "grant", &payment_id, "--user", "user-7"],
+    );
+    assert!(table.contains("grant") && table.contains("pg_"), "{table}");
+    assert!(table.contains("expires_at"), "{table}");
+    let url_prefix = format!("{}/checkout/{payment_id}?grant=pg_", server.public);
+    assert!(table.contains(&url_prefix), "{table}");
+
+    // --json: the same three fields; the grant is what the sheet's URL carries.
+    let granted = run_json(
+        &env,
+        &[
+            "payments",
+            "grant",
+            &payment_id,
+            "--user",
+            "user-7",
+            "--json",
+        ],
+    );
+    let grant = granted["grant"].as_str().unwrap().to_owned();
+    assert!(grant.starts_with("pg_"), "{granted}");
+    assert_eq!(
+        granted["checkout_url"],
+        format!("{}/checkout/{payment_id}?grant={grant}", server.public).as_str()
+    );
+    let expires_at = granted["expires_at"].as_str().unwrap();
+    let expires_at = chrono::DateTime::parse_from_rfc3339(expires_at).unwrap();
+    let lifetime = expires_at.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    assert!(
+        lifetime > chrono::Duration::zero() && lifetime <= chrono::Duration::minutes(5),
+        "{granted}"
+    );
+
+    // Another user's payment: refused, like an unknown one, and nothing printed on stdout.
+    for (id, user) in [
+        (payment_id.as_str(), "user-8"),
+        ("pay_01M8RMNTCXP8EZ3HG8MXT29E03", "user-7"),
+    ] {
+        let refused = run(&env, &["payments", "grant", id, "--user", user]);
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(1), "{id} {user}: {stderr}");
+        assert!(
+            stderr.contains("payment not found"),
+            "{id} {user}: {stderr}"
+        );
+        assert!(!String::from_utf8_lossy(&refused.stdout).contains("pg_"));
+    }
+
+    // A malformed payment id names PAYMENT_ID; a missing --user is a usage error.
+    let malformed = run(&env, &["payments", "grant", "nonsense", "--user", "user-7"]);
+    assert_eq!(malformed.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&malformed.stderr).contains("PAYMENT_ID"));
+    let no_user = run(&env, &["payments", "grant", &payment_id]);
+    assert_eq!(no_user.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_user.stderr).contains("--user"));
+
+    // The grant the CLI printed pays the payment; a paid payment gets no more grants.
+    let (status, _, body) = send(
+        http.post(format!("{}/checkout/{payment_id}/confirm", server.public))
+            .bearer_auth(&grant),
+    )
+    .await;
+    assert_eq!(
+        (status, &body["data"]["status"]),
+        (200, &json!("paid")),
+        "{body}"
+    );
+    let spent = run(
+        &env,
+        &["payments", "grant", &payment_id, "--user", "user-7"],
+    );
+    assert_eq!(spent.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&spent.stderr).contains("is paid"));
+    assert!(server.stop().success());
 }
 
 #[test]
