@@ -51,6 +51,9 @@ pub enum ErrorCode {
     Internal,
     /// 502: the payment processor gave no answer; nothing changed, retry later.
     ProcessorUnavailable,
+    /// 503: the database cannot be reached; nothing changed, retry after `Retry-After`
+    /// (with the same `Idempotency-Key`).
+    Unavailable,
 }
 
 impl ErrorCode {
@@ -71,6 +74,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::Internal => "INTERNAL",
             ErrorCode::ProcessorUnavailable => "PROCESSOR_UNAVAILABLE",
+            ErrorCode::Unavailable => "UNAVAILABLE",
         }
     }
 
@@ -92,11 +96,12 @@ impl ErrorCode {
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::ProcessorUnavailable => StatusCode::BAD_GATEWAY,
+            ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
     /// Every code (for the OpenAPI document and tests).
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 15] = [
         ErrorCode::InvalidRequest,
         ErrorCode::Unauthenticated,
         ErrorCode::Forbidden,
@@ -111,6 +116,7 @@ impl ErrorCode {
         ErrorCode::RateLimited,
         ErrorCode::Internal,
         ErrorCode::ProcessorUnavailable,
+        ErrorCode::Unavailable,
     ];
 }
 
@@ -224,9 +230,12 @@ impl ResponseError for ApiError {
             },
         };
         let body = serde_json::to_string(&envelope).unwrap_or_else(|_| self.body().to_string());
-        HttpResponse::build(self.code.status())
-            .content_type("application/json")
-            .body(body)
+        let mut response = HttpResponse::build(self.code.status());
+        response.content_type("application/json");
+        if self.code == ErrorCode::Unavailable {
+            response.insert_header(("Retry-After", RETRY_AFTER_SECONDS.to_string()));
+        }
+        response.body(body)
     }
 }
 
@@ -313,11 +322,22 @@ impl From<InvalidField> for ApiError {
     }
 }
 
+/// What `Retry-After` says when the database cannot be reached.
+pub const RETRY_AFTER_SECONDS: u32 = 1;
+
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> ApiError {
         match error {
             StoreError::Duplicate(key) => ApiError::invalid(key, "is already taken"),
-            StoreError::Conflict | StoreError::Unavailable(_) => ApiError::internal(error),
+            // Unreachable, restarting, or too busy to settle a race: nothing was written;
+            // the same request (and Idempotency-Key) may be sent again.
+            StoreError::Conflict | StoreError::Unavailable(_) => {
+                tracing::warn!(error = %error, "the database cannot serve; answering 503");
+                ApiError::new(
+                    ErrorCode::Unavailable,
+                    "the service is briefly unavailable; nothing changed, retry shortly",
+                )
+            }
         }
     }
 }

@@ -23,12 +23,15 @@ use tokio::sync::Notify;
 
 /// Decides whether a save is refused, and with what.
 pub type SaveFault = dyn Fn(&PaymentWrite) -> Option<StoreError> + Send + Sync;
+/// Decides whether an insert is refused, and with what.
+pub type InsertFault = dyn Fn(&NewPaymentWrite) -> Option<StoreError> + Send + Sync;
 
 /// A [`PaymentRepository`] that refuses the saves `fault` picks (nothing written) and
 /// passes everything else to `inner`.
 pub struct FaultyPayments {
     inner: Arc<dyn PaymentRepository>,
     fault: Box<SaveFault>,
+    insert_fault: Option<Box<InsertFault>>,
 }
 
 impl FaultyPayments {
@@ -40,13 +43,26 @@ impl FaultyPayments {
         FaultyPayments {
             inner,
             fault: Box::new(fault),
+            insert_fault: None,
         }
+    }
+
+    /// Also refuses the inserts `fault` picks.
+    pub fn with_insert_fault(
+        mut self,
+        fault: impl Fn(&NewPaymentWrite) -> Option<StoreError> + Send + Sync + 'static,
+    ) -> FaultyPayments {
+        self.insert_fault = Some(Box::new(fault));
+        self
     }
 }
 
 #[async_trait]
 impl PaymentRepository for FaultyPayments {
     async fn insert(&self, write: NewPaymentWrite) -> Result<(), StoreError> {
+        if let Some(error) = self.insert_fault.as_ref().and_then(|fault| fault(&write)) {
+            return Err(error);
+        }
         self.inner.insert(write).await
     }
     async fn get(&self, id: &PaymentId) -> Result<Option<Payment>, StoreError> {

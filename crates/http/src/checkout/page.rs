@@ -191,10 +191,14 @@ fn error_page(error: &PaymentServiceError) -> HttpResponse {
             "This link can show the payment but not pay it. Pay from the app you are signed in to."
                 .to_owned(),
         ),
+        PaymentServiceError::Store(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Briefly unavailable",
+            "Nothing was charged. Please try again in a moment.".to_owned(),
+        ),
         PaymentServiceError::Rejected { .. }
         | PaymentServiceError::IdempotencyKeyReused
-        | PaymentServiceError::IdempotencyInProgress
-        | PaymentServiceError::Store(_) => {
+        | PaymentServiceError::IdempotencyInProgress => {
             tracing::error!(error = %error, "checkout page failed");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,

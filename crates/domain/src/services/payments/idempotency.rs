@@ -23,6 +23,7 @@ impl PaymentService {
         let Some(claim) = claim else {
             return Ok(None);
         };
+        self.free_unreleased().await;
         match self.idempotency.begin(claim, self.clock.now()).await? {
             IdempotencyBegin::Proceed => Ok(None),
             IdempotencyBegin::Replay(response) => Ok(Some(self.unseal(response)?)),
@@ -72,8 +73,27 @@ impl PaymentService {
                 Err(PaymentServiceError::IdempotencyInProgress)
             }
             Err(error) => {
-                self.idempotency.release(claim).await?;
+                if self.idempotency.release(claim).await.is_err() {
+                    // The database is unreachable: free it as soon as it is back.
+                    self.unreleased_holds().push(claim.clone());
+                }
                 Err(error)
+            }
+        }
+    }
+
+    fn unreleased_holds(&self) -> std::sync::MutexGuard<'_, Vec<IdempotencyClaim>> {
+        self.unreleased
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Frees the holds of failed requests that could not be freed when they failed.
+    async fn free_unreleased(&self) {
+        let pending = std::mem::take(&mut *self.unreleased_holds());
+        for claim in pending {
+            if self.idempotency.release(&claim).await.is_err() {
+                self.unreleased_holds().push(claim);
             }
         }
     }

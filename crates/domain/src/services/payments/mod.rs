@@ -15,12 +15,12 @@ mod idempotency;
 mod refunds;
 mod sweeps;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::Duration;
 
 use crate::event::{DomainEvent, EventKind};
-use crate::idempotency::{IdempotentResult, StoredResponse};
+use crate::idempotency::{IdempotencyClaim, IdempotentResult, StoredResponse};
 use crate::ids::{AppId, IdGenerator, PaymentId};
 use crate::miniapp::SecretKeyring;
 use crate::money::{Currency, PositiveMoney};
@@ -147,6 +147,9 @@ pub struct PaymentService {
     ids: Arc<dyn IdGenerator>,
     keyring: SecretKeyring,
     settings: PaymentSettings,
+    /// Holds of failed requests that could not be freed (the database was unreachable):
+    /// freed before the next key is taken, so a client's retry goes through at once.
+    unreleased: Arc<Mutex<Vec<IdempotencyClaim>>>,
 }
 
 impl PaymentService {
@@ -162,6 +165,7 @@ impl PaymentService {
             ids: ports.ids.clone(),
             keyring: settings.keyring.clone(),
             settings: settings.payments.clone(),
+            unreleased: Arc::default(),
         }
     }
 
