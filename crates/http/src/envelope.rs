@@ -31,6 +31,8 @@ pub enum ErrorCode {
     Forbidden,
     /// 404: unknown object (or another miniapp's).
     NotFound,
+    /// 405: the path exists but does not serve this method (the answer carries `Allow`).
+    MethodNotAllowed,
     /// 409: the object's state does not allow the action.
     InvalidState,
     /// 409: a charge is in flight; its outcome decides.
@@ -64,6 +66,7 @@ impl ErrorCode {
             ErrorCode::Unauthenticated => "UNAUTHENTICATED",
             ErrorCode::Forbidden => "FORBIDDEN",
             ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             ErrorCode::InvalidState => "INVALID_STATE",
             ErrorCode::ChargeInProgress => "CHARGE_IN_PROGRESS",
             ErrorCode::PaymentNotRefundable => "PAYMENT_NOT_REFUNDABLE",
@@ -85,6 +88,7 @@ impl ErrorCode {
             ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
             ErrorCode::Forbidden => StatusCode::FORBIDDEN,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::InvalidState
             | ErrorCode::ChargeInProgress
             | ErrorCode::PaymentNotRefundable
@@ -101,11 +105,12 @@ impl ErrorCode {
     }
 
     /// Every code (for the OpenAPI document and tests).
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 16] = [
         ErrorCode::InvalidRequest,
         ErrorCode::Unauthenticated,
         ErrorCode::Forbidden,
         ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
         ErrorCode::InvalidState,
         ErrorCode::ChargeInProgress,
         ErrorCode::PaymentNotRefundable,
