@@ -173,7 +173,8 @@ pub enum DeliveriesCommand {
         #[command(flatten)]
         output: Output,
     },
-    /// Make a delivery due now (a dead letter gets one more attempt by a running server).
+    /// Make a delivery due now: a dead letter gets one more attempt by a running server
+    /// (a pending or delivered delivery is refused).
     Retry {
         /// The delivery (dlv_...).
         delivery_id: String,
@@ -498,11 +499,11 @@ async fn deliveries(config: &Config, command: DeliveriesCommand) -> Result<(), F
         } => {
             let id =
                 DeliveryId::parse(&delivery_id).map_err(|e| failed(format!("delivery_id: {e}")))?;
+            // Refusals name why: unknown, or not a dead letter (its state).
             let delivery = service
                 .retry(&id)
                 .await
-                .map_err(|e| failed(e.to_string()))?
-                .ok_or_else(|| failed(format!("delivery {delivery_id} not found")))?;
+                .map_err(|e| failed(e.to_string()))?;
             print_record(
                 &delivery_json(&delivery),
                 output,

@@ -201,8 +201,9 @@ pub struct Config {
     pub log: LogConfig,
 }
 
-/// The longest a delivery attempt may wait for an answer: it must end well within the
-/// dispatcher's 120 s claim lease, so no other instance retries it meanwhile.
+/// The longest a delivery attempt may wait for an answer. Each attempt's claim is leased for
+/// this timeout plus a margin (`hostpay_domain::delivery::claim_lease`), so no other
+/// instance takes the delivery over while the attempt may still run.
 pub const MAX_DELIVERY_TIMEOUT_SECONDS: u64 = 100;
 
 /// `database.*`.
@@ -603,7 +604,7 @@ impl Config {
         if !(1..=MAX_DELIVERY_TIMEOUT_SECONDS).contains(&self.delivery.timeout_seconds) {
             return Err(invalid(
                 "delivery.timeout_seconds",
-                "must be between 1 and 100 (an attempt must end within its 120 s claim)",
+                "must be between 1 and 100",
             ));
         }
         if self.rate_limit.per_second == 0 {

@@ -2,13 +2,16 @@
 //! complete-order, miniapp webhooks) through [`DeliveryService::dispatch_due`].
 //!
 //! A few lanes run side by side so one slow receiver does not hold up the others; each
-//! lane claims a small batch (claims are leased in the store, so several lanes and several
-//! instances never attempt the same delivery at once), attempts it, and polls again after
-//! `poll` when it found less than a full batch. A due delivery is attempted within
-//! `poll` plus one attempt's time (api.md: within 2 s with the default `poll` of 1 s).
+//! lane attempts up to a batch of due deliveries, claiming each one just before its attempt
+//! for that attempt alone (leased in the store for `delivery.timeout_seconds` plus a
+//! margin, so several lanes and several instances never attempt the same delivery at once,
+//! however slow the receiver), and polls again after `poll` when it found less than a full
+//! batch. A due delivery is attempted within `poll` plus one attempt's time (api.md: within
+//! 2 s with the default `poll` of 1 s). An outcome whose claim was taken over meanwhile is
+//! dropped by the store and logged here.
 //!
-//! On shutdown each lane finishes its in-flight attempt and records it; deliveries it
-//! claimed but did not attempt are released (due again at once), never lost.
+//! On shutdown each lane finishes its in-flight attempt and records it; it claims nothing
+//! it will not attempt, so nothing is left leased.
 
 use std::time::Duration;
 
@@ -18,7 +21,7 @@ use tokio::task::JoinSet;
 
 /// Lanes that dispatch side by side.
 pub const LANES: usize = 4;
-/// Deliveries one lane claims per round.
+/// Deliveries one lane attempts per round (one claim each).
 pub const BATCH: u32 = 5;
 /// The default pause of an idle lane.
 pub const DEFAULT_POLL: Duration = Duration::from_secs(1);
@@ -52,6 +55,14 @@ async fn run_lane(
         let stop = move || stopping(&signal);
         let busy = match services.dispatch_due(BATCH, &stop).await {
             Ok(report) => {
+                for id in &report.lost_claims {
+                    tracing::warn!(
+                        worker = "dispatcher",
+                        lane,
+                        delivery_id = %id,
+                        "the claim on this delivery was taken over before its attempt was recorded; its outcome was dropped"
+                    );
+                }
                 if report.attempted > 0 {
                     tracing::debug!(
                         worker = "dispatcher",

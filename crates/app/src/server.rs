@@ -4,8 +4,9 @@ use std::time::Duration;
 
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
+use hostpay_http::control_chars::refuse_control_characters;
 use hostpay_http::observability::{metrics_handle, request_context};
-use hostpay_http::rate_limit::{limit_miniapp_api, request_timeout, RateLimiter, RequestTimeout};
+use hostpay_http::rate_limit::{request_timeout, RateLimiter, RequestTimeout};
 use hostpay_http::{internal_app, public_app};
 
 use crate::config::Config;
@@ -43,7 +44,7 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
             .app_data(public_state.clone())
             .app_data(limiter.clone())
             .app_data(timeout)
-            .wrap(from_fn(limit_miniapp_api))
+            .wrap(from_fn(refuse_control_characters))
             .wrap(from_fn(request_timeout))
             .wrap(from_fn(request_context))
             .configure(public_app)
@@ -63,6 +64,7 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
         App::new()
             .app_data(internal_state.clone())
             .app_data(timeout)
+            .wrap(from_fn(refuse_control_characters))
             .wrap(from_fn(request_timeout))
             .wrap(from_fn(request_context))
             .configure(internal_app)

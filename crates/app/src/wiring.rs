@@ -109,6 +109,9 @@ pub fn settings(config: &Config) -> Settings {
             base: chrono::Duration::seconds(i64::from(config.delivery.retry_base_seconds)),
             max_attempts: i32::from(config.delivery.max_attempts),
         },
+        delivery_timeout: chrono::Duration::seconds(
+            i64::try_from(config.delivery.timeout_seconds).unwrap_or(i64::MAX),
+        ),
         require_https: config.delivery.require_https,
     }
 }

@@ -215,6 +215,23 @@ pub fn start(
         }),
     );
 
+    let svc = services.clone();
+    workers.spawn(
+        "outbox-gauges",
+        every(
+            "outbox-gauges",
+            POOL_GAUGE_PERIOD,
+            workers.shutdown(),
+            move || {
+                let svc = svc.clone();
+                async move {
+                    hostpay_http::health::refresh_outbox_gauges(&svc.deliveries).await;
+                    Ok::<(), StoreError>(())
+                }
+            },
+        ),
+    );
+
     if let Some(store) = store {
         workers.spawn(
             "pool-gauges",

@@ -1,13 +1,13 @@
 //! The outbox dispatcher (`hostpay_app::dispatcher::run`) against a fake Boxo platform:
-//! retries with backoff, dead letters and manual retry, hangs past the client timeout,
-//! restarts and crashes in the middle of a schedule, and a clean shutdown.
+//! retries with backoff, dead letters and manual retry (dead letters only), hangs past the
+//! client timeout, restarts and crashes in the middle of a schedule, and a clean shutdown.
 
 mod delivery_common;
 
 use std::time::Duration;
 
 use delivery_common::*;
-use hostpay_domain::delivery::{AttemptOutcome, DeliveryState};
+use hostpay_domain::delivery::{claim_lease, AttemptOutcome, DeliveryState};
 use hostpay_domain::ports::Clock;
 use hostpay_domain::services::Services;
 use wiremock::matchers::{method, path};
@@ -106,7 +106,7 @@ async fn process_fail_is_dead_at_once_and_a_manual_retry_delivers_after_recovery
         .respond_with(ResponseTemplate::new(200))
         .mount(&server)
         .await;
-    let retried = services.deliveries.retry(&dead.id).await.unwrap().unwrap();
+    let retried = services.deliveries.retry(&dead.id).await.unwrap();
     assert_eq!(retried.state, DeliveryState::Pending);
     eventually("delivered after the manual retry", || async {
         only_delivery(&services).await.0.state == DeliveryState::Delivered
@@ -213,8 +213,9 @@ async fn a_crash_during_an_attempt_loses_nothing() {
         .respond_with(ResponseTemplate::new(200))
         .mount(&server)
         .await;
-    let (ports, handles) = ports_for(&server, Duration::from_secs(60));
-    let first = Services::new(ports.clone(), settings());
+    let timeout = Duration::from_secs(60);
+    let (ports, handles) = ports_for(&server, timeout);
+    let first = Services::new(ports.clone(), settings_for(timeout));
     let app_id = register(&first).await;
     paid_order(&first, &app_id, "order-crash").await;
 
@@ -225,11 +226,13 @@ async fn a_crash_during_an_attempt_loses_nothing() {
     .await;
     dispatcher.crash();
     // Leased to the dead instance: nobody takes it until the lease ends...
-    let second = Services::new(ports, settings());
+    let second = Services::new(ports, settings_for(timeout));
+    let lease = claim_lease(chrono::Duration::from_std(timeout).unwrap());
+    handles.clock.advance(lease - chrono::Duration::seconds(1));
     let report = second.deliveries.dispatch_due(10, &|| false).await.unwrap();
     assert_eq!(report.attempted, 0);
     // ...then it is due again.
-    handles.clock.advance(chrono::Duration::seconds(121));
+    handles.clock.advance(chrono::Duration::seconds(1));
     let dispatcher = start(&second);
     eventually("delivered after the lease", || async {
         only_delivery(&second).await.0.state == DeliveryState::Delivered
@@ -240,7 +243,7 @@ async fn a_crash_during_an_attempt_loses_nothing() {
 }
 
 #[tokio::test]
-async fn shutdown_finishes_the_attempt_in_flight_and_releases_the_rest() {
+async fn shutdown_finishes_the_attempt_in_flight_and_leaves_the_rest_due() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path(COMPLETE_ORDER))
@@ -274,7 +277,7 @@ async fn shutdown_finishes_the_attempt_in_flight_and_releases_the_rest() {
         assert_eq!(delivery.attempts, 0);
         assert!(
             delivery.next_attempt_at <= now,
-            "claimed but unattempted deliveries are released, due now"
+            "nothing is left claimed but unattempted: the rest are due now"
         );
     }
     // A restarted dispatcher delivers the rest at once.

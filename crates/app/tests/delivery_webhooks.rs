@@ -1,6 +1,7 @@
 //! Miniapp webhooks end to end: a miniapp-API payment's events reach the miniapp's
 //! webhook URL through the dispatcher, signed with its webhook secret, with the event ids
-//! the payment shows; a failed attempt is retried with the same id.
+//! the payment shows; a failed attempt is retried with the same id; an unreachable
+//! receiver's error is stored without the URL's user-info and query.
 
 mod delivery_common;
 
@@ -122,4 +123,77 @@ async fn payment_events_arrive_signed_with_stable_ids() {
         .map(|event| event.id.to_string())
         .collect();
     assert_eq!(distinct, event_ids);
+}
+
+#[tokio::test]
+async fn an_unreachable_webhook_stores_no_url_credentials() {
+    let (mut ports, _handles) = hostpay_testkit::in_memory_ports();
+    ports.webhooks =
+        Arc::new(WebhookClient::with_clock(Duration::from_secs(2), ports.clock.clone()).unwrap());
+    let services = Services::new(ports, settings());
+    let (app, _) = services
+        .apps
+        .register(MiniappRegistration {
+            name: NonEmptyString::parse("Secret Shop").unwrap(),
+            webhook_url: Some(
+                WebhookUrl::parse("http://user:pass@127.0.0.1:1/hook?token=secret").unwrap(),
+            ),
+        })
+        .await
+        .unwrap();
+    services
+        .payments
+        .create(
+            &app,
+            CreatePayment {
+                user_id: UserRef::parse("u-42").unwrap(),
+                amount: PositiveMoney::new(Money::parse("10").unwrap()).unwrap(),
+                currency: Currency::parse("SAR").unwrap(),
+                miniapp_order_id: None,
+                details: PaymentDetails::default(),
+            },
+            None,
+            |_| StoredResponse {
+                status: 201,
+                body: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+    let report = services
+        .deliveries
+        .dispatch_due(10, &|| false)
+        .await
+        .unwrap();
+    assert_eq!(report.retried, 1, "{report:?}");
+
+    let (delivery, attempts) = only_delivery(&services).await;
+    let stored = delivery.last_error.clone().unwrap();
+    let logged: Vec<String> = attempts
+        .iter()
+        .filter_map(|attempt| match &attempt.outcome {
+            hostpay_domain::delivery::AttemptOutcome::Acknowledged => None,
+            hostpay_domain::delivery::AttemptOutcome::Retryable(why)
+            | hostpay_domain::delivery::AttemptOutcome::Permanent(why) => Some(why.clone()),
+        })
+        .chain(
+            report
+                .outcomes
+                .iter()
+                .filter_map(|(_, outcome)| match outcome {
+                    hostpay_domain::delivery::AttemptOutcome::Acknowledged => None,
+                    hostpay_domain::delivery::AttemptOutcome::Retryable(why)
+                    | hostpay_domain::delivery::AttemptOutcome::Permanent(why) => Some(why.clone()),
+                }),
+        )
+        .collect();
+    assert_eq!(logged.len(), 2, "{logged:?}");
+    for text in std::iter::once(&stored).chain(&logged) {
+        assert!(
+            text.contains("127.0.0.1:1/hook"),
+            "names the receiver: {text}"
+        );
+        assert!(!text.contains("pass"), "{text}");
+        assert!(!text.contains("token=secret"), "{text}");
+    }
 }

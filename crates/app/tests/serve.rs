@@ -9,12 +9,24 @@ use serde_json::{json, Value};
 use support::{app_auth, client, run_ok, send, Server, TempDir, ADMIN_TOKEN};
 
 #[tokio::test(flavor = "multi_thread")]
-async fn serves_health_metrics_and_openapi_on_both_listeners_with_request_ids() {
+async fn serves_health_and_openapi_on_both_listeners_metrics_on_the_internal_one() {
     let mut server = Server::start(&[]);
     server.wait_up().await;
     let http = client();
+    // /metrics is the internal listener's only: the public one never shows it.
+    let public_metrics = http
+        .get(format!("{}/metrics", server.public))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(public_metrics.status(), 404);
     for base in [&server.public, &server.internal] {
-        for path in ["/healthz", "/readyz", "/metrics", "/openapi.json"] {
+        let paths: &[&str] = if *base == server.internal {
+            &["/healthz", "/readyz", "/metrics", "/openapi.json"]
+        } else {
+            &["/healthz", "/readyz", "/openapi.json"]
+        };
+        for path in paths {
             let response = http.get(format!("{base}{path}")).send().await.unwrap();
             assert_eq!(response.status(), 200, "{base}{path}");
             let id = response.headers()["x-request-id"].to_str().unwrap();
@@ -36,7 +48,7 @@ async fn serves_health_metrics_and_openapi_on_both_listeners_with_request_ids() 
         assert!(response.headers().contains_key("x-request-id"));
     }
     let metrics = http
-        .get(format!("{}/metrics", server.public))
+        .get(format!("{}/metrics", server.internal))
         .send()
         .await
         .unwrap();
@@ -178,7 +190,7 @@ async fn the_miniapp_api_is_rate_limited_per_miniapp() {
     let (status, _, _) = send(list(apps[0].clone())).await;
     assert_eq!(status, 200);
     let metrics = http
-        .get(format!("{}/metrics", server.public))
+        .get(format!("{}/metrics", server.internal))
         .send()
         .await
         .unwrap()

@@ -1,5 +1,11 @@
 //! Delivering outbox events: a [`Delivery`] per event and receiver, attempts recorded,
 //! retried with capped exponential backoff and jitter, then dead-lettered.
+//!
+//! Each attempt is made under its own claim ([`ClaimedDelivery`]): a lease sized from the
+//! attempt's timeout ([`claim_lease`]) hides the delivery from other claimers, and the
+//! claim's [`ClaimToken`] is what lets the attempt's outcome be recorded. A claim holds
+//! until its outcome is recorded or another claimer takes the delivery over (possible once
+//! the lease has ended); an outcome brought by a claim that no longer holds is dropped.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -62,6 +68,44 @@ pub struct Delivery {
     pub created_at: DateTime<Utc>,
     /// Last changed.
     pub updated_at: DateTime<Utc>,
+}
+
+/// Proof of one claim on one delivery: the claim's number on that delivery. Every claim
+/// and every recorded outcome moves the number on, so an outcome is recorded only by the
+/// claim that still holds the delivery, and at most once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClaimToken(i64);
+
+impl ClaimToken {
+    /// The token with this number (as a store keeps it).
+    pub fn from_number(number: i64) -> ClaimToken {
+        ClaimToken(number)
+    }
+
+    /// The number (as a store keeps it).
+    pub fn number(self) -> i64 {
+        self.0
+    }
+}
+
+/// A delivery claimed for one attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedDelivery {
+    /// The delivery as it was claimed.
+    pub delivery: Delivery,
+    /// What records the attempt's outcome.
+    pub token: ClaimToken,
+}
+
+/// What a claim's lease adds to the attempt timeout: looking the receiver up before the
+/// call and recording the outcome after it.
+pub const CLAIM_MARGIN: Duration = Duration::seconds(30);
+
+/// How long a claim on one delivery hides it from other claimers: the attempt's timeout
+/// (`delivery.timeout_seconds`) plus [`CLAIM_MARGIN`], so an attempt that runs its full
+/// time is still recorded before anyone else may try.
+pub fn claim_lease(attempt_timeout: Duration) -> Duration {
+    attempt_timeout.max(Duration::zero()) + CLAIM_MARGIN
 }
 
 /// What one attempt came to.
@@ -153,6 +197,15 @@ pub const BOXO_DO_NOT_RETRY: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lease_outlasts_the_attempt_timeout() {
+        for seconds in [1, 10, 40, 100] {
+            let timeout = Duration::seconds(seconds);
+            assert_eq!(claim_lease(timeout), timeout + CLAIM_MARGIN);
+        }
+        assert_eq!(claim_lease(Duration::seconds(-5)), CLAIM_MARGIN);
+    }
 
     #[test]
     fn delays_grow_and_cap() {

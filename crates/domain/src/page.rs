@@ -12,6 +12,13 @@ pub const DEFAULT_LIMIT: u32 = 20;
 /// Largest page size.
 pub const MAX_LIMIT: u32 = 100;
 
+/// The earliest time a cursor may carry: 0001-01-01T00:00:00Z, in microseconds.
+const MIN_CURSOR_MICROS: i64 = -62_135_596_800_000_000;
+/// The latest time a cursor may carry: 9999-12-31T23:59:59.999999Z, in microseconds.
+const MAX_CURSOR_MICROS: i64 = 253_402_300_799_999_999;
+/// The longest id a cursor may carry.
+const MAX_CURSOR_ID: usize = 64;
+
 /// Where a page starts: strictly after (older than) this position.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
@@ -28,17 +35,29 @@ impl Cursor {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
     }
 
-    /// Reads an opaque text back.
+    /// Reads an opaque text back (at most 128 characters).
     pub fn decode(text: &str) -> Result<Cursor, FieldError> {
         let invalid = || FieldError::new("is not a cursor this API returned");
+        if text.len() > 128 {
+            return Err(invalid());
+        }
         let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(text)
             .map_err(|_| invalid())?;
         let raw = String::from_utf8(raw).map_err(|_| invalid())?;
         let (micros, id) = raw.split_once('|').ok_or_else(invalid)?;
         let micros: i64 = micros.parse().map_err(|_| invalid())?;
+        // Only times every store can compare (years 1 to 9999), and only ids this API
+        // issues (prefix, letters, digits, `_` and `-`): nothing else reaches a query.
+        if !(MIN_CURSOR_MICROS..=MAX_CURSOR_MICROS).contains(&micros) {
+            return Err(invalid());
+        }
         let created_at = DateTime::from_timestamp_micros(micros).ok_or_else(invalid)?;
-        if id.is_empty() {
+        let id_ok = (1..=MAX_CURSOR_ID).contains(&id.len())
+            && id
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-');
+        if !id_ok {
             return Err(invalid());
         }
         Ok(Cursor {

@@ -196,6 +196,18 @@ pub fn backoff(attempt: u32) -> chrono::Duration {
     chrono::Duration::seconds(seconds.min(3600))
 }
 
+/// The longest text kept from a processor (a decline or refusal reason, an error).
+pub const PROCESSOR_TEXT_LIMIT: usize = 500;
+
+/// A processor's text as it is kept: control characters become spaces and it is cut to
+/// [`PROCESSOR_TEXT_LIMIT`] characters, so no answer of a processor is ever unstorable.
+pub fn processor_text(text: &str) -> String {
+    text.chars()
+        .map(|c| if c < ' ' { ' ' } else { c })
+        .take(PROCESSOR_TEXT_LIMIT)
+        .collect()
+}
+
 /// A reversal's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -268,7 +280,7 @@ impl ChargeReversal {
                 next.last_error = None;
             }
             Err(reason) => {
-                next.last_error = Some(reason);
+                next.last_error = Some(processor_text(&reason));
                 next.next_attempt_at = now + backoff(next.attempts);
             }
         }
@@ -539,7 +551,7 @@ impl Payment {
             }
             ChargeOutcome::Declined { reason } => {
                 next.status = PaymentStatus::Failed;
-                next.fail_reason = Some(reason.clone());
+                next.fail_reason = Some(processor_text(reason));
                 EventKind::PaymentFailed
             }
         };
@@ -680,7 +692,7 @@ impl Payment {
             }
             Err(reason) => {
                 refund.status = RefundStatus::Failed;
-                refund.fail_reason = Some(reason);
+                refund.fail_reason = Some(processor_text(&reason));
                 EventKind::RefundFailed
             }
         };

@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 
 use crate::access::{PayGrant, PaymentSession, UserToken};
 use crate::delivery::AttemptOutcome;
-use crate::delivery::{Delivery, DeliveryAttempt, DeliveryState, NextStep};
+use crate::delivery::{
+    ClaimToken, ClaimedDelivery, Delivery, DeliveryAttempt, DeliveryState, NextStep,
+};
 use crate::event::DomainEvent;
 use crate::idempotency::{IdempotencyBegin, IdempotencyClaim, IdempotentResult};
 use crate::ids::RefundId;
@@ -177,6 +179,14 @@ pub trait OrderActivityRepository: Send + Sync {
         order_id: &str,
     ) -> Result<Option<OrderActivity>, StoreError>;
 
+    /// The app's activity for its `order_id` without its history (`events` empty): what a
+    /// write needs, whatever the length of the history. Errors: `Unavailable`.
+    async fn get_state_by_order(
+        &self,
+        app_id: &AppId,
+        order_id: &str,
+    ) -> Result<Option<OrderActivity>, StoreError>;
+
     /// Inserts a new activity with its events. Errors: `Duplicate("order_id")` when the
     /// app already has that order; `Unavailable`.
     async fn insert(&self, activity: &OrderActivity) -> Result<(), StoreError>;
@@ -197,7 +207,7 @@ pub trait OrderActivityRepository: Send + Sync {
         page: &PageRequest,
     ) -> Result<Page<OrderActivity>, StoreError>;
 
-    /// The app's activities linked to a payment (events may be left out).
+    /// The app's activities linked to a payment, without their history (`events` empty).
     /// Errors: `Unavailable`.
     async fn linked_to_payment(
         &self,
@@ -254,32 +264,36 @@ pub trait IdempotencyStore: Send + Sync {
 }
 
 /// The outbox's delivery side.
+///
+/// Claims: every claim of a delivery gets a new [`ClaimToken`] and hides the delivery from
+/// other claimers until its lease ends. An attempt's outcome is written only with the
+/// token of the claim that still holds the delivery (no other claim since, no outcome
+/// recorded with it yet); anything else is [`Recorded::LostClaim`] and writes nothing.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait Outbox: Send + Sync {
-    /// Claims up to `limit` pending deliveries due at `now` (oldest due first) by moving
-    /// their next attempt to `lease_until`, so no other claimer gets them meanwhile
-    /// (PostgreSQL: `FOR UPDATE SKIP LOCKED`). A claimer that dies leaves them due again
-    /// once the lease ends. Errors: `Unavailable`.
+    /// Claims up to `limit` pending deliveries due at `now` (oldest due first), each with a
+    /// new token, by moving their next attempt to `lease_until`, so no other claimer gets
+    /// them meanwhile (PostgreSQL: `FOR UPDATE SKIP LOCKED`). A claimer that dies leaves
+    /// them due again once the lease ends. Errors: `Unavailable`.
     async fn claim_due(
         &self,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u32,
-    ) -> Result<Vec<Delivery>, StoreError>;
+    ) -> Result<Vec<ClaimedDelivery>, StoreError>;
 
     /// Records an attempt and what follows it (attempts + 1, last status and error,
-    /// state and next attempt time). Errors: `Unavailable`.
+    /// state and next attempt time) when `token`'s claim still holds the delivery, and
+    /// ends that claim. A claim taken over since (or already used) gets
+    /// [`Recorded::LostClaim`] and writes nothing. Errors: `Unavailable`.
     async fn record_attempt(
         &self,
         id: &DeliveryId,
+        token: ClaimToken,
         attempt: &DeliveryAttempt,
         next: NextStep,
-    ) -> Result<(), StoreError>;
-
-    /// Makes claimed deliveries due at `now` again (shutdown before attempting them).
-    /// Errors: `Unavailable`.
-    async fn release(&self, ids: &[DeliveryId], now: DateTime<Utc>) -> Result<(), StoreError>;
+    ) -> Result<Recorded, StoreError>;
 
     /// Deliveries, newest first, optionally of one state. Errors: `Unavailable`.
     async fn list(
@@ -294,16 +308,37 @@ pub trait Outbox: Send + Sync {
     /// A delivery's attempts, oldest first. Errors: `Unavailable`.
     async fn attempts(&self, id: &DeliveryId) -> Result<Vec<DeliveryAttempt>, StoreError>;
 
-    /// Makes a delivery pending and due at `now` (manual retry), keeping its history.
-    /// Returns it, or `None` when unknown. Errors: `Unavailable`.
+    /// Makes a dead delivery pending and due at `now` (manual retry), keeping its history;
+    /// a pending or delivered one is left as it is. Errors: `Unavailable`.
     async fn retry_now(
         &self,
         id: &DeliveryId,
         now: DateTime<Utc>,
-    ) -> Result<Option<Delivery>, StoreError>;
+    ) -> Result<ManualRetry, StoreError>;
 
     /// How many deliveries are pending and dead. Errors: `Unavailable`.
     async fn depth(&self) -> Result<OutboxDepth, StoreError>;
+}
+
+/// Whether an attempt's outcome was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// Written; the claim is over.
+    Written,
+    /// The claim no longer holds the delivery (another claimer took it over, or its
+    /// outcome was already recorded): nothing was written.
+    LostClaim,
+}
+
+/// What a manual retry came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ManualRetry {
+    /// The dead letter is pending again, due now.
+    Retried(Delivery),
+    /// Not a dead letter (pending or delivered): left as it is.
+    NotDead(Delivery),
+    /// No such delivery.
+    Unknown,
 }
 
 /// Outbox backlog, for metrics.

@@ -51,9 +51,10 @@ pub enum ErrorCode {
     RateLimited,
     /// 500: something broke on our side (details only in the log).
     Internal,
-    /// 502: the payment processor gave no answer; nothing changed, retry later.
+    /// 502: the payment processor gave no answer; a charge it was asked for stays in
+    /// flight (`in_process`) and its outcome is recorded when known.
     ProcessorUnavailable,
-    /// 503: the database cannot be reached; nothing changed, retry after `Retry-After`
+    /// 503: the database cannot be reached; retry after `Retry-After`
     /// (with the same `Idempotency-Key`).
     Unavailable,
 }
@@ -137,6 +138,8 @@ pub struct ApiError {
     pub details: Value,
     /// `data` (usually null).
     pub data: Value,
+    /// Seconds for a `Retry-After` header (429; a 503 always says [`RETRY_AFTER_SECONDS`]).
+    pub retry_after: Option<u64>,
 }
 
 impl std::fmt::Display for ApiError {
@@ -153,6 +156,7 @@ impl ApiError {
             message: message.into(),
             details: json!({}),
             data: Value::Null,
+            retry_after: None,
         }
     }
 
@@ -237,8 +241,13 @@ impl ResponseError for ApiError {
         let body = serde_json::to_string(&envelope).unwrap_or_else(|_| self.body().to_string());
         let mut response = HttpResponse::build(self.code.status());
         response.content_type("application/json");
-        if self.code == ErrorCode::Unavailable {
-            response.insert_header(("Retry-After", RETRY_AFTER_SECONDS.to_string()));
+        let retry_after = if self.code == ErrorCode::Unavailable {
+            Some(u64::from(RETRY_AFTER_SECONDS))
+        } else {
+            self.retry_after
+        };
+        if let Some(seconds) = retry_after {
+            response.insert_header(("Retry-After", seconds.to_string()));
         }
         response.body(body)
     }
@@ -340,7 +349,7 @@ impl From<StoreError> for ApiError {
                 tracing::warn!(error = %error, "the database cannot serve; answering 503");
                 ApiError::new(
                     ErrorCode::Unavailable,
-                    "the service is briefly unavailable; nothing changed, retry shortly",
+                    "the service is briefly unavailable; retry shortly (with the same Idempotency-Key)",
                 )
             }
         }
@@ -352,7 +361,7 @@ impl From<ProcessorError> for ApiError {
         tracing::warn!(error = %error, "payment processor gave no answer");
         ApiError::new(
             ErrorCode::ProcessorUnavailable,
-            "the payment processor did not answer; nothing changed, try again",
+            "the payment processor did not answer; a charge stays in_process and its outcome is recorded when known",
         )
     }
 }

@@ -84,6 +84,9 @@ pub fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
         Some(b'{') => raw,
         Some(_) => return Err(ApiError::invalid("body", "must be a JSON object")),
     };
+    if let Some(field) = crate::control_chars::body_field_with_control(text) {
+        return Err(crate::control_chars::body_error(field));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(text);
     let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();

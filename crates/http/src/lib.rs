@@ -9,6 +9,7 @@
 
 pub mod boxo;
 pub mod checkout;
+pub mod control_chars;
 pub mod envelope;
 pub mod health;
 pub mod internal;
@@ -17,25 +18,27 @@ pub mod miniapp;
 pub mod observability;
 pub mod openapi;
 pub mod rate_limit;
+pub mod routes;
 pub mod state;
+pub mod strict_json;
 
 pub use state::{AppState, BoxoSettings, HttpSettings, SigningSettings};
 
 use actix_web::web;
 
-/// Routes of the public listener: `/api/v1`, `/boxo/v1`, `/checkout`, plus health,
-/// metrics and OpenAPI.
+/// Routes of the public listener: `/api/v1`, `/boxo/v1`, `/checkout`, plus health and
+/// OpenAPI (no metrics: those are the internal listener's). What it serves is
+/// [`routes::endpoints`]`(Public)`, which its `/openapi.json` documents.
 pub fn public_app(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
-    openapi::configure(cfg);
-    miniapp::configure(cfg);
-    boxo::configure(cfg);
-    checkout::configure(cfg);
+    routes::public(cfg);
 }
 
 /// Routes of the internal listener: `/internal/v1`, plus health, metrics and OpenAPI.
+/// What it serves is [`routes::endpoints`]`(Internal)`, which its `/openapi.json`
+/// documents.
 pub fn internal_app(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
-    openapi::configure(cfg);
-    internal::configure(cfg);
+    health::configure_metrics(cfg);
+    routes::internal(cfg);
 }

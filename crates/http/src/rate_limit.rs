@@ -2,10 +2,11 @@
 //! (`rate_limit.per_second` sustained, `rate_limit.burst` at once; 429 `RATE_LIMITED` with
 //! `Retry-After`) and the request timeout.
 //!
-//! A miniapp is told apart by its `Authorization` credentials (kept only as a keyed 64-bit
-//! hash in memory, never logged): each set of credentials has its own token bucket, so a
-//! caller sending someone else's app id with a wrong secret drains its own bucket, not
-//! the real app's. Requests without credentials share a bucket per peer address.
+//! The limit is taken where the miniapp is authenticated ([`crate::miniapp::auth`]): an
+//! authenticated miniapp has one bucket for its `app_id`, however its header is spelled;
+//! a caller whose credentials fail (missing, malformed or wrong) draws from its peer
+//! address's bucket, so it can neither drain the real app's bucket nor guess secrets
+//! without limit. Bucket keys are kept only as keyed 64-bit hashes in memory.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
@@ -14,15 +15,12 @@ use std::time::{Duration, Instant};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderValue, AUTHORIZATION, RETRY_AFTER};
 use actix_web::middleware::Next;
-use actix_web::{web, Error, ResponseError};
+use actix_web::{Error, ResponseError};
 
 use crate::envelope::{ApiError, ErrorCode};
 use crate::observability::names;
 
-/// The prefix of the rate-limited surface.
-pub const LIMITED_PREFIX: &str = "/api/v1";
 
 /// Buckets kept before idle (full) ones are dropped.
 const MAX_BUCKETS: usize = 10_000;
@@ -86,47 +84,23 @@ fn refilled(bucket: &Bucket, now: Instant, per_second: f64, burst: f64) -> f64 {
     (bucket.tokens + elapsed * per_second).min(burst)
 }
 
-/// The bucket key of a request: its credentials, else its peer address.
-fn bucket_key(req: &ServiceRequest) -> String {
-    match req
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(credentials) => format!("auth:{credentials}"),
-        None => format!(
-            "peer:{}",
-            req.peer_addr()
-                .map(|a| a.ip().to_string())
-                .unwrap_or_default()
-        ),
-    }
-}
-
-/// Middleware: applies the app's [`RateLimiter`] (from `app_data`) to `/api/v1`.
-pub async fn limit_miniapp_api(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, Error> {
-    let limited = req.path() == LIMITED_PREFIX || req.path().starts_with("/api/v1/");
-    if limited {
-        if let Some(limiter) = req.app_data::<web::Data<RateLimiter>>() {
-            if let Err(wait) = limiter.check(&bucket_key(&req), Instant::now()) {
-                metrics::counter!(names::RATE_LIMITED).increment(1);
-                let seconds = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
-                let mut response = ApiError::new(
-                    ErrorCode::RateLimited,
-                    format!("too many requests; retry after {seconds} s"),
-                )
-                .error_response();
-                if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-                    response.headers_mut().insert(RETRY_AFTER, value);
-                }
-                return Ok(req.into_response(response));
-            }
-        }
-    }
-    Ok(next.call(req).await?.map_into_boxed_body())
+/// Takes one token of the bucket `key` (`app:<app_id>` for an authenticated miniapp,
+/// `peer:<ip>` for a caller whose credentials failed) from the app's [`RateLimiter`];
+/// an empty bucket is 429 `RATE_LIMITED` with `Retry-After`.
+pub fn take(limiter: Option<&RateLimiter>, key: &str) -> Result<(), ApiError> {
+    let Some(limiter) = limiter else {
+        return Ok(());
+    };
+    limiter.check(key, Instant::now()).map_err(|wait| {
+        metrics::counter!(names::RATE_LIMITED).increment(1);
+        let seconds = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+        let mut refused = ApiError::new(
+            ErrorCode::RateLimited,
+            format!("too many requests; retry after {seconds} s"),
+        );
+        refused.retry_after = Some(seconds);
+        refused
+    })
 }
 
 /// How long one request may take (`server.request_timeout_seconds`), in `app_data`.

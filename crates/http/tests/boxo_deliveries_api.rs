@@ -132,6 +132,108 @@ async fn dead_letters_are_listed_shown_and_retried() {
     assert_eq!(all["data"]["items"].as_array().unwrap().len(), 1);
 }
 
+/// Creates a Boxo order of `order_id` through `$boxo` and settles it paid: its
+/// complete-order is pending.
+macro_rules! paid {
+    ($world:expr, $boxo:expr, $order_id:expr) => {{
+        let created = boxo_call!(
+            $boxo,
+            post(
+                "/boxo/v1/order-payments",
+                &order_body(&$world.app_id, $order_id)
+            )
+        );
+        let id = PaymentId::parse(created["order_payment_id"].as_str().unwrap()).unwrap();
+        $world
+            .state
+            .services
+            .payments
+            .settle(&id, SettleStatus::Paid)
+            .await
+            .unwrap();
+    }};
+}
+
+#[actix_web::test]
+async fn only_dead_letters_are_retried_by_hand() {
+    let world = world(boxo_settings()).await;
+    let services = &world.state.services;
+    let boxo = boxo_app!(world.state);
+    let app = internal_app!(world.state);
+    let retry =
+        |id: &str| admin(TestRequest::post().uri(&format!("/internal/v1/deliveries/{id}/retry")));
+
+    // Delivered: refused, and nothing is sent again.
+    paid!(world, boxo, "o-delivered");
+    let report = services
+        .deliveries
+        .dispatch_due(10, &|| false)
+        .await
+        .unwrap();
+    assert_eq!(report.delivered, 1);
+    let delivered = get_json!(
+        app,
+        admin(TestRequest::get().uri("/internal/v1/deliveries?state=delivered")),
+        200
+    );
+    let delivered_id = delivered["data"]["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = get_json!(app, retry(&delivered_id), 409);
+    assert_eq!(refused["success"], false);
+    assert_eq!(refused["status_code"], 409);
+    assert_eq!(refused["error"]["code"], "INVALID_STATE");
+    assert_eq!(refused["error"]["details"]["state"], "delivered");
+    assert_eq!(
+        refused["error"]["details"]["delivery_id"],
+        delivered_id.as_str()
+    );
+    let report = services
+        .deliveries
+        .dispatch_due(10, &|| false)
+        .await
+        .unwrap();
+    assert_eq!(report.attempted, 0, "a refused retry schedules nothing");
+    assert_eq!(world.handles.boxo.calls().len(), 1);
+
+    // Pending: refused too (it is retried on its own schedule).
+    paid!(world, boxo, "o-pending");
+    let pending = get_json!(
+        app,
+        admin(TestRequest::get().uri("/internal/v1/deliveries?state=pending")),
+        200
+    );
+    let pending_id = pending["data"]["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = get_json!(app, retry(&pending_id), 409);
+    assert_eq!(refused["error"]["code"], "INVALID_STATE");
+    assert_eq!(refused["error"]["details"]["state"], "pending");
+
+    // Dead: 202, pending again, delivered by the next round.
+    world
+        .handles
+        .boxo
+        .push_reply(permanent(400, "PROCESS_FAIL"));
+    let report = services
+        .deliveries
+        .dispatch_due(10, &|| false)
+        .await
+        .unwrap();
+    assert_eq!(report.dead, 1);
+    let retried = get_json!(app, retry(&pending_id), 202);
+    assert_eq!(retried["data"]["state"], "pending");
+    let report = services
+        .deliveries
+        .dispatch_due(10, &|| false)
+        .await
+        .unwrap();
+    assert_eq!(report.delivered, 1);
+    assert_eq!(world.handles.boxo.calls().len(), 3);
+}
+
 #[actix_web::test]
 async fn refusals() {
     let world = world(boxo_settings()).await;

@@ -254,6 +254,26 @@ macro_rules! order_activities {
                 })
             }
 
+            async fn get_state_by_order(
+                &self,
+                app_id: &AppId,
+                order_id: &str,
+            ) -> Result<Option<OrderActivity>, StoreError> {
+                let app_id = app_id.clone();
+                let order_id = order_id.to_owned();
+                detached!(self, |conn| {
+                    let row: Option<ActivityRow> = order_activities::table
+                        .filter(order_activities::app_id.eq(app_id.as_str()))
+                        .filter(order_activities::order_id.eq(order_id))
+                        .select(ActivityRow::as_select())
+                        .first(&mut conn)
+                        .await
+                        .optional()
+                        .map_err(DbError::from)?;
+                    row.map(|row| row.into_domain(Vec::new())).transpose()
+                })
+            }
+
             async fn insert(&self, activity: &OrderActivity) -> Result<(), StoreError> {
                 let row = ActivityRow::of(activity)?;
                 let entries: Vec<(OrderActivityId, ActivityEvent)> = activity
@@ -373,7 +393,9 @@ macro_rules! order_activities {
                         .load(&mut conn)
                         .await
                         .map_err(DbError::from)?;
-                    $backend::with_events(&mut conn, rows).await
+                    rows.into_iter()
+                        .map(|row| row.into_domain(Vec::new()))
+                        .collect::<DbResult<Vec<_>>>()
                 })
             }
         }

@@ -1,6 +1,10 @@
 //! The transactional outbox: events are written in the transaction of the change that
 //! caused them, with one delivery per receiver; deliveries are claimed with a lease
 //! (PostgreSQL: `FOR UPDATE SKIP LOCKED`), attempted, recorded, retried or dead-lettered.
+//!
+//! A delivery's `claim_token` is the number of the claim that holds it: each claim moves
+//! it on and hands it to the claimer; an outcome is written only by
+//! `UPDATE ... WHERE claim_token = <the claimer's>`, which moves it on again.
 
 use std::collections::HashMap;
 
@@ -9,16 +13,19 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use hostpay_domain::delivery::{
-    AttemptOutcome, Delivery, DeliveryAttempt, DeliveryState, NextStep,
+    AttemptOutcome, ClaimToken, ClaimedDelivery, Delivery, DeliveryAttempt, DeliveryState,
+    NextStep,
 };
 use hostpay_domain::event::{DeliveryTarget, DomainEvent, EventKind};
 use hostpay_domain::ids::{AppId, DeliveryId, EventId};
 use hostpay_domain::page::{Cursor, Page, PageRequest};
-use hostpay_domain::ports::{Outbox, OutboxDepth, StoreError};
+use hostpay_domain::ports::{ManualRetry, Outbox, OutboxDepth, Recorded, StoreError};
 use sha2::{Digest, Sha256};
 
 use crate::convert::{from_json, parsed, to_json};
-use crate::dialect::{detached, for_each_backend, for_update_skip_locked, write_transaction};
+use crate::dialect::{
+    detached, for_each_backend, for_update, for_update_skip_locked, write_transaction,
+};
 use crate::error::{corrupt, DbError, DbResult};
 use crate::schema::{deliveries, delivery_attempts, outbox_events};
 use crate::sql_types::DbInstant;
@@ -63,6 +70,8 @@ pub(crate) struct DeliveryRow {
     last_status: Option<i32>,
     created_at: DbInstant,
     updated_at: DbInstant,
+    /// The number of the claim that holds (or last held) the delivery.
+    claim_token: i64,
 }
 
 /// A stored attempt.
@@ -122,6 +131,7 @@ pub(crate) fn event_rows(events: &[DomainEvent]) -> DbResult<(Vec<NewEventRow>, 
                 last_status: None,
                 created_at: at,
                 updated_at: at,
+                claim_token: 0,
             });
         }
     }
@@ -260,8 +270,8 @@ macro_rules! outbox {
                 Ok(())
             }
 
-            /// The deliveries with these ids, in this order.
-            pub(crate) async fn load(conn: &mut $conn, ids: &[String]) -> DbResult<Vec<Delivery>> {
+            /// The delivery rows with these ids, in this order.
+            async fn load_rows(conn: &mut $conn, ids: &[String]) -> DbResult<Vec<DeliveryRow>> {
                 if ids.is_empty() {
                     return Ok(Vec::new());
                 }
@@ -272,8 +282,31 @@ macro_rules! outbox {
                     .await?;
                 let mut by_id: HashMap<String, DeliveryRow> =
                     rows.into_iter().map(|row| (row.id.clone(), row)).collect();
-                let rows: Vec<DeliveryRow> = ids.iter().filter_map(|id| by_id.remove(id)).collect();
+                Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+            }
+
+            /// The deliveries with these ids, in this order.
+            pub(crate) async fn load(conn: &mut $conn, ids: &[String]) -> DbResult<Vec<Delivery>> {
+                let rows = load_rows(conn, ids).await?;
                 with_events(conn, rows).await
+            }
+
+            /// The deliveries with these ids, in this order, with their claim tokens.
+            pub(crate) async fn load_claimed(
+                conn: &mut $conn,
+                ids: &[String],
+            ) -> DbResult<Vec<ClaimedDelivery>> {
+                let rows = load_rows(conn, ids).await?;
+                let tokens: Vec<ClaimToken> = rows
+                    .iter()
+                    .map(|row| ClaimToken::from_number(row.claim_token))
+                    .collect();
+                let deliveries = with_events(conn, rows).await?;
+                Ok(deliveries
+                    .into_iter()
+                    .zip(tokens)
+                    .map(|(delivery, token)| ClaimedDelivery { delivery, token })
+                    .collect())
             }
 
             /// Delivery rows with their events.
@@ -305,7 +338,7 @@ macro_rules! outbox {
                 now: DateTime<Utc>,
                 lease_until: DateTime<Utc>,
                 limit: u32,
-            ) -> Result<Vec<Delivery>, StoreError> {
+            ) -> Result<Vec<ClaimedDelivery>, StoreError> {
                 detached!(self, |conn| {
                     let now = DbInstant::of(now);
                     let lease = DbInstant::of(lease_until);
@@ -313,7 +346,7 @@ macro_rules! outbox {
                     write_transaction!(
                         $backend,
                         c,
-                        async |c: &mut $conn| -> DbResult<Vec<Delivery>> {
+                        async |c: &mut $conn| -> DbResult<Vec<ClaimedDelivery>> {
                             let ids: Vec<String> = for_update_skip_locked!(
                                 $backend,
                                 deliveries::table
@@ -332,10 +365,13 @@ macro_rules! outbox {
                                 return Ok(Vec::new());
                             }
                             diesel::update(deliveries::table.filter(deliveries::id.eq_any(&ids)))
-                                .set(deliveries::next_attempt_at.eq(lease))
+                                .set((
+                                    deliveries::next_attempt_at.eq(lease),
+                                    deliveries::claim_token.eq(deliveries::claim_token + 1),
+                                ))
                                 .execute(c)
                                 .await?;
-                            $backend::load(c, &ids).await
+                            $backend::load_claimed(c, &ids).await
                         }
                     )
                 })
@@ -344,9 +380,10 @@ macro_rules! outbox {
             async fn record_attempt(
                 &self,
                 id: &DeliveryId,
+                token: ClaimToken,
                 attempt: &DeliveryAttempt,
                 next: NextStep,
-            ) -> Result<(), StoreError> {
+            ) -> Result<Recorded, StoreError> {
                 let row = attempt_row(id, attempt);
                 let last_error = row.detail.clone();
                 let at = row.attempted_at;
@@ -358,23 +395,28 @@ macro_rules! outbox {
                 let id = id.as_str().to_owned();
                 detached!(self, |conn| {
                     let c: &mut $conn = &mut conn;
-                    write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
-                        let target = deliveries::table.filter(deliveries::id.eq(&id));
-                        let changed = diesel::update(target)
+                    write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<Recorded> {
+                        // Written only while this claim holds the delivery; ends the claim.
+                        let held = deliveries::table
+                            .filter(deliveries::id.eq(&id))
+                            .filter(deliveries::claim_token.eq(token.number()))
+                            .filter(deliveries::state.eq(DeliveryState::Pending.as_str()));
+                        let changed = diesel::update(held)
                             .set((
                                 deliveries::attempts.eq(deliveries::attempts + 1),
                                 deliveries::last_status.eq(row.http_status),
                                 deliveries::last_error.eq(&last_error),
                                 deliveries::state.eq(state.as_str()),
                                 deliveries::updated_at.eq(at),
+                                deliveries::claim_token.eq(deliveries::claim_token + 1),
                             ))
                             .execute(c)
                             .await?;
                         if changed == 0 {
-                            return Err(StoreError::Unavailable(format!("no delivery {id}")).into());
+                            return Ok(Recorded::LostClaim);
                         }
                         if let Some(next_at) = next_at {
-                            diesel::update(target)
+                            diesel::update(deliveries::table.filter(deliveries::id.eq(&id)))
                                 .set(deliveries::next_attempt_at.eq(next_at))
                                 .execute(c)
                                 .await?;
@@ -383,32 +425,8 @@ macro_rules! outbox {
                             .values(&row)
                             .execute(c)
                             .await?;
-                        Ok(())
+                        Ok(Recorded::Written)
                     })
-                })
-            }
-
-            async fn release(
-                &self,
-                ids: &[DeliveryId],
-                now: DateTime<Utc>,
-            ) -> Result<(), StoreError> {
-                if ids.is_empty() {
-                    return Ok(());
-                }
-                let ids = ids.to_vec();
-                detached!(self, |conn| {
-                    let ids: Vec<&str> = ids.iter().map(DeliveryId::as_str).collect();
-                    diesel::update(
-                        deliveries::table
-                            .filter(deliveries::id.eq_any(&ids))
-                            .filter(deliveries::state.eq(DeliveryState::Pending.as_str())),
-                    )
-                    .set(deliveries::next_attempt_at.eq(DbInstant::of(now)))
-                    .execute(&mut conn)
-                    .await
-                    .map_err(DbError::from)?;
-                    Ok(())
                 })
             }
 
@@ -472,26 +490,52 @@ macro_rules! outbox {
                 &self,
                 id: &DeliveryId,
                 now: DateTime<Utc>,
-            ) -> Result<Option<Delivery>, StoreError> {
-                let id = id.clone();
+            ) -> Result<ManualRetry, StoreError> {
+                let id = id.as_str().to_owned();
                 detached!(self, |conn| {
                     let c: &mut $conn = &mut conn;
                     let now = DbInstant::of(now);
-                    let changed =
-                        diesel::update(deliveries::table.filter(deliveries::id.eq(id.as_str())))
-                            .set((
-                                deliveries::state.eq(DeliveryState::Pending.as_str()),
-                                deliveries::next_attempt_at.eq(now),
-                                deliveries::updated_at.eq(now),
-                            ))
-                            .execute(c)
+                    write_transaction!(
+                        $backend,
+                        c,
+                        async |c: &mut $conn| -> DbResult<ManualRetry> {
+                            let state: Option<String> = for_update!(
+                                $backend,
+                                deliveries::table
+                                    .filter(deliveries::id.eq(&id))
+                                    .select(deliveries::state)
+                            )
+                            .first(c)
                             .await
-                            .map_err(DbError::from)?;
-                    if changed == 0 {
-                        return Ok(None);
-                    }
-                    let found = $backend::load(c, &[id.as_str().to_owned()]).await?;
-                    Ok(found.into_iter().next())
+                            .optional()?;
+                            let Some(state) = state else {
+                                return Ok(ManualRetry::Unknown);
+                            };
+                            // Dead letters only: a pending delivery is retried anyway, a
+                            // delivered one must not be sent again.
+                            let dead = state == DeliveryState::Dead.as_str();
+                            if dead {
+                                diesel::update(deliveries::table.filter(deliveries::id.eq(&id)))
+                                    .set((
+                                        deliveries::state.eq(DeliveryState::Pending.as_str()),
+                                        deliveries::next_attempt_at.eq(now),
+                                        deliveries::updated_at.eq(now),
+                                        deliveries::claim_token.eq(deliveries::claim_token + 1),
+                                    ))
+                                    .execute(c)
+                                    .await?;
+                            }
+                            let found = $backend::load(c, std::slice::from_ref(&id)).await?;
+                            let Some(delivery) = found.into_iter().next() else {
+                                return Ok(ManualRetry::Unknown);
+                            };
+                            Ok(if dead {
+                                ManualRetry::Retried(delivery)
+                            } else {
+                                ManualRetry::NotDead(delivery)
+                            })
+                        }
+                    )
                 })
             }
 

@@ -811,7 +811,13 @@ macro_rules! payments {
             async fn save_reversal(&self, reversal: &ChargeReversal) -> Result<(), StoreError> {
                 let row = ReversalRow::of(reversal);
                 detached!(self, |conn| {
-                    diesel::update(charge_reversals::table.find(&row.id))
+                    // Never back from succeeded: a late refusal of another instance's
+                    // attempt changes nothing once the processor accepted.
+                    diesel::update(
+                        charge_reversals::table
+                            .find(&row.id)
+                            .filter(sql::<Bool>(PENDING)),
+                    )
                         .set((
                             charge_reversals::status.eq(&row.status),
                             charge_reversals::attempts.eq(row.attempts),

@@ -169,6 +169,7 @@ diesel::table! {
         last_status -> Nullable<Integer>,
         created_at -> Instant,
         updated_at -> Instant,
+        claim_token -> BigInt,
     }
 }
 

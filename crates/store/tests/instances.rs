@@ -98,7 +98,11 @@ async fn postgres_instances_never_claim_the_same_delivery() {
                     if batch.is_empty() {
                         return mine;
                     }
-                    mine.extend(batch.into_iter().map(|d| d.id.as_str().to_owned()));
+                    mine.extend(
+                        batch
+                            .into_iter()
+                            .map(|claimed| claimed.delivery.id.as_str().to_owned()),
+                    );
                 }
             })
         })

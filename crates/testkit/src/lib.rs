@@ -92,7 +92,7 @@ pub fn ports_from(handles: &Handles) -> Ports {
 }
 
 /// Settings for tests: 900 s sessions, `http://127.0.0.1:8080`, the [`TEST_HASH_KEY`],
-/// retries from 60 s up to 16 attempts, plain-http webhooks allowed.
+/// retries from 60 s up to 16 attempts, 10 s delivery attempts, plain-http webhooks allowed.
 pub fn test_settings() -> Settings {
     Settings {
         payments: PaymentSettings {
@@ -104,6 +104,7 @@ pub fn test_settings() -> Settings {
             base: Duration::seconds(60),
             max_attempts: 16,
         },
+        delivery_timeout: Duration::seconds(10),
         require_https: false,
     }
 }

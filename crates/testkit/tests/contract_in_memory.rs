@@ -19,6 +19,7 @@ async fn the_checks_pass_in_reverse_order_on_one_store() {
     contract::concurrent_confirm_and_cancel(&ports).await;
     contract::concurrent_refunds(&ports).await;
     contract::nonces(&ports).await;
+    contract::outbox_claims(&ports).await;
     contract::outbox(&ports).await;
     contract::idempotency_prune(&ports).await;
     contract::idempotency_keys(&ports).await;

@@ -14,6 +14,7 @@ use rand::RngExt;
 use serde::Serialize;
 
 use crate::client::{self, ClientError};
+use crate::redact::{describe, redact_urls};
 use crate::signing::{boxo_signature, SignedRequest, DEFAULT_PAYLOAD_TEMPLATE};
 use crate::SystemClock;
 
@@ -156,9 +157,9 @@ pub fn classify(status: u16, body: &[u8]) -> AttemptOutcome {
         });
     match error {
         Some((code, message)) if status == 400 && BOXO_DO_NOT_RETRY.contains(&code.as_str()) => {
-            AttemptOutcome::Permanent(format!("HTTP 400 {code}: {message}"))
+            AttemptOutcome::Permanent(redact_urls(&format!("HTTP 400 {code}: {message}")))
         }
-        Some((code, _)) => AttemptOutcome::Retryable(format!("HTTP {status} {code}")),
+        Some((code, _)) => AttemptOutcome::Retryable(redact_urls(&format!("HTTP {status} {code}"))),
         None => AttemptOutcome::Retryable(format!("HTTP {status}")),
     }
 }
@@ -208,7 +209,7 @@ impl BoxoPlatform for BoxoClient {
             Err(error) => {
                 return AttemptReport {
                     http_status: None,
-                    outcome: AttemptOutcome::Retryable(client::describe(&error)),
+                    outcome: AttemptOutcome::Retryable(describe(&error)),
                 }
             }
         };
@@ -216,12 +217,15 @@ impl BoxoPlatform for BoxoClient {
         let outcome = match response.bytes().await {
             Ok(bytes) => classify(status, &bytes),
             Err(error) if (200..300).contains(&status) => {
-                tracing::debug!(%error, "complete-order body unreadable after a 2xx");
+                tracing::debug!(
+                    error = %describe(&error),
+                    "complete-order body unreadable after a 2xx"
+                );
                 AttemptOutcome::Acknowledged
             }
             Err(error) => AttemptOutcome::Retryable(format!(
                 "HTTP {status}, body unreadable: {}",
-                client::describe(&error)
+                describe(&error)
             )),
         };
         AttemptReport {

@@ -5,8 +5,10 @@ use std::time::Duration;
 
 static RING: Once = Once::new();
 
-/// The longest whole-request timeout a client gets: an outbox attempt must end well
-/// before its claim's lease (`CLAIM_LEASE`, 120 s) so no other dispatcher takes it over.
+/// The longest whole-request timeout a client gets (`delivery.timeout_seconds` is at most
+/// this). An outbox attempt's claim is leased for the configured timeout plus a margin
+/// (`hostpay_domain::delivery::claim_lease`), so the attempt ends before anyone else may
+/// take the delivery over.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(100);
 
 /// Installs rustls' ring crypto provider as the process default (once; a provider that
@@ -68,15 +70,4 @@ pub fn join(base: &reqwest::Url, path: &str) -> reqwest::Url {
     let prefix = base.path().trim_end_matches('/').to_owned();
     url.set_path(&format!("{prefix}{path}"));
     url
-}
-
-/// A short description of a transport failure (timeout, connection, other).
-pub fn describe(error: &reqwest::Error) -> String {
-    if error.is_timeout() {
-        "timed out".to_owned()
-    } else if error.is_connect() {
-        format!("connection failed: {error}")
-    } else {
-        format!("request failed: {error}")
-    }
 }

@@ -5,6 +5,7 @@
 
 pub mod boxo;
 pub mod client;
+pub mod redact;
 pub mod sandbox;
 pub mod signing;
 pub mod wallet;

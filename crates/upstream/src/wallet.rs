@@ -136,7 +136,7 @@ fn transport(error: reqwest::Error) -> ProcessorError {
     if error.is_timeout() {
         ProcessorError::Timeout
     } else {
-        ProcessorError::Unavailable(client::describe(&error))
+        ProcessorError::Unavailable(crate::redact::describe(&error))
     }
 }
 

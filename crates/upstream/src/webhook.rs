@@ -99,7 +99,7 @@ impl WebhookSender for WebhookClient {
             }
             Err(error) => AttemptReport {
                 http_status: None,
-                outcome: AttemptOutcome::Retryable(client::describe(&error)),
+                outcome: AttemptOutcome::Retryable(crate::redact::describe(&error)),
             },
         }
     }

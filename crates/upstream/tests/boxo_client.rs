@@ -214,3 +214,42 @@ async fn unsigned_without_a_secret_and_platform_path_prefix_kept() {
     let request = &server.received_requests().await.unwrap()[0];
     assert!(request.headers.get("X-Signature").is_none());
 }
+
+#[tokio::test]
+async fn an_unreachable_platform_error_carries_no_credentials() {
+    let report = BoxoClient::new(BoxoClientConfig {
+        platform_url: Some("http://user:pass@127.0.0.1:1/boxo?token=secret".to_owned()),
+        client_id: None,
+        signing: None,
+        timeout: Duration::from_secs(2),
+    })
+    .unwrap()
+    .complete_order(&order())
+    .await;
+    let AttemptOutcome::Retryable(text) = &report.outcome else {
+        panic!("{report:?}");
+    };
+    assert!(text.starts_with("connection failed"), "{text}");
+    assert!(
+        text.contains("127.0.0.1:1/boxo"),
+        "names the platform: {text}"
+    );
+    assert!(!text.contains("pass"), "{text}");
+    assert!(!text.contains("token=secret"), "{text}");
+}
+
+#[tokio::test]
+async fn a_platform_error_message_loses_url_credentials() {
+    let server = platform_answering(ResponseTemplate::new(400).set_body_json(serde_json::json!({
+        "error_code": "PROCESS_FAIL",
+        "error_message": "see https://ops:hunter2@boxo.example/why?sig=abc"
+    })))
+    .await;
+    let report = client(&server, Duration::from_secs(5))
+        .complete_order(&order())
+        .await;
+    let AttemptOutcome::Permanent(text) = &report.outcome else {
+        panic!("{report:?}");
+    };
+    assert_eq!(text, "HTTP 400 PROCESS_FAIL: see https://boxo.example/why");
+}

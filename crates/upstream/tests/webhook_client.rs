@@ -98,3 +98,49 @@ async fn timeouts_are_retryable() {
     assert_eq!(report.http_status, None);
     assert!(matches!(report.outcome, AttemptOutcome::Retryable(_)));
 }
+
+/// What an attempt stores as its error (and what the log shows).
+fn error_text(outcome: &AttemptOutcome) -> &str {
+    match outcome {
+        AttemptOutcome::Acknowledged => "",
+        AttemptOutcome::Retryable(why) | AttemptOutcome::Permanent(why) => why,
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_receiver_error_carries_no_credentials() {
+    let sender = WebhookClient::new(Duration::from_secs(2)).unwrap();
+    let url = WebhookUrl::parse("http://user:pass@127.0.0.1:1/hook?token=secret").unwrap();
+    let report = sender.send(&url, "s", &event()).await;
+    assert_eq!(report.http_status, None);
+    assert!(matches!(report.outcome, AttemptOutcome::Retryable(_)));
+    let text = error_text(&report.outcome);
+    assert!(text.starts_with("connection failed"), "{text}");
+    assert!(
+        text.contains("127.0.0.1:1/hook"),
+        "names the receiver: {text}"
+    );
+    assert!(!text.contains("pass"), "{text}");
+    assert!(!text.contains("token=secret"), "{text}");
+    assert!(!text.contains("secret"), "{text}");
+}
+
+#[tokio::test]
+async fn a_timed_out_receiver_error_carries_no_credentials() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(5)))
+        .mount(&server)
+        .await;
+    let sender = WebhookClient::new(Duration::from_millis(200)).unwrap();
+    let with_secrets =
+        server.uri().replacen("http://", "http://user:pass@", 1) + "/hook?token=secret";
+    let url = WebhookUrl::parse(&with_secrets).unwrap();
+    let report = sender.send(&url, "s", &event()).await;
+    let text = error_text(&report.outcome);
+    assert!(text.starts_with("timed out"), "{text}");
+    assert!(
+        !text.contains("pass") && !text.contains("token=secret"),
+        "{text}"
+    );
+}

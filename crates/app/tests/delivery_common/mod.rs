@@ -6,10 +6,11 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use chrono::{DateTime, SubsecRound, Utc};
 use hostpay_app::dispatcher;
-use hostpay_domain::delivery::{Delivery, DeliveryAttempt, RetryPolicy};
+use hostpay_domain::delivery::{Delivery, DeliveryAttempt, RetryPolicy, CLAIM_MARGIN};
 use hostpay_domain::ids::PaymentId;
 use hostpay_domain::miniapp::MiniappRegistration;
 use hostpay_domain::order::OrderDetails;
@@ -40,6 +41,42 @@ pub fn settings() -> Settings {
         max_attempts: 16,
     };
     settings
+}
+
+/// [`settings`] whose delivery attempts may take up to `timeout` (what the clients get).
+pub fn settings_for(timeout: Duration) -> Settings {
+    let mut settings = settings();
+    settings.delivery_timeout =
+        chrono::Duration::from_std(timeout).expect("a timeout that fits a chrono::Duration");
+    settings
+}
+
+/// A clock that runs `scale` times faster than real time from `start`: a receiver that
+/// takes 1.5 s of real time takes `scale * 1.5` s by this clock, so minutes-long attempts
+/// (and the leases they run under) play out in seconds.
+pub struct FastClock {
+    start: DateTime<Utc>,
+    began: Instant,
+    scale: u32,
+}
+
+impl FastClock {
+    /// Starts now at `start`.
+    pub fn new(start: DateTime<Utc>, scale: u32) -> FastClock {
+        FastClock {
+            start,
+            began: Instant::now(),
+            scale,
+        }
+    }
+}
+
+impl hostpay_domain::ports::Clock for FastClock {
+    fn now(&self) -> DateTime<Utc> {
+        let elapsed = self.began.elapsed() * self.scale;
+        let elapsed = chrono::Duration::from_std(elapsed).unwrap_or(chrono::Duration::MAX);
+        (self.start + elapsed).trunc_subsecs(6)
+    }
 }
 
 /// The real complete-order client against `server`, on `clock`.
@@ -170,8 +207,8 @@ pub async fn received(server: &MockServer) -> usize {
 }
 
 /// Moves the clock to the earliest scheduled retry, if any: never past a claim's lease
-/// (a claimed delivery's next attempt is its lease end, a minute or more away), so an
-/// attempt in flight is never taken over by another lane.
+/// (a claimed delivery's next attempt is its lease end, at least [`CLAIM_MARGIN`] away),
+/// so an attempt in flight is never taken over by another lane.
 pub async fn to_next_retry(services: &Services, handles: &Handles) {
     use hostpay_domain::delivery::DeliveryState;
     use hostpay_domain::ports::Clock;
@@ -181,7 +218,7 @@ pub async fn to_next_retry(services: &Services, handles: &Handles) {
         .into_iter()
         .filter(|d| d.state == DeliveryState::Pending && d.next_attempt_at > now)
         .map(|d| d.next_attempt_at)
-        .filter(|at| *at - now < chrono::Duration::seconds(60))
+        .filter(|at| *at - now < CLAIM_MARGIN)
         .min();
     if let Some(at) = next {
         handles.clock.set(at);

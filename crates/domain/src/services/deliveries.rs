@@ -1,5 +1,6 @@
-//! Delivering the outbox: claim due deliveries, call the receiver, record the attempt,
-//! schedule the retry or dead-letter it; list and retry by hand.
+//! Delivering the outbox: claim a due delivery for one attempt, call the receiver, record
+//! the attempt under that claim, schedule the retry or dead-letter it; list, and retry dead
+//! letters by hand.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -8,20 +9,18 @@ use chrono::Duration;
 use sha2::{Digest, Sha256};
 
 use crate::delivery::{
-    AttemptOutcome, Delivery, DeliveryAttempt, DeliveryState, NextStep, RetryPolicy,
+    claim_lease, AttemptOutcome, ClaimedDelivery, Delivery, DeliveryAttempt, DeliveryState,
+    NextStep, RetryPolicy,
 };
 use crate::event::{DeliveryTarget, EventKind};
 use crate::ids::DeliveryId;
 use crate::miniapp::SecretKeyring;
 use crate::page::{Page, PageRequest};
 use crate::ports::{
-    AppRepository, AttemptReport, BoxoPlatform, Clock, CompleteOrder, Outbox, StoreError,
-    WebhookSender,
+    AppRepository, AttemptReport, BoxoPlatform, Clock, CompleteOrder, ManualRetry, Outbox,
+    Recorded, StoreError, WebhookSender,
 };
 use crate::services::{Ports, Settings};
-
-/// How long a claimed delivery is reserved for one attempt before others may take it.
-pub const CLAIM_LEASE: Duration = Duration::seconds(120);
 
 /// What one dispatch round did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,8 +33,31 @@ pub struct DispatchReport {
     pub retried: usize,
     /// Dead-lettered.
     pub dead: usize,
+    /// Attempts whose claim was taken over before their outcome could be recorded (the
+    /// outcome was dropped; the claimer that took over records its own).
+    pub lost_claims: Vec<DeliveryId>,
     /// Each attempt's target and outcome, for metrics.
     pub outcomes: Vec<(DeliveryTarget, AttemptOutcome)>,
+}
+
+/// Why a manual retry was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryRetryError {
+    /// No such delivery.
+    #[error("delivery {0} not found")]
+    NotFound(DeliveryId),
+    /// Only dead letters are retried by hand (a pending one is retried anyway, a
+    /// delivered one must not be sent again).
+    #[error("delivery {id} is {}: only dead deliveries can be retried", state.as_str())]
+    NotDead {
+        /// The delivery.
+        id: DeliveryId,
+        /// Where it stands.
+        state: DeliveryState,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Outbox delivery.
@@ -48,6 +70,7 @@ pub struct DeliveryService {
     clock: Arc<dyn Clock>,
     keyring: SecretKeyring,
     policy: RetryPolicy,
+    lease: Duration,
     require_https: bool,
 }
 
@@ -62,54 +85,74 @@ impl DeliveryService {
             clock: ports.clock.clone(),
             keyring: settings.keyring.clone(),
             policy: settings.retry,
+            lease: claim_lease(settings.delivery_timeout),
             require_https: settings.require_https,
         }
     }
 
-    /// Claims up to `limit` due deliveries and attempts each once. When `stop` turns true
-    /// between attempts, the unattempted ones are released at once (never lost).
+    /// Attempts up to `limit` due deliveries one after the other, each under its own claim
+    /// taken just before its attempt and leased for [`claim_lease`] of the delivery
+    /// timeout, so a slow receiver never outlives the claim of a later attempt. Stops early
+    /// when nothing is due or `stop` turns true (checked before each claim: nothing is
+    /// left claimed but unattempted).
     pub async fn dispatch_due(
         &self,
         limit: u32,
         stop: &(dyn Fn() -> bool + Send + Sync),
     ) -> Result<DispatchReport, StoreError> {
-        let now = self.clock.now();
-        let claimed = self.outbox.claim_due(now, now + CLAIM_LEASE, limit).await?;
         let mut report = DispatchReport::default();
-        for (index, delivery) in claimed.iter().enumerate() {
+        for _ in 0..limit {
             if stop() {
-                let rest: Vec<DeliveryId> = claimed[index..].iter().map(|d| d.id.clone()).collect();
-                self.outbox.release(&rest, self.clock.now()).await?;
                 break;
             }
-            let started = self.clock.now();
-            let timer = Instant::now();
-            let attempt_report = self.attempt(delivery).await;
-            let attempt = DeliveryAttempt {
-                at: started,
-                http_status: attempt_report.http_status,
-                outcome: attempt_report.outcome.clone(),
-                latency_ms: i64::try_from(timer.elapsed().as_millis()).unwrap_or(i64::MAX),
+            let now = self.clock.now();
+            let claimed = self.outbox.claim_due(now, now + self.lease, 1).await?;
+            let Some(claimed) = claimed.into_iter().next() else {
+                break;
             };
-            let attempts = delivery.attempts + 1;
-            let next = self.policy.next_step(
-                attempts,
-                &attempt.outcome,
-                self.clock.now(),
-                jitter(&delivery.id, attempts),
-            );
-            self.outbox
-                .record_attempt(&delivery.id, &attempt, next)
-                .await?;
-            report.attempted += 1;
-            match next {
+            self.attempt_claimed(claimed, &mut report).await?;
+        }
+        Ok(report)
+    }
+
+    /// One attempt under `claimed`'s claim, recorded only if the claim still holds.
+    async fn attempt_claimed(
+        &self,
+        claimed: ClaimedDelivery,
+        report: &mut DispatchReport,
+    ) -> Result<(), StoreError> {
+        let ClaimedDelivery { delivery, token } = claimed;
+        let started = self.clock.now();
+        let timer = Instant::now();
+        let attempt_report = self.attempt(&delivery).await;
+        let attempt = DeliveryAttempt {
+            at: started,
+            http_status: attempt_report.http_status,
+            outcome: attempt_report.outcome,
+            latency_ms: i64::try_from(timer.elapsed().as_millis()).unwrap_or(i64::MAX),
+        };
+        let attempts = delivery.attempts + 1;
+        let next = self.policy.next_step(
+            attempts,
+            &attempt.outcome,
+            self.clock.now(),
+            jitter(&delivery.id, attempts),
+        );
+        let recorded = self
+            .outbox
+            .record_attempt(&delivery.id, token, &attempt, next)
+            .await?;
+        report.attempted += 1;
+        match recorded {
+            Recorded::Written => match next {
                 NextStep::Delivered => report.delivered += 1,
                 NextStep::RetryAt(_) => report.retried += 1,
                 NextStep::Dead => report.dead += 1,
-            }
-            report.outcomes.push((delivery.target, attempt.outcome));
+            },
+            Recorded::LostClaim => report.lost_claims.push(delivery.id.clone()),
         }
-        Ok(report)
+        report.outcomes.push((delivery.target, attempt.outcome));
+        Ok(())
     }
 
     async fn attempt(&self, delivery: &Delivery) -> AttemptReport {
@@ -190,9 +233,17 @@ impl DeliveryService {
         Ok(Some((delivery, attempts)))
     }
 
-    /// Makes a delivery due now (a dead letter gets one more attempt).
-    pub async fn retry(&self, id: &DeliveryId) -> Result<Option<Delivery>, StoreError> {
-        self.outbox.retry_now(id, self.clock.now()).await
+    /// Makes a dead letter due now (one more attempt, its history kept). A pending or
+    /// delivered delivery is refused and left as it is.
+    pub async fn retry(&self, id: &DeliveryId) -> Result<Delivery, DeliveryRetryError> {
+        match self.outbox.retry_now(id, self.clock.now()).await? {
+            ManualRetry::Retried(delivery) => Ok(delivery),
+            ManualRetry::NotDead(delivery) => Err(DeliveryRetryError::NotDead {
+                id: delivery.id,
+                state: delivery.state,
+            }),
+            ManualRetry::Unknown => Err(DeliveryRetryError::NotFound(id.clone())),
+        }
     }
 
     /// Pending and dead counts.

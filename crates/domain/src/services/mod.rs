@@ -12,7 +12,7 @@ use std::sync::Arc;
 pub use crate::payment::CHARGE_RECONCILE_AFTER;
 pub use apps::{AppService, AuthError};
 pub use boxo::{BoxoError, BoxoService};
-pub use deliveries::{DeliveryService, DispatchReport};
+pub use deliveries::{DeliveryRetryError, DeliveryService, DispatchReport};
 pub use order_activities::{OrderActivityError as ActivityServiceError, OrderActivityService};
 pub use payments::{
     Checkout, CreatePayment, CreatedPayment, Idempotent, PaymentService, PaymentServiceError,
@@ -66,6 +66,9 @@ pub struct Settings {
     pub keyring: SecretKeyring,
     /// Retry schedule of deliveries.
     pub retry: crate::delivery::RetryPolicy,
+    /// The longest one delivery attempt may take (`delivery.timeout_seconds`); each
+    /// attempt's claim lasts this plus [`CLAIM_MARGIN`](crate::delivery::CLAIM_MARGIN).
+    pub delivery_timeout: chrono::Duration,
     /// Refuse plain-http webhook URLs.
     pub require_https: bool,
 }

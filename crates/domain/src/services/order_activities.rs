@@ -63,9 +63,10 @@ impl OrderActivityService {
             }
         }
         for _ in 0..MAX_CONFLICT_RETRIES {
+            // The state only: the history is appended to, never read back.
             let existing = self
                 .activities
-                .get_by_order(app_id, upsert.order_id.as_str())
+                .get_state_by_order(app_id, upsert.order_id.as_str())
                 .await?;
             let now = self.clock.now();
             let Some(existing) = existing else {

@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
-use crate::delivery::{AttemptOutcome, Delivery, DeliveryState, NextStep, RetryPolicy};
+use crate::delivery::{
+    AttemptOutcome, ClaimToken, ClaimedDelivery, Delivery, DeliveryState, NextStep, RetryPolicy,
+    CLAIM_MARGIN,
+};
 use crate::event::{DeliveryTarget, EventKind};
 use crate::idempotency::{IdempotencyBegin, IdempotencyClaim, IdempotencyKey, StoredResponse};
 use crate::ids::{AppId, DeliveryId, IdGenerator, PaymentId};
@@ -16,7 +19,9 @@ use crate::order::{OrderDetails, PaymentDetails};
 use crate::payment::{Payment, PaymentStatus, RefundStatus};
 use crate::ports::*;
 use crate::services::payments::{CreatePayment, Idempotent, PaymentServiceError};
-use crate::services::{BoxoError, PaymentSettings, Ports, Services, Settings};
+use crate::services::{
+    BoxoError, DeliveryRetryError, PaymentSettings, Ports, Services, Settings,
+};
 use crate::validation::NonEmptyString;
 
 struct FixedClock(DateTime<Utc>);
@@ -35,6 +40,9 @@ impl IdGenerator for Counter {
         format!("{prefix}secret{:04}", self.0.fetch_add(1, Ordering::SeqCst))
     }
 }
+
+/// The services' `delivery_timeout`.
+const DELIVERY_TIMEOUT: Duration = Duration::seconds(40);
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).single().unwrap()
@@ -99,6 +107,7 @@ impl Mocks {
                     base: Duration::seconds(60),
                     max_attempts: 3,
                 },
+                delivery_timeout: DELIVERY_TIMEOUT,
                 require_https: false,
             },
         )
@@ -651,18 +660,35 @@ fn due_delivery(kind: EventKind, target: DeliveryTarget, attempts: i32) -> Deliv
     }
 }
 
+/// A claim of `delivery` once, then nothing more due.
+fn claimed_once(
+    delivery: Delivery,
+) -> impl FnMut(DateTime<Utc>, DateTime<Utc>, u32) -> Result<Vec<ClaimedDelivery>, StoreError> {
+    let mut due = Some(delivery);
+    move |_, _, _| {
+        Ok(due
+            .take()
+            .map(|delivery| ClaimedDelivery {
+                delivery,
+                token: ClaimToken::from_number(7),
+            })
+            .into_iter()
+            .collect())
+    }
+}
+
 block_on_test!(
     dispatch_sends_complete_order_and_dead_letters_do_not_retry_codes,
     {
         let mut mocks = Mocks::default();
-        mocks.outbox.expect_claim_due().returning(|_, lease, _| {
-            assert!(lease > now());
-            Ok(vec![due_delivery(
+        mocks
+            .outbox
+            .expect_claim_due()
+            .returning(claimed_once(due_delivery(
                 EventKind::PaymentPaid,
                 DeliveryTarget::BoxoCompleteOrder,
                 0,
-            )])
-        });
+            )));
         mocks
             .boxo
             .expect_complete_order()
@@ -679,10 +705,11 @@ block_on_test!(
             .outbox
             .expect_record_attempt()
             .times(1)
-            .returning(|_, attempt, next| {
+            .returning(|_, token, attempt, next| {
+                assert_eq!(token, ClaimToken::from_number(7));
                 assert_eq!(attempt.http_status, Some(400));
                 assert_eq!(next, NextStep::Dead);
-                Ok(())
+                Ok(Recorded::Written)
             });
         let report = mocks
             .services()
@@ -694,16 +721,104 @@ block_on_test!(
     }
 );
 
+block_on_test!(dispatch_claims_one_delivery_per_attempt_for_the_attempt_timeout, {
+    let mut mocks = Mocks::default();
+    let mut claims = 0;
+    mocks
+        .outbox
+        .expect_claim_due()
+        .times(3)
+        .returning(move |at, lease_until, limit| {
+            assert_eq!(limit, 1, "one delivery per claim");
+            assert_eq!(at, now());
+            assert!(lease_until - at >= DELIVERY_TIMEOUT);
+            assert_eq!(lease_until, at + DELIVERY_TIMEOUT + CLAIM_MARGIN);
+            claims += 1;
+            Ok(if claims <= 2 {
+                vec![ClaimedDelivery {
+                    delivery: due_delivery(
+                        EventKind::PaymentPaid,
+                        DeliveryTarget::BoxoCompleteOrder,
+                        0,
+                    ),
+                    token: ClaimToken::from_number(claims),
+                }]
+            } else {
+                Vec::new()
+            })
+        });
+    mocks
+        .boxo
+        .expect_complete_order()
+        .times(2)
+        .returning(|_| AttemptReport {
+            http_status: Some(200),
+            outcome: AttemptOutcome::Acknowledged,
+        });
+    let mut tokens = Vec::new();
+    mocks
+        .outbox
+        .expect_record_attempt()
+        .times(2)
+        .returning(move |_, token, _, _| {
+            tokens.push(token.number());
+            assert_eq!(tokens, (1..=tokens.len() as i64).collect::<Vec<_>>());
+            Ok(Recorded::Written)
+        });
+    let report = mocks
+        .services()
+        .deliveries
+        .dispatch_due(10, &|| false)
+        .await
+        .unwrap();
+    assert_eq!((report.attempted, report.delivered), (2, 2));
+});
+
+block_on_test!(a_lost_claim_is_reported_not_counted_as_delivered, {
+    let mut mocks = Mocks::default();
+    mocks
+        .outbox
+        .expect_claim_due()
+        .returning(claimed_once(due_delivery(
+            EventKind::PaymentPaid,
+            DeliveryTarget::BoxoCompleteOrder,
+            0,
+        )));
+    mocks
+        .boxo
+        .expect_complete_order()
+        .times(1)
+        .returning(|_| AttemptReport {
+            http_status: Some(200),
+            outcome: AttemptOutcome::Acknowledged,
+        });
+    mocks
+        .outbox
+        .expect_record_attempt()
+        .times(1)
+        .returning(|_, _, _, _| Ok(Recorded::LostClaim));
+    let report = mocks
+        .services()
+        .deliveries
+        .dispatch_due(10, &|| false)
+        .await
+        .unwrap();
+    assert_eq!(report.attempted, 1);
+    assert_eq!(report.delivered, 0);
+    assert_eq!(report.lost_claims, [DeliveryId::parse("dlv_1").unwrap()]);
+});
+
 block_on_test!(dispatch_retries_with_backoff_until_max_attempts, {
     for (attempts_before, expect_dead) in [(0, false), (2, true)] {
         let mut mocks = Mocks::default();
-        mocks.outbox.expect_claim_due().returning(move |_, _, _| {
-            Ok(vec![due_delivery(
+        mocks
+            .outbox
+            .expect_claim_due()
+            .returning(claimed_once(due_delivery(
                 EventKind::PaymentPaid,
                 DeliveryTarget::MiniappWebhook,
                 attempts_before,
-            )])
-        });
+            )));
         mocks.apps.expect_get().returning(|_| Ok(Some(app(true))));
         mocks
             .webhooks
@@ -720,7 +835,7 @@ block_on_test!(dispatch_retries_with_backoff_until_max_attempts, {
             .outbox
             .expect_record_attempt()
             .times(1)
-            .returning(move |_, _, next| {
+            .returning(move |_, _, _, next| {
                 match next {
                     NextStep::Dead => assert!(expect_dead),
                     NextStep::RetryAt(at) => {
@@ -731,7 +846,7 @@ block_on_test!(dispatch_retries_with_backoff_until_max_attempts, {
                     }
                     NextStep::Delivered => panic!("not delivered"),
                 }
-                Ok(())
+                Ok(Recorded::Written)
             });
         mocks
             .services()
@@ -742,20 +857,10 @@ block_on_test!(dispatch_retries_with_backoff_until_max_attempts, {
     }
 });
 
-block_on_test!(dispatch_releases_claims_when_stopping, {
+block_on_test!(a_stopping_dispatcher_claims_nothing, {
     let mut mocks = Mocks::default();
-    mocks.outbox.expect_claim_due().returning(|_, _, _| {
-        Ok(vec![due_delivery(
-            EventKind::PaymentPaid,
-            DeliveryTarget::BoxoCompleteOrder,
-            0,
-        )])
-    });
+    mocks.outbox.expect_claim_due().never();
     mocks.boxo.expect_complete_order().never();
-    mocks.outbox.expect_release().times(1).returning(|ids, _| {
-        assert_eq!(ids.len(), 1);
-        Ok(())
-    });
     let report = mocks
         .services()
         .deliveries
@@ -763,4 +868,48 @@ block_on_test!(dispatch_releases_claims_when_stopping, {
         .await
         .unwrap();
     assert_eq!(report.attempted, 0);
+});
+
+block_on_test!(only_dead_letters_are_retried_by_hand, {
+    let mut mocks = Mocks::default();
+    mocks.outbox.expect_retry_now().returning(|id, at| {
+        assert_eq!(at, now());
+        let mut delivery = due_delivery(EventKind::PaymentPaid, DeliveryTarget::BoxoCompleteOrder, 1);
+        Ok(match id.as_str() {
+            "dlv_dead" => {
+                delivery.next_attempt_at = at;
+                ManualRetry::Retried(delivery)
+            }
+            "dlv_done" => {
+                delivery.state = DeliveryState::Delivered;
+                ManualRetry::NotDead(delivery)
+            }
+            _ => ManualRetry::Unknown,
+        })
+    });
+    let services = mocks.services();
+    let retried = services
+        .deliveries
+        .retry(&DeliveryId::parse("dlv_dead").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(retried.state, DeliveryState::Pending);
+    let refused = services
+        .deliveries
+        .retry(&DeliveryId::parse("dlv_done").unwrap())
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        refused,
+        DeliveryRetryError::NotDead {
+            state: DeliveryState::Delivered,
+            ..
+        }
+    ));
+    let unknown = services
+        .deliveries
+        .retry(&DeliveryId::parse("dlv_nope").unwrap())
+        .await
+        .unwrap_err();
+    assert!(matches!(unknown, DeliveryRetryError::NotFound(_)));
 });

@@ -6,27 +6,15 @@
 //! (`MISSING_HEADER`, `INVALID_SIGNATURE`), credentials (`ACCESS_DENIED`), body
 //! (`PARSING_ERROR_INVALID_REQUEST_BODY`, `INVALID_ORDER_DATA`), then the use case's own
 //! errors (`MINIAPP_NOT_FOUND`, `HOSTAPP_USER_ID_REQUIRED`, `ORDER_NOT_FOUND`,
-//! `UNKNOWN_ERROR`).
+//! `UNKNOWN_ERROR`). Its routes are registered by [`crate::routes`].
 
 pub mod admission;
 pub mod client_ip;
 pub mod order_payments;
 
-use actix_web::{web, HttpResponse};
+use actix_web::HttpResponse;
 use hostpay_domain::services::BoxoError;
 use serde_json::json;
-
-/// Registers this surface's routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/boxo/v1/order-payments",
-        web::post().to(order_payments::create),
-    )
-    .route(
-        "/boxo/v1/order-payments/status",
-        web::post().to(order_payments::status),
-    );
-}
 
 /// Boxo's error codes this surface answers with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -106,6 +106,12 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, BoxoFailure> {
     }
     serde_json::from_slice::<IgnoredAny>(body)
         .map_err(|error| not_json(format!("the body is not JSON: {error}")))?;
+    if let Some(field) = crate::control_chars::body_field_with_control(body) {
+        return Err(BoxoFailure::new(
+            BoxoErrorCode::InvalidOrderData,
+            format!("{field}: {}", crate::control_chars::MESSAGE),
+        ));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();

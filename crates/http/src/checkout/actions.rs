@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use crate::checkout::{refusal, session_token};
 use crate::envelope::{self, ApiError};
 use crate::json::JsonBody;
+use crate::strict_json::Strict;
 use crate::miniapp::payments::{payment_id, payment_view};
 use crate::openapi::{ErrorEnvelope, PaymentEnvelope};
 use crate::state::AppState;
@@ -36,11 +37,12 @@ impl ConfirmRequest {
 /// `failed`. Never charges twice. A payment-session token is 403 and charges nothing.
 #[utoipa::path(
     tag = "checkout",
+    operation_id = "confirm_payment",
     request_body(content = Option<ConfirmRequest>, description = "Optional; `{\"simulate\": \"decline\"}` in sandbox mode"),
     params(("payment_id" = String, Path, description = "`pay_...`")),
     responses(
         (status = 200, description = "The payment after the charge (`paid` or `failed`)", body = PaymentEnvelope),
-        (status = 400, description = "INVALID_REQUEST (`simulate`)", body = ErrorEnvelope),
+        (status = 400, description = "INVALID_REQUEST (`simulate`, a body that is not a JSON object)", body = ErrorEnvelope),
         (status = 401, description = "UNAUTHENTICATED (missing, unknown or expired grant, or another payment's)", body = ErrorEnvelope),
         (status = 403, description = "FORBIDDEN: a payment-session token cannot pay; only a pay grant can", body = ErrorEnvelope),
         (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
@@ -54,7 +56,7 @@ pub async fn confirm(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    body: JsonBody<ConfirmRequest>,
+    body: JsonBody<Strict<ConfirmRequest>>,
 ) -> Result<HttpResponse, ApiError> {
     let token = session_token(&req)?;
     let id = payment_id(&path)?;
@@ -71,6 +73,7 @@ pub async fn confirm(
 /// Cancel the payment (the sheet's Cancel button).
 #[utoipa::path(
     tag = "checkout",
+    operation_id = "cancel_payment",
     params(("payment_id" = String, Path, description = "`pay_...`")),
     responses(
         (status = 200, description = "The payment, `cancelled`", body = PaymentEnvelope),

@@ -1,29 +1,18 @@
 //! Checkout (api.md sections 5 and 9): the hosted payment sheet and its confirm and
 //! cancel calls. A pay grant (minted by the host for its user) may pay; the
-//! payment-session token a miniapp holds may only view and cancel.
+//! payment-session token a miniapp holds may only view and cancel. Its routes are
+//! registered by [`crate::routes`].
 
 pub mod actions;
 pub mod page;
 
 use actix_web::http::header::AUTHORIZATION;
-use actix_web::{web, HttpRequest};
+use actix_web::HttpRequest;
 use hostpay_domain::services::PaymentServiceError;
 
 use crate::envelope::ApiError;
 use crate::miniapp::payments::payment_view;
 use crate::state::AppState;
-
-/// Registers this surface's routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    crate::json::configure(cfg);
-    cfg.service(actions::confirm)
-        .service(actions::cancel)
-        .service(
-            web::resource("/checkout/{payment_id}")
-                .route(web::get().to(page::show))
-                .route(web::post().to(page::submit)),
-        );
-}
 
 /// The grant or session token of `Authorization: Bearer <token>`.
 pub fn session_token(req: &HttpRequest) -> Result<String, ApiError> {

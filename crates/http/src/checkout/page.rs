@@ -4,12 +4,12 @@
 //! `action=pay|cancel|decline`) that performs the action and shows the page again.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use askama::Template;
 use hostpay_domain::payment::{Payment, PaymentStatus};
 use hostpay_domain::services::{Checkout, PaymentServiceError};
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::state::AppState;
 
@@ -35,9 +35,10 @@ impl SessionQuery {
 }
 
 /// The no-JavaScript form.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct FormAction {
-    /// `pay`, `cancel` or `decline`.
+    /// `pay`, `cancel` or `decline` (`decline`: sandbox processor only).
+    #[schema(value_type = String, pattern = "^(pay|cancel|decline)$", example = "pay")]
     pub action: String,
 }
 
@@ -178,7 +179,7 @@ fn error_page(error: &PaymentServiceError) -> HttpResponse {
         PaymentServiceError::Processor(_) => (
             StatusCode::BAD_GATEWAY,
             "Payment service unavailable",
-            "The payment service did not answer. Nothing was charged; try again.".to_owned(),
+            "The payment service did not answer yet. If you pressed Pay, the payment may still go through: its outcome is recorded as soon as it is known. Check the payment before trying again.".to_owned(),
         ),
         PaymentServiceError::Invalid(field) => (
             StatusCode::BAD_REQUEST,
@@ -194,7 +195,7 @@ fn error_page(error: &PaymentServiceError) -> HttpResponse {
         PaymentServiceError::Store(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
             "Briefly unavailable",
-            "Nothing was charged. Please try again in a moment.".to_owned(),
+            "The service is briefly unavailable. If you pressed Pay, the payment may still go through: check it again in a moment.".to_owned(),
         ),
         PaymentServiceError::Rejected { .. }
         | PaymentServiceError::IdempotencyKeyReused
@@ -207,13 +208,23 @@ fn error_page(error: &PaymentServiceError) -> HttpResponse {
             )
         }
     };
-    html(
+    let mut response = html(
         status,
         &ErrorPage {
             title: title.to_owned(),
             message,
         },
-    )
+    );
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        if let Ok(value) = actix_web::http::header::HeaderValue::from_str(
+            &crate::envelope::RETRY_AFTER_SECONDS.to_string(),
+        ) {
+            response
+                .headers_mut()
+                .insert(actix_web::http::header::RETRY_AFTER, value);
+        }
+    }
+    response
 }
 
 async fn render(state: &AppState, path: &str, query: &SessionQuery) -> HttpResponse {
@@ -229,9 +240,8 @@ async fn render(state: &AppState, path: &str, query: &SessionQuery) -> HttpRespo
 
 /// The hosted payment sheet.
 #[utoipa::path(
-    get,
-    path = "/checkout/{payment_id}",
     tag = "checkout",
+    operation_id = "show_checkout",
     params(("payment_id" = String, Path, description = "`pay_...`"), SessionQuery),
     responses(
         (status = 200, description = "The payment sheet (HTML): with a grant, Pay / Cancel (and Simulate decline with the sandbox processor); with a session, read-only", content_type = "text/html"),
@@ -239,6 +249,7 @@ async fn render(state: &AppState, path: &str, query: &SessionQuery) -> HttpRespo
         (status = 404, description = "Unknown payment (HTML)", content_type = "text/html"),
     )
 )]
+#[get("/checkout/{payment_id}")]
 pub async fn show(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -250,18 +261,20 @@ pub async fn show(
 /// The no-JavaScript fallback of the sheet's buttons: performs the action, then shows the
 /// sheet with the outcome.
 #[utoipa::path(
-    post,
-    path = "/checkout/{payment_id}",
     tag = "checkout",
+    operation_id = "submit_checkout",
     params(("payment_id" = String, Path, description = "`pay_...`"), SessionQuery),
-    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "`action=pay|cancel|decline`"),
+    request_body(content = FormAction, content_type = "application/x-www-form-urlencoded", description = "`action=pay|cancel|decline`"),
     responses(
         (status = 200, description = "The payment sheet after the action (HTML)", content_type = "text/html"),
         (status = 400, description = "Unknown action (HTML)", content_type = "text/html"),
         (status = 401, description = "Invalid or expired grant or session (HTML)", content_type = "text/html"),
         (status = 403, description = "Pay with a session instead of a grant (HTML)", content_type = "text/html"),
+        (status = 404, description = "Unknown payment (HTML)", content_type = "text/html"),
+        (status = 502, description = "The payment processor did not answer; nothing was charged (HTML)", content_type = "text/html"),
     )
 )]
+#[post("/checkout/{payment_id}")]
 pub async fn submit(
     state: web::Data<AppState>,
     path: web::Path<String>,

@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use crate::envelope::{self, ApiError};
 use crate::internal::AdminAuth;
 use crate::json::JsonBody;
+use crate::strict_json::Strict;
 use crate::openapi::{AppCredentialsEnvelope, AppListEnvelope, ErrorEnvelope};
 use crate::state::AppState;
 
@@ -87,13 +88,12 @@ impl std::fmt::Debug for AppCredentials {
 /// Register a miniapp; its secrets are returned once.
 #[utoipa::path(
     tag = "internal",
+    operation_id = "register_app",
     request_body = RegisterAppRequest,
     responses(
         (status = 201, description = "Registered; secrets shown once", body = AppCredentialsEnvelope),
         (status = 400, description = "INVALID_REQUEST naming the field", body = ErrorEnvelope),
         (status = 401, description = "UNAUTHENTICATED (no or wrong admin token)", body = ErrorEnvelope),
-        (status = 413, description = "PAYLOAD_TOO_LARGE", body = ErrorEnvelope),
-        (status = 500, description = "INTERNAL", body = ErrorEnvelope),
     ),
     security(("admin_token" = []))
 )]
@@ -101,9 +101,9 @@ impl std::fmt::Debug for AppCredentials {
 pub async fn register(
     _admin: AdminAuth,
     state: web::Data<AppState>,
-    body: JsonBody<RegisterAppRequest>,
+    body: JsonBody<Strict<RegisterAppRequest>>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = body.into_inner();
+    let request = body.into_inner().into_inner();
     let (app, credentials) = state
         .services
         .apps
@@ -126,10 +126,9 @@ pub async fn register(
 /// Registered miniapps, oldest first (at most 1000).
 #[utoipa::path(
     tag = "internal",
+    operation_id = "list_apps",
     responses(
         (status = 200, description = "The apps (no secrets)", body = AppListEnvelope),
-        (status = 401, description = "UNAUTHENTICATED", body = ErrorEnvelope),
-        (status = 500, description = "INTERNAL", body = ErrorEnvelope),
     ),
     security(("admin_token" = []))
 )]
@@ -143,12 +142,11 @@ pub async fn list(_admin: AdminAuth, state: web::Data<AppState>) -> Result<HttpR
 /// Issue a new secret key (and webhook secret); the old ones stop working at once.
 #[utoipa::path(
     tag = "internal",
-    params(("app_id" = String, Path, description = "`app_...`")),
+    operation_id = "rotate_app_secret",
+    params(("app_id" = String, Path, description = "`app_...` (a malformed id is simply not found)")),
     responses(
         (status = 200, description = "The new secrets, shown once", body = AppCredentialsEnvelope),
-        (status = 401, description = "UNAUTHENTICATED", body = ErrorEnvelope),
         (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
-        (status = 500, description = "INTERNAL", body = ErrorEnvelope),
     ),
     security(("admin_token" = []))
 )]

@@ -2,7 +2,8 @@
 //!
 //! - `GET /internal/v1/deliveries?state=pending|dead|delivered&limit=&cursor=`
 //! - `GET /internal/v1/deliveries/{delivery_id}`
-//! - `POST /internal/v1/deliveries/{delivery_id}/retry` (202)
+//! - `POST /internal/v1/deliveries/{delivery_id}/retry` (202; dead letters only, otherwise
+//!   409 `INVALID_STATE`)
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -10,9 +11,11 @@ use chrono::{DateTime, Utc};
 use hostpay_domain::delivery::{AttemptOutcome, Delivery, DeliveryAttempt, DeliveryState};
 use hostpay_domain::ids::DeliveryId;
 use hostpay_domain::page::PageRequest;
+use hostpay_domain::services::DeliveryRetryError;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
-use crate::envelope::{self, ApiError};
+use crate::envelope::{self, ApiError, ErrorCode};
 use crate::internal::AdminAuth;
 use crate::state::AppState;
 
@@ -187,19 +190,30 @@ pub async fn show(
     ))
 }
 
-/// `POST /internal/v1/deliveries/{delivery_id}/retry`: due now (202).
+/// A refused manual retry: unknown 404, not a dead letter 409 `INVALID_STATE` naming the
+/// delivery's state.
+impl From<DeliveryRetryError> for ApiError {
+    fn from(error: DeliveryRetryError) -> ApiError {
+        match error {
+            DeliveryRetryError::NotFound(id) => ApiError::not_found(format!("delivery {id}")),
+            DeliveryRetryError::NotDead { ref id, state } => {
+                ApiError::new(ErrorCode::InvalidState, error.to_string())
+                    .with_details(json!({ "delivery_id": id.as_str(), "state": state.as_str() }))
+            }
+            DeliveryRetryError::Store(error) => error.into(),
+        }
+    }
+}
+
+/// `POST /internal/v1/deliveries/{delivery_id}/retry`: a dead letter due now (202); a
+/// pending or delivered delivery is 409 `INVALID_STATE`.
 pub async fn retry(
     _admin: AdminAuth,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = delivery_id(&path)?;
-    let delivery = state
-        .services
-        .deliveries
-        .retry(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("delivery {id}")))?;
+    let delivery = state.services.deliveries.retry(&id).await?;
     Ok(envelope::success(
         StatusCode::ACCEPTED,
         &DeliveryView::of(&delivery),

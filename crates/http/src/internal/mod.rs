@@ -1,5 +1,6 @@
 //! The internal API (`/internal/v1`, api.md section 7), bearer `internal.admin_token`
-//! compared in constant time; with no token configured every call is refused.
+//! compared in constant time; with no token configured every call is refused. Its routes
+//! are registered by [`crate::routes`].
 
 pub mod apps;
 pub mod deliveries;
@@ -8,30 +9,13 @@ pub mod user_tokens;
 
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpRequest};
 use futures::future::{ready, Ready};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::envelope::ApiError;
 use crate::miniapp::auth::app_state;
-
-/// Registers this surface's routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    crate::json::configure(cfg);
-    cfg.service(apps::register)
-        .service(apps::list)
-        .service(apps::rotate_secret)
-        .service(user_tokens::mint)
-        .service(payments::get)
-        .service(payments::grant)
-        .service(payments::settle);
-    deliveries::configure(cfg);
-    cfg.route(
-        "/internal/v1/{tail:.*}",
-        web::route().to(crate::envelope::unrouted),
-    );
-}
 
 /// Proof that the caller presented the admin bearer token. Put it first among a
 /// handler's extractors.

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use crate::envelope::{self, ApiError};
 use crate::internal::AdminAuth;
 use crate::json::JsonBody;
+use crate::strict_json::Strict;
 use crate::miniapp::payments::{payment_id, payment_view};
 use crate::miniapp::views::{PaymentWithSession, SessionView};
 use crate::openapi::{ErrorEnvelope, GrantEnvelope, PaymentEnvelope, PaymentWithSessionEnvelope};
@@ -85,15 +86,14 @@ impl GrantView {
 /// calls this; a miniapp never holds a grant.
 #[utoipa::path(
     tag = "internal",
+    operation_id = "grant_payment",
     request_body = GrantRequest,
     params(("payment_id" = String, Path, description = "`pay_...`")),
     responses(
         (status = 201, description = "The grant", body = GrantEnvelope),
         (status = 400, description = "INVALID_REQUEST naming the field", body = ErrorEnvelope),
-        (status = 401, description = "UNAUTHENTICATED", body = ErrorEnvelope),
         (status = 404, description = "NOT_FOUND (also another user's payment)", body = ErrorEnvelope),
         (status = 409, description = "INVALID_STATE: the payment is no longer `in_process` or its session is over; `data` is the payment as it stands", body = ErrorEnvelope),
-        (status = 500, description = "INTERNAL", body = ErrorEnvelope),
     ),
     security(("admin_token" = []))
 )]
@@ -102,10 +102,10 @@ pub async fn grant(
     _admin: AdminAuth,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: JsonBody<GrantRequest>,
+    body: JsonBody<Strict<GrantRequest>>,
 ) -> Result<HttpResponse, ApiError> {
     let id = payment_id(&path)?;
-    let user_id = body.into_inner().user_id;
+    let user_id = body.into_inner().into_inner().user_id;
     match state.services.payments.grant(&id, &user_id).await {
         Ok(grant) => Ok(envelope::success(
             StatusCode::CREATED,
@@ -119,12 +119,11 @@ pub async fn grant(
 /// app's native sheet); `session` is `null` once it is no longer `in_process`.
 #[utoipa::path(
     tag = "internal",
+    operation_id = "get_internal_payment",
     params(("payment_id" = String, Path, description = "`pay_...`")),
     responses(
         (status = 200, description = "The payment and a new session", body = PaymentWithSessionEnvelope),
-        (status = 401, description = "UNAUTHENTICATED", body = ErrorEnvelope),
         (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
-        (status = 500, description = "INTERNAL", body = ErrorEnvelope),
     ),
     security(("admin_token" = []))
 )]
@@ -146,15 +145,14 @@ pub async fn get(
 /// Report the outcome of a payment the host charged on its own side.
 #[utoipa::path(
     tag = "internal",
+    operation_id = "settle_payment",
     request_body = SettleRequest,
     params(("payment_id" = String, Path, description = "`pay_...`")),
     responses(
         (status = 200, description = "Settled", body = PaymentEnvelope),
         (status = 400, description = "INVALID_REQUEST naming the field", body = ErrorEnvelope),
-        (status = 401, description = "UNAUTHENTICATED", body = ErrorEnvelope),
         (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
         (status = 409, description = "INVALID_STATE (not `in_process`), or CHARGE_IN_PROGRESS (a confirm's charge is in flight: its outcome decides); `data` is the payment as it stands", body = ErrorEnvelope),
-        (status = 500, description = "INTERNAL", body = ErrorEnvelope),
     ),
     security(("admin_token" = []))
 )]
@@ -163,10 +161,10 @@ pub async fn settle(
     _admin: AdminAuth,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: JsonBody<SettleRequest>,
+    body: JsonBody<Strict<SettleRequest>>,
 ) -> Result<HttpResponse, ApiError> {
     let id = payment_id(&path)?;
-    let request = body.into_inner();
+    let request = body.into_inner().into_inner();
     let status = match request.status {
         SettleOutcome::Paid => SettleStatus::Paid,
         SettleOutcome::Failed => SettleStatus::Failed(

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use crate::envelope::{self, ApiError};
 use crate::internal::AdminAuth;
 use crate::json::JsonBody;
+use crate::strict_json::Strict;
 use crate::openapi::{ErrorEnvelope, UserTokenEnvelope};
 use crate::state::AppState;
 
@@ -55,13 +56,12 @@ impl std::fmt::Debug for UserTokenView {
 /// Mint a user token for one miniapp.
 #[utoipa::path(
     tag = "internal",
+    operation_id = "mint_user_token",
     request_body = MintUserTokenRequest,
     responses(
         (status = 201, description = "Minted", body = UserTokenEnvelope),
         (status = 400, description = "INVALID_REQUEST naming the field", body = ErrorEnvelope),
-        (status = 401, description = "UNAUTHENTICATED", body = ErrorEnvelope),
         (status = 404, description = "NOT_FOUND (unknown app)", body = ErrorEnvelope),
-        (status = 500, description = "INTERNAL", body = ErrorEnvelope),
     ),
     security(("admin_token" = []))
 )]
@@ -69,9 +69,9 @@ impl std::fmt::Debug for UserTokenView {
 pub async fn mint(
     _admin: AdminAuth,
     state: web::Data<AppState>,
-    body: JsonBody<MintUserTokenRequest>,
+    body: JsonBody<Strict<MintUserTokenRequest>>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = body.into_inner();
+    let request = body.into_inner().into_inner();
     let (token, expires_at) = state
         .services
         .apps

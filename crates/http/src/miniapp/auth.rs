@@ -9,6 +9,7 @@ use futures::future::LocalBoxFuture;
 use hostpay_domain::miniapp::Miniapp;
 
 use crate::envelope::ApiError;
+use crate::rate_limit::{take, RateLimiter};
 use crate::state::AppState;
 
 /// The calling miniapp, authenticated.
@@ -47,23 +48,48 @@ impl FromRequest for Authenticated {
             .get(AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
             .and_then(token_credentials);
+        let limiter = req.app_data::<web::Data<RateLimiter>>().cloned();
+        let peer = req
+            .peer_addr()
+            .map(|address| address.ip().to_string())
+            .unwrap_or_default();
         Box::pin(async move {
             let state = state?;
-            let (app_id, secret) = credentials.ok_or_else(|| {
-                ApiError::unauthenticated(
-                    "missing or malformed Authorization header; expected Token base64(app_id:secret_key)",
-                )
-            })?;
-            // Run on its own task: actix drops the other extractors' futures when one fails
-            // (a body over 64 KiB...), and a store query must not be cancelled midway.
-            let apps = state.services.apps.clone();
-            let app =
-                actix_web::rt::spawn(async move { apps.authenticate(&app_id, &secret).await })
-                    .await
-                    .map_err(ApiError::internal)??;
-            Ok(Authenticated(app))
+            let limiter = limiter.as_ref().map(|data| data.get_ref());
+            let outcome = authenticate(&state, credentials).await;
+            match outcome {
+                // One bucket per miniapp, however its header was spelled.
+                Ok(app) => {
+                    take(limiter, &format!("app:{}", app.id))?;
+                    Ok(Authenticated(app))
+                }
+                // Failed credentials draw from the caller's address, never the app's.
+                Err(refused) => {
+                    take(limiter, &format!("peer:{peer}"))?;
+                    Err(refused)
+                }
+            }
         })
     }
+}
+
+async fn authenticate(
+    state: &AppState,
+    credentials: Option<(String, String)>,
+) -> Result<Miniapp, ApiError> {
+    let (app_id, secret) = credentials.ok_or_else(|| {
+        ApiError::unauthenticated(
+            "missing or malformed Authorization header; expected Token base64(app_id:secret_key)",
+        )
+    })?;
+    // Run on its own task: actix drops the other extractors' futures when one fails
+    // (a body over 64 KiB...), and a store query must not be cancelled midway.
+    let apps = state.services.apps.clone();
+    Ok(
+        actix_web::rt::spawn(async move { apps.authenticate(&app_id, &secret).await })
+            .await
+            .map_err(ApiError::internal)??,
+    )
 }
 
 #[cfg(test)]

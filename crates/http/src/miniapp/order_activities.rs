@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 
 use crate::envelope::{self, ApiError};
 use crate::json::JsonBody;
+use crate::strict_json::Strict;
 use crate::miniapp::auth::Authenticated;
 use crate::miniapp::pagination::ListQuery;
 use crate::miniapp::views::{OrderActivityView, PageView};
@@ -135,15 +136,13 @@ async fn views(
 /// Create or update the order activity keyed by this miniapp's `order_id`.
 #[utoipa::path(
     tag = "order-activities",
+    operation_id = "upsert_order_activity",
     request_body = UpsertOrderActivityRequest,
     responses(
         (status = 201, description = "Created", body = OrderActivityEnvelope),
         (status = 200, description = "Updated (or unchanged)", body = OrderActivityEnvelope),
-        (status = 400, description = "INVALID_REQUEST naming the field", body = ErrorEnvelope),
-        (status = 401, description = "UNAUTHENTICATED", body = ErrorEnvelope),
+        (status = 400, description = "INVALID_REQUEST naming the field: out of its limits, `total` or an item's amount with more decimals than the order's currency (sent or stored) has, a `user_id` other than the order's, a `payment_id` that is not one of this miniapp's payments", body = ErrorEnvelope),
         (status = 409, description = "INVALID_STATE (backward move, or out of `delivered`/`cancelled`)", body = ErrorEnvelope),
-        (status = 413, description = "PAYLOAD_TOO_LARGE", body = ErrorEnvelope),
-        (status = 500, description = "INTERNAL", body = ErrorEnvelope),
     ),
     security(("miniapp_token" = []))
 )]
@@ -151,12 +150,12 @@ async fn views(
 pub async fn upsert(
     state: web::Data<AppState>,
     Authenticated(app): Authenticated,
-    body: JsonBody<UpsertOrderActivityRequest>,
+    body: JsonBody<Strict<UpsertOrderActivityRequest>>,
 ) -> Result<HttpResponse, ApiError> {
     let outcome = state
         .services
         .order_activities
-        .upsert(&app.id, body.into_inner().into_domain())
+        .upsert(&app.id, body.into_inner().into_inner().into_domain())
         .await?;
     let (status, activity) = match &outcome {
         UpsertOutcome::Created(activity) => (StatusCode::CREATED, activity),
@@ -173,12 +172,11 @@ pub async fn upsert(
 /// Read an order activity with its linked payment's status and its history.
 #[utoipa::path(
     tag = "order-activities",
+    operation_id = "get_order_activity",
     params(("order_id" = String, Path, description = "This miniapp's order id")),
     responses(
         (status = 200, description = "The order activity", body = OrderActivityEnvelope),
-        (status = 401, description = "UNAUTHENTICATED", body = ErrorEnvelope),
         (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
-        (status = 500, description = "INTERNAL", body = ErrorEnvelope),
     ),
     security(("miniapp_token" = []))
 )]
@@ -198,12 +196,11 @@ pub async fn get(
 /// This miniapp's order activities of a user, newest first.
 #[utoipa::path(
     tag = "order-activities",
-    params(("user_id" = String, Path, description = "The user"), ListQuery),
+    operation_id = "list_user_order_activities",
+    params(("user_id" = String, Path, description = "The user, String(255)"), ListQuery),
     responses(
         (status = 200, description = "A page", body = OrderActivityPageEnvelope),
-        (status = 400, description = "INVALID_REQUEST (`limit`, `cursor`)", body = ErrorEnvelope),
-        (status = 401, description = "UNAUTHENTICATED", body = ErrorEnvelope),
-        (status = 500, description = "INTERNAL", body = ErrorEnvelope),
+        (status = 400, description = "INVALID_REQUEST naming `user_id`, `limit` (out of 1..=100) or `cursor` (not one this API returned)", body = ErrorEnvelope),
     ),
     security(("miniapp_token" = []))
 )]
@@ -214,11 +211,12 @@ pub async fn list_for_user(
     path: web::Path<String>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let user = crate::miniapp::payments::user_id(&path)?;
     let page = query.page()?;
     let found = state
         .services
         .order_activities
-        .list_for_user(&app.id, &path, &page)
+        .list_for_user(&app.id, user.as_str(), &page)
         .await?;
     let items = views(&state, &app.id, &found.items).await?;
     Ok(envelope::success(

@@ -19,6 +19,7 @@ use utoipa::ToSchema;
 
 use crate::envelope::{self, ApiError};
 use crate::json::JsonBody;
+use crate::strict_json::Strict;
 use crate::miniapp::auth::Authenticated;
 use crate::miniapp::pagination::ListQuery;
 use crate::miniapp::views::{EventView, PageView, PaymentView, PaymentWithSession, RefundView};
@@ -136,6 +137,12 @@ pub fn idempotency_claim(
     }))
 }
 
+/// A user id from the path (String(255), not only white space), else 400 naming
+/// `user_id`.
+pub fn user_id(text: &str) -> Result<UserRef, ApiError> {
+    UserRef::parse(text).map_err(|error| ApiError::invalid("user_id", error.message))
+}
+
 /// A payment id from the path; a malformed one is simply not found.
 pub fn payment_id(text: &str) -> Result<PaymentId, ApiError> {
     PaymentId::parse(text).map_err(|_| ApiError::not_found("payment"))
@@ -175,18 +182,15 @@ pub async fn payment_views(
 /// Create a payment and its payment session.
 #[utoipa::path(
     tag = "payments",
+    operation_id = "create_payment",
     request_body = CreatePaymentRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Stripe-style idempotency key (1 to 255 visible ASCII characters, kept 24 h)")),
     responses(
         (status = 201, description = "Created (`in_process`) with its session", body = PaymentWithSessionEnvelope,
             headers(("Idempotent-Replayed" = String, description = "`true` when this is the replay of an earlier response"))),
-        (status = 400, description = "INVALID_REQUEST naming the field", body = ErrorEnvelope),
-        (status = 401, description = "UNAUTHENTICATED", body = ErrorEnvelope),
-        (status = 409, description = "IDEMPOTENCY_IN_PROGRESS", body = ErrorEnvelope),
-        (status = 413, description = "PAYLOAD_TOO_LARGE (over 64 KiB)", body = ErrorEnvelope),
-        (status = 422, description = "IDEMPOTENCY_KEY_REUSED", body = ErrorEnvelope),
-        (status = 429, description = "RATE_LIMITED", body = ErrorEnvelope),
-        (status = 500, description = "INTERNAL", body = ErrorEnvelope),
+        (status = 400, description = "INVALID_REQUEST naming the field: out of its limits, more decimals than `currency` has (`amount`, `items[0].price`), an unknown currency, a `miniapp_order_id` this miniapp used already, a malformed `Idempotency-Key`", body = ErrorEnvelope),
+        (status = 409, description = "IDEMPOTENCY_IN_PROGRESS: the first request with this `Idempotency-Key` is still running", body = ErrorEnvelope),
+        (status = 422, description = "IDEMPOTENCY_KEY_REUSED: this `Idempotency-Key` came with another request", body = ErrorEnvelope),
     ),
     security(("miniapp_token" = []))
 )]
@@ -195,10 +199,10 @@ pub async fn create(
     state: web::Data<AppState>,
     Authenticated(app): Authenticated,
     req: HttpRequest,
-    body: JsonBody<CreatePaymentRequest>,
+    body: JsonBody<Strict<CreatePaymentRequest>>,
 ) -> Result<HttpResponse, ApiError> {
     let claim = idempotency_claim(&req, &app, "POST /api/v1/payments", &body.raw)?;
-    let request = body.into_inner().into_domain()?;
+    let request = body.into_inner().into_inner().into_domain()?;
     let render = |created: &hostpay_domain::services::CreatedPayment| {
         envelope::stored(StatusCode::CREATED, &created_view(created))
     };
@@ -225,12 +229,11 @@ fn created_view(created: &hostpay_domain::services::CreatedPayment) -> PaymentWi
 /// Read a payment: amounts, items, refunds, events, timestamps.
 #[utoipa::path(
     tag = "payments",
-    params(("payment_id" = String, Path, description = "`pay_...`")),
+    operation_id = "get_payment",
+    params(("payment_id" = String, Path, description = "`pay_...` (a malformed id is simply not found)")),
     responses(
         (status = 200, description = "The payment", body = PaymentEnvelope),
-        (status = 401, description = "UNAUTHENTICATED", body = ErrorEnvelope),
         (status = 404, description = "NOT_FOUND (also another miniapp's payment)", body = ErrorEnvelope),
-        (status = 500, description = "INTERNAL", body = ErrorEnvelope),
     ),
     security(("miniapp_token" = []))
 )]
@@ -251,12 +254,11 @@ pub async fn get(
 /// This miniapp's payments of a user, newest first.
 #[utoipa::path(
     tag = "payments",
-    params(("user_id" = String, Path, description = "The user"), ListQuery),
+    operation_id = "list_user_payments",
+    params(("user_id" = String, Path, description = "The user, String(255)"), ListQuery),
     responses(
         (status = 200, description = "A page", body = PaymentPageEnvelope),
-        (status = 400, description = "INVALID_REQUEST (`limit` out of 1..=100, malformed `cursor`)", body = ErrorEnvelope),
-        (status = 401, description = "UNAUTHENTICATED", body = ErrorEnvelope),
-        (status = 500, description = "INTERNAL", body = ErrorEnvelope),
+        (status = 400, description = "INVALID_REQUEST naming `user_id`, `limit` (out of 1..=100) or `cursor` (not one this API returned)", body = ErrorEnvelope),
     ),
     security(("miniapp_token" = []))
 )]
@@ -267,11 +269,12 @@ pub async fn list_for_user(
     path: web::Path<String>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let user = user_id(&path)?;
     let page = query.page()?;
     let found = state
         .services
         .payments
-        .list_for_user(&app.id, &path, &page)
+        .list_for_user(&app.id, user.as_str(), &page)
         .await?;
     let items = payment_views(&state, &found.items).await?;
     Ok(envelope::success(
@@ -283,6 +286,7 @@ pub async fn list_for_user(
 /// Refund (part of) a paid payment.
 #[utoipa::path(
     tag = "payments",
+    operation_id = "refund_payment",
     request_body = CreateRefundRequest,
     params(
         ("payment_id" = String, Path, description = "`pay_...`"),
@@ -291,13 +295,10 @@ pub async fn list_for_user(
     responses(
         (status = 201, description = "The refund (`succeeded`, `failed`, or `pending` while the processor has not answered)", body = RefundEnvelope,
             headers(("Idempotent-Replayed" = String, description = "`true` on a replay"))),
-        (status = 400, description = "INVALID_REQUEST naming the field", body = ErrorEnvelope),
-        (status = 401, description = "UNAUTHENTICATED", body = ErrorEnvelope),
-        (status = 404, description = "NOT_FOUND", body = ErrorEnvelope),
+        (status = 400, description = "INVALID_REQUEST naming the field: `amount` with more decimals than the payment's currency has, a field out of its limits, a malformed `Idempotency-Key`", body = ErrorEnvelope),
+        (status = 404, description = "NOT_FOUND (also another miniapp's payment)", body = ErrorEnvelope),
         (status = 409, description = "PAYMENT_NOT_REFUNDABLE (not `paid`) or IDEMPOTENCY_IN_PROGRESS", body = ErrorEnvelope),
-        (status = 413, description = "PAYLOAD_TOO_LARGE", body = ErrorEnvelope),
-        (status = 422, description = "REFUND_EXCEEDS_AMOUNT or IDEMPOTENCY_KEY_REUSED", body = ErrorEnvelope),
-        (status = 500, description = "INTERNAL", body = ErrorEnvelope),
+        (status = 422, description = "REFUND_EXCEEDS_AMOUNT (more than remains) or IDEMPOTENCY_KEY_REUSED", body = ErrorEnvelope),
     ),
     security(("miniapp_token" = []))
 )]
@@ -307,7 +308,7 @@ pub async fn refund(
     Authenticated(app): Authenticated,
     req: HttpRequest,
     path: web::Path<String>,
-    body: JsonBody<CreateRefundRequest>,
+    body: JsonBody<Strict<CreateRefundRequest>>,
 ) -> Result<HttpResponse, ApiError> {
     let id = payment_id(&path)?;
     let payment = state.services.payments.get_for_app(&app.id, &id).await?;
@@ -317,7 +318,7 @@ pub async fn refund(
     let render = |refund: &hostpay_domain::payment::Refund| {
         envelope::stored(StatusCode::CREATED, &RefundView::of(refund, currency))
     };
-    let request = body.into_inner();
+    let request = body.into_inner().into_inner();
     let amount = request
         .amount
         .map(|amount| fits_currency("amount", amount, payment.currency))

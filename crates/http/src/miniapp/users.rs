@@ -21,12 +21,12 @@ pub struct VerifiedUser {
 /// Verify a user token handed to the miniapp's frontend by the host app.
 #[utoipa::path(
     tag = "users",
+    operation_id = "verify_user_token",
     params(("miniapp-user-token" = String, Header, description = "The token from `ft.getUserToken()`")),
     responses(
         (status = 200, description = "Valid and minted for this miniapp", body = VerifiedUserEnvelope,
             example = json!({"status_code": 200, "result": "Operation Completed Successfully", "success": true, "data": {"id": "user-42"}})),
         (status = 401, description = "UNAUTHENTICATED: missing, invalid, expired, or minted for another miniapp (or bad app credentials)", body = ErrorEnvelope),
-        (status = 500, description = "INTERNAL", body = ErrorEnvelope),
     ),
     security(("miniapp_token" = []))
 )]

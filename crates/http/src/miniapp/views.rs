@@ -198,8 +198,8 @@ pub struct PaymentView {
     /// Where it goes.
     #[schema(value_type = Option<ShippingAddressDoc>)]
     pub shipping_address: Option<ShippingAddress>,
-    /// Arbitrary attributes, as given.
-    #[schema(value_type = Option<Object>)]
+    /// Arbitrary attributes, as given (any JSON).
+    #[schema(value_type = Option<Value>)]
     pub custom_attributes: Option<serde_json::Value>,
     /// Why it failed or was cancelled.
     pub fail_reason: Option<String>,
@@ -317,8 +317,9 @@ pub struct ActivityEventView {
     pub status: &'static str,
     /// When.
     pub created_at: DateTime<Utc>,
-    /// Which fields changed (for payment events: the payment's status).
-    #[schema(value_type = Option<Object>)]
+    /// Which fields changed (the names, for `order_activity.*` events), or for a linked
+    /// payment's event `{"payment_status": ...}`.
+    #[schema(value_type = Option<Value>)]
     pub changes: Option<serde_json::Value>,
 }
 

@@ -152,14 +152,15 @@ pub fn signature_headers(
     ]
 }
 
-/// An actix test service with the Boxo routes over this state.
+/// An actix test service of the public listener (the Boxo routes among them) over this
+/// state.
 #[macro_export]
 macro_rules! boxo_app {
     ($state:expr) => {
         actix_web::test::init_service(
             actix_web::App::new()
                 .app_data(actix_web::web::Data::new($state.clone()))
-                .configure(hostpay_http::boxo::configure),
+                .configure(hostpay_http::public_app),
         )
         .await
     };

@@ -1244,6 +1244,28 @@ pub async fn rate_limited(backend: Backend) {
     let limited = h.public(list(&a)).await;
     limited.assert_error(429, "RATE_LIMITED");
     assert!(limited.header("retry-after").is_some());
+    // The bucket is the authenticated app's, however the header is spelled.
+    for scheme in ["token", "TOKEN", "Token  "] {
+        let respelled = a.auth().replacen("Token ", &format!("{scheme} "), 1);
+        let again = h
+            .public(
+                TestRequest::get()
+                    .uri("/api/v1/users/u/payments")
+                    .insert_header(("Authorization", respelled)),
+            )
+            .await;
+        again.assert_error(429, "RATE_LIMITED");
+    }
+    // Someone with a's id and a wrong secret neither drains b nor gets through.
+    let wrong = super::token_header(&a.id, "sk_wrong");
+    let guessed = h
+        .public(
+            TestRequest::get()
+                .uri("/api/v1/users/u/payments")
+                .insert_header(("Authorization", wrong)),
+        )
+        .await;
+    assert!(matches!(guessed.status, 401 | 429), "{}", guessed.text);
     h.public(list(&b)).await.assert_ok(200);
 }
 

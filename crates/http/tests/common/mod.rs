@@ -15,7 +15,8 @@ use actix_web::{web, App};
 use base64::Engine;
 use futures::future::LocalBoxFuture;
 use hostpay_domain::services::{Ports, Services};
-use hostpay_http::rate_limit::{limit_miniapp_api, RateLimiter};
+use hostpay_http::control_chars::refuse_control_characters;
+use hostpay_http::rate_limit::RateLimiter;
 use hostpay_http::{internal_app, public_app, AppState, HttpSettings};
 use hostpay_testkit::{in_memory_ports, test_settings, Handles};
 use serde_json::{json, Value};
@@ -24,6 +25,11 @@ use databases::{PgTestDb, SqliteTestDb};
 
 /// The admin token the internal API is configured with.
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+
+/// The Boxo platform's client id the harness accepts.
+pub const BOXO_CLIENT_ID: &str = "harness_boxo_client";
+/// Its secret key.
+pub const BOXO_SECRET_KEY: &str = "harness_boxo_secret";
 
 /// Which store serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +144,7 @@ pub struct Harness {
 async fn internal_caller(state: AppState) -> Caller {
     let app = App::new()
         .app_data(web::Data::new(state))
+        .wrap(from_fn(refuse_control_characters))
         .configure(internal_app);
     let service = Rc::new(test::init_service(app).await);
     Rc::new(move |request| {
@@ -155,7 +162,7 @@ async fn public_caller(state: AppState, limits: (u32, u32)) -> Caller {
     let app = App::new()
         .app_data(web::Data::new(state))
         .app_data(web::Data::new(RateLimiter::new(limits.0, limits.1)))
-        .wrap(from_fn(limit_miniapp_api))
+        .wrap(from_fn(refuse_control_characters))
         .configure(public_app);
     let service = Rc::new(test::init_service(app).await);
     Rc::new(move |request| {
@@ -239,7 +246,11 @@ impl Harness {
                 admin_token: admin_token.map(str::to_owned),
                 rate_limit_per_second: limits.0,
                 rate_limit_burst: limits.1,
-                ..HttpSettings::default()
+                boxo: hostpay_http::BoxoSettings {
+                    client_id: Some(BOXO_CLIENT_ID.to_owned()),
+                    secret_key: Some(BOXO_SECRET_KEY.to_owned()),
+                    ..hostpay_http::BoxoSettings::default()
+                },
             },
         };
         Harness {

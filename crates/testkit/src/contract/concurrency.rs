@@ -165,6 +165,14 @@ impl OrderActivityRepository for InterleavedActivities {
         tokio::task::yield_now().await;
         self.0.get_by_order(app_id, order_id).await
     }
+    async fn get_state_by_order(
+        &self,
+        app_id: &AppId,
+        order_id: &str,
+    ) -> Result<Option<OrderActivity>, StoreError> {
+        tokio::task::yield_now().await;
+        self.0.get_state_by_order(app_id, order_id).await
+    }
     async fn insert(&self, activity: &OrderActivity) -> Result<(), StoreError> {
         tokio::task::yield_now().await;
         self.0.insert(activity).await
@@ -431,16 +439,22 @@ pub async fn concurrent_outbox_claimers(ports: &StorePorts) {
                     if batch.is_empty() {
                         break claimed;
                     }
-                    claimed.extend(batch.into_iter().map(|delivery| delivery.id));
+                    claimed.extend(
+                        batch
+                            .into_iter()
+                            .map(|claimed| (claimed.delivery.id, claimed.token)),
+                    );
                     tokio::task::yield_now().await;
                 }
             })
         })
         .collect();
     let mut times_claimed: BTreeMap<DeliveryId, usize> = BTreeMap::new();
+    let mut tokens = BTreeMap::new();
     for claimer in claimers {
-        for id in claimer.await.must("a claimer task") {
-            *times_claimed.entry(id).or_insert(0) += 1;
+        for (id, token) in claimer.await.must("a claimer task") {
+            *times_claimed.entry(id.clone()).or_insert(0) += 1;
+            tokens.insert(id, token);
         }
     }
     let twice: Vec<&DeliveryId> = times_claimed
@@ -461,18 +475,28 @@ pub async fn concurrent_outbox_claimers(ports: &StorePorts) {
         "contract: due deliveries were never claimed: {missed:?}"
     );
     // Leave nothing due behind.
-    for id in &mine {
+    for (id, token) in &tokens {
         let attempt = hostpay_domain::delivery::DeliveryAttempt {
             at: now,
             http_status: Some(200),
             outcome: hostpay_domain::delivery::AttemptOutcome::Acknowledged,
             latency_ms: 1,
         };
-        ports
+        let recorded = ports
             .outbox
-            .record_attempt(id, &attempt, hostpay_domain::delivery::NextStep::Delivered)
+            .record_attempt(
+                id,
+                *token,
+                &attempt,
+                hostpay_domain::delivery::NextStep::Delivered,
+            )
             .await
             .must("record_attempt");
+        assert_eq!(
+            recorded,
+            hostpay_domain::ports::Recorded::Written,
+            "contract: each claimer records its own claim"
+        );
     }
 }
 

@@ -55,7 +55,7 @@ pub use money::money_minor_units;
 pub use money_movement::{charge_checks, charge_reversals, idempotency_owner, pay_grants};
 pub use nonces::nonces;
 pub use order_activities::{order_activities, order_activity_pagination};
-pub use outbox::outbox;
+pub use outbox::{outbox, outbox_claims};
 pub use payments::{
     due_refunds, expired_in_process, payment_batch_reads, payment_charge_marker,
     payment_conditional_save, payment_events_and_deliveries, payment_pagination,
@@ -159,6 +159,7 @@ pub async fn run_all(ports: &StorePorts) {
         idempotency_keys,
         idempotency_prune,
         outbox,
+        outbox_claims,
         nonces,
         concurrent_refunds,
         concurrent_confirm_and_cancel,

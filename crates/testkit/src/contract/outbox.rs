@@ -1,22 +1,42 @@
 //! The outbox: claims of due deliveries with leases, attempts and what follows them,
-//! release, manual retry, listing by state, depth.
+//! recorded only under the claim that holds the delivery, manual retry of dead letters,
+//! listing by state, depth.
 
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use hostpay_domain::delivery::{
-    AttemptOutcome, Delivery, DeliveryAttempt, DeliveryState, NextStep,
+    claim_lease, AttemptOutcome, ClaimToken, Delivery, DeliveryAttempt, DeliveryState, NextStep,
 };
 use hostpay_domain::event::DeliveryTarget;
 use hostpay_domain::ids::DeliveryId;
 use hostpay_domain::page::PageRequest;
-use hostpay_domain::ports::OutboxDepth;
+use hostpay_domain::ports::{ManualRetry, OutboxDepth, Recorded};
 
 use super::fixture::{assert_newest_first, deliveries_of, next_page, secs, utc, Fixture, Must};
 use super::StorePorts;
 
 /// The lease every claim in these checks takes.
 const LEASE_SECONDS: i64 = 60;
+
+/// Claims at `now` until `lease_until`; returns only the claims of ids in `mine`, in order.
+pub(crate) async fn claim_until(
+    ports: &StorePorts,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: u32,
+    mine: &BTreeSet<DeliveryId>,
+) -> Vec<(DeliveryId, ClaimToken)> {
+    ports
+        .outbox
+        .claim_due(now, lease_until, limit)
+        .await
+        .must("Outbox::claim_due")
+        .into_iter()
+        .map(|claimed| (claimed.delivery.id, claimed.token))
+        .filter(|(id, _)| mine.contains(id))
+        .collect()
+}
 
 /// Claims at `now` with the standard lease; returns only the ids in `mine`, in order.
 pub(crate) async fn claim(
@@ -25,15 +45,59 @@ pub(crate) async fn claim(
     limit: u32,
     mine: &BTreeSet<DeliveryId>,
 ) -> Vec<DeliveryId> {
+    claim_tokens(ports, now, limit, mine)
+        .await
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect()
+}
+
+/// Claims at `now` with the standard lease; returns the claims of ids in `mine`, in order.
+pub(crate) async fn claim_tokens(
+    ports: &StorePorts,
+    now: DateTime<Utc>,
+    limit: u32,
+    mine: &BTreeSet<DeliveryId>,
+) -> Vec<(DeliveryId, ClaimToken)> {
+    claim_until(ports, now, now + secs(LEASE_SECONDS), limit, mine).await
+}
+
+/// The token of the only claim in `claims`, which must be of `id`.
+fn only(claims: Vec<(DeliveryId, ClaimToken)>, id: &DeliveryId, what: &str) -> ClaimToken {
+    match claims.as_slice() {
+        [(claimed, token)] if claimed == id => *token,
+        other => panic!("contract: {what}: expected a claim of {id}, got {other:?}"),
+    }
+}
+
+/// Records an attempt with `token`; returns whether it was written.
+async fn record(
+    ports: &StorePorts,
+    id: &DeliveryId,
+    token: ClaimToken,
+    attempt: &DeliveryAttempt,
+    next: NextStep,
+) -> Recorded {
     ports
         .outbox
-        .claim_due(now, now + secs(LEASE_SECONDS), limit)
+        .record_attempt(id, token, attempt, next)
         .await
-        .must("Outbox::claim_due")
-        .into_iter()
-        .map(|delivery| delivery.id)
-        .filter(|id| mine.contains(id))
-        .collect()
+        .must("Outbox::record_attempt")
+}
+
+/// Records an attempt that must be written.
+async fn record_written(
+    ports: &StorePorts,
+    id: &DeliveryId,
+    token: ClaimToken,
+    attempt: &DeliveryAttempt,
+    next: NextStep,
+) {
+    assert_eq!(
+        record(ports, id, token, attempt, next).await,
+        Recorded::Written,
+        "contract: record_attempt with the token of the claim that holds {id} is written"
+    );
 }
 
 async fn get(ports: &StorePorts, id: &DeliveryId) -> Delivery {
@@ -68,7 +132,7 @@ async fn depth(ports: &StorePorts) -> OutboxDepth {
 
 /// Claims take due pending deliveries only, oldest due first, at most `limit`, and hide
 /// them behind a lease that ends; attempts record their outcome and what follows;
-/// `release` and `retry_now` make deliveries due again; lists by state; depth.
+/// `retry_now` makes a dead letter due again; lists by state; depth.
 pub async fn outbox(ports: &StorePorts) {
     // Earlier than any other check's deliveries, so claims see only these.
     let fx = Fixture::new("obx", utc(1970, 1, 2));
@@ -108,25 +172,25 @@ pub async fn outbox(ports: &StorePorts) {
         vec![d1.clone()],
         "contract: claim_due takes due pending deliveries, oldest due first, at most `limit`"
     );
-    assert_eq!(
-        claim(ports, at(16), 10, &mine).await,
-        vec![d2.clone()],
-        "contract: claimed deliveries are hidden from other claimers during their lease"
+    let t2 = only(
+        claim_tokens(ports, at(16), 10, &mine).await,
+        &d2,
+        "contract: claimed deliveries are hidden from other claimers during their lease",
     );
     assert!(
         claim(ports, at(16), 10, &mine).await.is_empty(),
         "contract: claimed deliveries are hidden from other claimers during their lease"
     );
-    assert_eq!(
-        claim(ports, at(25), 10, &mine).await,
-        vec![d3.clone()],
-        "contract: a delivery that became due is claimed; leased ones are not"
+    let t3 = only(
+        claim_tokens(ports, at(25), 10, &mine).await,
+        &d3,
+        "contract: a delivery that became due is claimed; leased ones are not",
     );
     // d1's lease ended at 75, d2's ends at 76.
-    assert_eq!(
-        claim(ports, at(80), 1, &mine).await,
-        vec![d1.clone()],
-        "contract: a lease that ended makes the delivery due again (its claimer died)"
+    let t1 = only(
+        claim_tokens(ports, at(80), 1, &mine).await,
+        &d1,
+        "contract: a lease that ended makes the delivery due again (its claimer died)",
     );
     let claimed_at = at(80);
 
@@ -137,11 +201,7 @@ pub async fn outbox(ports: &StorePorts) {
         Some(503),
         AttemptOutcome::Retryable("HTTP 503".to_owned()),
     );
-    ports
-        .outbox
-        .record_attempt(&d1, &first, NextStep::RetryAt(retry_at))
-        .await
-        .must("Outbox::record_attempt");
+    record_written(ports, &d1, t1, &first, NextStep::RetryAt(retry_at)).await;
     let retried = get(ports, &d1).await;
     assert_eq!(
         (
@@ -159,11 +219,8 @@ pub async fn outbox(ports: &StorePorts) {
         Some(200),
         AttemptOutcome::Acknowledged,
     );
-    ports
-        .outbox
-        .record_attempt(&d2, &acknowledged, NextStep::Delivered)
-        .await
-        .must("record_attempt");
+    // d2's lease ended, but nobody took it over: its claim still holds.
+    record_written(ports, &d2, t2, &acknowledged, NextStep::Delivered).await;
     let delivered = get(ports, &d2).await;
     assert_eq!(
         (
@@ -180,11 +237,7 @@ pub async fn outbox(ports: &StorePorts) {
         Some(400),
         AttemptOutcome::Permanent("ORDER_NOT_FOUND".to_owned()),
     );
-    ports
-        .outbox
-        .record_attempt(&d3, &refused, NextStep::Dead)
-        .await
-        .must("record_attempt");
+    record_written(ports, &d3, t3, &refused, NextStep::Dead).await;
     let dead = get(ports, &d3).await;
     assert_eq!(
         (
@@ -261,24 +314,19 @@ pub async fn outbox(ports: &StorePorts) {
         claim(ports, at(299), 10, &mine).await.is_empty(),
         "contract: a retry is not due before its time; delivered and dead ones never are"
     );
-    assert_eq!(claim(ports, retry_at, 10, &mine).await, vec![d1.clone()]);
-    // Shutdown: released at once, due again.
-    ports
-        .outbox
-        .release(std::slice::from_ref(&d1), at(301))
-        .await
-        .must("Outbox::release");
-    assert_eq!(
-        claim(ports, at(301), 10, &mine).await,
-        vec![d1.clone()],
-        "contract: release makes claimed deliveries due at `now`"
+    let t1_again = only(
+        claim_tokens(ports, retry_at, 10, &mine).await,
+        &d1,
+        "contract: a retry is due at its time",
     );
+    assert_ne!(t1_again, t1, "contract: each claim gets a new token");
     let second = attempt(at(302), Some(204), AttemptOutcome::Acknowledged);
-    ports
-        .outbox
-        .record_attempt(&d1, &second, NextStep::Delivered)
-        .await
-        .must("record_attempt");
+    assert_eq!(
+        record(ports, &d1, t1, &second, NextStep::Delivered).await,
+        Recorded::LostClaim,
+        "contract: a claim records one attempt; its token is spent"
+    );
+    record_written(ports, &d1, t1_again, &second, NextStep::Delivered).await;
     assert_eq!(
         ports.outbox.attempts(&d1).await.must("Outbox::attempts"),
         [first, second],
@@ -291,12 +339,15 @@ pub async fn outbox(ports: &StorePorts) {
     );
 
     // A dead letter retried by hand keeps its history and is due at once.
-    let again = ports
+    let again = match ports
         .outbox
         .retry_now(&d3, at(400))
         .await
         .must("Outbox::retry_now")
-        .must("retry_now of a dead delivery");
+    {
+        ManualRetry::Retried(delivery) => delivery,
+        other => panic!("contract: retry_now of a dead delivery retries it, got {other:?}"),
+    };
     assert_eq!(
         (again.state, again.next_attempt_at, again.attempts),
         (DeliveryState::Pending, at(400), 1),
@@ -313,16 +364,19 @@ pub async fn outbox(ports: &StorePorts) {
         "contract: retry_now keeps the attempts"
     );
     assert_eq!(delta(depth(ports).await, base), (1, 0));
-    assert_eq!(claim(ports, at(400), 10, &mine).await, vec![d3.clone()]);
-    ports
-        .outbox
-        .record_attempt(
-            &d3,
-            &attempt(at(401), Some(200), AttemptOutcome::Acknowledged),
-            NextStep::Delivered,
-        )
-        .await
-        .must("record_attempt");
+    let t3_again = only(
+        claim_tokens(ports, at(400), 10, &mine).await,
+        &d3,
+        "contract: a retried dead letter is due now",
+    );
+    record_written(
+        ports,
+        &d3,
+        t3_again,
+        &attempt(at(401), Some(200), AttemptOutcome::Acknowledged),
+        NextStep::Delivered,
+    )
+    .await;
     assert_eq!(delta(depth(ports).await, base), (0, 0));
 
     let unknown = DeliveryId::generate(fx.ids.as_ref());
@@ -337,8 +391,8 @@ pub async fn outbox(ports: &StorePorts) {
             .retry_now(&unknown, at(500))
             .await
             .must("retry_now"),
-        None,
-        "contract: retry_now of an unknown delivery is None"
+        ManualRetry::Unknown,
+        "contract: retry_now of an unknown delivery is Unknown"
     );
     assert!(ports
         .outbox
@@ -346,4 +400,201 @@ pub async fn outbox(ports: &StorePorts) {
         .await
         .must("attempts")
         .is_empty());
+}
+
+/// Each attempt has its own claim, leased for at least the attempt's timeout: a late
+/// `record_attempt` whose claim was taken over writes nothing and never overwrites
+/// `delivered`; a token records once; manual retry applies to dead letters only.
+pub async fn outbox_claims(ports: &StorePorts) {
+    // After `outbox`'s window and before the concurrency checks'; leaves nothing pending.
+    let fx = Fixture::new("ocl", utc(1970, 1, 3));
+    let t0 = fx.now();
+    let at = |seconds: i64| t0 + secs(seconds);
+    let app = fx.stored_app(ports, true).await;
+    let mut ids = Vec::new();
+    for offset in [0, 1000] {
+        fx.set(at(offset));
+        let written = fx.stored_payment(ports, &app, "user-1", "1.00").await;
+        let found = deliveries_of(ports, &written.events[0]).await;
+        assert_eq!(found.len(), 1, "contract: one delivery per event target");
+        ids.push(found[0].id.clone());
+    }
+    let mine: BTreeSet<DeliveryId> = ids.iter().cloned().collect();
+    let (d1, d2) = (ids[0].clone(), ids[1].clone());
+
+    // A claim for an attempt of up to 40 s.
+    let timeout = secs(40);
+    let lease = claim_lease(timeout);
+    assert!(
+        lease > timeout,
+        "contract: a claim's lease ({lease}) is at least the attempt timeout ({timeout})"
+    );
+    let claimed_at = at(1);
+    let first = only(
+        claim_until(ports, claimed_at, claimed_at + lease, 10, &mine).await,
+        &d1,
+        "contract: claim_due takes the due delivery",
+    );
+    for probe in [
+        claimed_at + timeout,
+        claimed_at + lease - chrono::Duration::microseconds(1),
+    ] {
+        assert!(
+            claim(ports, probe, 10, &mine).await.is_empty(),
+            "contract: nobody else claims a delivery while its attempt may still run \
+             (the lease is at least the attempt timeout)"
+        );
+    }
+    // The first claimer is slower than its lease; a second one takes over.
+    let taken_at = claimed_at + lease;
+    let second = only(
+        claim_tokens(ports, taken_at, 10, &mine).await,
+        &d1,
+        "contract: once the lease ended, another claimer takes the delivery over",
+    );
+    assert_ne!(second, first, "contract: a takeover gets a new token");
+    let before = get(ports, &d1).await;
+    let late_ack = attempt(claimed_at, Some(200), AttemptOutcome::Acknowledged);
+    assert_eq!(
+        record(ports, &d1, first, &late_ack, NextStep::Delivered).await,
+        Recorded::LostClaim,
+        "contract: a late record_attempt whose claim was taken over is a lost claim"
+    );
+    assert_eq!(
+        get(ports, &d1).await,
+        before,
+        "contract: a late record_attempt whose claim was taken over writes nothing"
+    );
+    assert!(
+        ports.outbox.attempts(&d1).await.must("attempts").is_empty(),
+        "contract: a lost claim's attempt is not recorded"
+    );
+    // The claimer that took over is acknowledged...
+    let acknowledged = attempt(taken_at, Some(204), AttemptOutcome::Acknowledged);
+    record_written(ports, &d1, second, &acknowledged, NextStep::Delivered).await;
+    let delivered = get(ports, &d1).await;
+    assert_eq!(
+        (delivered.state, delivered.attempts, delivered.last_status),
+        (DeliveryState::Delivered, 1, Some(204))
+    );
+    // ...and the first one's failure, arriving later still, cannot undo that.
+    let late_failure = attempt(
+        claimed_at,
+        None,
+        AttemptOutcome::Retryable("timed out".to_owned()),
+    );
+    for (token, what) in [(first, "taken over"), (second, "already used")] {
+        assert_eq!(
+            record(
+                ports,
+                &d1,
+                token,
+                &late_failure,
+                NextStep::RetryAt(taken_at + secs(60)),
+            )
+            .await,
+            Recorded::LostClaim,
+            "contract: record_attempt with a claim {what} is a lost claim"
+        );
+        assert_eq!(
+            get(ports, &d1).await,
+            delivered,
+            "contract: a late record_attempt never overwrites delivered (claim {what})"
+        );
+    }
+    assert_eq!(
+        ports.outbox.attempts(&d1).await.must("attempts"),
+        [acknowledged],
+        "contract: only the holding claim's attempt is recorded"
+    );
+
+    // Manual retry: dead letters only.
+    match ports
+        .outbox
+        .retry_now(&d1, at(500))
+        .await
+        .must("Outbox::retry_now")
+    {
+        ManualRetry::NotDead(found) => assert_eq!(
+            found, delivered,
+            "contract: retry_now of a delivered delivery returns it as it stands"
+        ),
+        other => panic!("contract: retry_now of a delivered delivery is refused, got {other:?}"),
+    }
+    assert_eq!(
+        get(ports, &d1).await,
+        delivered,
+        "contract: retry_now of a delivered delivery changes nothing"
+    );
+    let pending = get(ports, &d2).await;
+    assert_eq!(pending.state, DeliveryState::Pending);
+    match ports
+        .outbox
+        .retry_now(&d2, at(500))
+        .await
+        .must("Outbox::retry_now")
+    {
+        ManualRetry::NotDead(found) => assert_eq!(found, pending),
+        other => panic!("contract: retry_now of a pending delivery is refused, got {other:?}"),
+    }
+    assert_eq!(
+        get(ports, &d2).await,
+        pending,
+        "contract: retry_now of a pending delivery changes nothing (it stays due when it was)"
+    );
+    assert!(
+        claim(ports, at(999), 10, &mine).await.is_empty(),
+        "contract: retry_now of a pending delivery does not make it due earlier"
+    );
+    let token = only(
+        claim_tokens(ports, at(1000), 10, &mine).await,
+        &d2,
+        "contract: the pending delivery is due at its time",
+    );
+    let refused = attempt(
+        at(1000),
+        Some(400),
+        AttemptOutcome::Permanent("ORDER_NOT_FOUND".to_owned()),
+    );
+    record_written(ports, &d2, token, &refused, NextStep::Dead).await;
+    let dead = get(ports, &d2).await;
+    match ports
+        .outbox
+        .retry_now(&d2, at(2000))
+        .await
+        .must("Outbox::retry_now")
+    {
+        ManualRetry::Retried(found) => assert_eq!(
+            (found.state, found.next_attempt_at, found.attempts),
+            (DeliveryState::Pending, at(2000), dead.attempts),
+            "contract: retry_now of a dead letter makes it pending and due now"
+        ),
+        other => panic!("contract: retry_now of a dead letter retries it, got {other:?}"),
+    }
+    assert_eq!(
+        record(
+            ports,
+            &d2,
+            token,
+            &attempt(at(2000), Some(200), AttemptOutcome::Acknowledged),
+            NextStep::Delivered,
+        )
+        .await,
+        Recorded::LostClaim,
+        "contract: a claim from before a manual retry cannot record"
+    );
+    let last = only(
+        claim_tokens(ports, at(2000), 10, &mine).await,
+        &d2,
+        "contract: a retried dead letter is due now",
+    );
+    record_written(
+        ports,
+        &d2,
+        last,
+        &attempt(at(2001), Some(200), AttemptOutcome::Acknowledged),
+        NextStep::Delivered,
+    )
+    .await;
+    assert_eq!(get(ports, &d2).await.state, DeliveryState::Delivered);
 }

@@ -36,11 +36,12 @@ pub struct MemoryStore {
     unavailable: AtomicBool,
 }
 
-/// One delivery with its attempts.
+/// One delivery with its attempts and the number of the claim that holds it.
 #[derive(Debug, Clone)]
 struct DeliveryRow {
     delivery: Delivery,
     attempts: Vec<DeliveryAttempt>,
+    claim: i64,
 }
 
 #[derive(Debug, Default)]
@@ -109,6 +110,7 @@ impl State {
                     DeliveryRow {
                         delivery,
                         attempts: Vec::new(),
+                        claim: 0,
                     },
                 );
             }

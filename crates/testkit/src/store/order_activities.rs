@@ -23,6 +23,17 @@ impl OrderActivityRepository for MemoryStore {
             .cloned())
     }
 
+    async fn get_state_by_order(
+        &self,
+        app_id: &AppId,
+        order_id: &str,
+    ) -> Result<Option<OrderActivity>, StoreError> {
+        Ok(self
+            .get_by_order(app_id, order_id)
+            .await?
+            .map(without_history))
+    }
+
     async fn insert(&self, activity: &OrderActivity) -> Result<(), StoreError> {
         let mut state = self.state()?;
         let taken = state
@@ -95,6 +106,13 @@ impl OrderActivityRepository for MemoryStore {
                 activity.app_id == *app_id && activity.payment_id.as_ref() == Some(payment_id)
             })
             .cloned()
+            .map(without_history)
             .collect())
     }
+}
+
+/// An activity as a write sees it: its state, not its history.
+fn without_history(mut activity: OrderActivity) -> OrderActivity {
+    activity.events.clear();
+    activity
 }

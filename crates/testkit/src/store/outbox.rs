@@ -1,13 +1,16 @@
-//! The outbox's delivery side.
+//! The outbox's delivery side. Each row keeps the number of the claim that holds it (as
+//! the SQL stores do): a claim moves it on, and so does every recorded outcome, which is
+//! written only with the holding claim's number.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hostpay_domain::delivery::{
-    AttemptOutcome, Delivery, DeliveryAttempt, DeliveryState, NextStep,
+    AttemptOutcome, ClaimToken, ClaimedDelivery, Delivery, DeliveryAttempt, DeliveryState,
+    NextStep,
 };
 use hostpay_domain::ids::DeliveryId;
 use hostpay_domain::page::{Page, PageRequest};
-use hostpay_domain::ports::{Outbox, OutboxDepth, StoreError};
+use hostpay_domain::ports::{ManualRetry, Outbox, OutboxDepth, Recorded, StoreError};
 
 use super::{limit, newest_first, MemoryStore};
 
@@ -18,7 +21,7 @@ impl Outbox for MemoryStore {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         max: u32,
-    ) -> Result<Vec<Delivery>, StoreError> {
+    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
         let mut state = self.state()?;
         let mut due: Vec<(DateTime<Utc>, DateTime<Utc>, DeliveryId)> = state
             .deliveries
@@ -39,7 +42,11 @@ impl Outbox for MemoryStore {
         for (_, _, id) in due.into_iter().take(limit(max)) {
             if let Some(row) = state.deliveries.get_mut(&id) {
                 row.delivery.next_attempt_at = lease_until;
-                claimed.push(row.delivery.clone());
+                row.claim += 1;
+                claimed.push(ClaimedDelivery {
+                    delivery: row.delivery.clone(),
+                    token: ClaimToken::from_number(row.claim),
+                });
             }
         }
         Ok(claimed)
@@ -48,13 +55,18 @@ impl Outbox for MemoryStore {
     async fn record_attempt(
         &self,
         id: &DeliveryId,
+        token: ClaimToken,
         attempt: &DeliveryAttempt,
         next: NextStep,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Recorded, StoreError> {
         let mut state = self.state()?;
         let Some(row) = state.deliveries.get_mut(id) else {
-            return Ok(());
+            return Ok(Recorded::LostClaim);
         };
+        if row.claim != token.number() || row.delivery.state != DeliveryState::Pending {
+            return Ok(Recorded::LostClaim);
+        }
+        row.claim += 1;
         let delivery = &mut row.delivery;
         delivery.attempts += 1;
         delivery.last_status = attempt.http_status;
@@ -74,19 +86,7 @@ impl Outbox for MemoryStore {
         }
         delivery.updated_at = attempt.at;
         row.attempts.push(attempt.clone());
-        Ok(())
-    }
-
-    async fn release(&self, ids: &[DeliveryId], now: DateTime<Utc>) -> Result<(), StoreError> {
-        let mut state = self.state()?;
-        for id in ids {
-            if let Some(row) = state.deliveries.get_mut(id) {
-                if row.delivery.state == DeliveryState::Pending {
-                    row.delivery.next_attempt_at = now;
-                }
-            }
-        }
-        Ok(())
+        Ok(Recorded::Written)
     }
 
     async fn list(
@@ -127,15 +127,23 @@ impl Outbox for MemoryStore {
         &self,
         id: &DeliveryId,
         now: DateTime<Utc>,
-    ) -> Result<Option<Delivery>, StoreError> {
+    ) -> Result<ManualRetry, StoreError> {
         let mut state = self.state()?;
         let Some(row) = state.deliveries.get_mut(id) else {
-            return Ok(None);
+            return Ok(ManualRetry::Unknown);
         };
-        row.delivery.state = DeliveryState::Pending;
-        row.delivery.next_attempt_at = now;
-        row.delivery.updated_at = now;
-        Ok(Some(row.delivery.clone()))
+        match row.delivery.state {
+            DeliveryState::Dead => {
+                row.claim += 1;
+                row.delivery.state = DeliveryState::Pending;
+                row.delivery.next_attempt_at = now;
+                row.delivery.updated_at = now;
+                Ok(ManualRetry::Retried(row.delivery.clone()))
+            }
+            DeliveryState::Pending | DeliveryState::Delivered => {
+                Ok(ManualRetry::NotDead(row.delivery.clone()))
+            }
+        }
     }
 
     async fn depth(&self) -> Result<OutboxDepth, StoreError> {

@@ -281,8 +281,11 @@ impl PaymentRepository for MemoryStore {
 
     async fn save_reversal(&self, reversal: &ChargeReversal) -> Result<(), StoreError> {
         let mut state = self.state()?;
+        // Never back from succeeded (a late refusal of another attempt changes nothing).
         if let Some(stored) = state.reversals.get_mut(&reversal.id) {
-            *stored = reversal.clone();
+            if stored.status == ReversalStatus::Pending {
+                *stored = reversal.clone();
+            }
         }
         Ok(())
     }

@@ -212,8 +212,21 @@ impl PaymentService {
             Err(_) => true,
         };
         if approved && unrecordable {
-            // The money goes back; the caller learns where the payment stands now.
-            self.reverse_charge(id).await?;
+            // The money goes back (once per charge); the caller learns where the payment
+            // stands now.
+            match self.reverse_charge(id).await {
+                Ok(_) => {}
+                // Recorded meanwhile by another answer to the same charge: it is paid.
+                Err(PaymentServiceError::Rejected { current, .. })
+                    if matches!(
+                        current.status,
+                        PaymentStatus::Paid | PaymentStatus::Refunded
+                    ) =>
+                {
+                    return Ok(*current);
+                }
+                Err(error) => return Err(error),
+            }
             let current = self.get(id).await?;
             return Err(super::rejected(
                 PaymentError::InvalidState {
@@ -231,9 +244,14 @@ impl PaymentService {
     /// reversal and `payment.charge_reversed` (the payment fails if it was still
     /// `in_process`), then asks the processor to refund at once; a refusal or no answer is
     /// asked again by the reversal sweep until accepted.
-    async fn reverse_charge(&self, id: &PaymentId) -> Result<ChargeReversal> {
-        let reversal_id = RefundId::generate(self.ids.as_ref());
-        let (_, reversal) = self
+    async fn reverse_charge(&self, id: &PaymentId) -> Result<Option<ChargeReversal>> {
+        // A payment has one charge, so at most one reversal: a second answer to the same
+        // charge (a double click, a concurrent check) finds it and reverses nothing more.
+        if !self.payments.reversals(id).await?.is_empty() {
+            return Ok(None);
+        }
+        let reversal_id = reversal_id(id);
+        let written = self
             .transition(id, |payment| {
                 let (transition, reversal) =
                     payment.reverse_charge(reversal_id.clone(), self.clock.now())?;
@@ -242,8 +260,14 @@ impl PaymentService {
                     ..Change::of(transition, reversal)
                 })
             })
-            .await?;
-        self.attempt_reversal(&reversal).await
+            .await;
+        let reversal = match written {
+            Ok((_, reversal)) => reversal,
+            // Written concurrently by the other answer (same id): nothing more to do.
+            Err(PaymentServiceError::Store(StoreError::Duplicate(_))) => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        self.attempt_reversal(&reversal).await.map(Some)
     }
 
     /// Asks the processor to refund a reversal (its id is the idempotency key) and saves
@@ -296,6 +320,16 @@ impl PaymentService {
         })
         .await
     }
+}
+
+/// The one reversal id of a payment's charge (the processor's idempotency key of its
+/// refund): derived from the payment id, so it can never be issued twice.
+fn reversal_id(payment: &PaymentId) -> RefundId {
+    let suffix = payment
+        .as_str()
+        .strip_prefix("pay_")
+        .unwrap_or(payment.as_str());
+    RefundId::from_trusted(format!("ref_rev_{suffix}"))
 }
 
 /// The charge of a payment; its id is the processor's idempotency key, so asking again

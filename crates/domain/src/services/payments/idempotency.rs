@@ -23,7 +23,7 @@ impl PaymentService {
         let Some(claim) = claim else {
             return Ok(None);
         };
-        self.free_unreleased().await;
+        self.free_unreleased(claim).await;
         match self.idempotency.begin(claim, self.clock.now()).await? {
             IdempotencyBegin::Proceed => Ok(None),
             IdempotencyBegin::Replay(response) => Ok(Some(self.unseal(response)?)),
@@ -74,8 +74,14 @@ impl PaymentService {
             }
             Err(error) => {
                 if self.idempotency.release(claim).await.is_err() {
-                    // The database is unreachable: free it as soon as it is back.
-                    self.unreleased_holds().push(claim.clone());
+                    // The database is unreachable: free it as soon as it is back (a hold
+                    // not freed here is taken over once abandoned anyway, so the list is
+                    // bounded).
+                    let mut holds = self.unreleased_holds();
+                    if holds.len() >= MAX_UNRELEASED {
+                        holds.remove(0);
+                    }
+                    holds.push(claim.clone());
                 }
                 Err(error)
             }
@@ -88,16 +94,27 @@ impl PaymentService {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Frees the holds of failed requests that could not be freed when they failed.
-    async fn free_unreleased(&self) {
-        let pending = std::mem::take(&mut *self.unreleased_holds());
-        for claim in pending {
-            if self.idempotency.release(&claim).await.is_err() {
-                self.unreleased_holds().push(claim);
+    /// Frees the holds of this key's failed requests that could not be freed when they
+    /// failed (one store call at most, and only when there is such a hold).
+    async fn free_unreleased(&self, claim: &IdempotencyClaim) {
+        let same_key =
+            |held: &IdempotencyClaim| held.app_id == claim.app_id && held.key == claim.key;
+        let mine: Vec<IdempotencyClaim> = {
+            let mut holds = self.unreleased_holds();
+            let (mine, others) = holds.drain(..).partition(|held| same_key(held));
+            *holds = others;
+            mine
+        };
+        for held in mine {
+            if self.idempotency.release(&held).await.is_err() {
+                self.unreleased_holds().push(held);
             }
         }
     }
 }
+
+/// Holds of failed requests remembered for release at most (the oldest go first).
+const MAX_UNRELEASED: usize = 10_000;
 
 /// What [`StoreError::Duplicate`] names when another request holds the key.
 pub(crate) const IDEMPOTENCY_KEY: &str = "idempotency_key";

@@ -15,19 +15,20 @@ impl PaymentService {
     /// no charge in flight (those are the charge check's); returns how many it cancelled.
     pub async fn expire_due(&self, limit: u32) -> Result<usize> {
         let now = self.clock.now();
-        let mut cancelled = 0;
-        for id in self.payments.expired_in_process(now, limit).await? {
+        let due = self.payments.expired_in_process(now, limit).await?;
+        // Each payment on its own: one that cannot be written holds back no other.
+        self.each_concurrently(due, |id| async move {
             let result = self
                 .transition_payment(&id, |payment| payment.cancel(CancelReason::Expired, now))
                 .await;
             match result {
-                Ok(_) => cancelled += 1,
+                Ok(_) => Ok(true),
                 // Lost to a concurrent outcome, or a charge started meanwhile.
-                Err(PaymentServiceError::Rejected { .. }) => {}
-                Err(error) => return Err(error),
+                Err(PaymentServiceError::Rejected { .. }) => Ok(false),
+                Err(error) => Err(error),
             }
-        }
-        Ok(cancelled)
+        })
+        .await
     }
 
     /// Asks the processor again about up to `limit` charges in flight that are due a
@@ -48,16 +49,24 @@ impl PaymentService {
         if !payment.charge_is_stale(self.clock.now(), chrono::Duration::zero()) {
             return Ok(false);
         }
+        // Move the next check on first: whatever happens next (no answer, an answer that
+        // cannot be written, a crash), this charge is not asked again before its backoff.
+        let deferred = self
+            .transition_payment(id, |payment| payment.defer_charge_check(self.clock.now()))
+            .await;
+        let payment = match deferred {
+            Ok(payment) => payment,
+            // Recorded meanwhile by the confirm itself.
+            Err(PaymentServiceError::Rejected { .. }) => return Ok(false),
+            Err(error) => return Err(error),
+        };
         let result = match self
             .processor
             .charge(&charge_request(&payment, false))
             .await
         {
             Ok(outcome) => self.record_outcome(id, &outcome).await.map(|_| true),
-            Err(_) => self
-                .transition_payment(id, |payment| payment.defer_charge_check(self.clock.now()))
-                .await
-                .map(|_| false),
+            Err(_) => Ok(false),
         };
         match result {
             // Recorded meanwhile by the confirm itself.

@@ -1,0 +1,408 @@
+//! The OpenAPI documents: one per listener (`GET /openapi.json` on each), listing exactly
+//! the operations that listener serves ([`crate::routes::endpoints`]), with request
+//! schemas precise enough that a request valid by the schema is never refused as
+//! invalid, every status each operation can answer, the auth schemes, and links from
+//! what creates an object to what reads it.
+//!
+//! The document is built in three steps ([`document`]):
+//!
+//! 1. the operations: from each handler's `#[utoipa::path]`, or written out
+//!    ([`written`]: health, metrics, this document, the Boxo host API, deliveries);
+//! 2. the schemas: the response views from their `ToSchema` derives; the request bodies
+//!    replaced by the precise ones of [`schemas`] (lengths, patterns, money, currencies,
+//!    ids), whose properties a test compares with the derived ones so neither drifts;
+//! 3. what every operation of a surface shares ([`common`]): the answers of the
+//!    middleware and extractors (400, 401, 413, 429, 500, 503 with `Retry-After`), the
+//!    security schemes of the listener, and the links.
+
+pub mod common;
+pub mod schemas;
+pub mod written;
+
+use std::sync::OnceLock;
+
+use actix_web::HttpResponse;
+use serde_json::{json, Map, Value};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
+use utoipa::ToSchema;
+
+use crate::miniapp::views::{OrderActivityView, PaymentView, PaymentWithSession, RefundView};
+use crate::routes::{self, Doc, Listener};
+use crate::{internal, miniapp};
+
+/// `GET /openapi.json` of the public listener.
+pub async fn serve_public() -> HttpResponse {
+    static DOCUMENT: OnceLock<String> = OnceLock::new();
+    serve(&DOCUMENT, Listener::Public)
+}
+
+/// `GET /openapi.json` of the internal listener.
+pub async fn serve_internal() -> HttpResponse {
+    static DOCUMENT: OnceLock<String> = OnceLock::new();
+    serve(&DOCUMENT, Listener::Internal)
+}
+
+fn serve(cache: &OnceLock<String>, listener: Listener) -> HttpResponse {
+    let body = cache.get_or_init(|| {
+        serde_json::to_string(&document(listener)).unwrap_or_else(|error| {
+            tracing::error!(error = %error, "OpenAPI document failed to serialize");
+            "{}".to_owned()
+        })
+    });
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body.clone())
+}
+
+/// The OpenAPI document of `listener`.
+pub fn document(listener: Listener) -> Value {
+    let mut paths = Map::new();
+    let mut derived: Vec<(String, RefOr<Schema>)> = Vec::new();
+    for endpoint in routes::endpoints(listener) {
+        let operation = match endpoint.doc {
+            Doc::Annotated { operation, schemas } => {
+                schemas(&mut derived);
+                serde_json::to_value(operation()).unwrap_or_else(|error| {
+                    tracing::error!(error = %error, path = %endpoint.path, "operation failed to serialize");
+                    json!({})
+                })
+            }
+            Doc::Written(written) => written(),
+        };
+        let item = paths
+            .entry(endpoint.path.clone())
+            .or_insert_with(|| json!({}));
+        item[endpoint.method.as_str().to_ascii_lowercase()] = operation;
+    }
+    let mut components = Map::new();
+    for (name, schema) in derived {
+        if let Ok(value) = serde_json::to_value(schema) {
+            components.insert(name, value);
+        }
+    }
+    // The precise request schemas (and the shapes they use) replace the derived ones.
+    for (name, schema) in schemas::request_schemas() {
+        components.insert(name.to_owned(), schema);
+    }
+    for (name, schema) in written::schemas(listener) {
+        components.insert(name.to_owned(), schema);
+    }
+    let mut document = json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": format!("hostpay ({} listener)", listener.as_str()),
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": description(listener),
+        },
+        "paths": paths,
+        "components": { "schemas": components },
+        "tags": tags(listener),
+    });
+    common::apply(&mut document, listener);
+    document
+}
+
+fn description(listener: Listener) -> &'static str {
+    match listener {
+        Listener::Public => {
+            "The public listener (`server.bind`): the miniapp API (`Authorization: Token \
+             base64(app_id:secret_key)`; every answer is an envelope whose `status_code` equals \
+             the HTTP status), the Boxo host API (Boxo's wire format: always HTTP 200, with the \
+             result or `{error_code, error_message}`), the hosted checkout (a pay grant or the \
+             payment-session token as bearer), health and this document. A method a path does \
+             not serve is 405 `METHOD_NOT_ALLOWED` with `Allow`; an unknown path is 404 \
+             `NOT_FOUND`. No string, path segment or header value may hold a C0 control \
+             character (tab, CR and LF only in `description`, `note` and `reason`): 400 naming \
+             the field (Boxo: `INVALID_ORDER_DATA`)."
+        }
+        Listener::Internal => {
+            "The internal listener (`internal.bind`): the host's own systems and operators \
+             (`Authorization: Bearer <internal.admin_token>`; every answer is an envelope \
+             whose `status_code` equals the HTTP status), health, Prometheus metrics and this \
+             document. A method a path does not serve is 405 `METHOD_NOT_ALLOWED` with \
+             `Allow`; an unknown path is 404 `NOT_FOUND`. No string, path segment or header \
+             value may hold a C0 control character: 400 naming the field."
+        }
+    }
+}
+
+fn tags(listener: Listener) -> Value {
+    let operations = json!({"name": "operations", "description": "Health, metrics, this document"});
+    match listener {
+        Listener::Public => json!([
+            {"name": "users", "description": "User tokens (miniapp API)"},
+            {"name": "payments", "description": "Payments and refunds (miniapp API)"},
+            {"name": "order-activities", "description": "Order progress shown by the host app (miniapp API)"},
+            {"name": "boxo", "description": "The Boxo host API: HTTP 200 always, with the result or `{error_code, error_message}`"},
+            {"name": "checkout", "description": "The hosted payment sheet"},
+            operations,
+        ]),
+        Listener::Internal => json!([
+            {"name": "internal", "description": "The host's own systems and operators"},
+            operations,
+        ]),
+    }
+}
+
+/// The derived schemas of the request bodies [`schemas::request_schemas`] replaces, for
+/// the test that compares their properties.
+pub fn derived_request_schemas() -> Vec<(&'static str, RefOr<Schema>)> {
+    use utoipa::PartialSchema;
+    vec![
+        (
+            "CreatePaymentRequest",
+            miniapp::payments::CreatePaymentRequest::schema(),
+        ),
+        (
+            "CreateRefundRequest",
+            miniapp::payments::CreateRefundRequest::schema(),
+        ),
+        (
+            "UpsertOrderActivityRequest",
+            miniapp::order_activities::UpsertOrderActivityRequest::schema(),
+        ),
+        (
+            "ConfirmRequest",
+            crate::checkout::actions::ConfirmRequest::schema(),
+        ),
+        (
+            "RegisterAppRequest",
+            crate::internal::apps::RegisterAppRequest::schema(),
+        ),
+        (
+            "MintUserTokenRequest",
+            crate::internal::user_tokens::MintUserTokenRequest::schema(),
+        ),
+        (
+            "GrantRequest",
+            crate::internal::payments::GrantRequest::schema(),
+        ),
+        (
+            "SettleRequest",
+            crate::internal::payments::SettleRequest::schema(),
+        ),
+    ]
+}
+
+/// `error` of the error envelope.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorBody {
+    /// The stable code: INVALID_REQUEST (400), UNAUTHENTICATED (401), FORBIDDEN (403),
+    /// NOT_FOUND (404), METHOD_NOT_ALLOWED (405), INVALID_STATE, CHARGE_IN_PROGRESS,
+    /// PAYMENT_NOT_REFUNDABLE, IDEMPOTENCY_IN_PROGRESS (409), PAYLOAD_TOO_LARGE (413),
+    /// REFUND_EXCEEDS_AMOUNT, IDEMPOTENCY_KEY_REUSED (422), RATE_LIMITED (429), INTERNAL
+    /// (500), PROCESSOR_UNAVAILABLE (502), UNAVAILABLE and TIMEOUT (503).
+    #[schema(example = "PAYMENT_NOT_REFUNDABLE")]
+    code: String,
+    /// For INVALID_REQUEST: `{"field": "items[0].price", "reason": "..."}`; for state
+    /// errors the object's id and current `status`; for METHOD_NOT_ALLOWED the allowed
+    /// methods; `null` for TIMEOUT.
+    #[schema(value_type = Option<Object>)]
+    details: serde_json::Value,
+}
+
+/// The error envelope.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorEnvelope {
+    /// Equals the HTTP status.
+    #[schema(example = 409)]
+    status_code: u16,
+    /// What went wrong, for people.
+    #[schema(example = "payment pay_x is failed; only paid payments can be refunded")]
+    result: String,
+    /// `false`.
+    #[schema(example = false)]
+    success: bool,
+    /// `null`, or (checkout and settle refusals) the payment as it stands.
+    #[schema(value_type = Option<Object>)]
+    data: Option<serde_json::Value>,
+    /// The code and details.
+    error: ErrorBody,
+}
+
+macro_rules! envelope_doc {
+    ($(#[$doc:meta])* $name:ident, $data:ty) => {
+        $(#[$doc])*
+        #[derive(ToSchema)]
+        #[allow(dead_code)]
+        pub struct $name {
+            /// Equals the HTTP status.
+            status_code: u16,
+            /// `Operation Completed Successfully`.
+            #[schema(example = "Operation Completed Successfully")]
+            result: String,
+            /// `true`.
+            success: bool,
+            /// The object.
+            data: $data,
+        }
+    };
+}
+
+envelope_doc!(
+    /// Envelope of a payment.
+    PaymentEnvelope,
+    PaymentView
+);
+envelope_doc!(
+    /// Envelope of a payment with its session.
+    PaymentWithSessionEnvelope,
+    PaymentWithSession
+);
+envelope_doc!(
+    /// Envelope of a pay grant.
+    GrantEnvelope,
+    crate::internal::payments::GrantView
+);
+envelope_doc!(
+    /// Envelope of a refund.
+    RefundEnvelope,
+    RefundView
+);
+envelope_doc!(
+    /// Envelope of a page of payments.
+    PaymentPageEnvelope,
+    PaymentPageDoc
+);
+envelope_doc!(
+    /// Envelope of an order activity.
+    OrderActivityEnvelope,
+    OrderActivityView
+);
+envelope_doc!(
+    /// Envelope of a page of order activities.
+    OrderActivityPageEnvelope,
+    OrderActivityPageDoc
+);
+envelope_doc!(
+    /// Envelope of a verified user.
+    VerifiedUserEnvelope,
+    miniapp::users::VerifiedUser
+);
+envelope_doc!(
+    /// Envelope of a miniapp's credentials.
+    AppCredentialsEnvelope,
+    internal::apps::AppCredentials
+);
+envelope_doc!(
+    /// Envelope of the registered miniapps.
+    AppListEnvelope,
+    Vec<internal::apps::AppView>
+);
+envelope_doc!(
+    /// Envelope of a user token.
+    UserTokenEnvelope,
+    internal::user_tokens::UserTokenView
+);
+
+/// A page of payments, newest first.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct PaymentPageDoc {
+    /// The payments.
+    items: Vec<PaymentView>,
+    /// Pass as `cursor` for the next page; null on the last.
+    next_cursor: Option<String>,
+    /// Whether more follow.
+    has_more: bool,
+}
+
+/// A page of order activities, newest first.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct OrderActivityPageDoc {
+    /// The order activities.
+    items: Vec<OrderActivityView>,
+    /// Pass as `cursor` for the next page; null on the last.
+    next_cursor: Option<String>,
+    /// Whether more follow.
+    has_more: bool,
+}
+
+/// Boxo's OrderItem.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct OrderItemDoc {
+    /// String(250), required.
+    product_name: String,
+    /// String(250).
+    product_variant_name: Option<String>,
+    /// String(250).
+    product_sku: Option<String>,
+    /// String(500).
+    product_image_url: Option<String>,
+    /// Integer >= 1 (default 1).
+    #[schema(minimum = 1)]
+    quantity: Option<u32>,
+    /// Unit price: decimal (number or string), at most the currency's decimals (2 where
+    /// there is no currency, and on the Boxo surface); written as a string with exactly
+    /// the currency's decimals.
+    #[schema(example = "12.50")]
+    price: Option<String>,
+    /// Discount: decimal, like `price`.
+    discount: Option<String>,
+}
+
+/// Boxo's OrderShippingAddress (every field optional).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ShippingAddressDoc {
+    /// String(1000).
+    address1: Option<String>,
+    /// String(1000).
+    address2: Option<String>,
+    /// String(250).
+    first_name: Option<String>,
+    /// String(250).
+    last_name: Option<String>,
+    /// String(250).
+    phone: Option<String>,
+    /// String(100).
+    region_name: Option<String>,
+    /// String(100).
+    region_code: Option<String>,
+    /// String(100).
+    province_name: Option<String>,
+    /// String(100).
+    province_code: Option<String>,
+    /// String(250).
+    city: Option<String>,
+    /// String(100).
+    country: Option<String>,
+    /// String(100).
+    postal_code: Option<String>,
+    /// -90..=90, at most 15 decimals (number or string).
+    latitude: Option<String>,
+    /// -180..=180, at most 15 decimals (number or string).
+    longitude: Option<String>,
+}
+
+/// Who carries an order.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CourierDoc {
+    /// String(250).
+    name: Option<String>,
+    /// String(250).
+    phone: Option<String>,
+}
+
+/// An order activity's delivery.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct DeliveryDoc {
+    /// `delivery`, `pickup` or `digital`.
+    #[schema(example = "delivery")]
+    method: String,
+    /// Where to.
+    address: Option<ShippingAddressDoc>,
+    /// Expected arrival, RFC 3339.
+    eta: Option<String>,
+    /// String(500).
+    tracking_url: Option<String>,
+    /// Who carries it.
+    courier: Option<CourierDoc>,
+}
