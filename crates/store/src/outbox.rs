@@ -13,8 +13,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use hostpay_domain::delivery::{
-    AttemptOutcome, ClaimToken, ClaimedDelivery, Delivery, DeliveryAttempt, DeliveryState,
-    NextStep,
+    AttemptOutcome, ClaimToken, ClaimedDelivery, Delivery, DeliveryAttempt, DeliveryState, NextStep,
 };
 use hostpay_domain::event::{DeliveryTarget, DomainEvent, EventKind};
 use hostpay_domain::ids::{AppId, DeliveryId, EventId};

@@ -19,9 +19,7 @@ use crate::order::{OrderDetails, PaymentDetails};
 use crate::payment::{Payment, PaymentStatus, RefundStatus};
 use crate::ports::*;
 use crate::services::payments::{CreatePayment, Idempotent, PaymentServiceError};
-use crate::services::{
-    BoxoError, DeliveryRetryError, PaymentSettings, Ports, Services, Settings,
-};
+use crate::services::{BoxoError, DeliveryRetryError, PaymentSettings, Ports, Services, Settings};
 use crate::validation::NonEmptyString;
 
 struct FixedClock(DateTime<Utc>);
@@ -721,58 +719,61 @@ block_on_test!(
     }
 );
 
-block_on_test!(dispatch_claims_one_delivery_per_attempt_for_the_attempt_timeout, {
-    let mut mocks = Mocks::default();
-    let mut claims = 0;
-    mocks
-        .outbox
-        .expect_claim_due()
-        .times(3)
-        .returning(move |at, lease_until, limit| {
-            assert_eq!(limit, 1, "one delivery per claim");
-            assert_eq!(at, now());
-            assert!(lease_until - at >= DELIVERY_TIMEOUT);
-            assert_eq!(lease_until, at + DELIVERY_TIMEOUT + CLAIM_MARGIN);
-            claims += 1;
-            Ok(if claims <= 2 {
-                vec![ClaimedDelivery {
-                    delivery: due_delivery(
-                        EventKind::PaymentPaid,
-                        DeliveryTarget::BoxoCompleteOrder,
-                        0,
-                    ),
-                    token: ClaimToken::from_number(claims),
-                }]
-            } else {
-                Vec::new()
-            })
-        });
-    mocks
-        .boxo
-        .expect_complete_order()
-        .times(2)
-        .returning(|_| AttemptReport {
-            http_status: Some(200),
-            outcome: AttemptOutcome::Acknowledged,
-        });
-    let mut tokens = Vec::new();
-    mocks
-        .outbox
-        .expect_record_attempt()
-        .times(2)
-        .returning(move |_, token, _, _| {
-            tokens.push(token.number());
-            assert_eq!(tokens, (1..=tokens.len() as i64).collect::<Vec<_>>());
-            Ok(Recorded::Written)
-        });
-    let report = mocks
-        .services()
-        .deliveries
-        .dispatch_due(10, &|| false)
-        .await
-        .unwrap();
-    assert_eq!((report.attempted, report.delivered), (2, 2));
-});
+block_on_test!(
+    dispatch_claims_one_delivery_per_attempt_for_the_attempt_timeout,
+    {
+        let mut mocks = Mocks::default();
+        let mut claims = 0;
+        mocks
+            .outbox
+            .expect_claim_due()
+            .times(3)
+            .returning(move |at, lease_until, limit| {
+                assert_eq!(limit, 1, "one delivery per claim");
+                assert_eq!(at, now());
+                assert!(lease_until - at >= DELIVERY_TIMEOUT);
+                assert_eq!(lease_until, at + DELIVERY_TIMEOUT + CLAIM_MARGIN);
+                claims += 1;
+                Ok(if claims <= 2 {
+                    vec![ClaimedDelivery {
+                        delivery: due_delivery(
+                            EventKind::PaymentPaid,
+                            DeliveryTarget::BoxoCompleteOrder,
+                            0,
+                        ),
+                        token: ClaimToken::from_number(claims),
+                    }]
+                } else {
+                    Vec::new()
+                })
+            });
+        mocks
+            .boxo
+            .expect_complete_order()
+            .times(2)
+            .returning(|_| AttemptReport {
+                http_status: Some(200),
+                outcome: AttemptOutcome::Acknowledged,
+            });
+        let mut tokens = Vec::new();
+        mocks
+            .outbox
+            .expect_record_attempt()
+            .times(2)
+            .returning(move |_, token, _, _| {
+                tokens.push(token.number());
+                assert_eq!(tokens, (1..=tokens.len() as i64).collect::<Vec<_>>());
+                Ok(Recorded::Written)
+            });
+        let report = mocks
+            .services()
+            .deliveries
+            .dispatch_due(10, &|| false)
+            .await
+            .unwrap();
+        assert_eq!((report.attempted, report.delivered), (2, 2));
+    }
+);
 
 block_on_test!(a_lost_claim_is_reported_not_counted_as_delivered, {
     let mut mocks = Mocks::default();
@@ -874,7 +875,8 @@ block_on_test!(only_dead_letters_are_retried_by_hand, {
     let mut mocks = Mocks::default();
     mocks.outbox.expect_retry_now().returning(|id, at| {
         assert_eq!(at, now());
-        let mut delivery = due_delivery(EventKind::PaymentPaid, DeliveryTarget::BoxoCompleteOrder, 1);
+        let mut delivery =
+            due_delivery(EventKind::PaymentPaid, DeliveryTarget::BoxoCompleteOrder, 1);
         Ok(match id.as_str() {
             "dlv_dead" => {
                 delivery.next_attempt_at = at;

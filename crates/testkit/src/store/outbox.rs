@@ -5,8 +5,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hostpay_domain::delivery::{
-    AttemptOutcome, ClaimToken, ClaimedDelivery, Delivery, DeliveryAttempt, DeliveryState,
-    NextStep,
+    AttemptOutcome, ClaimToken, ClaimedDelivery, Delivery, DeliveryAttempt, DeliveryState, NextStep,
 };
 use hostpay_domain::ids::DeliveryId;
 use hostpay_domain::page::{Page, PageRequest};
