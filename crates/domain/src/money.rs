@@ -473,6 +473,78 @@ impl<'de> Visitor<'de> for DecimalTextVisitor {
     }
 }
 
+/// A whole number read from a JSON number however it is written (`5`, `5.0`, `5e0`,
+/// `500e-2`): JSON Schema's `integer`, which counts `5.0` as one. Fractions, strings and
+/// anything beyond `i128` are refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct WholeNumber(pub i128);
+
+impl WholeNumber {
+    /// Reads the exact decimal text of a JSON number.
+    pub fn parse(text: &str) -> Result<WholeNumber, &'static str> {
+        let exact = ExactText::read(text).map_err(|_| "must be a whole number")?;
+        if exact.digits.is_empty() {
+            return Ok(WholeNumber(0));
+        }
+        if exact.scale > 0 {
+            return Err("must be a whole number");
+        }
+        let mut value: i128 = exact.digits.parse().map_err(|_| "is too large")?;
+        for _ in 0..exact.scale.unsigned_abs() {
+            if value == 0 {
+                break;
+            }
+            value = value.checked_mul(10).ok_or("is too large")?;
+        }
+        Ok(WholeNumber(if exact.negative { -value } else { value }))
+    }
+}
+
+struct WholeNumberVisitor;
+
+impl<'de> Visitor<'de> for WholeNumberVisitor {
+    type Value = WholeNumber;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a whole number")
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<WholeNumber, E> {
+        Ok(WholeNumber(i128::from(v)))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<WholeNumber, E> {
+        Ok(WholeNumber(i128::from(v)))
+    }
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<WholeNumber, E> {
+        i128::try_from(v)
+            .map(WholeNumber)
+            .map_err(|_| E::custom("is too large"))
+    }
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<WholeNumber, E> {
+        Ok(WholeNumber(v))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<WholeNumber, E> {
+        if !v.is_finite() {
+            return Err(E::custom("must be a finite number"));
+        }
+        WholeNumber::parse(&format!("{v}")).map_err(E::custom)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<WholeNumber, A::Error> {
+        match map.next_key::<String>()? {
+            Some(key) if key == SERDE_JSON_NUMBER_TOKEN => {
+                let text = map.next_value::<String>()?;
+                WholeNumber::parse(&text).map_err(de::Error::custom)
+            }
+            _ => Err(de::Error::invalid_type(de::Unexpected::Map, &self)),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for WholeNumber {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(WholeNumberVisitor)
+    }
+}
+
 impl<'de> Deserialize<'de> for Money {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = deserializer.deserialize_any(DecimalTextVisitor)?;
@@ -816,6 +888,23 @@ mod tests {
                 .to_currency_string(sar),
             "12.50"
         );
+    }
+
+    #[test]
+    fn whole_numbers_however_written() {
+        let whole = |text: &str| serde_json::from_str::<WholeNumber>(text).map(|n| n.0);
+        assert_eq!(whole("5").unwrap(), 5);
+        assert_eq!(whole("5.0").unwrap(), 5);
+        assert_eq!(whole("5e0").unwrap(), 5);
+        assert_eq!(whole("500e-2").unwrap(), 5);
+        assert_eq!(whole("1e3").unwrap(), 1000);
+        assert_eq!(whole("-3").unwrap(), -3);
+        assert_eq!(whole("0.0").unwrap(), 0);
+        assert!(whole("5.5").is_err());
+        assert!(whole("\"5\"").is_err());
+        assert!(whole("true").is_err());
+        assert!(whole("1e40").is_err());
+        assert!(whole("1e99999999999999999999").is_err());
     }
 
     #[test]

@@ -87,12 +87,15 @@ impl Quantity {
 }
 
 impl<'de> Deserialize<'de> for Quantity {
+    /// A whole JSON number (`2` or `2.0`) from 1 to 4294967295.
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = u32::deserialize(deserializer)?;
-        if value == 0 {
+        let value = crate::money::WholeNumber::deserialize(deserializer)?.0;
+        if value < 1 {
             return Err(serde::de::Error::custom("must be at least 1"));
         }
-        Ok(Quantity(value))
+        u32::try_from(value)
+            .map(Quantity)
+            .map_err(|_| serde::de::Error::custom("must be at most 4294967295"))
     }
 }
 

@@ -57,7 +57,12 @@ pub enum Doc {
         /// The operation object.
         operation: fn() -> utoipa::openapi::path::Operation,
         /// The schemas its request and responses name.
-        schemas: fn(&mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>),
+        schemas: fn(
+            &mut Vec<(
+                String,
+                utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+            )>,
+        ),
     },
     /// Written out as JSON ([`crate::openapi::written`]).
     Written(fn() -> Value),
@@ -92,10 +97,7 @@ impl Endpoint {
     /// `#[utoipa::path]`: the macro's method and path route it and document it.
     pub fn service<S>(service: S) -> Endpoint
     where
-        S: HttpServiceFactory
-            + utoipa::Path
-            + utoipa::__dev::SchemaReferences
-            + 'static,
+        S: HttpServiceFactory + utoipa::Path + utoipa::__dev::SchemaReferences + 'static,
     {
         let method = S::methods()
             .first()

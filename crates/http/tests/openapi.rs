@@ -96,9 +96,7 @@ fn concrete(path: &str) -> String {
 fn request(method: &str, path: &str) -> TestRequest {
     let method = actix_web::http::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
         .unwrap_or(actix_web::http::Method::GET);
-    TestRequest::default()
-        .method(method)
-        .uri(&concrete(path))
+    TestRequest::default().method(method).uri(&concrete(path))
 }
 
 async fn call(h: &Harness, listener: Listener, request: TestRequest) -> Resp {
@@ -267,7 +265,10 @@ async fn operations_describe_their_statuses_security_and_links() {
                 !id.is_empty() && ids.insert(id.to_owned()),
                 "{method} {path}: unique operationId {id:?}"
             );
-            let responses = operation["responses"].as_object().cloned().unwrap_or_default();
+            let responses = operation["responses"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
             assert!(!responses.is_empty(), "{method} {path} has responses");
             for (status, response) in &responses {
                 let content = response["content"].as_object();
@@ -285,8 +286,7 @@ async fn operations_describe_their_statuses_security_and_links() {
                     assert!(responses.contains_key(status), "{method} {path} {status}");
                 }
                 assert_eq!(
-                    responses["503"]["headers"]["Retry-After"]["required"],
-                    true,
+                    responses["503"]["headers"]["Retry-After"]["required"], true,
                     "{method} {path}: 503 with Retry-After"
                 );
                 if operation.get("requestBody").is_some() {
@@ -319,7 +319,9 @@ async fn operations_describe_their_statuses_security_and_links() {
                 let answer = &responses["200"]["content"]["application/json"]["schema"];
                 assert_eq!(answer["oneOf"][1]["$ref"], "#/components/schemas/BoxoError");
                 let body = &operation["requestBody"]["content"]["application/json"]["schema"];
-                assert!(body["$ref"].as_str().is_some_and(|target| target.contains("Boxo")));
+                assert!(body["$ref"]
+                    .as_str()
+                    .is_some_and(|target| target.contains("Boxo")));
                 let headers: Vec<&str> = operation["parameters"]
                     .as_array()
                     .into_iter()
@@ -333,7 +335,12 @@ async fn operations_describe_their_statuses_security_and_links() {
         }
     }
     let schemes = &public["components"]["securitySchemes"];
-    for scheme in ["miniapp_token", "boxo_client", "pay_grant", "payment_session"] {
+    for scheme in [
+        "miniapp_token",
+        "boxo_client",
+        "pay_grant",
+        "payment_session",
+    ] {
         assert!(schemes.get(scheme).is_some(), "public scheme {scheme}");
     }
     assert_eq!(schemes["boxo_client"]["name"], "Authorization");
@@ -345,7 +352,9 @@ async fn operations_describe_their_statuses_security_and_links() {
         .is_none());
 
     let create = &public["paths"]["/api/v1/payments"]["post"];
-    for status in ["201", "400", "401", "409", "413", "422", "429", "500", "503"] {
+    for status in [
+        "201", "400", "401", "409", "413", "422", "429", "500", "503",
+    ] {
         assert!(create["responses"].get(status).is_some(), "create {status}");
     }
     let links = &create["responses"]["201"]["links"];
@@ -366,7 +375,10 @@ async fn operations_describe_their_statuses_security_and_links() {
     }
     let confirm = &public["paths"]["/checkout/{payment_id}/confirm"]["post"];
     for status in ["200", "401", "403", "404", "409", "502", "503"] {
-        assert!(confirm["responses"].get(status).is_some(), "confirm {status}");
+        assert!(
+            confirm["responses"].get(status).is_some(),
+            "confirm {status}"
+        );
     }
     let apps = &internal["paths"]["/internal/v1/apps"]["post"];
     assert_eq!(
@@ -451,11 +463,55 @@ fn regex(pattern: &str) -> Regex {
 /// Decimal texts around every edge the parser has.
 fn decimal_samples() -> Vec<String> {
     let mut samples: Vec<String> = [
-        "0", "-0", "+0", "0.0", ".0", "0.", "00", "-0.00", "1", "+1", "-1", "01", "1.", ".5",
-        "0.5", "0.05", "0.005", "0.0005", "0.00005", "1.5", "1.50", "1.500000", "1.25", "1.255",
-        "1.2555", "1.25555", "12.30", " 12.30", "12.30 ", "\u{a0}7", "1e2", "1E2", "1.5e1",
-        "1e-2", "1..2", "1.2.3", "abc", "", " ", ".", "+", "-", "+.5", "-.5", "1_000", "0x10",
-        "١٢", "12\u{2003}", "\u{3000}3",
+        "0",
+        "-0",
+        "+0",
+        "0.0",
+        ".0",
+        "0.",
+        "00",
+        "-0.00",
+        "1",
+        "+1",
+        "-1",
+        "01",
+        "1.",
+        ".5",
+        "0.5",
+        "0.05",
+        "0.005",
+        "0.0005",
+        "0.00005",
+        "1.5",
+        "1.50",
+        "1.500000",
+        "1.25",
+        "1.255",
+        "1.2555",
+        "1.25555",
+        "12.30",
+        " 12.30",
+        "12.30 ",
+        "\u{a0}7",
+        "1e2",
+        "1E2",
+        "1.5e1",
+        "1e-2",
+        "1..2",
+        "1.2.3",
+        "abc",
+        "",
+        " ",
+        ".",
+        "+",
+        "-",
+        "+.5",
+        "-.5",
+        "1_000",
+        "0x10",
+        "١٢",
+        "12\u{2003}",
+        "\u{3000}3",
     ]
     .iter()
     .map(|sample| (*sample).to_owned())

@@ -4,6 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use hostpay_domain::ids::AppId;
+use hostpay_domain::money::WholeNumber;
 use hostpay_domain::order::UserRef;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -11,9 +12,9 @@ use utoipa::ToSchema;
 use crate::envelope::{self, ApiError};
 use crate::internal::AdminAuth;
 use crate::json::JsonBody;
-use crate::strict_json::Strict;
 use crate::openapi::{ErrorEnvelope, UserTokenEnvelope};
 use crate::state::AppState;
+use crate::strict_json::Strict;
 
 /// `POST /internal/v1/user-tokens`
 #[derive(Debug, Deserialize, ToSchema)]
@@ -24,9 +25,10 @@ pub struct MintUserTokenRequest {
     /// The miniapp the token is for.
     #[schema(value_type = String, example = "app_01J...")]
     pub app_id: AppId,
-    /// Lifetime in seconds (default 3600, at most 30 days).
+    /// Lifetime in seconds (default 3600, at most 30 days): a whole JSON number.
     #[serde(default)]
-    pub ttl_seconds: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub ttl_seconds: Option<WholeNumber>,
 }
 
 /// A minted user token.
@@ -72,14 +74,18 @@ pub async fn mint(
     body: JsonBody<Strict<MintUserTokenRequest>>,
 ) -> Result<HttpResponse, ApiError> {
     let request = body.into_inner().into_inner();
+    let ttl_seconds = request
+        .ttl_seconds
+        .map(|ttl| {
+            i64::try_from(ttl.0).map_err(|_| {
+                ApiError::invalid("ttl_seconds", "must be between 1 and 2592000 (30 days)")
+            })
+        })
+        .transpose()?;
     let (token, expires_at) = state
         .services
         .apps
-        .mint_user_token(
-            &request.app_id,
-            request.user_id.clone(),
-            request.ttl_seconds,
-        )
+        .mint_user_token(&request.app_id, request.user_id.clone(), ttl_seconds)
         .await?;
     let view = UserTokenView {
         token,

@@ -1,6 +1,7 @@
 //! Cursor pagination of the list routes: `limit` 1..=100 (default 20) and an opaque
 //! `cursor`; a malformed one is a 400 naming it.
 
+use hostpay_domain::money::WholeNumber;
 use hostpay_domain::page::PageRequest;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -24,8 +25,12 @@ impl ListQuery {
         let limit = match self.limit.as_deref() {
             None | Some("") => None,
             Some(text) => Some(
-                text.parse::<u32>()
-                    .map_err(|_| ApiError::invalid("limit", "must be an integer from 1 to 100"))?,
+                WholeNumber::parse(text)
+                    .ok()
+                    .and_then(|limit| u32::try_from(limit.0).ok())
+                    .ok_or_else(|| {
+                        ApiError::invalid("limit", "must be an integer from 1 to 100")
+                    })?,
             ),
         };
         let cursor = self.cursor.as_deref().filter(|cursor| !cursor.is_empty());

@@ -168,7 +168,9 @@ fn complete_operation(operation: &mut Value, surface: Surface) {
             ensure(
                 responses,
                 "500",
-                envelope_error("INTERNAL: something broke on hostpay's side (details only in its log)"),
+                envelope_error(
+                    "INTERNAL: something broke on hostpay's side (details only in its log)",
+                ),
             );
             ensure(
                 responses,
@@ -227,7 +229,10 @@ fn optional_body(operation: &mut Value) {
     };
     let mut optional = false;
     for media in content.values_mut() {
-        let branches = media["schema"]["oneOf"].as_array().cloned().unwrap_or_default();
+        let branches = media["schema"]["oneOf"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         let (nulls, others): (Vec<Value>, Vec<Value>) = branches
             .into_iter()
             .partition(|branch| branch["type"] == "null");
@@ -357,7 +362,13 @@ fn link(operation_id: &str, description: &str, parameters: Value) -> Value {
 }
 
 /// `(path, method, status, name, link)`: what each creation leads to.
-fn link_table() -> Vec<(&'static str, &'static str, &'static str, &'static str, Value)> {
+fn link_table() -> Vec<(
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Value,
+)> {
     let payment = "$response.body#/data/id";
     vec![
         (
@@ -365,21 +376,33 @@ fn link_table() -> Vec<(&'static str, &'static str, &'static str, &'static str, 
             "post",
             "201",
             "GetPayment",
-            link("get_payment", "Read the payment just created", json!({ "payment_id": payment })),
+            link(
+                "get_payment",
+                "Read the payment just created",
+                json!({ "payment_id": payment }),
+            ),
         ),
         (
             "/api/v1/payments",
             "post",
             "201",
             "RefundPayment",
-            link("refund_payment", "Refund it (409 until it is paid)", json!({ "payment_id": payment })),
+            link(
+                "refund_payment",
+                "Refund it (409 until it is paid)",
+                json!({ "payment_id": payment }),
+            ),
         ),
         (
             "/api/v1/payments",
             "post",
             "201",
             "ListUserPayments",
-            link("list_user_payments", "The user's payments", json!({ "user_id": "$response.body#/data/user_id" })),
+            link(
+                "list_user_payments",
+                "The user's payments",
+                json!({ "user_id": "$response.body#/data/user_id" }),
+            ),
         ),
         (
             "/api/v1/payments",
@@ -397,56 +420,88 @@ fn link_table() -> Vec<(&'static str, &'static str, &'static str, &'static str, 
             "post",
             "201",
             "GetRefundedPayment",
-            link("get_payment", "Read the refunded payment", json!({ "payment_id": "$response.body#/data/payment_id" })),
+            link(
+                "get_payment",
+                "Read the refunded payment",
+                json!({ "payment_id": "$response.body#/data/payment_id" }),
+            ),
         ),
         (
             "/api/v1/order-activities",
             "post",
             "201",
             "GetOrderActivity",
-            link("get_order_activity", "Read the order activity just created", json!({ "order_id": "$response.body#/data/order_id" })),
+            link(
+                "get_order_activity",
+                "Read the order activity just created",
+                json!({ "order_id": "$response.body#/data/order_id" }),
+            ),
         ),
         (
             "/api/v1/order-activities",
             "post",
             "201",
             "ListUserOrderActivities",
-            link("list_user_order_activities", "The user's order activities", json!({ "user_id": "$response.body#/data/user_id" })),
+            link(
+                "list_user_order_activities",
+                "The user's order activities",
+                json!({ "user_id": "$response.body#/data/user_id" }),
+            ),
         ),
         (
             "/api/v1/order-activities",
             "post",
             "200",
             "GetUpdatedOrderActivity",
-            link("get_order_activity", "Read the order activity just updated", json!({ "order_id": "$response.body#/data/order_id" })),
+            link(
+                "get_order_activity",
+                "Read the order activity just updated",
+                json!({ "order_id": "$response.body#/data/order_id" }),
+            ),
         ),
         (
             "/internal/v1/apps",
             "post",
             "201",
             "RotateSecret",
-            link("rotate_app_secret", "Rotate the new miniapp's secret", json!({ "app_id": "$response.body#/data/app_id" })),
+            link(
+                "rotate_app_secret",
+                "Rotate the new miniapp's secret",
+                json!({ "app_id": "$response.body#/data/app_id" }),
+            ),
         ),
         (
             "/internal/v1/apps",
             "get",
             "200",
             "RotateFirstSecret",
-            link("rotate_app_secret", "Rotate the first miniapp's secret", json!({ "app_id": "$response.body#/data/0/app_id" })),
+            link(
+                "rotate_app_secret",
+                "Rotate the first miniapp's secret",
+                json!({ "app_id": "$response.body#/data/0/app_id" }),
+            ),
         ),
         (
             "/internal/v1/deliveries",
             "get",
             "200",
             "GetFirstDelivery",
-            link("get_delivery", "The first delivery of the page, with its attempts", json!({ "delivery_id": "$response.body#/data/items/0/id" })),
+            link(
+                "get_delivery",
+                "The first delivery of the page, with its attempts",
+                json!({ "delivery_id": "$response.body#/data/items/0/id" }),
+            ),
         ),
         (
             "/internal/v1/deliveries",
             "get",
             "200",
             "RetryFirstDelivery",
-            link("retry_delivery", "Retry the first delivery of the page (409 unless it is a dead letter)", json!({ "delivery_id": "$response.body#/data/items/0/id" })),
+            link(
+                "retry_delivery",
+                "Retry the first delivery of the page (409 unless it is a dead letter)",
+                json!({ "delivery_id": "$response.body#/data/items/0/id" }),
+            ),
         ),
     ]
 }
@@ -475,9 +530,7 @@ fn links(document: &mut Value) {
             .and_then(|operation| operation.get_mut("responses"))
             .and_then(|responses| responses.get_mut(status));
         if let Some(Value::Object(response)) = response {
-            let links = response
-                .entry("links")
-                .or_insert_with(|| json!({}));
+            let links = response.entry("links").or_insert_with(|| json!({}));
             links[name] = link;
         }
     }

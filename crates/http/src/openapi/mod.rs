@@ -23,8 +23,8 @@ use std::sync::OnceLock;
 
 use actix_web::HttpResponse;
 use serde_json::{json, Map, Value};
-use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::Schema;
+use utoipa::openapi::RefOr;
 use utoipa::ToSchema;
 
 use crate::miniapp::views::{OrderActivityView, PaymentView, PaymentWithSession, RefundView};

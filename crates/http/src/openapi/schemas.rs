@@ -189,8 +189,9 @@ pub fn money(digits: Digits, positive: bool) -> Value {
         let text = format!("0.{}1", "0".repeat(digits.decimals as usize - 1));
         serde_json::from_str::<Value>(&text).unwrap_or(json!(0.01))
     };
-    let ceiling = serde_json::from_str::<Value>(&format!("1{}", "0".repeat(digits.integer as usize)))
-        .unwrap_or(json!(1_000_000_000_000_000_000u64));
+    let ceiling =
+        serde_json::from_str::<Value>(&format!("1{}", "0".repeat(digits.integer as usize)))
+            .unwrap_or(json!(1_000_000_000_000_000_000u64));
     let mut schema = json!({
         "type": ["string", "number"],
         "pattern": money_pattern(digits, positive),
@@ -244,7 +245,8 @@ pub fn currency() -> Value {
     })
 }
 
-const AMOUNT_RULE: &str = "A JSON number or a decimal string (exponent notation such as `\"1.25e1\"` is \
+const AMOUNT_RULE: &str =
+    "A JSON number or a decimal string (exponent notation such as `\"1.25e1\"` is \
     accepted too), never rounded: at most as many digits after the point as the currency has \
     (ISO 4217 minor unit: `JPY` none, `USD` 2, `KWD` 3, `CLF` 4) and 20 digits in all (at most 18 \
     before the point). More decimals than the currency has is 400 naming the field (`\"10.50\"` \
@@ -302,9 +304,8 @@ pub fn order_item() -> Value {
 /// Boxo's OrderShippingAddress: every field optional.
 pub fn shipping_address() -> Value {
     let coordinate = |limit: u32| {
-        let pattern = format!(
-            r"^[{WHITE_SPACE}]*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[{WHITE_SPACE}]*$"
-        );
+        let pattern =
+            format!(r"^[{WHITE_SPACE}]*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[{WHITE_SPACE}]*$");
         json!({
             "type": ["string", "number", "null"],
             "pattern": pattern,
@@ -333,7 +334,8 @@ pub fn shipping_address() -> Value {
             "longitude": coordinate(180),
         }),
     );
-    schema["description"] = json!("Where the order goes (Boxo's OrderShippingAddress); every field optional.");
+    schema["description"] =
+        json!("Where the order goes (Boxo's OrderShippingAddress); every field optional.");
     schema
 }
 
@@ -515,7 +517,15 @@ pub fn settle() -> Value {
 
 /// Boxo's OrderDetails (`order` of create order payment).
 pub fn boxo_order() -> Value {
-    let optional_money = || nullable(money(Digits { decimals: 2, integer: 18 }, false));
+    let optional_money = || {
+        nullable(money(
+            Digits {
+                decimals: 2,
+                integer: 18,
+            },
+            false,
+        ))
+    };
     let mut schema = object(
         &["currency", "amount"],
         json!({

@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::boxo::BoxoErrorCode;
-use crate::openapi::schemas::{identifier, nullable, object, prefixed_id, reference, text};
+use crate::openapi::schemas::{nullable, object, prefixed_id, reference, text};
 use crate::routes::Listener;
 
 fn json_content(schema: Value) -> Value {
@@ -119,26 +119,28 @@ fn signature_headers() -> Value {
             "schema": schema,
         })
     };
+    // Read only when `boxo.signing.verify_incoming` is on (ignored otherwise), so any
+    // value is schema-valid; what a verifying host requires is in the descriptions.
     json!([
         header(
             "X-Signature",
-            "The request signature (api.md section 6), encoded and templated as configured. Checked only when `boxo.signing.verify_incoming` is on: missing `MISSING_HEADER`, wrong `INVALID_SIGNATURE`.",
-            json!({ "type": "string", "pattern": "^[\\x21-\\x7E]+(?: [\\x21-\\x7E]+)*$" }),
+            "The request signature (api.md section 6), encoded and templated as configured (`boxo.signing.*`). Checked only when `boxo.signing.verify_incoming` is on: missing `MISSING_HEADER`, wrong `INVALID_SIGNATURE`.",
+            json!({ "type": "string" }),
         ),
         header(
             "X-Timestamp",
-            "Unix seconds, within 300 s of now (signed requests).",
-            json!({ "type": "string", "pattern": "^[0-9]{1,19}$" }),
+            "Signed requests: unix seconds, within 300 s of now (else `INVALID_SIGNATURE`).",
+            json!({ "type": "string" }),
         ),
         header(
             "X-Nonce",
-            "At least 16 characters, not seen within the last 300 s (signed requests).",
-            json!({ "type": "string", "pattern": "^[\\x21-\\x7E]{16,}$" }),
+            "Signed requests: at least 16 characters, not seen within the last 300 s (else `INVALID_SIGNATURE`).",
+            json!({ "type": "string" }),
         ),
         header(
             "X-Client-Id",
-            "`{client_id}` of the payload template (signed requests).",
-            json!({ "type": "string", "pattern": "^[\\x21-\\x7E]*$" }),
+            "Signed requests: the `{client_id}` of the payload template.",
+            json!({ "type": "string" }),
         ),
     ])
 }
@@ -168,8 +170,14 @@ pub fn boxo_create() -> Value {
         "name": "X-User-ID",
         "in": "header",
         "required": false,
-        "description": "The host app's user when `order.hostapp_user_id` is absent (String(255)).",
-        "schema": identifier(255),
+        "description": "The host app's user when `order.hostapp_user_id` is absent: String(255); blank reads as absent (else `INVALID_ORDER_DATA`).",
+        "schema": {
+            "type": "string",
+            "anyOf": [
+                { "pattern": "^ *$" },
+                { "maxLength": 255, "pattern": "^[\\x20-\\x7E]*[\\x21-\\x7E][\\x20-\\x7E]*$" },
+            ],
+        },
     })];
     if let Value::Array(headers) = signature_headers() {
         parameters.extend(headers);
