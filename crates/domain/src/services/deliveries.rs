@@ -90,11 +90,12 @@ impl DeliveryService {
         }
     }
 
-    /// Attempts up to `limit` due deliveries one after the other, each under its own claim
+    /// Attempts up to `limit` due deliveries one after the other, each under its own claim,
     /// taken just before its attempt and leased for [`claim_lease`] of the delivery
-    /// timeout, so a slow receiver never outlives the claim of a later attempt. Stops early
-    /// when nothing is due or `stop` turns true (checked before each claim: nothing is
-    /// left claimed but unattempted).
+    /// timeout: however slow the receiver, an attempt ends before its claim does, and no
+    /// delivery waits claimed behind another's attempt. Stops early when nothing is due or
+    /// `stop` turns true (checked before each claim: nothing is left claimed but
+    /// unattempted).
     pub async fn dispatch_due(
         &self,
         limit: u32,
