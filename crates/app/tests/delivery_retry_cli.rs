@@ -10,11 +10,11 @@ use hostpay_domain::delivery::{Delivery, DeliveryState};
 use hostpay_domain::miniapp::MiniappRegistration;
 use hostpay_domain::order::OrderDetails;
 use hostpay_domain::page::PageRequest;
-use hostpay_domain::services::{Ports, Services, SettleStatus};
+use hostpay_domain::services::{Services, SettleStatus};
 use hostpay_domain::validation::NonEmptyString;
 use hostpay_store::StoreOptions;
-use hostpay_testkit::{acknowledged, permanent, RecordingBoxo, RecordingWebhooks};
-use hostpay_upstream::{SandboxProcessor, SystemClock};
+use hostpay_testkit::{acknowledged, permanent, RecordingBoxo};
+use hostpay_upstream::SystemClock;
 use serde_json::json;
 use support::{run, run_json, TempDir};
 
@@ -27,21 +27,18 @@ async fn seed(url: &str) -> (String, String) {
     let boxo = Arc::new(RecordingBoxo::new());
     boxo.push_reply(acknowledged());
     boxo.push_reply(permanent(400, "PROCESS_FAIL"));
-    let ports = Ports {
-        payments: store.payments(),
-        order_activities: store.order_activities(),
-        apps: store.apps(),
-        user_tokens: store.user_tokens(),
-        idempotency: store.idempotency(),
-        outbox: store.outbox(),
-        processor: Arc::new(SandboxProcessor::new()),
-        boxo,
-        webhooks: Arc::new(RecordingWebhooks::new()),
-        clock: Arc::new(SystemClock),
-        ids: Arc::new(hostpay_app::system::RandomIds),
-        nonces: store.nonces(),
-        health: store.health(),
-    };
+    let (mut ports, _handles) = hostpay_testkit::in_memory_ports();
+    ports.payments = store.payments();
+    ports.order_activities = store.order_activities();
+    ports.apps = store.apps();
+    ports.user_tokens = store.user_tokens();
+    ports.idempotency = store.idempotency();
+    ports.outbox = store.outbox();
+    ports.nonces = store.nonces();
+    ports.health = store.health();
+    ports.boxo = boxo;
+    ports.clock = Arc::new(SystemClock);
+    ports.ids = Arc::new(hostpay_app::system::RandomIds);
     let services = Services::new(ports, hostpay_testkit::test_settings());
     let (app, _) = services
         .apps

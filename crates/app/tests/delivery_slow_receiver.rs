@@ -24,8 +24,6 @@ use hostpay_domain::ports::Clock;
 use hostpay_domain::services::{Ports, Services};
 use hostpay_store::testing::{PgTestDb, SqliteTestDb};
 use hostpay_store::StoreOptions;
-use hostpay_testkit::RecordingWebhooks;
-use hostpay_upstream::SandboxProcessor;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -64,26 +62,23 @@ fn instance(mut ports: Ports, clock: Arc<dyn Clock>, server: &MockServer) -> Ser
     Services::new(ports, settings)
 }
 
-/// The ports of one instance over a SQL database (its own pool).
+/// The ports of one instance over a SQL database (its own pool); the upstreams are the
+/// testkit's fakes until [`instance`] points Boxo at the platform.
 async fn sql_ports(url: &str) -> Ports {
     let store = hostpay_store::connect(url, StoreOptions::default())
         .await
         .expect("connect to the test database");
-    Ports {
-        payments: store.payments(),
-        order_activities: store.order_activities(),
-        apps: store.apps(),
-        user_tokens: store.user_tokens(),
-        idempotency: store.idempotency(),
-        outbox: store.outbox(),
-        processor: Arc::new(SandboxProcessor::new()),
-        boxo: Arc::new(hostpay_testkit::RecordingBoxo::new()),
-        webhooks: Arc::new(RecordingWebhooks::new()),
-        clock: Arc::new(FastClock::new(start_time(), SCALE)),
-        ids: Arc::new(RandomIds),
-        nonces: store.nonces(),
-        health: store.health(),
-    }
+    let (mut ports, _handles) = hostpay_testkit::in_memory_ports();
+    ports.payments = store.payments();
+    ports.order_activities = store.order_activities();
+    ports.apps = store.apps();
+    ports.user_tokens = store.user_tokens();
+    ports.idempotency = store.idempotency();
+    ports.outbox = store.outbox();
+    ports.nonces = store.nonces();
+    ports.health = store.health();
+    ports.ids = Arc::new(RandomIds);
+    ports
 }
 
 /// Queues [`EVENTS`] complete-orders, runs two dispatchers until all are delivered and a
