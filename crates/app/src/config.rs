@@ -6,6 +6,7 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
+use hostpay_domain::connect::{MAX_ACCESS_TOKEN_TTL_SECONDS, MIN_ACCESS_TOKEN_TTL_SECONDS};
 use serde::{Deserialize, Serialize, Serializer};
 
 /// The built-in development key for keyed hashes of secrets; a loud warning is logged at
@@ -38,6 +39,9 @@ signature_header = "X-Signature"
 timestamp_header = "X-Timestamp"
 nonce_header = "X-Nonce"
 client_id_header = "X-Client-Id"
+
+[connect]
+access_token_ttl_seconds = 3600
 
 [processor]
 kind = "sandbox"
@@ -187,6 +191,8 @@ pub struct Config {
     pub internal: InternalConfig,
     /// `boxo.*`: the Boxo host surface.
     pub boxo: BoxoConfig,
+    /// `connect.*`: Boxo Connect.
+    pub connect: ConnectConfig,
     /// `processor.*`: the payment processor.
     pub processor: ProcessorConfig,
     /// `checkout.*`.
@@ -337,6 +343,14 @@ pub struct SigningConfig {
     pub nonce_header: String,
     /// Header carrying the client id.
     pub client_id_header: String,
+}
+
+/// `connect.*`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectConfig {
+    /// Lifetime of a Boxo Connect access token, 60 to 86400 seconds.
+    pub access_token_ttl_seconds: i64,
 }
 
 /// Which payment processor.
@@ -576,6 +590,16 @@ impl Config {
             ));
         }
         self.validate_signing()?;
+        let ttl_range = MIN_ACCESS_TOKEN_TTL_SECONDS..=MAX_ACCESS_TOKEN_TTL_SECONDS;
+        if !ttl_range.contains(&self.connect.access_token_ttl_seconds) {
+            return Err(invalid(
+                "connect.access_token_ttl_seconds",
+                format!(
+                    "must be between {MIN_ACCESS_TOKEN_TTL_SECONDS} and \
+                     {MAX_ACCESS_TOKEN_TTL_SECONDS}"
+                ),
+            ));
+        }
         match (self.processor.kind, &self.processor.wallet_url) {
             (ProcessorKind::Http, None) => {
                 return Err(invalid(
@@ -753,6 +777,36 @@ mod tests {
         assert_eq!(config.rate_limit.burst, 1000);
         assert!(config.security.uses_development_key());
         assert_eq!(config.log.format, LogFormat::Pretty);
+        assert_eq!(config.connect.access_token_ttl_seconds, 3600);
+    }
+
+    #[test]
+    fn the_access_token_lifetime_is_bounded() {
+        for (value, ok) in [
+            ("59", false),
+            ("60", true),
+            ("86400", true),
+            ("86401", false),
+            ("-1", false),
+            ("soon", false),
+        ] {
+            let loaded = load(&[("HOSTPAY__CONNECT__ACCESS_TOKEN_TTL_SECONDS", value)]);
+            match loaded {
+                Ok(config) => {
+                    assert!(ok, "{value} accepted");
+                    assert_eq!(config.connect.access_token_ttl_seconds.to_string(), value);
+                }
+                Err(error) => {
+                    assert!(!ok, "{value} refused: {error}");
+                    assert!(
+                        error
+                            .to_string()
+                            .contains("connect.access_token_ttl_seconds"),
+                        "{error}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

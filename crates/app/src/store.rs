@@ -43,6 +43,7 @@ pub async fn open(database: &DatabaseConfig, migrate: bool) -> Result<StorePorts
         outbox: store.outbox(),
         nonces: store.nonces(),
         health: store.health(),
+        connect: store.connect(),
         store: Some(store),
     })
 }

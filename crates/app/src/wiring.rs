@@ -8,10 +8,11 @@ use hostpay_domain::delivery::RetryPolicy;
 use hostpay_domain::ids::IdGenerator;
 use hostpay_domain::miniapp::SecretKeyring;
 use hostpay_domain::ports::{
-    AppRepository, BoxoPlatform, Clock, IdempotencyStore, NonceStore, OrderActivityRepository,
-    Outbox, PaymentProcessor, PaymentRepository, StoreHealth, UserTokenRepository, WebhookSender,
+    AppRepository, BoxoPlatform, Clock, ConnectRepository, IdempotencyStore, NonceStore,
+    OrderActivityRepository, Outbox, PaymentProcessor, PaymentRepository, StoreHealth,
+    UserTokenRepository, WebhookSender,
 };
-use hostpay_domain::services::{PaymentSettings, Ports, Services, Settings};
+use hostpay_domain::services::{ConnectSettings, PaymentSettings, Ports, Services, Settings};
 use hostpay_http::{AppState, BoxoSettings, HttpSettings, SigningSettings};
 use hostpay_upstream::{
     BoxoClient, BoxoClientConfig, OutgoingSigning, SandboxProcessor, SystemClock, WalletConfig,
@@ -75,6 +76,8 @@ pub struct StorePorts {
     pub nonces: Arc<dyn NonceStore>,
     /// Readiness.
     pub health: Arc<dyn StoreHealth>,
+    /// Boxo Connect's auth codes and access tokens.
+    pub connect: Arc<dyn ConnectRepository>,
     /// The SQL store itself (pool metrics), when there is one.
     pub store: Option<Arc<hostpay_store::Store>>,
 }
@@ -113,6 +116,9 @@ pub fn settings(config: &Config) -> Settings {
             i64::try_from(config.delivery.timeout_seconds).unwrap_or(i64::MAX),
         ),
         require_https: config.delivery.require_https,
+        connect: ConnectSettings {
+            access_token_ttl: chrono::Duration::seconds(config.connect.access_token_ttl_seconds),
+        },
     }
 }
 
@@ -235,6 +241,7 @@ pub fn wire(config: &Config, store: StorePorts) -> Result<Wired, StartupError> {
         ids,
         nonces: store.nonces,
         health: store.health,
+        connect: store.connect,
     };
     let services = Services::new(ports.clone(), settings(config));
     let state = AppState {

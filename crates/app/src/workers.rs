@@ -20,7 +20,8 @@ pub const EXPIRY_PERIOD: Duration = Duration::from_secs(5);
 /// How often the due processor questions are asked: pending refunds, charges in flight
 /// without an outcome, reversals not yet accepted.
 pub const RETRY_PERIOD: Duration = Duration::from_secs(10);
-/// How often spent idempotency keys, nonces and user tokens are deleted.
+/// How often spent idempotency keys, nonces, user tokens and expired Boxo Connect codes
+/// and access tokens are deleted.
 pub const PRUNE_PERIOD: Duration = Duration::from_secs(300);
 /// Idempotency keys are kept this long.
 pub const IDEMPOTENCY_RETENTION: chrono::Duration = chrono::Duration::hours(24);
@@ -159,13 +160,15 @@ where
     );
 }
 
-/// Deletes spent idempotency keys, nonces and expired user tokens.
+/// Deletes spent idempotency keys, nonces, expired user tokens and expired Boxo Connect
+/// codes and access tokens.
 async fn prune(ports: &Ports) -> Result<(), StoreError> {
     let now = ports.clock.now();
     let tokens = ports.user_tokens.prune(now).await?;
     let keys = ports.idempotency.prune(now - IDEMPOTENCY_RETENTION).await?;
     let nonces = ports.nonces.prune(now - NONCE_RETENTION).await?;
-    tracing::debug!(tokens, keys, nonces, "pruned");
+    let connect = ports.connect.prune(now).await?;
+    tracing::debug!(tokens, keys, nonces, connect, "pruned");
     Ok(())
 }
 

@@ -44,6 +44,7 @@ async fn instance(url: &str, server: &MockServer) -> Services {
         ids: Arc::new(RandomIds),
         nonces: store.nonces(),
         health: store.health(),
+        connect: store.connect(),
     };
     Services::new(ports, settings())
 }

@@ -8,12 +8,15 @@
 //!   [`validation::BoundedString`], [`validation::Latitude`], typed [`ids`].
 //! - Aggregates with their state machines: [`payment::Payment`] (with refunds),
 //!   [`order_activity::OrderActivity`], [`miniapp::Miniapp`].
+//! - Boxo Connect's single sign-on: [`connect::ConnectProfile`], [`connect::AuthCode`],
+//!   [`connect::AccessToken`].
 //! - Events for the transactional outbox: [`event::DomainEvent`], delivered per
 //!   [`delivery::RetryPolicy`].
 
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod connect;
 pub mod delivery;
 pub mod event;
 pub mod idempotency;

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::access::{PayGrant, PaymentSession, UserToken};
+use crate::connect::{AccessToken, AuthCode};
 use crate::delivery::AttemptOutcome;
 use crate::delivery::{
     ClaimToken, ClaimedDelivery, Delivery, DeliveryAttempt, DeliveryState, NextStep,
@@ -471,4 +472,48 @@ pub trait StoreHealth: Send + Sync {
     /// `Ok` when the database answers and every migration is applied.
     /// Errors: `Unavailable` with the reason.
     async fn check(&self) -> Result<(), StoreError>;
+}
+
+/// What exchanging an auth code came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Redemption {
+    /// This caller consumed the code: the stored code, `used_at` set.
+    Redeemed(AuthCode),
+    /// The code exists but was not consumed: already used, expired, or minted for another
+    /// miniapp (the stored code says which).
+    Refused(AuthCode),
+    /// No code has this hash.
+    Unknown,
+}
+
+/// Boxo Connect's auth codes and access tokens (keyed hashes only).
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait ConnectRepository: Send + Sync {
+    /// Stores a new auth code (unused). Errors: `Duplicate("auth_code")`; `Unavailable`.
+    async fn insert_code(&self, code: &AuthCode) -> Result<(), StoreError>;
+
+    /// Consumes the code with this hash for `app_id` at `now`, atomically: a conditional
+    /// write marks it used (`used_at = now`) only while it is unused, minted for `app_id`
+    /// and not expired at `now` ([`AuthCode::redeemable_by`]), so exactly one of several
+    /// concurrent callers gets [`Redemption::Redeemed`]; the others get
+    /// [`Redemption::Refused`] with the stored code. A code refused to one miniapp stays
+    /// usable by its own. Errors: `Unavailable`.
+    async fn redeem_code(
+        &self,
+        code_hash: &SecretHash,
+        app_id: &AppId,
+        now: DateTime<Utc>,
+    ) -> Result<Redemption, StoreError>;
+
+    /// Stores a new access token. Errors: `Duplicate("access_token")`; `Unavailable`.
+    async fn insert_token(&self, token: &AccessToken) -> Result<(), StoreError>;
+
+    /// The access token with this hash (expired ones too, until pruned).
+    /// Errors: `Unavailable`.
+    async fn find_token(&self, token_hash: &SecretHash) -> Result<Option<AccessToken>, StoreError>;
+
+    /// Deletes the auth codes (used or not) and access tokens that expired before `now`;
+    /// returns how many rows. Errors: `Unavailable`.
+    async fn prune(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
 }

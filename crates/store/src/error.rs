@@ -49,6 +49,16 @@ const UNIQUE_KEYS: &[(&str, &str, &str)] = &[
         "token",
     ),
     ("user_tokens_pkey", "user_tokens.token_hash", "token"),
+    (
+        "connect_auth_codes_pkey",
+        "connect_auth_codes.code_hash",
+        "auth_code",
+    ),
+    (
+        "connect_access_tokens_pkey",
+        "connect_access_tokens.token_hash",
+        "access_token",
+    ),
     ("miniapps_pkey", "miniapps.id", "id"),
     ("order_activities_pkey", "order_activities.id", "id"),
     (

@@ -13,6 +13,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod connect;
 mod convert;
 pub mod database;
 mod dialect;

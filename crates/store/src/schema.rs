@@ -243,3 +243,32 @@ diesel::table! {
         updated_at -> Instant,
     }
 }
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::Instant;
+
+    connect_auth_codes (code_hash) {
+        code_hash -> Text,
+        app_id -> Text,
+        user_id -> Text,
+        profile -> Text,
+        created_at -> Instant,
+        expires_at -> Instant,
+        used_at -> Nullable<Instant>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::Instant;
+
+    connect_access_tokens (token_hash) {
+        token_hash -> Text,
+        app_id -> Text,
+        user_id -> Text,
+        profile -> Text,
+        created_at -> Instant,
+        expires_at -> Instant,
+    }
+}

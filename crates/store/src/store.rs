@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use hostpay_domain::ports::{
-    AppRepository, IdempotencyStore, NonceStore, OrderActivityRepository, Outbox,
-    PaymentRepository, StoreError, StoreHealth, UserTokenRepository,
+    AppRepository, ConnectRepository, IdempotencyStore, NonceStore, OrderActivityRepository,
+    Outbox, PaymentRepository, StoreError, StoreHealth, UserTokenRepository,
 };
 
 use crate::database::{DatabaseUrl, PgDatabase, PoolSettings, SqliteDatabase};
@@ -80,6 +80,7 @@ pub struct Store {
     outbox: Arc<dyn Outbox>,
     nonces: Arc<dyn NonceStore>,
     health: Arc<dyn StoreHealth>,
+    connect: Arc<dyn ConnectRepository>,
 }
 
 impl std::fmt::Debug for Store {
@@ -103,6 +104,7 @@ macro_rules! store_over {
             idempotency: database.clone(),
             outbox: database.clone(),
             nonces: database.clone(),
+            connect: database.clone(),
             health: database,
         }
     }};
@@ -197,5 +199,9 @@ impl Store {
     /// Readiness.
     pub fn health(&self) -> Arc<dyn StoreHealth> {
         self.health.clone()
+    }
+    /// Boxo Connect's auth codes and access tokens.
+    pub fn connect(&self) -> Arc<dyn ConnectRepository> {
+        self.connect.clone()
     }
 }

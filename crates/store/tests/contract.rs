@@ -17,6 +17,7 @@ fn ports(store: &Store) -> StorePorts {
         outbox: store.outbox(),
         nonces: store.nonces(),
         health: store.health(),
+        connect: store.connect(),
     }
 }
 

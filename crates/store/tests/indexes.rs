@@ -64,6 +64,29 @@ fn lookups() -> Vec<(&'static str, String)> {
             format!("DELETE FROM user_tokens WHERE expires_at < {T}"),
         ),
         (
+            "Connect auth code redeemed",
+            format!(
+                "UPDATE connect_auth_codes SET used_at = {T} WHERE code_hash = 'h' AND \
+                 app_id = 'app_1' AND used_at IS NULL AND expires_at > {T}"
+            ),
+        ),
+        (
+            "Connect auth code by hash",
+            "SELECT * FROM connect_auth_codes WHERE code_hash = 'h'".into(),
+        ),
+        (
+            "Connect access token by hash",
+            "SELECT * FROM connect_access_tokens WHERE token_hash = 'h'".into(),
+        ),
+        (
+            "expired Connect auth codes",
+            format!("DELETE FROM connect_auth_codes WHERE expires_at < {T}"),
+        ),
+        (
+            "expired Connect access tokens",
+            format!("DELETE FROM connect_access_tokens WHERE expires_at < {T}"),
+        ),
+        (
             "miniapp by id",
             "SELECT * FROM miniapps WHERE id = 'app_1'".into(),
         ),

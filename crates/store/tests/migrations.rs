@@ -43,6 +43,8 @@ fn pg_tables(url: &str) -> Vec<String> {
 const TABLES: &[&str] = &[
     "boxo_nonces",
     "charge_reversals",
+    "connect_access_tokens",
+    "connect_auth_codes",
     "deliveries",
     "delivery_attempts",
     "idempotency_keys",

@@ -4,7 +4,8 @@
 //!
 //! - [`MemoryStore`]: every store port in memory, honouring the same rules a database
 //!   does (conditional writes by version, unique keys, events and deliveries written with
-//!   the change, cursor pagination, outbox leases, idempotency, nonces);
+//!   the change, cursor pagination, outbox leases, idempotency, nonces, single-use Boxo
+//!   Connect codes);
 //! - [`FixedClock`] and [`SequentialIds`]: a clock that moves only when told and
 //!   deterministic ids and secrets;
 //! - [`RecordingBoxo`] and [`RecordingWebhooks`]: fake upstreams that record each call
@@ -27,7 +28,7 @@ use std::sync::Arc;
 use chrono::Duration;
 use hostpay_domain::delivery::RetryPolicy;
 use hostpay_domain::miniapp::SecretKeyring;
-use hostpay_domain::services::{PaymentSettings, Ports, Services, Settings};
+use hostpay_domain::services::{ConnectSettings, PaymentSettings, Ports, Services, Settings};
 use hostpay_upstream::SandboxProcessor;
 
 pub use clock::{default_start, FixedClock};
@@ -88,11 +89,13 @@ pub fn ports_from(handles: &Handles) -> Ports {
         ids: handles.ids.clone(),
         nonces: store.clone(),
         health: store.clone(),
+        connect: store.clone(),
     }
 }
 
 /// Settings for tests: 900 s sessions, `http://127.0.0.1:8080`, the [`TEST_HASH_KEY`],
-/// retries from 60 s up to 16 attempts, 10 s delivery attempts, plain-http webhooks allowed.
+/// retries from 60 s up to 16 attempts, 10 s delivery attempts, plain-http webhooks allowed,
+/// Boxo Connect access tokens of 3600 s.
 pub fn test_settings() -> Settings {
     Settings {
         payments: PaymentSettings {
@@ -106,6 +109,7 @@ pub fn test_settings() -> Settings {
         },
         delivery_timeout: Duration::seconds(10),
         require_https: false,
+        connect: ConnectSettings::default(),
     }
 }
 

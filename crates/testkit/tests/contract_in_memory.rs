@@ -11,6 +11,7 @@ async fn the_in_memory_store_honours_the_whole_contract() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_checks_pass_in_reverse_order_on_one_store() {
     let ports = StorePorts::in_memory();
+    contract::concurrent_code_redemption(&ports).await;
     contract::concurrent_activity_upserts(&ports).await;
     contract::concurrent_boxo_orders(&ports).await;
     contract::concurrent_nonces(&ports).await;
@@ -18,6 +19,9 @@ async fn the_checks_pass_in_reverse_order_on_one_store() {
     contract::concurrent_outbox_claimers(&ports).await;
     contract::concurrent_confirm_and_cancel(&ports).await;
     contract::concurrent_refunds(&ports).await;
+    contract::connect_prune(&ports).await;
+    contract::connect_tokens(&ports).await;
+    contract::connect_codes(&ports).await;
     contract::nonces(&ports).await;
     contract::outbox_claims(&ports).await;
     contract::outbox(&ports).await;

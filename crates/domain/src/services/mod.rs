@@ -3,6 +3,7 @@
 
 mod apps;
 mod boxo;
+mod connect;
 mod deliveries;
 mod order_activities;
 mod payments;
@@ -12,6 +13,7 @@ use std::sync::Arc;
 pub use crate::payment::CHARGE_RECONCILE_AFTER;
 pub use apps::{AppService, AuthError};
 pub use boxo::{BoxoError, BoxoService};
+pub use connect::{ConnectError, ConnectService, ConnectSettings};
 pub use deliveries::{DeliveryRetryError, DeliveryService, DispatchReport};
 pub use order_activities::{OrderActivityError as ActivityServiceError, OrderActivityService};
 pub use payments::{
@@ -22,8 +24,9 @@ pub use payments::{
 use crate::ids::IdGenerator;
 use crate::miniapp::SecretKeyring;
 use crate::ports::{
-    AppRepository, BoxoPlatform, Clock, IdempotencyStore, NonceStore, OrderActivityRepository,
-    Outbox, PaymentProcessor, PaymentRepository, StoreHealth, UserTokenRepository, WebhookSender,
+    AppRepository, BoxoPlatform, Clock, ConnectRepository, IdempotencyStore, NonceStore,
+    OrderActivityRepository, Outbox, PaymentProcessor, PaymentRepository, StoreHealth,
+    UserTokenRepository, WebhookSender,
 };
 
 /// Every port an instance of hostpay is wired with.
@@ -55,6 +58,8 @@ pub struct Ports {
     pub nonces: Arc<dyn NonceStore>,
     /// Store readiness.
     pub health: Arc<dyn StoreHealth>,
+    /// Boxo Connect's auth codes and access tokens.
+    pub connect: Arc<dyn ConnectRepository>,
 }
 
 /// Settings the use cases need.
@@ -71,6 +76,8 @@ pub struct Settings {
     pub delivery_timeout: chrono::Duration,
     /// Refuse plain-http webhook URLs.
     pub require_https: bool,
+    /// Boxo Connect (`connect.*`).
+    pub connect: ConnectSettings,
 }
 
 /// All services of one hostpay instance, built from its ports.
@@ -86,6 +93,8 @@ pub struct Services {
     pub boxo: BoxoService,
     /// Outbox delivery.
     pub deliveries: DeliveryService,
+    /// Boxo Connect: auth codes, access tokens, user data.
+    pub connect: ConnectService,
     /// The time (for handlers that stamp things).
     pub clock: Arc<dyn Clock>,
     /// Boxo nonces (signature replay protection).
@@ -104,6 +113,7 @@ impl Services {
             order_activities: OrderActivityService::new(&ports),
             apps: AppService::new(&ports, &settings),
             deliveries: DeliveryService::new(&ports, &settings),
+            connect: ConnectService::new(&ports, &settings),
             clock: ports.clock.clone(),
             nonces: ports.nonces.clone(),
             health: ports.health.clone(),

@@ -19,7 +19,9 @@ use crate::order::{OrderDetails, PaymentDetails};
 use crate::payment::{Payment, PaymentStatus, RefundStatus};
 use crate::ports::*;
 use crate::services::payments::{CreatePayment, Idempotent, PaymentServiceError};
-use crate::services::{BoxoError, DeliveryRetryError, PaymentSettings, Ports, Services, Settings};
+use crate::services::{
+    BoxoError, ConnectSettings, DeliveryRetryError, PaymentSettings, Ports, Services, Settings,
+};
 use crate::validation::NonEmptyString;
 
 struct FixedClock(DateTime<Utc>);
@@ -74,6 +76,7 @@ struct Mocks {
     processor: MockPaymentProcessor,
     boxo: MockBoxoPlatform,
     webhooks: MockWebhookSender,
+    connect: MockConnectRepository,
 }
 
 impl Mocks {
@@ -92,6 +95,7 @@ impl Mocks {
             ids: Arc::new(Counter(AtomicU64::new(1))),
             nonces: Arc::new(MockNonceStore::new()),
             health: Arc::new(MockStoreHealth::new()),
+            connect: Arc::new(self.connect),
         };
         Services::new(
             ports,
@@ -107,6 +111,7 @@ impl Mocks {
                 },
                 delivery_timeout: DELIVERY_TIMEOUT,
                 require_https: false,
+                connect: ConnectSettings::default(),
             },
         )
     }

@@ -220,6 +220,7 @@ fn services(ports: &StorePorts, fx: &Fixture) -> Services {
         ids: fx.ids.clone(),
         nonces: ports.nonces.clone(),
         health: ports.health.clone(),
+        connect: ports.connect.clone(),
     };
     Services::new(wired, test_settings())
 }

@@ -27,6 +27,7 @@
 
 mod apps;
 mod concurrency;
+mod connect;
 mod fixture;
 mod idempotency;
 mod money;
@@ -40,8 +41,8 @@ mod user_tokens;
 use std::sync::Arc;
 
 use hostpay_domain::ports::{
-    AppRepository, IdempotencyStore, NonceStore, OrderActivityRepository, Outbox,
-    PaymentRepository, StoreHealth, UserTokenRepository,
+    AppRepository, ConnectRepository, IdempotencyStore, NonceStore, OrderActivityRepository,
+    Outbox, PaymentRepository, StoreHealth, UserTokenRepository,
 };
 
 pub use apps::apps;
@@ -50,6 +51,7 @@ pub use concurrency::{
     concurrent_idempotency_begin, concurrent_nonces, concurrent_outbox_claimers,
     concurrent_refunds,
 };
+pub use connect::{concurrent_code_redemption, connect_codes, connect_prune, connect_tokens};
 pub use idempotency::{idempotency_keys, idempotency_prune};
 pub use money::money_minor_units;
 pub use money_movement::{charge_checks, charge_reversals, idempotency_owner, pay_grants};
@@ -84,6 +86,8 @@ pub struct StorePorts {
     pub nonces: Arc<dyn NonceStore>,
     /// Readiness.
     pub health: Arc<dyn StoreHealth>,
+    /// Boxo Connect's auth codes and access tokens.
+    pub connect: Arc<dyn ConnectRepository>,
 }
 
 impl StorePorts {
@@ -98,6 +102,7 @@ impl StorePorts {
             + Outbox
             + NonceStore
             + StoreHealth
+            + ConnectRepository
             + 'static,
     {
         StorePorts {
@@ -108,6 +113,7 @@ impl StorePorts {
             idempotency: store.clone(),
             outbox: store.clone(),
             nonces: store.clone(),
+            connect: store.clone(),
             health: store,
         }
     }
@@ -161,6 +167,9 @@ pub async fn run_all(ports: &StorePorts) {
         outbox,
         outbox_claims,
         nonces,
+        connect_codes,
+        connect_tokens,
+        connect_prune,
         concurrent_refunds,
         concurrent_confirm_and_cancel,
         concurrent_outbox_claimers,
@@ -168,5 +177,6 @@ pub async fn run_all(ports: &StorePorts) {
         concurrent_nonces,
         concurrent_boxo_orders,
         concurrent_activity_upserts,
+        concurrent_code_redemption,
     );
 }

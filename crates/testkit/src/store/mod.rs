@@ -4,6 +4,7 @@
 //! held across an await.
 
 mod apps;
+mod connect;
 mod idempotency;
 mod nonces;
 mod order_activities;
@@ -18,6 +19,7 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hostpay_domain::access::{PayGrant, PaymentSession, UserToken};
+use hostpay_domain::connect::{AccessToken, AuthCode};
 use hostpay_domain::delivery::{Delivery, DeliveryAttempt, DeliveryState};
 use hostpay_domain::event::DomainEvent;
 use hostpay_domain::idempotency::{IdempotencyRecord, IdempotentResult};
@@ -59,6 +61,8 @@ struct State {
     deliveries: BTreeMap<DeliveryId, DeliveryRow>,
     delivery_sequence: u64,
     nonces: HashMap<String, DateTime<Utc>>,
+    auth_codes: HashMap<SecretHash, AuthCode>,
+    access_tokens: HashMap<SecretHash, AccessToken>,
 }
 
 impl MemoryStore {
