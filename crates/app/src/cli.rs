@@ -1,9 +1,10 @@
-//! The `hostpay` command line: `serve`, `migrate`, `apps`, `tokens`, `deliveries` and
-//! `config check`. Every command prints a table for people, or JSON with `--json`.
+//! The `hostpay` command line: `serve`, `migrate`, `apps`, `tokens`, `payments`,
+//! `connect`, `deliveries` and `config check`. Every command prints a table for people, or JSON with `--json`.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use hostpay_domain::connect::{ConnectProfile, ProfileDraft};
 use hostpay_domain::delivery::{Delivery, DeliveryState};
 use hostpay_domain::ids::{AppId, DeliveryId, PaymentId};
 use hostpay_domain::miniapp::{Miniapp, MiniappRegistration, WebhookUrl};
@@ -49,6 +50,9 @@ pub enum Command {
     /// Mint pay grants (what lets the host app's logged-in user pay a payment).
     #[command(subcommand)]
     Payments(PaymentsCommand),
+    /// Boxo Connect: mint auth codes that log a user into a miniapp.
+    #[command(subcommand)]
+    Connect(ConnectCommand),
     /// Inspect outbound deliveries (webhooks, Boxo complete-order) and retry dead letters.
     #[command(subcommand)]
     Deliveries(DeliveriesCommand),
@@ -131,6 +135,43 @@ pub enum PaymentsCommand {
         /// The logged-in user; must be the payment's user.
         #[arg(long)]
         user: String,
+        #[allow(missing_docs)] // --json
+        #[command(flatten)]
+        output: Output,
+    },
+}
+
+/// `hostpay connect ...`
+#[derive(Debug, Subcommand)]
+pub enum ConnectCommand {
+    /// Mint a Boxo Connect auth code for a user of the host app and one miniapp, carrying
+    /// the profile the user agreed to share; prints the code and its expiry (single-use,
+    /// 5 minutes; only its hash is stored). An email or a phone is required.
+    AuthCode {
+        /// The miniapp (app_...).
+        #[arg(long)]
+        app_id: String,
+        /// The host app's user id.
+        #[arg(long)]
+        user: String,
+        /// The user's email address.
+        #[arg(long)]
+        email: Option<String>,
+        /// The user's phone number in E.164 (+966501234567).
+        #[arg(long)]
+        phone: Option<String>,
+        /// The user's first name.
+        #[arg(long)]
+        first_name: Option<String>,
+        /// The user's last name.
+        #[arg(long)]
+        last_name: Option<String>,
+        /// The user's reference for the miniapp (at most 100 characters; default: --user).
+        #[arg(long)]
+        reference: Option<String>,
+        /// Custom attributes: a JSON object.
+        #[arg(long, value_name = "JSON")]
+        custom_attributes: Option<String>,
         #[allow(missing_docs)] // --json
         #[command(flatten)]
         output: Output,
@@ -250,6 +291,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Apps(command) => apps(&config, command).await,
         Command::Tokens(command) => tokens(&config, command).await,
         Command::Payments(command) => payments(&config, command).await,
+        Command::Connect(command) => connect(&config, command).await,
         Command::Deliveries(command) => deliveries(&config, command).await,
     }
 }
@@ -422,6 +464,62 @@ async fn payments(config: &Config, command: PaymentsCommand) -> Result<(), Failu
                 "expires_at": grant.expires_at.to_rfc3339(),
             });
             print_record(&value, output, "");
+        }
+    }
+    Ok(())
+}
+
+/// The flag of a profile field named in a domain error (`user_data.first_name` is
+/// `--first-name`).
+fn profile_flag(field: &str) -> String {
+    let name = field.strip_prefix("user_data.").unwrap_or(field);
+    format!("--{}", name.replace('_', "-"))
+}
+
+async fn connect(config: &Config, command: ConnectCommand) -> Result<(), Failure> {
+    match command {
+        ConnectCommand::AuthCode {
+            app_id,
+            user,
+            email,
+            phone,
+            first_name,
+            last_name,
+            reference,
+            custom_attributes,
+            output,
+        } => {
+            let user = UserRef::parse(user).map_err(|e| failed(format!("--user: {e}")))?;
+            let custom_attributes = custom_attributes
+                .map(|text| serde_json::from_str::<Value>(&text))
+                .transpose()
+                .map_err(|e| failed(format!("--custom-attributes: not JSON: {e}")))?;
+            let draft = ProfileDraft {
+                reference,
+                email,
+                phone,
+                first_name,
+                last_name,
+                custom_attributes,
+            };
+            let profile = ConnectProfile::parse(draft, &user)
+                .map_err(|e| failed(format!("{}: {}", profile_flag(&e.field), e.message)))?;
+            let wired = open(config).await?;
+            let issued = wired
+                .services
+                .connect
+                .mint_auth_code(&app_id, user, profile)
+                .await
+                .map_err(|e| failed(e.to_string()))?;
+            let value = json!({
+                "auth_code": issued.auth_code,
+                "expires_at": issued.expires_at.to_rfc3339(),
+            });
+            print_record(
+                &value,
+                output,
+                "Hand the auth code to the Boxo SDK now: it works once, for this miniapp only.",
+            );
         }
     }
     Ok(())

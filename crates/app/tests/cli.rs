@@ -23,7 +23,7 @@ fn as_refs(env: &[(String, String)]) -> Vec<(&str, &str)> {
 
 #[test]
 fn every_subcommand_explains_itself() {
-    let cases: [(&[&str], &str); 14] = [
+    let cases: [(&[&str], &str); 16] = [
         (&["--help"], "payments, refunds and order activities"),
         (
             &["serve", "--help"],
@@ -42,6 +42,11 @@ fn every_subcommand_explains_itself() {
         (
             &["payments", "grant", "--help"],
             "Mint a pay grant for the payment's user",
+        ),
+        (&["connect", "--help"], "Boxo Connect"),
+        (
+            &["connect", "auth-code", "--help"],
+            "Mint a Boxo Connect auth code",
         ),
         (&["deliveries", "list", "--help"], "List deliveries"),
         (
@@ -395,6 +400,154 @@ async fn payments_grant_mints_a_pay_grant_only_for_the_payments_user() {
     assert_eq!(spent.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&spent.stderr).contains("is paid"));
     assert!(server.stop().success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connect_auth_code_mints_a_code_the_connect_service_exchanges_once() {
+    let dir = TempDir::new();
+    let env = db_env(&dir);
+    let env = as_refs(&env);
+    let app = run_json(
+        &env,
+        &["apps", "create", "--name", "Connect Shop", "--json"],
+    );
+    let app_id = app["app_id"].as_str().unwrap().to_owned();
+
+    // --json: the code and its expiry, at most 5 minutes away.
+    let minted = run_json(
+        &env,
+        &[
+            "connect",
+            "auth-code",
+            "--app-id",
+            &app_id,
+            "--user",
+            "user-7",
+            "--email",
+            "ada@example.com",
+            "--phone",
+            "+966501234567",
+            "--first-name",
+            "Ada",
+            "--last-name",
+            "Lovelace",
+            "--custom-attributes",
+            r#"{"tier": "gold"}"#,
+            "--json",
+        ],
+    );
+    let code = minted["auth_code"].as_str().unwrap().to_owned();
+    assert!(code.starts_with("ac_"), "{minted}");
+    let expires_at = minted["expires_at"].as_str().unwrap();
+    let expires_at = chrono::DateTime::parse_from_rfc3339(expires_at).unwrap();
+    let lifetime = expires_at.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    assert!(
+        lifetime > chrono::Duration::zero() && lifetime <= chrono::Duration::minutes(5),
+        "{minted}"
+    );
+
+    // The table: a phone-only profile with its own reference.
+    let table = run_ok(
+        &env,
+        &[
+            "connect",
+            "auth-code",
+            "--app-id",
+            &app_id,
+            "--user",
+            "user-8",
+            "--phone",
+            "+12025550123",
+            "--reference",
+            "ref-8",
+        ],
+    );
+    assert!(
+        table.contains("auth_code") && table.contains("ac_") && table.contains("expires_at"),
+        "{table}"
+    );
+
+    // Refusals exit 1 naming the flag (or the unknown miniapp), printing no code.
+    let refusals: [(&[&str], &str); 5] = [
+        (&["--app-id", &app_id, "--user", "u"], "--email"),
+        (
+            &["--app-id", &app_id, "--user", "u", "--phone", "0501234567"],
+            "--phone",
+        ),
+        (
+            &[
+                "--app-id",
+                &app_id,
+                "--user",
+                "u",
+                "--email",
+                "not-an-email",
+            ],
+            "--email",
+        ),
+        (
+            &[
+                "--app-id",
+                &app_id,
+                "--user",
+                "u",
+                "--email",
+                "a@b.co",
+                "--custom-attributes",
+                "[1]",
+            ],
+            "--custom-attributes",
+        ),
+        (
+            &[
+                "--app-id",
+                "app_unknown",
+                "--user",
+                "u",
+                "--email",
+                "a@b.co",
+            ],
+            "no miniapp app_unknown",
+        ),
+    ];
+    for (flags, named) in refusals {
+        let mut args = vec!["connect", "auth-code"];
+        args.extend_from_slice(flags);
+        let refused = run(&env, &args);
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(1), "{flags:?}: {stderr}");
+        assert!(stderr.contains(named), "{flags:?}: {stderr}");
+        assert!(!String::from_utf8_lossy(&refused.stdout).contains("ac_"));
+    }
+
+    // The code is stored (as a keyed hash under security.hash_key) in the database the
+    // server uses: the Connect service there exchanges it once, for the profile given.
+    let store = hostpay_store::connect(&dir.sqlite_url("cli.db"), Default::default())
+        .await
+        .unwrap();
+    let (mut ports, _handles) = hostpay_testkit::in_memory_ports();
+    ports.apps = store.apps();
+    ports.connect = store.connect();
+    let mut settings = hostpay_testkit::test_settings();
+    settings.keyring = hostpay_domain::miniapp::SecretKeyring::new(support::HASH_KEY);
+    let services = hostpay_domain::services::Services::new(ports, settings);
+    let token = services
+        .connect
+        .exchange(&app_id, &code)
+        .await
+        .unwrap()
+        .access_token;
+    assert_eq!(
+        services.connect.exchange(&app_id, &code).await,
+        Err(hostpay_domain::services::ConnectError::ExpiredAuthCode)
+    );
+    let profile = services.connect.user_data(&app_id, &token).await.unwrap();
+    assert_eq!(profile.reference(), "user-7");
+    assert_eq!(profile.email().unwrap().as_str(), "ada@example.com");
+    assert_eq!(profile.phone().unwrap().as_str(), "+966501234567");
+    assert_eq!(profile.first_name(), Some("Ada"));
+    assert_eq!(profile.last_name(), Some("Lovelace"));
+    assert_eq!(profile.custom_attributes().unwrap()["tier"], "gold");
 }
 
 #[test]
