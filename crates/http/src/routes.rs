@@ -99,9 +99,7 @@ impl Endpoint {
     where
         S: HttpServiceFactory + utoipa::Path + utoipa::__dev::SchemaReferences + 'static,
     {
-        let method = S::methods()
-            .first()
-            .map_or(Method::GET, |method| actix_method(method));
+        let method = S::methods().first().map_or(Method::GET, actix_method);
         Endpoint {
             method,
             path: S::path(),

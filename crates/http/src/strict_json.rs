@@ -332,8 +332,10 @@ mod tests {
 
     fn parse(text: &str) -> Result<Strict<Body>, String> {
         let mut deserializer = serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(&mut deserializer)
-            .map_err(|error| format!("{}: {}", error.path(), error.into_inner()))
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+            let path = error.path().to_string();
+            format!("{path}: {}", error.into_inner())
+        })
     }
 
     #[test]

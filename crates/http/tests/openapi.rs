@@ -663,3 +663,162 @@ fn dump_documents() {
             .unwrap_or_else(|error| panic!("cannot write to {dir}: {error}"));
     }
 }
+
+/// The coordinate texts around every edge of `Latitude`/`Longitude`.
+fn coordinate_samples() -> Vec<String> {
+    let mut samples: Vec<String> = [
+        "0",
+        "-0",
+        "+0",
+        "0.0",
+        ".5",
+        "5.",
+        "-.5",
+        "+.5",
+        "1_0",
+        "1e1",
+        "1E-3",
+        "90",
+        "90.0",
+        "90.000000",
+        "90.0000000000000001",
+        "-90",
+        "-90.5",
+        "89.999999999999999",
+        "89.9999999999999999",
+        "180",
+        "-180",
+        "180.1",
+        "179.123456789012345",
+        "179.1234567890123456",
+        "1.000000000000000000000000000",
+        "0.000000000000001",
+        "0.0000000000000001",
+        " 45",
+        "45 ",
+        "\u{a0}45",
+        "abc",
+        "",
+        " ",
+        ".",
+        "-",
+        "+",
+        "0000000000000000000000000000045",
+        "45.0000000000000000000000000000000",
+        "٤٥",
+        "1.2.3",
+        "--1",
+        "0x10",
+        "1,5",
+        "00090",
+        "090.00",
+        "99",
+        "100",
+        "179.9999",
+        "-179",
+    ]
+    .iter()
+    .map(|sample| (*sample).to_owned())
+    .collect();
+    samples.extend((0..40).map(|zeros| format!("1.{}", "0".repeat(zeros))));
+    samples.extend((0..40).map(|zeros| format!("{}1", "0".repeat(zeros))));
+    samples
+}
+
+#[test]
+fn coordinate_patterns_accept_what_the_parser_accepts() {
+    use hostpay_domain::validation::{Latitude, Longitude};
+    let doc = hostpay_http::openapi::document(Listener::Public);
+    let address = &doc["components"]["schemas"]["ShippingAddressInput"]["properties"];
+    let latitude = regex(address["latitude"]["pattern"].as_str().unwrap_or_default());
+    let longitude = regex(address["longitude"]["pattern"].as_str().unwrap_or_default());
+    let mut samples = coordinate_samples();
+    for int in [
+        "0",
+        "5",
+        "89",
+        "90",
+        "179",
+        "180",
+        "0000000000",
+        "000000000089",
+    ] {
+        for fraction in [
+            "".to_owned(),
+            ".".to_owned(),
+            ".5".to_owned(),
+            format!(".{}", "1".repeat(15)),
+            format!(".{}", "1".repeat(16)),
+            format!(".{}1{}", "0".repeat(14), "0".repeat(13)),
+            format!(".{}", "0".repeat(28)),
+            format!(".{}", "0".repeat(29)),
+        ] {
+            samples.push(format!("{int}{fraction}"));
+            samples.push(format!("-{int}{fraction}"));
+        }
+    }
+    for sample in samples {
+        let (lat, lon) = (
+            Latitude::parse(&sample).is_ok(),
+            Longitude::parse(&sample).is_ok(),
+        );
+        // Schema-valid is accepted, always.
+        if latitude.is_match(&sample) {
+            assert!(
+                lat,
+                "latitude {sample:?}: the pattern admits what the parser refuses"
+            );
+        }
+        if longitude.is_match(&sample) {
+            assert!(
+                lon,
+                "longitude {sample:?}: the pattern admits what the parser refuses"
+            );
+        }
+        // And what the parser accepts is schema-valid, except its known quirks: `_`
+        // between digits (rust_decimal reads `1_0` as 10), more than 10 leading zeros,
+        // more than 25 digits after the point.
+        let fraction = sample
+            .split_once('.')
+            .map_or(0, |(_, after)| after.trim().len());
+        let quirk = sample.contains('_')
+            || sample
+                .trim_start_matches(['-', '+'])
+                .starts_with("00000000000")
+            || fraction > 25;
+        if !quirk {
+            assert_eq!(latitude.is_match(&sample), lat, "latitude {sample:?}");
+            assert_eq!(longitude.is_match(&sample), lon, "longitude {sample:?}");
+        }
+    }
+}
+
+/// The Boxo security scheme holds for any call: without credentials the answer is Boxo's
+/// `ACCESS_DENIED` (HTTP 200), whatever the body, an oversized one included.
+#[actix_web::test]
+async fn boxo_calls_without_credentials_are_access_denied() {
+    let h = Harness::start(Backend::Memory).await;
+    let huge = "a".repeat(70 * 1024);
+    for path in ["/boxo/v1/order-payments", "/boxo/v1/order-payments/status"] {
+        for body in [
+            json!({}).to_string(),
+            "not json".to_owned(),
+            json!({"app_id": "x", "order": {"note": huge}}).to_string(),
+        ] {
+            let resp = h
+                .public(
+                    TestRequest::post()
+                        .uri(path)
+                        .insert_header(("Content-Type", "application/json"))
+                        .set_payload(body),
+                )
+                .await;
+            assert_eq!(resp.status, 200, "{path}");
+            assert_eq!(
+                resp.json["error_code"], "ACCESS_DENIED",
+                "{path}: {}",
+                resp.text
+            );
+        }
+    }
+}

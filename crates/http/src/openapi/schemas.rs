@@ -304,15 +304,19 @@ pub fn order_item() -> Value {
 /// Boxo's OrderShippingAddress: every field optional.
 pub fn shipping_address() -> Value {
     let coordinate = |limit: u32| {
-        let pattern =
-            format!(r"^[{WHITE_SPACE}]*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[{WHITE_SPACE}]*$");
         json!({
             "type": ["string", "number", "null"],
-            "pattern": pattern,
+            "pattern": coordinate_pattern(limit),
             "minimum": -f64::from(limit),
             "maximum": limit,
             "multipleOf": 0.000000000000001,
-            "description": format!("-{limit}..={limit}, at most 15 decimals: a JSON number or a decimal string."),
+            "not": {
+                "type": "number",
+                "exclusiveMinimum": -0.0001,
+                "exclusiveMaximum": 0.0001,
+                "not": { "const": 0 },
+            },
+            "description": format!("-{limit}..={limit}, at most 15 decimals: a JSON number or a decimal string, written without an exponent (`1e-5` is 400: write `0.00001`, or a string)."),
         })
     };
     let mut schema = object(
@@ -337,6 +341,25 @@ pub fn shipping_address() -> Value {
     schema["description"] =
         json!("Where the order goes (Boxo's OrderShippingAddress); every field optional.");
     schema
+}
+
+/// A latitude (`limit` 90) or longitude (180) as a decimal string: optional sign, at most
+/// 15 significant decimals, no exponent, within the range.
+pub fn coordinate_pattern(limit: u32) -> String {
+    let below = match limit {
+        90 => "[0-9]|[1-8][0-9]",
+        _ => "[0-9]|[1-9][0-9]|1[0-7][0-9]",
+    };
+    let space = format!("[{WHITE_SPACE}]*");
+    // At most 25 digits after the point (with the 3 before it, what a 96-bit decimal
+    // keeps exactly), of which at most 15 before the trailing zeros.
+    let significant: Vec<String> = (1..=15)
+        .map(|digits| format!("[0-9]{{{}}}[1-9]0{{0,{}}}", digits - 1, 25 - digits))
+        .collect();
+    let digits = format!("(?:{}|0{{1,25}})", significant.join("|"));
+    format!(
+        r"^{space}[+-]?(?:0{{0,10}}(?:{below})(?:\.{digits}?)?|\.{digits}|0{{0,10}}{limit}(?:\.0{{0,25}})?){space}$"
+    )
 }
 
 fn described(mut schema: Value, description: &str) -> Value {
