@@ -48,6 +48,10 @@ fi
 log "cargo test --workspace"
 cargo test --workspace --all-targets
 
+# Schemathesis against both listeners' /openapi.json (fails on any finding).
+log "scripts/schemathesis.sh"
+scripts/schemathesis.sh
+
 if [ -x scripts/demo.sh ]; then
   log "scripts/demo.sh"
   scripts/demo.sh
