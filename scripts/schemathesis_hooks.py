@@ -153,7 +153,18 @@ CURRENCY_DECIMALS = re.compile(
 
 @schemathesis.hook
 def filter_failure(context, failure, case, response):
-    """Keep every failure but the two documented shapes above."""
+    """Keep every failure but the documented shapes above; each one dropped is written to
+    `$SCHEMATHESIS_DROPPED_LOG` (the script prints how many of each)."""
+    keep = _keep(failure, case, response)
+    log = os.environ.get("SCHEMATHESIS_DROPPED_LOG")
+    if not keep and log:
+        operation = f"{case.operation.method.upper()} {case.operation.path}"
+        with open(log, "a", encoding="utf-8") as file:
+            file.write(f"{type(failure).__name__}\t{operation}\t{response.status_code}\n")
+    return keep
+
+
+def _keep(failure, case, response) -> bool:
     name = type(failure).__name__
     operation = (case.operation.method.upper(), case.operation.path)
     body = _json(response)

@@ -89,6 +89,15 @@ fn with_headers(responses: &mut Map<String, Value>, status: &str, headers: Value
     }
 }
 
+/// Whether `parameters` (an operation's) has the header `name`.
+fn operation_has_header(parameters: &Value, name: &str) -> bool {
+    parameters.as_array().is_some_and(|parameters| {
+        parameters
+            .iter()
+            .any(|parameter| parameter["in"] == "header" && parameter["name"] == name)
+    })
+}
+
 /// Whether the operation reads anything a caller chooses (a parameter or a body), so the
 /// C0-control check and the extractors can refuse it with 400.
 fn has_input(operation: &Value) -> bool {
@@ -127,6 +136,7 @@ fn complete_operation(operation: &mut Value, surface: Surface) {
     let html = operation["responses"]["200"]["content"]
         .get("text/html")
         .is_some();
+    let parameters_of = operation["parameters"].clone();
     let Some(responses) = operation["responses"].as_object_mut() else {
         return;
     };
@@ -172,10 +182,15 @@ fn complete_operation(operation: &mut Value, surface: Surface) {
                     "INTERNAL: something broke on hostpay's side (details only in its log)",
                 ),
             );
+            let idempotent = operation_has_header(&parameters_of, "Idempotency-Key");
             ensure(
                 responses,
                 "503",
-                envelope_error("UNAVAILABLE: the database cannot be reached; nothing changed, retry after `Retry-After` seconds (with the same `Idempotency-Key`)"),
+                envelope_error(if idempotent {
+                    "UNAVAILABLE: the database cannot be reached; nothing changed, retry after `Retry-After` seconds (with the same `Idempotency-Key`)"
+                } else {
+                    "UNAVAILABLE: the database cannot be reached; nothing changed, retry after `Retry-After` seconds"
+                }),
             );
             with_headers(
                 responses,
@@ -490,6 +505,39 @@ fn link_table() -> Vec<(
                 "get_delivery",
                 "The first delivery of the page, with its attempts",
                 json!({ "delivery_id": "$response.body#/data/items/0/id" }),
+            ),
+        ),
+        (
+            "/internal/v1/deliveries",
+            "get",
+            "200",
+            "GetFirstDeliveryPayment",
+            link(
+                "get_internal_payment",
+                "The payment of the page's first delivery",
+                json!({ "payment_id": "$response.body#/data/items/0/payment_id" }),
+            ),
+        ),
+        (
+            "/internal/v1/payments/{payment_id}",
+            "get",
+            "200",
+            "GrantPayment",
+            link(
+                "grant_payment",
+                "A pay grant for it (409 unless it is `in_process`)",
+                json!({ "payment_id": "$response.body#/data/id" }),
+            ),
+        ),
+        (
+            "/internal/v1/payments/{payment_id}",
+            "get",
+            "200",
+            "SettlePayment",
+            link(
+                "settle_payment",
+                "Settle it (409 unless it is `in_process`)",
+                json!({ "payment_id": "$response.body#/data/id" }),
             ),
         ),
         (

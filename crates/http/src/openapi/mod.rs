@@ -100,7 +100,47 @@ pub fn document(listener: Listener) -> Value {
         "tags": tags(listener),
     });
     common::apply(&mut document, listener);
+    prune_components(&mut document);
     document
+}
+
+/// Drops the component schemas no operation of this document refers to (directly or
+/// through other components): each listener's document describes only what it serves.
+fn prune_components(document: &mut Value) {
+    fn refs(value: &Value, found: &mut Vec<String>) {
+        match value {
+            Value::Object(object) => {
+                for (key, child) in object {
+                    match (key.as_str(), child) {
+                        ("$ref", Value::String(target)) => {
+                            if let Some(name) = target.strip_prefix("#/components/schemas/") {
+                                found.push(name.to_owned());
+                            }
+                        }
+                        _ => refs(child, found),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| refs(item, found)),
+            _ => {}
+        }
+    }
+    let mut pending = Vec::new();
+    refs(&document["paths"], &mut pending);
+    let mut reachable = std::collections::BTreeSet::new();
+    while let Some(name) = pending.pop() {
+        if reachable.insert(name.clone()) {
+            if let Some(schema) = document["components"]["schemas"].get(&name) {
+                refs(schema, &mut pending);
+            }
+        }
+    }
+    if let Some(schemas) = document
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        schemas.retain(|name, _| reachable.contains(name));
+    }
 }
 
 fn description(listener: Listener) -> &'static str {
