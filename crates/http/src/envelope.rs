@@ -474,9 +474,15 @@ mod tests {
     }
 
     #[test]
-    fn internal_errors_leak_nothing() {
+    fn store_errors_are_503_and_leak_nothing() {
         let error: ApiError = StoreError::Unavailable("password=hunter2".to_owned()).into();
         assert!(!error.body().to_string().contains("hunter2"));
-        assert_eq!(error.code, ErrorCode::Internal);
+        assert_eq!(error.code, ErrorCode::Unavailable);
+        let response = error.error_response();
+        assert_eq!(response.status(), 503);
+        assert_eq!(response.headers().get("retry-after").unwrap(), "1");
+        let internal = ApiError::internal("password=hunter2");
+        assert!(!internal.body().to_string().contains("hunter2"));
+        assert_eq!(internal.code, ErrorCode::Internal);
     }
 }
