@@ -141,11 +141,6 @@ impl Endpoint {
             install: None,
         }
     }
-
-    /// Whether this table routes it (else another module does).
-    pub fn routed_here(&self) -> bool {
-        self.install.is_some()
-    }
 }
 
 fn actix_method(method: &HttpMethod) -> Method {

@@ -128,108 +128,117 @@ pub fn apply(document: &mut Value, listener: Listener) {
 }
 
 fn complete_operation(operation: &mut Value, surface: Surface) {
+    let html = operation["responses"]["200"]["content"]
+        .get("text/html")
+        .is_some();
+    match (surface, html) {
+        (Surface::Miniapp | Surface::Internal, _) | (Surface::Checkout, false) => {
+            envelope_answers(operation, surface);
+        }
+        (Surface::Checkout, true) => sheet_answers(operation),
+        (Surface::Boxo | Surface::Operations, _) => {}
+    }
+}
+
+/// What an envelope operation may answer besides its own statuses.
+fn envelope_answers(operation: &mut Value, surface: Surface) {
     let input = has_input(operation);
     let body = operation.get("requestBody").is_some();
     let secured = operation["security"]
         .as_array()
         .is_some_and(|security| !security.is_empty());
-    let html = operation["responses"]["200"]["content"]
-        .get("text/html")
-        .is_some();
-    let parameters_of = operation["parameters"].clone();
+    let idempotent = operation_has_header(&operation["parameters"], "Idempotency-Key");
     let Some(responses) = operation["responses"].as_object_mut() else {
         return;
     };
-    match surface {
-        Surface::Miniapp | Surface::Internal | Surface::Checkout if !html => {
-            if input {
-                ensure(
-                    responses,
-                    "400",
-                    envelope_error("INVALID_REQUEST naming the field (also a C0 control character in a path segment, header or query value)"),
-                );
-            }
-            if secured {
-                ensure(
-                    responses,
-                    "401",
-                    envelope_error("UNAUTHENTICATED: missing or wrong credentials"),
-                );
-            }
-            if body {
-                ensure(
-                    responses,
-                    "413",
-                    envelope_error("PAYLOAD_TOO_LARGE: the body is over 64 KiB"),
-                );
-            }
-            if surface == Surface::Miniapp {
-                ensure(
-                    responses,
-                    "429",
-                    envelope_error("RATE_LIMITED: this miniapp sent more than `rate_limit.per_second` (bursts of `rate_limit.burst`); retry after `Retry-After` seconds"),
-                );
-                with_headers(
-                    responses,
-                    "429",
-                    retry_after("Seconds until a request will be accepted again"),
-                );
-            }
-            ensure(
-                responses,
-                "500",
-                envelope_error(
-                    "INTERNAL: something broke on hostpay's side (details only in its log)",
-                ),
-            );
-            let idempotent = operation_has_header(&parameters_of, "Idempotency-Key");
-            ensure(
-                responses,
-                "503",
-                envelope_error(if idempotent {
-                    "UNAVAILABLE: the database cannot be reached; nothing changed, retry after `Retry-After` seconds (with the same `Idempotency-Key`)"
-                } else {
-                    "UNAVAILABLE: the database cannot be reached; nothing changed, retry after `Retry-After` seconds"
-                }),
-            );
-            with_headers(
-                responses,
-                "503",
-                retry_after("Seconds to wait before retrying"),
-            );
-        }
-        Surface::Checkout => {
-            // The HTML sheet: its own pages, and the envelope where the edge refuses
-            // before the handler (a C0 control character, a malformed form).
-            ensure(
-                responses,
-                "400",
-                html_or_envelope("Refused input: a C0 control character (envelope) or a malformed form or unknown action"),
-            );
-            if let Some(response) = responses.get_mut("400") {
-                response["content"]["application/json"] = json!({
-                    "schema": { "$ref": "#/components/schemas/ErrorEnvelope" },
-                });
-            }
-            ensure(
-                responses,
-                "500",
-                html_or_envelope("Something broke on hostpay's side"),
-            );
-            ensure(
-                responses,
-                "503",
-                html_or_envelope("The database cannot be reached: nothing was charged; retry after `Retry-After` seconds"),
-            );
-            with_headers(
-                responses,
-                "503",
-                retry_after("Seconds to wait before retrying"),
-            );
-        }
-        Surface::Boxo | Surface::Operations => {}
-        Surface::Miniapp | Surface::Internal => {}
+    if input {
+        ensure(
+            responses,
+            "400",
+            envelope_error("INVALID_REQUEST naming the field (also a C0 control character in a path segment, header or query value)"),
+        );
     }
+    if secured {
+        ensure(
+            responses,
+            "401",
+            envelope_error("UNAUTHENTICATED: missing or wrong credentials"),
+        );
+    }
+    if body {
+        ensure(
+            responses,
+            "413",
+            envelope_error("PAYLOAD_TOO_LARGE: the body is over 64 KiB"),
+        );
+    }
+    if surface == Surface::Miniapp {
+        ensure(
+            responses,
+            "429",
+            envelope_error("RATE_LIMITED: this miniapp sent more than `rate_limit.per_second` (bursts of `rate_limit.burst`); retry after `Retry-After` seconds"),
+        );
+        with_headers(
+            responses,
+            "429",
+            retry_after("Seconds until a request will be accepted again"),
+        );
+    }
+    ensure(
+        responses,
+        "500",
+        envelope_error("INTERNAL: something broke on hostpay's side (details only in its log)"),
+    );
+    ensure(
+        responses,
+        "503",
+        envelope_error(if idempotent {
+            "UNAVAILABLE: the database cannot be reached; nothing changed, retry after `Retry-After` seconds (with the same `Idempotency-Key`)"
+        } else {
+            "UNAVAILABLE: the database cannot be reached; nothing changed, retry after `Retry-After` seconds"
+        }),
+    );
+    with_headers(
+        responses,
+        "503",
+        retry_after("Seconds to wait before retrying"),
+    );
+}
+
+/// What the HTML payment sheet may answer besides its own pages: the envelope where the
+/// edge refuses before the handler (a C0 control character, a malformed form), and the
+/// error pages.
+fn sheet_answers(operation: &mut Value) {
+    let Some(responses) = operation["responses"].as_object_mut() else {
+        return;
+    };
+    ensure(
+        responses,
+        "400",
+        html_or_envelope("Refused input: a C0 control character (envelope) or a malformed form or unknown action"),
+    );
+    if let Some(response) = responses.get_mut("400") {
+        response["content"]["application/json"] = json!({
+            "schema": { "$ref": "#/components/schemas/ErrorEnvelope" },
+        });
+    }
+    ensure(
+        responses,
+        "500",
+        html_or_envelope("Something broke on hostpay's side"),
+    );
+    ensure(
+        responses,
+        "503",
+        html_or_envelope(
+            "The database cannot be reached: nothing was charged; retry after `Retry-After` seconds",
+        ),
+    );
+    with_headers(
+        responses,
+        "503",
+        retry_after("Seconds to wait before retrying"),
+    );
 }
 
 /// An optional body (`Option<T>` in the handler) is documented as the object, not

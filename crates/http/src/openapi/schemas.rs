@@ -34,6 +34,11 @@ pub fn text(max: usize) -> Value {
     json!({ "type": "string", "maxLength": max, "pattern": NO_CONTROLS })
 }
 
+/// A string without C0 controls, bounded only by the 64 KiB body.
+pub fn unbounded_text() -> Value {
+    json!({ "type": "string", "pattern": NO_CONTROLS })
+}
+
 /// Free text of at most `max` characters (tab, LF and CR allowed).
 pub fn free_text(max: usize) -> Value {
     json!({ "type": "string", "maxLength": max, "pattern": FREE_TEXT })
@@ -533,7 +538,7 @@ pub fn settle() -> Value {
         &["status"],
         json!({
             "status": { "type": "string", "enum": ["paid", "failed", "cancelled"] },
-            "fail_reason": described(nullable(text(usize::MAX >> 1)), "Why it failed (for `failed`)."),
+            "fail_reason": described(nullable(unbounded_text()), "Why it failed (for `failed`)."),
         }),
     )
 }

@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::boxo::BoxoErrorCode;
-use crate::openapi::schemas::{nullable, object, prefixed_id, reference, text};
+use crate::openapi::schemas::{object, prefixed_id, reference};
 use crate::routes::Listener;
 
 fn json_content(schema: Value) -> Value {
@@ -462,7 +462,7 @@ fn delivery_schemas() -> Vec<(&'static str, Value)> {
             "attempts": { "type": "integer", "minimum": 0 },
             "next_attempt_at": { "description": "When the next attempt is due (pending only).", "type": ["string", "null"], "format": "date-time" },
             "last_status": { "type": ["integer", "null"], "description": "The last attempt's HTTP status." },
-            "last_error": nullable(text(usize::MAX >> 1)),
+            "last_error": { "type": ["string", "null"], "description": "The last attempt's error (URLs without query or user-info)." },
             "created_at": date_time(false),
             "updated_at": date_time(false),
         },
