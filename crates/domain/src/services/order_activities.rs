@@ -81,17 +81,39 @@ impl OrderActivityService {
             };
             let outcome = existing.apply(upsert.clone(), self.ids.as_ref(), now)?;
             let UpsertOutcome::Updated(updated) = &outcome else {
-                return Ok(outcome);
+                return self.with_history(outcome).await;
             };
             updated.check_amounts()?;
             let new_events = &updated.events[existing.events.len()..];
             match self.activities.save(updated, new_events).await {
-                Ok(()) => return Ok(outcome),
+                Ok(()) => return self.with_history(outcome).await,
                 Err(StoreError::Conflict) => continue,
                 Err(error) => return Err(error.into()),
             }
         }
         Err(StoreError::Conflict.into())
+    }
+
+    /// The outcome of a write on an existing order, with the whole history for the answer
+    /// (read once the write is done: the write itself never reads the history).
+    async fn with_history(
+        &self,
+        outcome: UpsertOutcome,
+    ) -> Result<UpsertOutcome, OrderActivityError> {
+        let (written, rewrap): (&OrderActivity, fn(OrderActivity) -> UpsertOutcome) = match &outcome
+        {
+            UpsertOutcome::Created(activity) => (activity, UpsertOutcome::Created),
+            UpsertOutcome::Updated(activity) => (activity, UpsertOutcome::Updated),
+            UpsertOutcome::Unchanged(activity) => (activity, UpsertOutcome::Unchanged),
+        };
+        match self
+            .activities
+            .get_by_order(&written.app_id, written.order_id.as_str())
+            .await?
+        {
+            Some(full) => Ok(rewrap(full)),
+            None => Ok(outcome),
+        }
     }
 
     /// The app's order.
