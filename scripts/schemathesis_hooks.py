@@ -23,9 +23,10 @@ Failures dropped (the run's summary counts them), each only in its exact shape:
 - The Boxo host API refuses invalid data with HTTP 200 and an `error_code` (Boxo's wire
   format), not the 4xx `negative_data_rejection` looks for: dropped only when the answer
   is such a refusal.
-- A refund's `amount` may have no more decimals than the payment's currency, which is
-  stored, not in the request: "0.5" refunding a JPY payment is 400 naming `amount` with
-  that reason (documented).
+- A refund's `amount` may have no more decimals than the payment's currency (and, 20
+  digits in all, fewer digits before the point in a currency with 3 or 4 decimals),
+  which is stored, not in the request: "0.5" refunding a JPY payment is 400 naming
+  `amount` with that reason (documented).
 """
 
 import base64
@@ -145,9 +146,12 @@ def _boxo_refuses_without_credentials(response) -> bool:
     return True
 
 
+# What the payment's currency limits: its decimals, and (20 digits in all) the digits
+# before the point of a currency with 3 or 4 decimals (17 or 16; 18 is the schema's own).
 CURRENCY_DECIMALS = re.compile(
     r"^must (be a whole number in [A-Z]{3} \(it has no minor unit\)"
-    r"|have at most [0-9] digits after the decimal point in [A-Z]{3})$"
+    r"|have at most [0-9] digits after the decimal point in [A-Z]{3}"
+    r"|have at most 20 digits in all \(1[67] before the decimal point\))$"
 )
 
 
