@@ -21,7 +21,6 @@ use actix_web::{Error, ResponseError};
 use crate::envelope::{ApiError, ErrorCode};
 use crate::observability::names;
 
-
 /// Buckets kept before idle (full) ones are dropped.
 const MAX_BUCKETS: usize = 10_000;
 
@@ -182,12 +181,17 @@ mod middleware_tests {
         let limiter = RateLimiter::new(1, 1);
         assert!(take(Some(&limiter), "app:app_a").is_ok());
         let refused = take(Some(&limiter), "app:app_a").unwrap_err();
-        assert!(take(Some(&limiter), "app:app_b").is_ok(), "buckets are per key");
+        assert!(
+            take(Some(&limiter), "app:app_b").is_ok(),
+            "buckets are per key"
+        );
         assert!(take(None, "app:app_a").is_ok(), "no limiter, no limit");
         let response = refused.error_response();
         assert_eq!(response.status(), 429);
         assert_eq!(response.headers().get("retry-after").unwrap(), "1");
-        let body = actix_web::body::to_bytes(response.into_body()).await.unwrap();
+        let body = actix_web::body::to_bytes(response.into_body())
+            .await
+            .unwrap();
         let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(body["status_code"], 429);
         assert_eq!(body["success"], false);

@@ -149,7 +149,10 @@ async fn an_unstorable_decline_neither_wedges_the_payment_nor_loops_hot() {
     .await;
     let a = h.register_app("Pizza").await;
     let (id, session) = h.new_session(&a, "user-1", "80.00").await;
-    let grant = h.grant(&id, "user-1").await.data()["grant"].as_str().unwrap().to_owned();
+    let grant = h.grant(&id, "user-1").await.data()["grant"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let confirmed = h.confirm(&id, &grant, None).await;
     eprintln!("confirm answered {}: {}", confirmed.status, confirmed.text);
 
@@ -258,8 +261,13 @@ async fn an_accepted_reversal_is_never_made_pending_again() {
     .await;
     let a = h.register_app("Pizza").await;
     let (id, grant) = h.new_payment(&a, "user-1", "80.00").await;
-    h.confirm(&id, &grant, None).await.assert_error(409, "INVALID_STATE");
-    assert_eq!(h.ports.payments.reversals(&pid(&id)).await.unwrap().len(), 1);
+    h.confirm(&id, &grant, None)
+        .await
+        .assert_error(409, "INVALID_STATE");
+    assert_eq!(
+        h.ports.payments.reversals(&pid(&id)).await.unwrap().len(),
+        1
+    );
 
     // Both instances find it due; A is answered, B (100 ms later) is not.
     processor.leave_all_refunds_unanswered(false);
@@ -312,9 +320,17 @@ async fn a_session_token_never_pays_whatever_the_parameter() {
         .await;
     assert_eq!(form.status, 403, "{}", form.text);
     // Case or whitespace games do not turn a session into a grant.
-    for token in [format!(" {session}"), session.to_uppercase(), format!("pg_{session}")] {
+    for token in [
+        format!(" {session}"),
+        session.to_uppercase(),
+        format!("pg_{session}"),
+    ] {
         let answer = h.confirm(&id, &token, None).await;
-        assert!(matches!(answer.status, 401 | 403), "{token}: {}", answer.text);
+        assert!(
+            matches!(answer.status, 401 | 403),
+            "{token}: {}",
+            answer.text
+        );
     }
     // Another payment's grant (same user, same miniapp) does not pay this one.
     h.confirm(&id, &other_grant, None)
@@ -364,7 +380,10 @@ async fn the_sheet_never_says_nothing_was_charged_after_an_approved_charge() {
         pair
     };
     let json = h.confirm(&id2, &grant2, None).await;
-    eprintln!("sheet: {} ... json confirm: {} {}", page.status, json.status, json.text);
+    eprintln!(
+        "sheet: {} ... json confirm: {} {}",
+        page.status, json.status, json.text
+    );
     // The wallet approved both charges; the charge check records them once the DB is back.
     assert_eq!(processor.charges().len(), 2);
     database_down.store(false, Ordering::SeqCst);

@@ -818,16 +818,16 @@ macro_rules! payments {
                             .find(&row.id)
                             .filter(sql::<Bool>(PENDING)),
                     )
-                        .set((
-                            charge_reversals::status.eq(&row.status),
-                            charge_reversals::attempts.eq(row.attempts),
-                            charge_reversals::next_attempt_at.eq(row.next_attempt_at),
-                            charge_reversals::last_error.eq(&row.last_error),
-                            charge_reversals::updated_at.eq(row.updated_at),
-                        ))
-                        .execute(&mut conn)
-                        .await
-                        .map_err(DbError::from)?;
+                    .set((
+                        charge_reversals::status.eq(&row.status),
+                        charge_reversals::attempts.eq(row.attempts),
+                        charge_reversals::next_attempt_at.eq(row.next_attempt_at),
+                        charge_reversals::last_error.eq(&row.last_error),
+                        charge_reversals::updated_at.eq(row.updated_at),
+                    ))
+                    .execute(&mut conn)
+                    .await
+                    .map_err(DbError::from)?;
                     Ok(())
                 })
             }

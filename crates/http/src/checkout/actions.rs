@@ -9,10 +9,10 @@ use utoipa::ToSchema;
 use crate::checkout::{refusal, session_token};
 use crate::envelope::{self, ApiError};
 use crate::json::JsonBody;
-use crate::strict_json::Strict;
 use crate::miniapp::payments::{payment_id, payment_view};
 use crate::openapi::{ErrorEnvelope, PaymentEnvelope};
 use crate::state::AppState;
+use crate::strict_json::Strict;
 
 /// Optional body of confirm.
 #[derive(Debug, Default, Deserialize, ToSchema)]

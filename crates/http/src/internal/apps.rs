@@ -12,9 +12,9 @@ use utoipa::ToSchema;
 use crate::envelope::{self, ApiError};
 use crate::internal::AdminAuth;
 use crate::json::JsonBody;
-use crate::strict_json::Strict;
 use crate::openapi::{AppCredentialsEnvelope, AppListEnvelope, ErrorEnvelope};
 use crate::state::AppState;
+use crate::strict_json::Strict;
 
 /// `POST /internal/v1/apps`
 #[derive(Debug, Deserialize, ToSchema)]

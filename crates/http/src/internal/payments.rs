@@ -13,11 +13,11 @@ use utoipa::ToSchema;
 use crate::envelope::{self, ApiError};
 use crate::internal::AdminAuth;
 use crate::json::JsonBody;
-use crate::strict_json::Strict;
 use crate::miniapp::payments::{payment_id, payment_view};
 use crate::miniapp::views::{PaymentWithSession, SessionView};
 use crate::openapi::{ErrorEnvelope, GrantEnvelope, PaymentEnvelope, PaymentWithSessionEnvelope};
 use crate::state::AppState;
+use crate::strict_json::Strict;
 
 /// The outcome a host reports.
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]

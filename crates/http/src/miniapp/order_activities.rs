@@ -15,7 +15,6 @@ use utoipa::ToSchema;
 
 use crate::envelope::{self, ApiError};
 use crate::json::JsonBody;
-use crate::strict_json::Strict;
 use crate::miniapp::auth::Authenticated;
 use crate::miniapp::pagination::ListQuery;
 use crate::miniapp::views::{OrderActivityView, PageView};
@@ -23,6 +22,7 @@ use crate::openapi::{
     DeliveryDoc, ErrorEnvelope, OrderActivityEnvelope, OrderActivityPageEnvelope, OrderItemDoc,
 };
 use crate::state::AppState;
+use crate::strict_json::Strict;
 
 /// `POST /api/v1/order-activities`: absent optional fields keep their stored value.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -19,7 +19,6 @@ use utoipa::ToSchema;
 
 use crate::envelope::{self, ApiError};
 use crate::json::JsonBody;
-use crate::strict_json::Strict;
 use crate::miniapp::auth::Authenticated;
 use crate::miniapp::pagination::ListQuery;
 use crate::miniapp::views::{EventView, PageView, PaymentView, PaymentWithSession, RefundView};
@@ -28,6 +27,7 @@ use crate::openapi::{
     RefundEnvelope, ShippingAddressDoc,
 };
 use crate::state::AppState;
+use crate::strict_json::Strict;
 
 /// `POST /api/v1/payments`
 #[derive(Debug, Deserialize, ToSchema)]
