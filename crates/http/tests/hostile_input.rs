@@ -327,7 +327,7 @@ async fn paths_queries_and_headers_never_yield_a_5xx(backend: Backend, cases: u3
             .new_tree(&mut runner)
             .map(|t| t.current())
             .unwrap_or_default();
-        let cursor = if cursor_raw.len() % 2 == 0 {
+        let cursor = if cursor_raw.len().is_multiple_of(2) {
             // A cursor-shaped value: base64 of "micros|id" with hostile parts.
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{cursor_raw}|{text}"))
         } else {
