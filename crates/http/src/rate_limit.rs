@@ -136,13 +136,18 @@ impl ResponseError for TimedOut {
     }
 
     fn error_response(&self) -> actix_web::HttpResponse {
-        actix_web::HttpResponse::ServiceUnavailable().json(serde_json::json!({
-            "status_code": 503,
-            "result": self.to_string(),
-            "success": false,
-            "data": null,
-            "error": {"code": "TIMEOUT", "details": null},
-        }))
+        actix_web::HttpResponse::ServiceUnavailable()
+            .insert_header((
+                "Retry-After",
+                crate::envelope::RETRY_AFTER_SECONDS.to_string(),
+            ))
+            .json(serde_json::json!({
+                "status_code": 503,
+                "result": self.to_string(),
+                "success": false,
+                "data": null,
+                "error": {"code": "TIMEOUT", "details": null},
+            }))
     }
 }
 
@@ -222,5 +227,6 @@ mod middleware_tests {
         let error = response.err().unwrap();
         let response = error.error_response();
         assert_eq!(response.status(), 503);
+        assert_eq!(response.headers().get("retry-after").unwrap(), "1");
     }
 }
