@@ -210,6 +210,21 @@ macro_rules! order_activities {
             }
 
             /// Activity rows with their history.
+            /// The app's activity row for its `order_id`, history apart.
+            pub(crate) async fn row_by_order(
+                conn: &mut $conn,
+                app_id: &AppId,
+                order_id: &str,
+            ) -> DbResult<Option<ActivityRow>> {
+                Ok(order_activities::table
+                    .filter(order_activities::app_id.eq(app_id.as_str()))
+                    .filter(order_activities::order_id.eq(order_id))
+                    .select(ActivityRow::as_select())
+                    .first(conn)
+                    .await
+                    .optional()?)
+            }
+
             pub(crate) async fn with_events(
                 conn: &mut $conn,
                 rows: Vec<ActivityRow>,
@@ -238,14 +253,7 @@ macro_rules! order_activities {
                 let app_id = app_id.clone();
                 let order_id = order_id.to_owned();
                 detached!(self, |conn| {
-                    let row: Option<ActivityRow> = order_activities::table
-                        .filter(order_activities::app_id.eq(app_id.as_str()))
-                        .filter(order_activities::order_id.eq(order_id))
-                        .select(ActivityRow::as_select())
-                        .first(&mut conn)
-                        .await
-                        .optional()
-                        .map_err(DbError::from)?;
+                    let row = $backend::row_by_order(&mut conn, &app_id, &order_id).await?;
                     let rows = row.into_iter().collect();
                     Ok($backend::with_events(&mut conn, rows)
                         .await?
@@ -262,14 +270,7 @@ macro_rules! order_activities {
                 let app_id = app_id.clone();
                 let order_id = order_id.to_owned();
                 detached!(self, |conn| {
-                    let row: Option<ActivityRow> = order_activities::table
-                        .filter(order_activities::app_id.eq(app_id.as_str()))
-                        .filter(order_activities::order_id.eq(order_id))
-                        .select(ActivityRow::as_select())
-                        .first(&mut conn)
-                        .await
-                        .optional()
-                        .map_err(DbError::from)?;
+                    let row = $backend::row_by_order(&mut conn, &app_id, &order_id).await?;
                     row.map(|row| row.into_domain(Vec::new())).transpose()
                 })
             }
