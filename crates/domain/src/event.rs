@@ -72,8 +72,8 @@ impl EventKind {
         .find(|kind| kind.as_str() == text)
     }
 
-    /// Whether this event ends a payment's `in_process` life (what Boxo's complete-order
-    /// reports).
+    /// Whether this event ends a payment's `in_process` life (what the platform's
+    /// complete-order reports).
     pub fn ends_payment(self) -> bool {
         match self {
             EventKind::PaymentPaid | EventKind::PaymentFailed | EventKind::PaymentCancelled => true,
@@ -88,35 +88,16 @@ impl EventKind {
 }
 
 /// Who must receive an event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DeliveryTarget {
-    /// The Boxo platform's complete-order endpoint.
-    BoxoCompleteOrder,
+    /// The miniapp platform, told that an order's payment ended ("complete order").
+    PlatformCompleteOrder,
     /// The miniapp's webhook URL.
     MiniappWebhook,
 }
 
-impl DeliveryTarget {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryTarget::BoxoCompleteOrder => "boxo_complete_order",
-            DeliveryTarget::MiniappWebhook => "miniapp_webhook",
-        }
-    }
-    /// Parses a stored name.
-    pub fn parse(text: &str) -> Option<DeliveryTarget> {
-        match text {
-            "boxo_complete_order" => Some(DeliveryTarget::BoxoCompleteOrder),
-            "miniapp_webhook" => Some(DeliveryTarget::MiniappWebhook),
-            _ => None,
-        }
-    }
-}
-
 /// One event, as stored in the outbox and shown in a payment's `events`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DomainEvent {
     /// Stable id (see [`EventId::for_transition`]).
     pub id: EventId,

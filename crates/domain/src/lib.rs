@@ -1,14 +1,14 @@
 //! # hostpay-domain
 //!
 //! The pure core of hostpay: the business of payments, refunds, order activities,
-//! miniapps and user tokens, with no I/O. Adapters (HTTP, SQL, HTTP clients) plug into
+//! miniapps and user tokens, with no I/O. Adapters (inbound API, SQL, outbound clients) plug into
 //! the [`ports`]; the [`services`] are the use cases over them.
 //!
 //! - Values parsed at the edge: [`money::Money`], [`money::Currency`],
 //!   [`validation::BoundedString`], [`validation::Latitude`], typed [`ids`].
 //! - Aggregates with their state machines: [`payment::Payment`] (with refunds),
 //!   [`order_activity::OrderActivity`], [`miniapp::Miniapp`].
-//! - Boxo Connect's single sign-on: [`connect::ConnectProfile`], [`connect::AuthCode`],
+//! - Single sign-on (Connect): [`connect::ConnectProfile`], [`connect::AuthCode`],
 //!   [`connect::AccessToken`].
 //! - Events for the transactional outbox: [`event::DomainEvent`], delivered per
 //!   [`delivery::RetryPolicy`].

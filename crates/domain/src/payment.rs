@@ -77,44 +77,16 @@ impl PaymentStatus {
             PaymentStatus::Refunded | PaymentStatus::Failed | PaymentStatus::Cancelled => true,
         }
     }
-
-    /// The status Boxo sees: a partly or fully refunded payment still reads `paid`.
-    pub fn boxo_status(self) -> &'static str {
-        match self {
-            PaymentStatus::InProcess => "in_process",
-            PaymentStatus::Paid | PaymentStatus::Refunded => "paid",
-            PaymentStatus::Failed => "failed",
-            PaymentStatus::Cancelled => "cancelled",
-        }
-    }
 }
 
-/// Which surface created a payment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// Who opened a payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Channel {
-    /// The miniapp API (`POST /api/v1/payments`).
+    /// The miniapp itself, through hostpay's miniapp API.
     Miniapp,
-    /// The Boxo host API (`POST /boxo/v1/order-payments`).
-    Boxo,
-}
-
-impl Channel {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Miniapp => "miniapp",
-            Channel::Boxo => "boxo",
-        }
-    }
-    /// Parses a wire name.
-    pub fn parse(text: &str) -> Option<Channel> {
-        match text {
-            "miniapp" => Some(Channel::Miniapp),
-            "boxo" => Some(Channel::Boxo),
-            _ => None,
-        }
-    }
+    /// The miniapp platform, on the miniapp's behalf (its order-payment surface); such a
+    /// payment's end is reported back to the platform.
+    Platform,
 }
 
 /// A refund's status.
@@ -289,7 +261,7 @@ impl ChargeReversal {
 }
 
 /// A payment: one amount, charged at most once, refunded at most up to that amount.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payment {
     /// `pay_...`
     pub id: PaymentId,
@@ -309,7 +281,7 @@ pub struct Payment {
     pub fail_reason: Option<String>,
     /// The miniapp's own order id, unique per miniapp when given.
     pub miniapp_order_id: Option<NonEmptyString<255>>,
-    /// Items, address, attributes, description, Boxo's extras.
+    /// Items, address, attributes, description, the platform's extras.
     pub details: PaymentDetails,
     /// Refunds, oldest first.
     pub refunds: Vec<Refund>,
@@ -712,8 +684,8 @@ impl Payment {
     /// webhook URL.
     pub fn targets_for(&self, kind: EventKind, app_has_webhook: bool) -> Vec<DeliveryTarget> {
         match self.channel {
-            Channel::Boxo if kind.ends_payment() => vec![DeliveryTarget::BoxoCompleteOrder],
-            Channel::Boxo => Vec::new(),
+            Channel::Platform if kind.ends_payment() => vec![DeliveryTarget::PlatformCompleteOrder],
+            Channel::Platform => Vec::new(),
             Channel::Miniapp if app_has_webhook => vec![DeliveryTarget::MiniappWebhook],
             Channel::Miniapp => Vec::new(),
         }

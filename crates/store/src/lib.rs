@@ -22,6 +22,7 @@ mod health;
 mod idempotency;
 pub mod migrations;
 mod miniapps;
+pub mod names;
 mod nonces;
 mod order_activities;
 mod outbox;

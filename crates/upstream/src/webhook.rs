@@ -48,6 +48,7 @@ impl<'a> WebhookBody<'a> {
 pub struct WebhookClient {
     http: reqwest::Client,
     clock: Arc<dyn Clock>,
+    require_https: bool,
 }
 
 impl WebhookClient {
@@ -64,13 +65,29 @@ impl WebhookClient {
         Ok(WebhookClient {
             http: client::build(timeout)?,
             clock,
+            require_https: false,
         })
+    }
+
+    /// Refuses (permanently) to send to a plain `http://` URL when `require` is set
+    /// (`delivery.require_https`).
+    pub fn require_https(mut self, require: bool) -> WebhookClient {
+        self.require_https = require;
+        self
     }
 }
 
 #[async_trait]
 impl WebhookSender for WebhookClient {
     async fn send(&self, url: &WebhookUrl, secret: &str, event: &DomainEvent) -> AttemptReport {
+        if self.require_https && !url.as_str().starts_with("https://") {
+            return AttemptReport {
+                status_code: None,
+                outcome: AttemptOutcome::Permanent(
+                    "webhook URL is not https (delivery.require_https)".to_owned(),
+                ),
+            };
+        }
         // Serialising strings, a time and a JSON value cannot fail.
         let body = serde_json::to_vec(&WebhookBody::of(event)).unwrap_or_default();
         let signature = webhook_signature(secret, self.clock.now().timestamp(), &body);
@@ -93,12 +110,12 @@ impl WebhookSender for WebhookClient {
                     AttemptOutcome::Retryable(format!("HTTP {status}"))
                 };
                 AttemptReport {
-                    http_status: Some(status),
+                    status_code: Some(status),
                     outcome,
                 }
             }
             Err(error) => AttemptReport {
-                http_status: None,
+                status_code: None,
                 outcome: AttemptOutcome::Retryable(crate::redact::describe(&error)),
             },
         }

@@ -111,7 +111,7 @@ async fn hostpay_with(wallet: &FakeWallet) -> (MockServer, Services, AppId, Paym
     }))
     .unwrap();
     let payment = services
-        .boxo
+        .platform_orders
         .create_order_payment(app.id.as_str(), order, None)
         .await
         .unwrap();

@@ -55,7 +55,7 @@ async fn signed_verifiable_and_stable_across_attempts() {
     .unwrap();
     let url = WebhookUrl::parse(&format!("{}/hooks", server.uri())).unwrap();
     let first = sender.send(&url, "whsec_demo_secret", &event()).await;
-    assert_eq!(first.http_status, Some(500));
+    assert_eq!(first.status_code, Some(500));
     assert!(matches!(first.outcome, AttemptOutcome::Retryable(_)));
     let second = sender.send(&url, "whsec_demo_secret", &event()).await;
     assert_eq!(second.outcome, AttemptOutcome::Acknowledged);
@@ -95,7 +95,7 @@ async fn timeouts_are_retryable() {
     let sender = WebhookClient::new(Duration::from_millis(200)).unwrap();
     let url = WebhookUrl::parse(&server.uri()).unwrap();
     let report = sender.send(&url, "s", &event()).await;
-    assert_eq!(report.http_status, None);
+    assert_eq!(report.status_code, None);
     assert!(matches!(report.outcome, AttemptOutcome::Retryable(_)));
 }
 
@@ -112,7 +112,7 @@ async fn an_unreachable_receiver_error_carries_no_credentials() {
     let sender = WebhookClient::new(Duration::from_secs(2)).unwrap();
     let url = WebhookUrl::parse("http://user:pass@127.0.0.1:1/hook?token=secret").unwrap();
     let report = sender.send(&url, "s", &event()).await;
-    assert_eq!(report.http_status, None);
+    assert_eq!(report.status_code, None);
     assert!(matches!(report.outcome, AttemptOutcome::Retryable(_)));
     let text = error_text(&report.outcome);
     assert!(text.starts_with("connection failed"), "{text}");

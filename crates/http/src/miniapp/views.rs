@@ -11,7 +11,7 @@ use hostpay_domain::money::{Currency, Money};
 use hostpay_domain::order::{OrderItem, ShippingAddress};
 use hostpay_domain::order_activity::{ActivityEvent, DeliveryInfo, OrderActivity};
 use hostpay_domain::page::Page;
-use hostpay_domain::payment::{Payment, Refund};
+use hostpay_domain::payment::{Channel, Payment, Refund};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -246,7 +246,7 @@ impl PaymentView {
                 .map(|refund| RefundView::of(refund, currency))
                 .collect(),
             events,
-            channel: payment.channel.as_str(),
+            channel: channel_name(payment.channel),
             created_at: payment.created_at,
             updated_at: payment.updated_at,
             expires_at: payment.expires_at,
@@ -419,5 +419,13 @@ impl<T> PageView<T> {
             next_cursor: page.next_cursor,
             has_more: page.has_more,
         }
+    }
+}
+
+/// A payment's `channel` on the wire: who opened it.
+pub fn channel_name(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Miniapp => "miniapp",
+        Channel::Platform => "boxo",
     }
 }

@@ -57,13 +57,13 @@ impl PaymentRepository for Interleaved {
         tokio::task::yield_now().await;
         self.0.get(id).await
     }
-    async fn find_boxo_order(
+    async fn find_platform_order(
         &self,
         app_id: &AppId,
         miniapp_order_id: &str,
     ) -> Result<Option<Payment>, StoreError> {
         tokio::task::yield_now().await;
-        self.0.find_boxo_order(app_id, miniapp_order_id).await
+        self.0.find_platform_order(app_id, miniapp_order_id).await
     }
     async fn list_for_user(
         &self,
@@ -214,7 +214,7 @@ fn services(ports: &StorePorts, fx: &Fixture) -> Services {
         idempotency: ports.idempotency.clone(),
         outbox: ports.outbox.clone(),
         processor: Arc::new(SandboxProcessor::new()),
-        boxo: Arc::new(RecordingBoxo::new()),
+        platform: Arc::new(RecordingBoxo::new()),
         webhooks: Arc::new(RecordingWebhooks::new()),
         clock: fx.clock.clone(),
         ids: fx.ids.clone(),
@@ -479,7 +479,7 @@ pub async fn concurrent_outbox_claimers(ports: &StorePorts) {
     for (id, token) in &tokens {
         let attempt = hostpay_domain::delivery::DeliveryAttempt {
             at: now,
-            http_status: Some(200),
+            status_code: Some(200),
             outcome: hostpay_domain::delivery::AttemptOutcome::Acknowledged,
             latency_ms: 1,
         };
@@ -601,7 +601,7 @@ pub async fn concurrent_boxo_orders(ports: &StorePorts) {
             tokio::spawn(async move {
                 start.wait().await;
                 services
-                    .boxo
+                    .platform_orders
                     .create_order_payment(&app_id, order, None)
                     .await
             })

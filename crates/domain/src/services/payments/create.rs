@@ -1,5 +1,5 @@
-//! Opening a payment (`POST /api/v1/payments`, Boxo's create order payment) and reading
-//! payments.
+//! Opening a payment (the miniapp's own, or one the platform opens for an order) and
+//! reading payments.
 
 use std::collections::HashMap;
 
