@@ -614,12 +614,7 @@ async fn status_speaks_boxo_statuses() {
         .unwrap();
     services
         .payments
-        .refund(&miniapp, &refunded_id, None, None, None, |_| {
-            hostpay_domain::idempotency::StoredResponse {
-                status: 201,
-                body: String::new(),
-            }
-        })
+        .refund(&miniapp, &refunded_id, None, None, None)
         .await
         .unwrap();
     let payment = services.payments.get(&refunded_id).await.unwrap();

@@ -17,7 +17,7 @@ pub use deliveries::{DeliveryRetryError, DeliveryService, DispatchReport};
 pub use order_activities::{OrderActivityError as ActivityServiceError, OrderActivityService};
 pub use payments::{
     Checkout, CreatePayment, CreatedPayment, Idempotent, PaymentService, PaymentServiceError,
-    PaymentSettings, SettleStatus, GRANT_PREFIX,
+    PaymentSettings, PendingPayment, PendingRefund, SettleStatus, GRANT_PREFIX,
 };
 pub use platform_orders::{PlatformOrderError, PlatformOrderService};
 

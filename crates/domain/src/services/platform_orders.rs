@@ -82,7 +82,7 @@ impl PlatformOrderService {
         }
         match self
             .service
-            .open(new.clone(), app.webhook_url.is_some(), |_| None)
+            .open(new.clone(), app.webhook_url.is_some())
             .await
         {
             Ok(created) => Ok(created.payment.id),

@@ -11,7 +11,7 @@ use crate::delivery::{
     CLAIM_MARGIN,
 };
 use crate::event::{DeliveryTarget, EventKind};
-use crate::idempotency::{IdempotencyBegin, IdempotencyClaim, IdempotencyKey, StoredResponse};
+use crate::idempotency::{IdempotencyBegin, IdempotencyClaim, IdempotencyKey, StoredReply};
 use crate::ids::{AppId, DeliveryId, IdGenerator, PaymentId};
 use crate::miniapp::{Miniapp, SecretKeyring, WebhookUrl};
 use crate::money::{Currency, Money, PositiveMoney};
@@ -193,19 +193,23 @@ block_on_test!(create_routes_events_and_keeps_the_idempotent_response, {
     });
     mocks.idempotency.expect_release().never();
     let services = mocks.services();
-    let created = services
+    let pending = services
         .payments
-        .create(&app(true), create_request(), Some(claim()), |created| {
-            StoredResponse {
-                status: 201,
-                body: created.payment.id.to_string(),
-            }
-        })
+        .create(&app(true), create_request(), Some(claim()))
         .await
         .unwrap();
-    let Idempotent::Fresh(created) = created else {
-        panic!("expected a fresh payment")
+    let Idempotent::NeedsReply(pending) = pending else {
+        panic!("expected a payment waiting for its reply")
     };
+    let reply = StoredReply {
+        status: 201,
+        body: pending.created().payment.id.to_string(),
+    };
+    let created = services
+        .payments
+        .resume_create(pending, reply)
+        .await
+        .unwrap();
     assert!(created
         .session
         .checkout_url
@@ -216,7 +220,7 @@ block_on_test!(create_routes_events_and_keeps_the_idempotent_response, {
 block_on_test!(create_replays_without_writing, {
     let mut mocks = Mocks::default();
     mocks.idempotency.expect_begin().returning(|_, _| {
-        Ok(IdempotencyBegin::Replay(StoredResponse {
+        Ok(IdempotencyBegin::Replay(StoredReply {
             status: 201,
             body: "first".into(),
         }))
@@ -225,17 +229,12 @@ block_on_test!(create_replays_without_writing, {
     let result = mocks
         .services()
         .payments
-        .create(
-            &app(false),
-            create_request(),
-            Some(claim()),
-            |_| unreachable!(),
-        )
+        .create(&app(false), create_request(), Some(claim()))
         .await
         .unwrap();
     assert_eq!(
         result,
-        Idempotent::Replayed(StoredResponse {
+        Idempotent::Replayed(StoredReply {
             status: 201,
             body: "first".into()
         })
@@ -262,12 +261,7 @@ block_on_test!(create_refuses_a_reused_key_and_an_in_progress_one, {
         let error = mocks
             .services()
             .payments
-            .create(
-                &app(false),
-                create_request(),
-                Some(claim()),
-                |_| unreachable!(),
-            )
+            .create(&app(false), create_request(), Some(claim()))
             .await
             .unwrap_err();
         assert_eq!(error, expected);
@@ -289,15 +283,22 @@ block_on_test!(a_failed_create_frees_its_key, {
         .expect_release()
         .times(1)
         .returning(|_| Ok(()));
-    let error = mocks
-        .services()
+    let services = mocks.services();
+    let pending = services
         .payments
-        .create(&app(false), create_request(), Some(claim()), |_| {
-            StoredResponse {
-                status: 201,
-                body: String::new(),
-            }
-        })
+        .create(&app(false), create_request(), Some(claim()))
+        .await
+        .unwrap();
+    let Idempotent::NeedsReply(pending) = pending else {
+        panic!("expected a payment waiting for its reply")
+    };
+    let reply = StoredReply {
+        status: 201,
+        body: String::new(),
+    };
+    let error = services
+        .payments
+        .resume_create(pending, reply)
         .await
         .unwrap_err();
     assert!(matches!(error, PaymentServiceError::Store(_)));
@@ -349,7 +350,6 @@ block_on_test!(refund_retries_a_lost_race_and_asks_the_processor_once, {
             Some(PositiveMoney::new(Money::parse("10").unwrap()).unwrap()),
             None,
             None,
-            |_| unreachable!(),
         )
         .await
         .unwrap();

@@ -21,9 +21,7 @@ use hostpay_domain::ports::{
 use tokio::sync::Barrier;
 
 use hostpay_domain::event::EventKind;
-use hostpay_domain::idempotency::{
-    IdempotencyBegin, IdempotencyClaim, IdempotencyKey, StoredResponse,
-};
+use hostpay_domain::idempotency::{IdempotencyBegin, IdempotencyClaim, IdempotencyKey};
 use hostpay_domain::ids::DeliveryId;
 use hostpay_domain::miniapp::{Miniapp, MiniappRegistration};
 use hostpay_domain::money::Currency;
@@ -243,15 +241,13 @@ async fn app_and_payment(services: &Services, amount: &str) -> (Miniapp, Created
     };
     let created = services
         .payments
-        .create(&app, request, None, |_| StoredResponse {
-            status: 201,
-            body: String::new(),
-        })
+        .create(&app, request, None)
         .await
         .must("PaymentService::create");
     match created {
         Idempotent::Fresh(created) => (app, created),
         Idempotent::Replayed(_) => panic!("contract: a payment without a key was replayed"),
+        Idempotent::NeedsReply(_) => panic!("contract: a payment without a key waits for a reply"),
     }
 }
 
@@ -286,12 +282,7 @@ pub async fn concurrent_refunds(ports: &StorePorts) {
                 start.wait().await;
                 services
                     .payments
-                    .refund(&app, &id, Some(positive("10.00")), None, None, |_| {
-                        StoredResponse {
-                            status: 201,
-                            body: String::new(),
-                        }
-                    })
+                    .refund(&app, &id, Some(positive("10.00")), None, None)
                     .await
             })
         })
@@ -304,6 +295,7 @@ pub async fn concurrent_refunds(ports: &StorePorts) {
                 succeeded += 1;
             }
             Ok(Idempotent::Replayed(_)) => panic!("contract: a refund without a key was replayed"),
+            Ok(Idempotent::NeedsReply(_)) => panic!("contract: a refund without a key waits for a reply"),
             Err(PaymentServiceError::Rejected { .. }) => {}
             Err(other) => panic!("contract: a concurrent refund failed with {other:?}; it must either succeed or be refused"),
         }

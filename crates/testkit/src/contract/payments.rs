@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use hostpay_domain::event::{DeliveryTarget, DomainEvent, EventKind};
 use hostpay_domain::idempotency::{
-    IdempotencyBegin, IdempotencyClaim, IdempotencyKey, IdempotentResult, StoredResponse,
+    IdempotencyBegin, IdempotencyClaim, IdempotencyKey, IdempotentResult, StoredReply,
 };
 use hostpay_domain::ids::{PaymentId, RefundId};
 use hostpay_domain::order::PaymentDetails;
@@ -415,7 +415,7 @@ pub async fn payment_conditional_save(ports: &StorePorts) {
     };
     write.idempotent = Some(IdempotentResult {
         claim: claim.clone(),
-        response: StoredResponse {
+        response: StoredReply {
             status: 200,
             body: "{}".to_owned(),
         },
@@ -609,7 +609,7 @@ pub async fn payment_events_and_deliveries(ports: &StorePorts) {
             .must("begin"),
         IdempotencyBegin::Proceed
     );
-    let response = StoredResponse {
+    let response = StoredReply {
         status: 201,
         body: "{\"amount\":\"30.00\",\"note\":\"ü\"}".to_owned(),
     };
