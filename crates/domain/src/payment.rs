@@ -13,7 +13,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::event::{DeliveryTarget, DomainEvent, EventKind};
+use crate::event::{
+    ChargeReversalSnapshot, DeliveryTarget, DomainEvent, EventData, EventKind, PaymentSnapshot,
+    RefundSnapshot,
+};
 use crate::ids::{AppId, EventId, PaymentId, RefundId};
 use crate::money::{Currency, Money, PositiveMoney};
 use crate::order::{PaymentDetails, UserRef};
@@ -699,19 +702,18 @@ impl Payment {
     }
 
     /// The summary that payment events carry as `data`.
-    pub fn snapshot(&self) -> serde_json::Value {
-        serde_json::json!({
-            "id": self.id,
-            "object": "payment",
-            "status": self.status.as_str(),
-            "amount": self.amount.to_currency_string(self.currency),
-            "refunded_amount": self.refunded_amount().to_currency_string(self.currency),
-            "currency": self.currency,
-            "user_id": self.user_id,
-            "miniapp_order_id": self.miniapp_order_id,
-            "fail_reason": self.fail_reason,
-            "custom_attributes": self.details.custom_attributes,
-        })
+    pub fn snapshot(&self) -> PaymentSnapshot {
+        PaymentSnapshot {
+            id: self.id.clone(),
+            status: self.status,
+            amount: self.amount,
+            refunded_amount: self.refunded_amount(),
+            currency: self.currency,
+            user_id: self.user_id.clone(),
+            miniapp_order_id: self.miniapp_order_id.clone(),
+            fail_reason: self.fail_reason.clone(),
+            custom_attributes: self.details.custom_attributes.clone(),
+        }
     }
 
     /// Reverses a charge the processor approved that cannot be recorded on this payment
@@ -757,13 +759,12 @@ impl Payment {
             updated_at: now,
         };
         let mut reversed = next.event(EventKind::PaymentChargeReversed, reversal.id.as_str(), now);
-        reversed.data = serde_json::json!({
-            "id": reversal.id,
-            "object": "charge_reversal",
-            "payment_id": reversal.payment_id,
-            "amount": reversal.amount.to_currency_string(reversal.currency),
-            "currency": reversal.currency,
-            "payment_status": next.status.as_str(),
+        reversed.data = EventData::ChargeReversal(ChargeReversalSnapshot {
+            id: reversal.id.clone(),
+            payment_id: reversal.payment_id.clone(),
+            amount: reversal.amount,
+            currency: reversal.currency,
+            payment_status: next.status,
         });
         let mut events = vec![reversed];
         if let Some(kind) = follow_up {
@@ -849,22 +850,21 @@ impl Payment {
             app_id: self.app_id.clone(),
             payment_id: self.id.as_str().to_owned(),
             occurred_at: now,
-            data: self.snapshot(),
+            data: EventData::Payment(self.snapshot()),
             targets: Vec::new(),
         }
     }
 
     fn refund_event(&self, kind: EventKind, refund: &Refund, now: DateTime<Utc>) -> DomainEvent {
         let mut event = self.event(kind, refund.id.as_str(), now);
-        event.data = serde_json::json!({
-            "id": refund.id,
-            "object": "refund",
-            "payment_id": refund.payment_id,
-            "amount": refund.amount.to_currency_string(self.currency),
-            "currency": self.currency,
-            "status": refund.status.as_str(),
-            "reason": refund.reason,
-            "fail_reason": refund.fail_reason,
+        event.data = EventData::Refund(RefundSnapshot {
+            id: refund.id.clone(),
+            payment_id: refund.payment_id.clone(),
+            amount: refund.amount,
+            currency: self.currency,
+            status: refund.status,
+            reason: refund.reason.clone(),
+            fail_reason: refund.fail_reason.clone(),
         });
         event
     }

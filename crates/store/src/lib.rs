@@ -18,6 +18,7 @@ mod convert;
 pub mod database;
 mod dialect;
 mod error;
+mod event_data;
 mod health;
 mod idempotency;
 pub mod migrations;

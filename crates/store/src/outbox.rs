@@ -116,7 +116,7 @@ pub(crate) fn event_rows(events: &[DomainEvent]) -> DbResult<(Vec<NewEventRow>, 
             app_id: event.app_id.as_str().to_owned(),
             payment_id: event.payment_id.clone(),
             occurred_at: at,
-            data: to_json(&event.data)?,
+            data: to_json(&crate::event_data::to_row(&event.data))?,
             targets: to_json(
                 &event
                     .targets
@@ -153,7 +153,7 @@ impl EventRow {
             app_id: AppId::from_trusted(self.app_id),
             payment_id: self.payment_id,
             occurred_at: self.occurred_at.0,
-            data: from_json("outbox_events.data", &self.data)?,
+            data: crate::event_data::from_row(&from_json("outbox_events.data", &self.data)?)?,
             targets: from_json::<Vec<String>>("outbox_events.targets", &self.targets)?
                 .iter()
                 .map(|name| parsed("outbox_events.targets", name, parse_target))

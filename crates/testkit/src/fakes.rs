@@ -203,7 +203,15 @@ mod tests {
             app_id: AppId::parse("app_1").unwrap(),
             payment_id: "pay_1".to_owned(),
             occurred_at: crate::default_start(),
-            data: serde_json::json!({"id": "pay_1"}),
+            data: hostpay_domain::event::EventData::Refund(hostpay_domain::event::RefundSnapshot {
+                id: hostpay_domain::ids::RefundId::from_trusted("ref_1".to_owned()),
+                payment_id: PaymentId::from_trusted("pay_1".to_owned()),
+                amount: hostpay_domain::money::Money::ZERO,
+                currency: hostpay_domain::money::Currency::parse("USD").unwrap(),
+                status: hostpay_domain::payment::RefundStatus::Pending,
+                reason: None,
+                fail_reason: None,
+            }),
             targets: Vec::new(),
         };
         webhooks.push_reply(retryable(500));

@@ -12,7 +12,7 @@ use crate::delivery::{
     claim_lease, AttemptOutcome, ClaimedDelivery, Delivery, DeliveryAttempt, DeliveryState,
     NextStep, RetryPolicy,
 };
-use crate::event::{DeliveryTarget, EventKind};
+use crate::event::{DeliveryTarget, EventData, EventKind};
 use crate::ids::{DeliveryId, PaymentId};
 use crate::miniapp::SecretKeyring;
 use crate::page::{Page, PageRequest};
@@ -175,15 +175,19 @@ impl DeliveryService {
                         ))
                     }
                 };
+                let (fail_reason, custom_attributes) = match &event.data {
+                    EventData::Payment(payment) => (
+                        payment.fail_reason.clone(),
+                        payment.custom_attributes.clone(),
+                    ),
+                    EventData::Refund(_) | EventData::ChargeReversal(_) => (None, None),
+                };
                 let order = OrderOutcome {
                     payment_id: PaymentId::from_trusted(event.payment_id.clone()),
                     app_id: event.app_id.clone(),
                     status,
-                    fail_reason: event.data["fail_reason"].as_str().map(str::to_owned),
-                    custom_attributes: match &event.data["custom_attributes"] {
-                        serde_json::Value::Null => None,
-                        value => Some(value.clone()),
-                    },
+                    fail_reason,
+                    custom_attributes,
                 };
                 self.platform.complete_order(&order).await
             }

@@ -656,7 +656,7 @@ fn due_delivery(kind: EventKind, target: DeliveryTarget, attempts: i32) -> Deliv
             app_id: payment.app_id.clone(),
             payment_id: "pay_1".into(),
             occurred_at: now(),
-            data: payment.snapshot(),
+            data: crate::event::EventData::Payment(payment.snapshot()),
             targets: vec![target],
         },
         state: DeliveryState::Pending,

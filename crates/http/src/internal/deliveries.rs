@@ -185,7 +185,7 @@ pub async fn show(
         StatusCode::OK,
         &DeliveryDetail {
             delivery: DeliveryView::of(&delivery),
-            data: delivery.event.data.clone(),
+            data: crate::miniapp::views::event_data(&delivery.event.data),
             attempt_log: attempts.iter().map(AttemptView::of).collect(),
         },
     ))
