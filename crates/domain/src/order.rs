@@ -71,7 +71,7 @@ pub(crate) fn check_amount(
 }
 
 fn one() -> Quantity {
-    Quantity(1)
+    Quantity::ONE
 }
 
 /// An item quantity: an integer of at least 1.
@@ -80,6 +80,9 @@ fn one() -> Quantity {
 pub struct Quantity(u32);
 
 impl Quantity {
+    /// One (what an item without a quantity counts).
+    pub const ONE: Quantity = Quantity(1);
+
     /// The quantity.
     pub fn get(self) -> u32 {
         self.0

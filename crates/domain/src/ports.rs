@@ -444,7 +444,7 @@ pub trait MiniappPlatform: Send + Sync {
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait WebhookSender: Send + Sync {
-    /// POSTs `{id, type, created_at, data}` signed with `secret`. Never fails: every
+    /// Sends the event to the miniapp's webhook URL, signed with `secret`. Never fails: every
     /// result is a report.
     async fn send(&self, url: &WebhookUrl, secret: &str, event: &DomainEvent) -> AttemptReport;
 }

@@ -16,6 +16,7 @@
 mod connect;
 mod convert;
 pub mod database;
+mod details;
 mod dialect;
 mod error;
 mod event_data;

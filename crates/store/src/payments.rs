@@ -203,7 +203,7 @@ impl PaymentRow {
                 .miniapp_order_id
                 .as_ref()
                 .map(|id| id.as_str().to_owned()),
-            details: to_json(&payment.details)?,
+            details: to_json(&crate::details::DetailsRow::of(&payment.details))?,
             expires_at: DbInstant::of(payment.expires_at),
             charging_since: payment.charging_since.map(DbInstant::of),
             created_at: DbInstant::of(payment.created_at),
@@ -232,7 +232,8 @@ impl PaymentRow {
                 .miniapp_order_id
                 .map(|id| non_empty("payments.miniapp_order_id", id))
                 .transpose()?,
-            details: from_json("payments.details", &self.details)?,
+            details: from_json::<crate::details::DetailsRow>("payments.details", &self.details)?
+                .into_domain(),
             refunds,
             expires_at: self.expires_at.0,
             charging_since: self.charging_since.map(|at| at.0),

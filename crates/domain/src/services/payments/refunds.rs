@@ -1,4 +1,4 @@
-//! Refunds of a paid payment (`POST /api/v1/payments/{id}/refunds`): reserved first (so
+//! Refunds of a paid payment: reserved first (so
 //! concurrent refunds cannot exceed the amount), then asked of the processor; a refund the
 //! processor did not answer stays `pending` and is asked again by the sweep.
 
