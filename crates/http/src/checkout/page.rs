@@ -217,7 +217,7 @@ fn error_page(error: &PaymentServiceError) -> HttpResponse {
     );
     if status == StatusCode::SERVICE_UNAVAILABLE {
         if let Ok(value) = actix_web::http::header::HeaderValue::from_str(
-            &crate::envelope::RETRY_AFTER_SECONDS.to_string(),
+            &crate::edge::envelope::RETRY_AFTER_SECONDS.to_string(),
         ) {
             response
                 .headers_mut()
@@ -228,7 +228,7 @@ fn error_page(error: &PaymentServiceError) -> HttpResponse {
 }
 
 async fn render(state: &AppState, path: &str, query: &SessionQuery) -> HttpResponse {
-    let Ok(id) = crate::miniapp::payments::payment_id(path) else {
+    let Ok(id) = crate::edge::ids::payment_id(path) else {
         return error_page(&PaymentServiceError::NotFound);
     };
     let (kind, token) = query.credential();
@@ -282,7 +282,7 @@ pub async fn submit(
     form: web::Form<FormAction>,
 ) -> HttpResponse {
     let (_, token) = query.credential();
-    let Ok(id) = crate::miniapp::payments::payment_id(&path) else {
+    let Ok(id) = crate::edge::ids::payment_id(&path) else {
         return error_page(&PaymentServiceError::NotFound);
     };
     let payments = &state.services.payments;

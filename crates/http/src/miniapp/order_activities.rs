@@ -13,16 +13,17 @@ use hostpay_domain::validation::{BoundedString, NonEmptyString};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::envelope::{self, ApiError};
-use crate::json::JsonBody;
-use crate::miniapp::auth::Authenticated;
-use crate::miniapp::pagination::ListQuery;
-use crate::miniapp::views::{OrderActivityView, PageView};
-use crate::openapi::{
-    DeliveryDoc, ErrorEnvelope, OrderActivityEnvelope, OrderActivityPageEnvelope, OrderItemDoc,
-};
+use crate::edge::auth::Authenticated;
+use crate::edge::envelope::{self, ApiError, ErrorEnvelope};
+use crate::edge::ids::user_id;
+use crate::edge::json::JsonBody;
+use crate::edge::pagination::ListQuery;
+use crate::edge::strict_json::Strict;
 use crate::state::AppState;
-use crate::strict_json::Strict;
+use crate::views::envelopes::{OrderActivityEnvelope, OrderActivityPageEnvelope};
+use crate::views::order_activity::OrderActivityView;
+use crate::views::page::PageView;
+use crate::views::shapes::{DeliveryDoc, OrderItemDoc};
 
 /// `POST /api/v1/order-activities`: absent optional fields keep their stored value.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -211,7 +212,7 @@ pub async fn list_for_user(
     path: web::Path<String>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = crate::miniapp::payments::user_id(&path)?;
+    let user = user_id(&path)?;
     let page = query.page()?;
     let found = state
         .services
