@@ -7,10 +7,10 @@
 
 pub mod cli;
 pub mod config;
-pub mod dispatch;
 pub mod dispatcher;
 pub mod metered;
 pub mod server;
+pub mod startup;
 pub mod store;
 pub mod system;
 pub mod telemetry;

@@ -10,7 +10,8 @@ use hostpay_http::rate_limit::{request_timeout, RateLimiter, RequestTimeout};
 use hostpay_http::{internal_app, public_app};
 
 use crate::config::Config;
-use crate::wiring::{self, StartupError};
+use crate::startup::StartupError;
+use crate::wiring;
 use crate::workers;
 
 /// How long in-flight requests get to finish after a stop signal.

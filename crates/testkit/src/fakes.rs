@@ -201,7 +201,7 @@ mod tests {
             kind: EventKind::PaymentPaid,
             app_id: AppId::parse("app_1").unwrap(),
             payment_id: "pay_1".to_owned(),
-            occurred_at: crate::default_start(),
+            occurred_at: crate::clock::default_start(),
             data: serde_json::json!({"id": "pay_1"}),
             targets: Vec::new(),
         };

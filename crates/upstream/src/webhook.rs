@@ -15,8 +15,8 @@ use hostpay_domain::ports::{AttemptReport, Clock, WebhookSender};
 use serde::Serialize;
 
 use crate::client::{self, ClientError};
+use crate::clock::SystemClock;
 use crate::signing::{webhook_signature, WEBHOOK_SIGNATURE_HEADER};
-use crate::SystemClock;
 
 /// The body of a webhook.
 #[derive(Debug, Serialize)]
