@@ -3,6 +3,7 @@
 //! never a read: what a surface must fetch first is in [`crate::reads`].
 
 pub mod app;
+pub mod checkout;
 pub mod delivery;
 pub mod envelopes;
 pub mod order_activity;
