@@ -8,10 +8,10 @@
 pub mod cli;
 pub mod config;
 pub mod credential_cache;
-pub mod dispatch;
 pub mod dispatcher;
 pub mod metered;
 pub mod server;
+pub mod startup;
 pub mod store;
 pub mod system;
 pub mod telemetry;

@@ -14,9 +14,9 @@ use hostpay_domain::ports::{AttemptReport, Clock, MiniappPlatform, OrderOutcome}
 use rand::RngExt;
 
 use crate::client::{self, ClientError};
+use crate::clock::SystemClock;
 use crate::redact::{describe, redact_urls};
 use crate::signing::{boxo_signature, SignedRequest, DEFAULT_PAYLOAD_TEMPLATE};
-use crate::SystemClock;
 
 /// The complete-order path under `boxo.platform_url`.
 pub const COMPLETE_ORDER_PATH: &str = "/api/v1/orders/complete-order/";
