@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{AppId, EventId, PaymentId, RefundId};
 use crate::money::{Currency, Money};
 use crate::order::UserRef;
-use crate::payment::{PaymentStatus, RefundStatus};
+use crate::status::{PaymentStatus, RefundStatus};
 use crate::validation::{BoundedString, NonEmptyString};
 
 /// The kinds of event a payment (and its refunds) emits.

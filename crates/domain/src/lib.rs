@@ -43,4 +43,5 @@ pub mod payment;
 pub mod ports;
 pub mod services;
 pub mod signing;
+pub mod status;
 pub mod validation;
