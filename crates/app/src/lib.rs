@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod credential_cache;
 pub mod dispatcher;
 pub mod metered;
 pub mod server;

@@ -11,6 +11,7 @@ use hostpay_http::observability::names;
 use hostpay_store::{PoolSettings, Store, StoreOptions};
 
 use crate::config::DatabaseConfig;
+use crate::credential_cache::CachedApps;
 use crate::startup::StartupError;
 
 /// The store's side of the ports.
@@ -66,7 +67,7 @@ pub async fn open(database: &DatabaseConfig, migrate: bool) -> Result<StorePorts
     Ok(StorePorts {
         payments: store.payments(),
         order_activities: store.order_activities(),
-        apps: store.apps(),
+        apps: Arc::new(CachedApps::new(store.apps())),
         user_tokens: store.user_tokens(),
         idempotency: store.idempotency(),
         outbox: store.outbox(),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use hostpay_domain::delivery::RetryPolicy;
 use hostpay_domain::ids::IdGenerator;
 use hostpay_domain::miniapp::SecretKeyring;
-use hostpay_domain::ports::{BoxoPlatform, Clock, PaymentProcessor, WebhookSender};
+use hostpay_domain::ports::{Clock, MiniappPlatform, PaymentProcessor, WebhookSender};
 use hostpay_domain::services::{ConnectSettings, PaymentSettings, Ports, Services, Settings};
 use hostpay_http::{AppState, BoxoSettings, HttpSettings, SigningSettings};
 use hostpay_upstream::{
@@ -61,7 +61,6 @@ pub fn settings(config: &Config) -> Settings {
         delivery_timeout: chrono::Duration::seconds(
             i64::try_from(config.delivery.timeout_seconds).unwrap_or(i64::MAX),
         ),
-        require_https: config.delivery.require_https,
         connect: ConnectSettings {
             access_token_ttl: chrono::Duration::seconds(config.connect.access_token_ttl_seconds),
         },
@@ -139,7 +138,7 @@ fn processor(config: &Config) -> Result<Arc<dyn PaymentProcessor>, StartupError>
 }
 
 /// The outbound clients: Boxo complete-order and miniapp webhooks.
-type Outbound = (Arc<dyn BoxoPlatform>, Arc<dyn WebhookSender>);
+type Outbound = (Arc<dyn MiniappPlatform>, Arc<dyn WebhookSender>);
 
 /// The Boxo complete-order client and the webhook sender, metered.
 fn outbound(config: &Config) -> Result<Outbound, StartupError> {
@@ -163,8 +162,9 @@ fn outbound(config: &Config) -> Result<Outbound, StartupError> {
         timeout,
     })
     .map_err(upstream_error("boxo.platform_url"))?;
-    let webhooks =
-        WebhookClient::new(timeout).map_err(upstream_error("delivery.timeout_seconds"))?;
+    let webhooks = WebhookClient::new(timeout)
+        .map_err(upstream_error("delivery.timeout_seconds"))?
+        .require_https(config.delivery.require_https);
     Ok((
         Arc::new(MeteredBoxo::new(Arc::new(boxo))),
         Arc::new(MeteredWebhooks::new(Arc::new(webhooks))),
@@ -186,7 +186,7 @@ pub fn wire(config: &Config, store: StorePorts) -> Result<Wired, StartupError> {
         idempotency: store.idempotency,
         outbox: store.outbox,
         processor: processor(config)?,
-        boxo,
+        platform: boxo,
         webhooks,
         clock,
         ids,

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use hostpay_domain::delivery::{AttemptOutcome, Delivery, DeliveryAttempt, DeliveryState};
+use hostpay_domain::event::DeliveryTarget;
 use serde::Serialize;
 
 /// A delivery as shown.
@@ -68,7 +69,7 @@ impl DeliveryView {
     pub fn of(delivery: &Delivery) -> DeliveryView {
         DeliveryView {
             id: delivery.id.to_string(),
-            target: delivery.target.as_str(),
+            target: target_name(delivery.target),
             state: delivery.state.as_str(),
             event_id: delivery.event.id.to_string(),
             event_type: delivery.event.kind.as_str(),
@@ -97,10 +98,18 @@ impl AttemptView {
         };
         AttemptView {
             at: attempt.at,
-            http_status: attempt.http_status,
+            http_status: attempt.status_code,
             outcome,
             error,
             latency_ms: attempt.latency_ms,
         }
+    }
+}
+
+/// A delivery's `target` on the wire.
+fn target_name(target: DeliveryTarget) -> &'static str {
+    match target {
+        DeliveryTarget::PlatformCompleteOrder => "boxo_complete_order",
+        DeliveryTarget::MiniappWebhook => "miniapp_webhook",
     }
 }
