@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use hostpay_boxo::SigningSetup;
 use hostpay_domain::delivery::RetryPolicy;
 use hostpay_domain::ids::IdGenerator;
 use hostpay_domain::miniapp::SecretKeyring;
@@ -13,10 +14,10 @@ use hostpay_domain::ports::{
     UserTokenRepository, WebhookSender,
 };
 use hostpay_domain::services::{ConnectSettings, PaymentSettings, Ports, Services, Settings};
-use hostpay_http::{AppState, BoxoSettings, HttpSettings, SigningSettings};
+use hostpay_http::{AppState, BoxoSettings, HttpSettings};
 use hostpay_upstream::{
-    BoxoClient, BoxoClientConfig, OutgoingSigning, SandboxProcessor, SystemClock, WalletConfig,
-    WalletProcessor, WebhookClient,
+    BoxoClient, BoxoClientConfig, SandboxProcessor, SystemClock, WalletConfig, WalletProcessor,
+    WebhookClient,
 };
 
 use crate::config::{Config, DatabaseConfig, ProcessorKind};
@@ -122,9 +123,9 @@ pub fn settings(config: &Config) -> Settings {
     }
 }
 
-/// The HTTP surfaces' settings from the configuration.
-pub fn http_settings(config: &Config) -> HttpSettings {
-    let signing = &config.boxo.signing;
+/// The HTTP surfaces' settings from the configuration and its validated signing (the
+/// incoming verifier).
+pub fn http_settings(config: &Config, signing: &SigningSetup) -> HttpSettings {
     HttpSettings {
         admin_token: config
             .internal
@@ -141,15 +142,9 @@ pub fn http_settings(config: &Config) -> HttpSettings {
             auth_prefix: config.boxo.auth_prefix.clone(),
             allowed_ips: config.boxo.allowed_ips.clone(),
             trusted_proxies: config.boxo.trusted_proxies.clone(),
-            signing: SigningSettings {
-                secret: signing.secret.as_ref().map(|s| s.expose().to_owned()),
-                verify_incoming: signing.verify_incoming,
-                payload_template: signing.payload_template.clone(),
-                signature_header: signing.signature_header.clone(),
-                timestamp_header: signing.timestamp_header.clone(),
-                nonce_header: signing.nonce_header.clone(),
-                client_id_header: signing.client_id_header.clone(),
-            },
+            verify_incoming: config.boxo.signing.verify_incoming,
+            verifier: signing.verifier.clone(),
+            accept_access_token: config.boxo.accept_access_token,
         },
         rate_limit_per_second: config.rate_limit.per_second,
         rate_limit_burst: config.rate_limit.burst,
@@ -195,20 +190,12 @@ fn processor(config: &Config) -> Result<Arc<dyn PaymentProcessor>, StartupError>
 type Outbound = (Arc<dyn BoxoPlatform>, Arc<dyn WebhookSender>);
 
 /// The Boxo complete-order client and the webhook sender, metered.
-fn outbound(config: &Config) -> Result<Outbound, StartupError> {
+fn outbound(config: &Config, signing: &SigningSetup) -> Result<Outbound, StartupError> {
     let timeout = Duration::from_secs(config.delivery.timeout_seconds);
-    let signing = &config.boxo.signing;
     let boxo = BoxoClient::new(BoxoClientConfig {
         platform_url: config.boxo.platform_url.clone(),
         client_id: config.boxo.client_id.clone(),
-        signing: signing.secret.as_ref().map(|secret| OutgoingSigning {
-            secret: secret.expose().to_owned(),
-            payload_template: signing.payload_template.clone(),
-            signature_header: signing.signature_header.clone(),
-            timestamp_header: signing.timestamp_header.clone(),
-            nonce_header: signing.nonce_header.clone(),
-            client_id_header: signing.client_id_header.clone(),
-        }),
+        signer: signing.signer.clone(),
         timeout,
     })
     .map_err(upstream_error("boxo.platform_url"))?;
@@ -223,7 +210,8 @@ fn outbound(config: &Config) -> Result<Outbound, StartupError> {
 /// Wires an instance over an opened store.
 pub fn wire(config: &Config, store: StorePorts) -> Result<Wired, StartupError> {
     hostpay_upstream::install_crypto_provider();
-    let (boxo, webhooks) = outbound(config)?;
+    let signing = config.signing_setup()?;
+    let (boxo, webhooks) = outbound(config, &signing)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ids: Arc<dyn IdGenerator> = Arc::new(RandomIds);
     let sql_store = store.store.clone();
@@ -246,7 +234,7 @@ pub fn wire(config: &Config, store: StorePorts) -> Result<Wired, StartupError> {
     let services = Services::new(ports.clone(), settings(config));
     let state = AppState {
         services: services.clone(),
-        settings: http_settings(config),
+        settings: http_settings(config, &signing),
     };
     Ok(Wired {
         ports,

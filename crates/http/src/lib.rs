@@ -22,7 +22,7 @@ pub mod routes;
 pub mod state;
 pub mod strict_json;
 
-pub use state::{AppState, BoxoSettings, HttpSettings, SigningSettings};
+pub use state::{AppState, BoxoSettings, HttpSettings};
 
 use actix_web::web;
 
