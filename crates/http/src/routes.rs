@@ -191,6 +191,24 @@ pub fn endpoints(listener: Listener) -> Vec<Endpoint> {
                     written::boxo_status,
                     boxo::order_payments::status,
                 ),
+                Endpoint::handler(
+                    Method::POST,
+                    "/boxo/v1/connect/access-token",
+                    boxo::connect::access_token_doc,
+                    boxo::connect::access_token,
+                ),
+                Endpoint::handler(
+                    Method::POST,
+                    "/boxo/v1/connect/user-data",
+                    boxo::connect::user_data_doc,
+                    boxo::connect::user_data,
+                ),
+                Endpoint::handler(
+                    Method::GET,
+                    "/boxo/v1/connect/user-data",
+                    boxo::connect::user_data_get_doc,
+                    boxo::connect::user_data,
+                ),
                 Endpoint::service(checkout::actions::confirm),
                 Endpoint::service(checkout::actions::cancel),
                 Endpoint::service(checkout::page::show),
@@ -217,6 +235,12 @@ pub fn endpoints(listener: Listener) -> Vec<Endpoint> {
                 Endpoint::service(internal::payments::get),
                 Endpoint::service(internal::payments::grant),
                 Endpoint::service(internal::payments::settle),
+                Endpoint::handler(
+                    Method::POST,
+                    "/internal/v1/connect/auth-codes",
+                    internal::connect::mint_doc,
+                    internal::connect::mint,
+                ),
                 Endpoint::handler(
                     Method::GET,
                     "/internal/v1/deliveries",

@@ -6,10 +6,12 @@
 //! (`MISSING_HEADER`, `INVALID_SIGNATURE`), credentials (`ACCESS_DENIED`), body
 //! (`PARSING_ERROR_INVALID_REQUEST_BODY`, `INVALID_ORDER_DATA`), then the use case's own
 //! errors (`MINIAPP_NOT_FOUND`, `HOSTAPP_USER_ID_REQUIRED`, `ORDER_NOT_FOUND`,
-//! `UNKNOWN_ERROR`). Its routes are registered by [`crate::routes`].
+//! `UNKNOWN_ERROR`). Its routes are registered by [`crate::routes`]. Boxo Connect's calls
+//! (section 4a) are in [`connect`].
 
 pub mod admission;
 pub mod client_ip;
+pub mod connect;
 pub mod order_payments;
 
 use actix_web::HttpResponse;
@@ -43,6 +45,14 @@ pub enum BoxoErrorCode {
     OrderNotFound,
     /// Something failed on our side; retry later.
     UnknownError,
+    /// Boxo Connect: not an auth code hostpay minted.
+    InvalidAuthCode,
+    /// Boxo Connect: an auth code expired, used already, or minted for another miniapp.
+    ExpiredAuthCode,
+    /// Boxo Connect: not an access token hostpay issued (or another miniapp's).
+    InvalidAccessToken,
+    /// Boxo Connect: an access token past its lifetime.
+    ExpiredAccessToken,
 }
 
 impl BoxoErrorCode {
@@ -61,6 +71,10 @@ impl BoxoErrorCode {
             BoxoErrorCode::HostappUserIdRequired => "HOSTAPP_USER_ID_REQUIRED",
             BoxoErrorCode::OrderNotFound => "ORDER_NOT_FOUND",
             BoxoErrorCode::UnknownError => "UNKNOWN_ERROR",
+            BoxoErrorCode::InvalidAuthCode => "INVALID_AUTH_CODE",
+            BoxoErrorCode::ExpiredAuthCode => "EXPIRED_AUTH_CODE",
+            BoxoErrorCode::InvalidAccessToken => "INVALID_ACCESS_TOKEN",
+            BoxoErrorCode::ExpiredAccessToken => "EXPIRED_ACCESS_TOKEN",
         }
     }
 }

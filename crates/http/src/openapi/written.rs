@@ -92,7 +92,7 @@ pub fn openapi_json() -> Value {
 }
 
 /// The error codes of the Boxo surface.
-const BOXO_ERROR_CODES: [BoxoErrorCode; 12] = [
+const BOXO_ERROR_CODES: [BoxoErrorCode; 16] = [
     BoxoErrorCode::NoIntegration,
     BoxoErrorCode::NotAWhitelistedIp,
     BoxoErrorCode::MissingHeader,
@@ -105,11 +105,15 @@ const BOXO_ERROR_CODES: [BoxoErrorCode; 12] = [
     BoxoErrorCode::HostappUserIdRequired,
     BoxoErrorCode::OrderNotFound,
     BoxoErrorCode::UnknownError,
+    BoxoErrorCode::InvalidAuthCode,
+    BoxoErrorCode::ExpiredAuthCode,
+    BoxoErrorCode::InvalidAccessToken,
+    BoxoErrorCode::ExpiredAccessToken,
 ];
 
 /// The optional signature headers of a Boxo call (default names; `boxo.signing.headers.*`
 /// renames them). Required when `boxo.signing.verify_incoming` is on.
-fn signature_headers() -> Value {
+pub fn signature_headers() -> Value {
     let header = |name: &str, description: &str, schema: Value| {
         json!({
             "name": name,
@@ -354,8 +358,16 @@ fn date_time(nullable_value: bool) -> Value {
 /// The schemas the written operations of `listener` use.
 pub fn schemas(listener: Listener) -> Vec<(&'static str, Value)> {
     match listener {
-        Listener::Public => boxo_schemas(),
-        Listener::Internal => delivery_schemas(),
+        Listener::Public => {
+            let mut list = boxo_schemas();
+            list.extend(crate::boxo::connect::schemas());
+            list
+        }
+        Listener::Internal => {
+            let mut list = delivery_schemas();
+            list.extend(crate::internal::connect::schemas());
+            list
+        }
     }
 }
 
