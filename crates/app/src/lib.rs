@@ -11,6 +11,7 @@ pub mod dispatch;
 pub mod dispatcher;
 pub mod metered;
 pub mod server;
+pub mod simulate;
 pub mod store;
 pub mod system;
 pub mod telemetry;
