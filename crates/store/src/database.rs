@@ -2,6 +2,7 @@
 //! `AsyncPgConnection`, SQLite through `SyncConnectionWrapper<SqliteConnection>` with WAL,
 //! `busy_timeout`, `synchronous = FULL` and foreign keys set on every new connection.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool::Runtime;
@@ -12,8 +13,12 @@ use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use hostpay_domain::ports::StoreError;
 
-/// SQLite as diesel-async drives it (each query on tokio's blocking pool).
-pub(crate) type SqliteConnection = SyncConnectionWrapper<diesel::sqlite::SqliteConnection>;
+use crate::sqlite_writer::GroupCommit;
+
+/// SQLite as diesel-async drives it: each query runs in place, on the blocking thread the
+/// whole store operation runs on (`sqlite_writer::detach`).
+pub(crate) type SqliteConnection =
+    SyncConnectionWrapper<diesel::sqlite::SqliteConnection, crate::sqlite_writer::Inline>;
 
 /// How long an SQLite writer waits for the write lock before failing.
 const SQLITE_BUSY_TIMEOUT_MS: u64 = 10_000;
@@ -157,6 +162,8 @@ pub(crate) struct PgDatabase {
 #[derive(Clone)]
 pub(crate) struct SqliteDatabase {
     pub(crate) pool: Pool<SqliteConnection>,
+    /// The group committer of a file database (an in-memory one has a single connection).
+    pub(crate) writer: Option<Arc<GroupCommit>>,
 }
 
 fn pool_error(error: impl std::fmt::Display) -> StoreError {
@@ -208,7 +215,11 @@ impl SqliteDatabase {
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(pool_error)?;
-        Ok(SqliteDatabase { pool })
+        let writer = match url {
+            DatabaseUrl::SqliteFile(path) => Some(Arc::new(GroupCommit::new(path))),
+            DatabaseUrl::SqliteMemory | DatabaseUrl::Postgres(_) => None,
+        };
+        Ok(SqliteDatabase { pool, writer })
     }
 
     /// A pooled connection. Errors: `Unavailable`.
@@ -219,7 +230,7 @@ impl SqliteDatabase {
 
 /// Opens one SQLite connection and sets it up: wait for locks instead of failing, WAL (readers
 /// never block the writer), full sync (a commit survives power loss), foreign keys enforced.
-async fn open_sqlite(path: String) -> diesel::ConnectionResult<SqliteConnection> {
+pub(crate) async fn open_sqlite(path: String) -> diesel::ConnectionResult<SqliteConnection> {
     let mut conn = SqliteConnection::establish(&path).await?;
     conn.batch_execute(&format!(
         "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
