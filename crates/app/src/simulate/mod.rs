@@ -207,17 +207,30 @@ enum Tamper {
     Body,
 }
 
+/// One call: what is sent, and how.
+struct Call<'a> {
+    method: reqwest::Method,
+    path: &'a str,
+    body: &'a [u8],
+    authorization: &'a str,
+    /// Headers besides Authorization, Content-Type and the signature's.
+    extra: &'a [(&'a str, String)],
+    /// The nonce to sign with (a fresh one when `None`).
+    nonce: Option<&'a str>,
+    tamper: Tamper,
+}
+
 impl Platform {
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: &[u8],
-        authorization: &str,
-        extra: &[(&str, String)],
-        nonce: Option<&str>,
-        tamper: Tamper,
-    ) -> Result<(Answer, Option<String>), String> {
+    async fn call(&self, call: Call<'_>) -> Result<(Answer, Option<String>), String> {
+        let Call {
+            method,
+            path,
+            body,
+            authorization,
+            extra,
+            nonce,
+            tamper,
+        } = call;
         let url = format!("{}{path}", self.target.trim_end_matches('/'));
         let mut request = self
             .http
@@ -269,15 +282,15 @@ impl Platform {
 
     async fn post(&self, path: &str, body: &Value) -> Result<Answer, String> {
         let raw = body.to_string().into_bytes();
-        self.call(
-            reqwest::Method::POST,
+        self.call(Call {
+            method: reqwest::Method::POST,
             path,
-            &raw,
-            &self.authorization,
-            &[],
-            None,
-            Tamper::None,
-        )
+            body: &raw,
+            authorization: &self.authorization,
+            extra: &[],
+            nonce: None,
+            tamper: Tamper::None,
+        })
         .await
         .map(|(answer, _)| answer)
     }
@@ -430,15 +443,15 @@ pub async fn run(config: &Config, args: &SimulateBoxo) -> Result<Report, SetupEr
     let wrong = base64::engine::general_purpose::STANDARD.encode(format!("{client_id}:wrong"));
     let raw = order.to_string().into_bytes();
     let denied = platform
-        .call(
-            reqwest::Method::POST,
-            "/boxo/v1/order-payments",
-            &raw,
-            &format!("{} {wrong}", platform.auth_prefix),
-            &[],
-            None,
-            Tamper::None,
-        )
+        .call(Call {
+            method: reqwest::Method::POST,
+            path: "/boxo/v1/order-payments",
+            body: &raw,
+            authorization: &format!("{} {wrong}", platform.auth_prefix),
+            extra: &[],
+            nonce: None,
+            tamper: Tamper::None,
+        })
         .await
         .map(|(answer, _)| answer);
     report.record(
@@ -460,15 +473,15 @@ pub async fn run(config: &Config, args: &SimulateBoxo) -> Result<Report, SetupEr
         ),
         None => {
             let tampered = platform
-                .call(
-                    reqwest::Method::POST,
-                    "/boxo/v1/order-payments",
-                    &raw,
-                    &platform.authorization,
-                    &[],
-                    None,
-                    Tamper::Body,
-                )
+                .call(Call {
+                    method: reqwest::Method::POST,
+                    path: "/boxo/v1/order-payments",
+                    body: &raw,
+                    authorization: &platform.authorization,
+                    extra: &[],
+                    nonce: None,
+                    tamper: Tamper::Body,
+                })
                 .await
                 .map(|(answer, _)| answer);
             report.record(
@@ -497,15 +510,15 @@ pub async fn run(config: &Config, args: &SimulateBoxo) -> Result<Report, SetupEr
                 .map(Signer::new_nonce)
                 .unwrap_or_default();
             let send = || {
-                platform.call(
-                    reqwest::Method::POST,
-                    "/boxo/v1/order-payments/status",
-                    &status_body,
-                    &platform.authorization,
-                    &[],
-                    Some(&nonce),
-                    Tamper::None,
-                )
+                platform.call(Call {
+                    method: reqwest::Method::POST,
+                    path: "/boxo/v1/order-payments/status",
+                    body: &status_body,
+                    authorization: &platform.authorization,
+                    extra: &[],
+                    nonce: Some(&nonce),
+                    tamper: Tamper::None,
+                })
             };
             let verdict = match send().await {
                 Ok((first, _)) if first.error_code().is_none() => {
@@ -653,15 +666,15 @@ async fn connect(
         let raw = json!({ "auth_code": code }).to_string().into_bytes();
         async move {
             platform
-                .call(
-                    reqwest::Method::POST,
-                    "/boxo/v1/connect/access-token",
-                    &raw,
-                    &platform.authorization,
-                    headers,
-                    None,
-                    Tamper::None,
-                )
+                .call(Call {
+                    method: reqwest::Method::POST,
+                    path: "/boxo/v1/connect/access-token",
+                    body: &raw,
+                    authorization: &platform.authorization,
+                    extra: headers,
+                    nonce: None,
+                    tamper: Tamper::None,
+                })
                 .await
                 .map(|(answer, _)| answer)
         }
@@ -671,15 +684,15 @@ async fn connect(
             Some(token) if answer.status == 200 && !token.is_empty() => {
                 let authorization = format!("{} {token}", platform.auth_prefix);
                 let data = platform
-                    .call(
-                        reqwest::Method::POST,
-                        "/boxo/v1/connect/user-data",
-                        b"",
-                        &authorization,
-                        headers,
-                        None,
-                        Tamper::None,
-                    )
+                    .call(Call {
+                        method: reqwest::Method::POST,
+                        path: "/boxo/v1/connect/user-data",
+                        body: b"",
+                        authorization: &authorization,
+                        extra: headers,
+                        nonce: None,
+                        tamper: Tamper::None,
+                    })
                     .await
                     .map(|(answer, _)| answer);
                 match data {
