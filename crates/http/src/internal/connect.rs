@@ -110,9 +110,15 @@ pub fn mint_doc() -> Value {
     })
 }
 
-/// The schemas of the auth-code operation.
+/// The schemas of the auth-code operation. The profile's fields are checked by
+/// `ConnectProfile::parse` (an email's shape, `email` or `phone` required): a value the
+/// schema allows may still be 400 naming `user_data.<field>`.
 pub fn schemas() -> Vec<(&'static str, Value)> {
-    let text = |max: u32, description: &str| json!({ "type": ["string", "null"], "maxLength": max, "description": description });
+    use crate::openapi::schemas::{identifier, nullable, prefixed_id, text};
+    let described = |mut schema: Value, description: &str| {
+        schema["description"] = json!(description);
+        schema
+    };
     vec![
         (
             "MintConnectAuthCodeRequest",
@@ -120,18 +126,18 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
                 "type": "object",
                 "required": ["user_id", "app_id", "user_data"],
                 "properties": {
-                    "user_id": { "type": "string", "minLength": 1, "maxLength": 255 },
-                    "app_id": { "type": "string", "description": "A registered miniapp (`app_...`; else 404)." },
+                    "user_id": described(identifier(255), "The host app's logged-in user, String(255)."),
+                    "app_id": described(prefixed_id("app_"), "A registered miniapp (else 404)."),
                     "user_data": {
                         "type": "object",
-                                "description": "`email` or `phone` required.",
+                        "description": "The profile the user agreed to share: `email` or `phone` required (else 400 naming `user_data`).",
                         "properties": {
-                            "reference": text(100, "Defaults to `user_id`."),
-                            "email": text(254, "An email address."),
-                            "phone": text(16, "E.164, e.g. `+966500000000`."),
-                            "first_name": text(250, "First name."),
-                            "last_name": text(250, "Last name."),
-                            "custom_attributes": { "type": ["object", "null"] },
+                            "reference": described(nullable(identifier(100)), "The user's reference for the miniapp, String(100); defaults to `user_id`."),
+                            "email": described(nullable(text(254)), "An email address (name@example.com)."),
+                            "phone": described(nullable(json!({"type": "string", "pattern": "^\\+[1-9][0-9]{7,14}$"})), "E.164: + and 8 to 15 digits."),
+                            "first_name": nullable(text(250)),
+                            "last_name": nullable(text(250)),
+                            "custom_attributes": { "type": ["object", "null"], "description": "Any JSON object, at most 16 KiB." },
                         },
                     },
                 },
