@@ -26,8 +26,9 @@ Failures dropped (the run's summary counts them), each only in its exact shape:
 - A Boxo Connect profile (`POST /internal/v1/connect/auth-codes`) is checked by its
   parser: an email's shape, `email` or `phone` required, a blank `reference`. A value the
   schema allows may be 400 naming `user_data` or `user_data.<field>` (documented).
-- Boxo Connect's user-data call takes an access token as its credential: a wrong one is
-  `INVALID_ACCESS_TOKEN` (HTTP 200), Boxo's refusal of a wrong credential there.
+- Boxo Connect's user-data call takes an access token as its credential, checked with
+  the miniapp it names: a wrong one is `INVALID_ACCESS_TOKEN`, or `MINIAPP_NOT_FOUND`
+  when no (known) `X-Miniapp-App-ID` comes with it (HTTP 200, no data either way).
 - A refund's `amount` may have no more decimals than the payment's currency (and, 20
   digits in all, fewer digits before the point in a currency with 3 or 4 decimals),
   which is stored, not in the request: "0.5" refunding a JPY payment is 400 naming
@@ -131,7 +132,8 @@ def _json(response):
 def _boxo_refuses_without_credentials(response) -> bool:
     """Sends the request again without credentials and with wrong ones: both must be
     Boxo's refusal, HTTP 200 `{"error_code": "ACCESS_DENIED", ...}` (a wrong access token
-    on Connect's user-data call: `INVALID_ACCESS_TOKEN`)."""
+    on Connect's user-data call: `INVALID_ACCESS_TOKEN`, or `MINIAPP_NOT_FOUND` without
+    a known miniapp)."""
     user_data = response.request.url.split("?")[0].endswith("/boxo/v1/connect/user-data")
     request = response.request
     headers = {
@@ -150,7 +152,7 @@ def _boxo_refuses_without_credentials(response) -> bool:
             return False
         refusals = {"ACCESS_DENIED"}
         if authorization and user_data:
-            refusals.add("INVALID_ACCESS_TOKEN")
+            refusals.update({"INVALID_ACCESS_TOKEN", "MINIAPP_NOT_FOUND"})
         if body.get("error_code") not in refusals:
             return False
     return True

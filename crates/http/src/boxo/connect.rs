@@ -235,13 +235,16 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
     vec![
         (
             "BoxoConnectAccessTokenRequest",
-            json!({
-                "type": "object",
-                "required": ["auth_code"],
-                "properties": {
-                    "auth_code": { "type": "string", "description": "The auth code (`ac_...`)." },
-                },
-            }),
+            crate::openapi::schemas::object(
+                &["auth_code"],
+                json!({
+                    "auth_code": {
+                        "type": "string",
+                        "pattern": crate::openapi::schemas::NO_CONTROLS,
+                        "description": "The auth code (`ac_...`).",
+                    },
+                }),
+            ),
         ),
         (
             "BoxoConnectAccessToken",

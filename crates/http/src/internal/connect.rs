@@ -114,7 +114,7 @@ pub fn mint_doc() -> Value {
 /// `ConnectProfile::parse` (an email's shape, `email` or `phone` required): a value the
 /// schema allows may still be 400 naming `user_data.<field>`.
 pub fn schemas() -> Vec<(&'static str, Value)> {
-    use crate::openapi::schemas::{identifier, nullable, prefixed_id, text};
+    use crate::openapi::schemas::{identifier, nullable, object, prefixed_id, text, NO_CONTROLS};
     let described = |mut schema: Value, description: &str| {
         schema["description"] = json!(description);
         schema
@@ -122,26 +122,32 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
     vec![
         (
             "MintConnectAuthCodeRequest",
-            json!({
-                "type": "object",
-                "required": ["user_id", "app_id", "user_data"],
-                "properties": {
+            object(
+                &["user_id", "app_id", "user_data"],
+                json!({
                     "user_id": described(identifier(255), "The host app's logged-in user, String(255)."),
                     "app_id": described(prefixed_id("app_"), "A registered miniapp (else 404)."),
-                    "user_data": {
-                        "type": "object",
-                        "description": "The profile the user agreed to share: `email` or `phone` required (else 400 naming `user_data`).",
-                        "properties": {
-                            "reference": described(nullable(identifier(100)), "The user's reference for the miniapp, String(100); defaults to `user_id`."),
-                            "email": described(nullable(text(254)), "An email address (name@example.com)."),
-                            "phone": described(nullable(json!({"type": "string", "pattern": "^\\+[1-9][0-9]{7,14}$"})), "E.164: + and 8 to 15 digits."),
-                            "first_name": nullable(text(250)),
-                            "last_name": nullable(text(250)),
-                            "custom_attributes": { "type": ["object", "null"], "description": "Any JSON object, at most 16 KiB." },
-                        },
-                    },
-                },
-            }),
+                    "user_data": described(
+                        object(
+                            &[],
+                            json!({
+                                "reference": described(nullable(identifier(100)), "The user's reference for the miniapp, String(100); defaults to `user_id`."),
+                                "email": described(nullable(text(254)), "An email address (name@example.com)."),
+                                "phone": described(nullable(json!({"type": "string", "pattern": "^\\+[1-9][0-9]{7,14}$"})), "E.164: + and 8 to 15 digits."),
+                                "first_name": nullable(text(250)),
+                                "last_name": nullable(text(250)),
+                                "custom_attributes": {
+                                    "type": ["object", "null"],
+                                    "description": "Any JSON object, at most 16 KiB.",
+                                    "propertyNames": { "pattern": NO_CONTROLS },
+                                    "additionalProperties": reference("JsonValue"),
+                                },
+                            }),
+                        ),
+                        "The profile the user agreed to share: `email` or `phone` required (else 400 naming `user_data`).",
+                    ),
+                }),
+            ),
         ),
         (
             "ConnectAuthCode",
