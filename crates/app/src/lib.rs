@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod credential_cache;
 pub mod dispatch;
 pub mod dispatcher;
 pub mod metered;

@@ -7,6 +7,7 @@ use hostpay_http::observability::names;
 use hostpay_store::{PoolSettings, Store, StoreOptions};
 
 use crate::config::DatabaseConfig;
+use crate::credential_cache::CachedApps;
 use crate::wiring::{StartupError, StorePorts};
 
 fn database_error(error: impl std::fmt::Display) -> StartupError {
@@ -37,7 +38,7 @@ pub async fn open(database: &DatabaseConfig, migrate: bool) -> Result<StorePorts
     Ok(StorePorts {
         payments: store.payments(),
         order_activities: store.order_activities(),
-        apps: store.apps(),
+        apps: Arc::new(CachedApps::new(store.apps())),
         user_tokens: store.user_tokens(),
         idempotency: store.idempotency(),
         outbox: store.outbox(),

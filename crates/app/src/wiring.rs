@@ -9,7 +9,7 @@ use hostpay_domain::delivery::RetryPolicy;
 use hostpay_domain::ids::IdGenerator;
 use hostpay_domain::miniapp::SecretKeyring;
 use hostpay_domain::ports::{
-    AppRepository, BoxoPlatform, Clock, ConnectRepository, IdempotencyStore, NonceStore,
+    AppRepository, Clock, ConnectRepository, IdempotencyStore, MiniappPlatform, NonceStore,
     OrderActivityRepository, Outbox, PaymentProcessor, PaymentRepository, StoreHealth,
     UserTokenRepository, WebhookSender,
 };
@@ -123,7 +123,6 @@ pub fn settings(config: &Config) -> Settings {
         delivery_timeout: chrono::Duration::seconds(
             i64::try_from(config.delivery.timeout_seconds).unwrap_or(i64::MAX),
         ),
-        require_https: config.delivery.require_https,
         connect: ConnectSettings {
             access_token_ttl: chrono::Duration::seconds(config.connect.access_token_ttl_seconds),
         },
@@ -195,7 +194,7 @@ fn processor(config: &Config) -> Result<Arc<dyn PaymentProcessor>, StartupError>
 }
 
 /// The outbound clients: Boxo complete-order and miniapp webhooks.
-type Outbound = (Arc<dyn BoxoPlatform>, Arc<dyn WebhookSender>);
+type Outbound = (Arc<dyn MiniappPlatform>, Arc<dyn WebhookSender>);
 
 /// The Boxo complete-order client and the webhook sender, metered.
 fn outbound(config: &Config, signing: &SigningSetup) -> Result<Outbound, StartupError> {
@@ -211,8 +210,9 @@ fn outbound(config: &Config, signing: &SigningSetup) -> Result<Outbound, Startup
         timeout,
     })
     .map_err(upstream_error("boxo.platform_url"))?;
-    let webhooks =
-        WebhookClient::new(timeout).map_err(upstream_error("delivery.timeout_seconds"))?;
+    let webhooks = WebhookClient::new(timeout)
+        .map_err(upstream_error("delivery.timeout_seconds"))?
+        .require_https(config.delivery.require_https);
     Ok((
         Arc::new(MeteredBoxo::new(Arc::new(boxo))),
         Arc::new(MeteredWebhooks::new(Arc::new(webhooks))),
@@ -235,7 +235,7 @@ pub fn wire(config: &Config, store: StorePorts) -> Result<Wired, StartupError> {
         idempotency: store.idempotency,
         outbox: store.outbox,
         processor: processor(config)?,
-        boxo,
+        platform: boxo,
         webhooks,
         clock,
         ids,

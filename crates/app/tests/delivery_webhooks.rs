@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use delivery_common::*;
 use hostpay_domain::delivery::DeliveryState;
-use hostpay_domain::idempotency::StoredResponse;
 use hostpay_domain::miniapp::{MiniappRegistration, WebhookUrl};
 use hostpay_domain::money::{Currency, Money, PositiveMoney};
 use hostpay_domain::order::{PaymentDetails, UserRef};
@@ -61,10 +60,6 @@ async fn payment_events_arrive_signed_with_stable_ids() {
                 details: PaymentDetails::default(),
             },
             None,
-            |_| StoredResponse {
-                status: 201,
-                body: String::new(),
-            },
         )
         .await
         .unwrap();
@@ -153,10 +148,6 @@ async fn an_unreachable_webhook_stores_no_url_credentials() {
                 details: PaymentDetails::default(),
             },
             None,
-            |_| StoredResponse {
-                status: 201,
-                body: String::new(),
-            },
         )
         .await
         .unwrap();

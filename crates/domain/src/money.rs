@@ -24,8 +24,8 @@ use crate::validation::FieldError;
 const MAX_DIGITS: u32 = 20;
 /// The most digits an amount may have before the decimal point (`NUMERIC(22,4)` keeps 18).
 const MAX_INTEGER_DIGITS: u32 = 18;
-/// The most digits after the decimal point where no currency applies (a Boxo item's
-/// `price`, an order activity without `currency`, the whole Boxo surface).
+/// The most digits after the decimal point where no currency applies (a platform order
+/// item's `price`, an order activity without `currency`, the whole platform surface).
 pub const GENERIC_DECIMALS: u32 = 2;
 /// The most digits after the decimal point any currency has (`CLF`, `UYW`: 4), hence the
 /// most a [`Money`] ever holds.
@@ -560,7 +560,7 @@ pub enum AmountRule {
     Currency(Currency),
     /// At most 2 decimals ([`Money::fits_generic`]): where no currency applies.
     Generic,
-    /// Both: at most the currency's decimals and never more than 2 (the Boxo surface).
+    /// Both: at most the currency's decimals and never more than 2 (the platform surface).
     CurrencyAndGeneric(Currency),
 }
 
@@ -860,7 +860,7 @@ mod tests {
             Money::parse_in("10.5051", kwd).unwrap_err().to_string(),
             "must have at most 3 digits after the decimal point in KWD"
         );
-        // Not in the generic rule (the Boxo surface).
+        // Not in the generic rule (the platform surface).
         assert!(amount.fits_generic().is_err());
         assert!(Money::parse("10.505").is_err());
         // 20 digits in all: 17 before the point.

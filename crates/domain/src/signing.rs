@@ -2,8 +2,8 @@
 //! `X-Hostpay-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`.
 //!
 //! Keys are the UTF-8 bytes of the secret strings. Known answers: `docs/signing-vectors.md`.
-//! Boxo's request signing (every scheme of its dashboard) lives in the `hostpay-boxo`
-//! crate, with its vectors.
+//! The miniapp platform's request signing lives with that platform's wire adapter, with
+//! its vectors.
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -104,9 +104,9 @@ mod tests {
 
     const WEBHOOK_BODY: &str = r#"{"id":"evt_01JD3R","type":"payment.paid","created_at":"2026-01-01T00:00:00Z","data":{"id":"pay_01JD3Q","status":"paid"}}"#;
 
-    // The Boxo vectors (1, 2), tampering, wrong keys and template filling are tested
-    // where Boxo signing lives now: crates/boxo/tests/{vectors,incoming}.rs and
-    // crates/boxo/src/signing/template.rs.
+    // The platform request vectors (1, 2), tampering, wrong keys and template filling
+    // are tested with the platform's wire adapter now (its crate's tests/vectors.rs,
+    // tests/incoming.rs and src/signing/template.rs).
 
     #[test]
     fn webhook_vector() {

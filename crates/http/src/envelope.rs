@@ -8,7 +8,7 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use hostpay_domain::idempotency::StoredResponse;
+use hostpay_domain::idempotency::StoredReply;
 use hostpay_domain::order_activity::OrderActivityError as ActivityRule;
 use hostpay_domain::payment::PaymentError;
 use hostpay_domain::ports::{ProcessorError, StoreError};
@@ -311,15 +311,15 @@ pub fn success(status: StatusCode, data: &impl Serialize) -> HttpResponse {
 }
 
 /// The stored first response of an idempotency key, as the response to store.
-pub fn stored(status: StatusCode, data: &impl Serialize) -> StoredResponse {
-    StoredResponse {
+pub fn stored(status: StatusCode, data: &impl Serialize) -> StoredReply {
+    StoredReply {
         status: status.as_u16(),
         body: success_body(status, data),
     }
 }
 
 /// Replays a stored first response with `Idempotent-Replayed: true`.
-pub fn replay(response: &StoredResponse) -> HttpResponse {
+pub fn replay(response: &StoredReply) -> HttpResponse {
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     HttpResponse::build(status)
         .content_type("application/json")

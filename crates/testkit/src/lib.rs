@@ -83,7 +83,7 @@ pub fn ports_from(handles: &Handles) -> Ports {
         idempotency: store.clone(),
         outbox: store.clone(),
         processor: handles.processor.clone(),
-        boxo: handles.boxo.clone(),
+        platform: handles.boxo.clone(),
         webhooks: handles.webhooks.clone(),
         clock: handles.clock.clone(),
         ids: handles.ids.clone(),
@@ -108,7 +108,6 @@ pub fn test_settings() -> Settings {
             max_attempts: 16,
         },
         delivery_timeout: Duration::seconds(10),
-        require_https: false,
         connect: ConnectSettings::default(),
     }
 }

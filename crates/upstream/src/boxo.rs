@@ -2,17 +2,17 @@
 //! with `client_id` added to the body, signed by `hostpay_boxo`'s [`Signer`] when one is
 //! configured (`boxo.signing.*`: HMAC, RSA or ECDSA).
 //!
-//! 2xx acknowledges; a 400 whose `error_code` is in [`BOXO_DO_NOT_RETRY`] is permanent;
+//! 2xx acknowledges; a 400 whose `error_code` is in [`DO_NOT_RETRY`] is permanent;
 //! everything else (5xx, other statuses, timeouts, connection errors) is retryable.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use hostpay_boxo::order::{CompleteOrderBody, DO_NOT_RETRY};
 use hostpay_boxo::signing::{OutgoingRequest, Signer};
-use hostpay_domain::delivery::{AttemptOutcome, BOXO_DO_NOT_RETRY};
-use hostpay_domain::ports::{AttemptReport, BoxoPlatform, Clock, CompleteOrder};
-use serde::Serialize;
+use hostpay_domain::delivery::AttemptOutcome;
+use hostpay_domain::ports::{AttemptReport, Clock, MiniappPlatform, OrderOutcome};
 
 use crate::client::{self, ClientError};
 use crate::redact::{describe, redact_urls};
@@ -44,16 +44,6 @@ pub struct BoxoClient {
     clock: Arc<dyn Clock>,
 }
 
-#[derive(Serialize)]
-struct CompleteOrderBody<'a> {
-    order_payment_id: &'a str,
-    app_id: &'a str,
-    client_id: Option<&'a str>,
-    payment_status: &'a str,
-    payment_fail_reason: Option<&'a str>,
-    custom_attributes: Option<&'a serde_json::Value>,
-}
-
 impl BoxoClient {
     /// A client with the system clock. Errors: an invalid `boxo.platform_url`.
     pub fn new(config: BoxoClientConfig) -> Result<BoxoClient, ClientError> {
@@ -80,17 +70,8 @@ impl BoxoClient {
         })
     }
 
-    fn body(&self, order: &CompleteOrder) -> Vec<u8> {
-        let body = CompleteOrderBody {
-            order_payment_id: &order.order_payment_id,
-            app_id: &order.app_id,
-            client_id: self.client_id.as_deref(),
-            payment_status: &order.payment_status,
-            payment_fail_reason: order.payment_fail_reason.as_deref(),
-            custom_attributes: order.custom_attributes.as_ref(),
-        };
-        // Serialising plain strings and JSON values cannot fail.
-        serde_json::to_vec(&body).unwrap_or_default()
+    fn body(&self, order: &OrderOutcome) -> Vec<u8> {
+        CompleteOrderBody::new(order, self.client_id.as_deref()).to_bytes()
     }
 }
 
@@ -111,7 +92,7 @@ pub fn classify(status: u16, body: &[u8]) -> AttemptOutcome {
             Some((code, message))
         });
     match error {
-        Some((code, message)) if status == 400 && BOXO_DO_NOT_RETRY.contains(&code.as_str()) => {
+        Some((code, message)) if status == 400 && DO_NOT_RETRY.contains(&code.as_str()) => {
             AttemptOutcome::Permanent(redact_urls(&format!("HTTP 400 {code}: {message}")))
         }
         Some((code, _)) => AttemptOutcome::Retryable(redact_urls(&format!("HTTP {status} {code}"))),
@@ -120,11 +101,11 @@ pub fn classify(status: u16, body: &[u8]) -> AttemptOutcome {
 }
 
 #[async_trait]
-impl BoxoPlatform for BoxoClient {
-    async fn complete_order(&self, order: &CompleteOrder) -> AttemptReport {
+impl MiniappPlatform for BoxoClient {
+    async fn complete_order(&self, order: &OrderOutcome) -> AttemptReport {
         let Some(endpoint) = &self.endpoint else {
             return AttemptReport {
-                http_status: None,
+                status_code: None,
                 outcome: AttemptOutcome::Permanent("boxo.platform_url is not set".to_owned()),
             };
         };
@@ -158,7 +139,7 @@ impl BoxoPlatform for BoxoClient {
                 // settings cannot help, so the delivery goes to the dead letters at once.
                 Err(error) => {
                     return AttemptReport {
-                        http_status: None,
+                        status_code: None,
                         outcome: AttemptOutcome::Permanent(format!(
                             "cannot sign complete-order: {error}"
                         )),
@@ -170,7 +151,7 @@ impl BoxoPlatform for BoxoClient {
             Ok(response) => response,
             Err(error) => {
                 return AttemptReport {
-                    http_status: None,
+                    status_code: None,
                     outcome: AttemptOutcome::Retryable(describe(&error)),
                 }
             }
@@ -191,7 +172,7 @@ impl BoxoPlatform for BoxoClient {
             )),
         };
         AttemptReport {
-            http_status: Some(status),
+            status_code: Some(status),
             outcome,
         }
     }

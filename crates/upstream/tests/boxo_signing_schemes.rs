@@ -12,7 +12,9 @@ use hostpay_boxo::signing::{
 };
 use hostpay_boxo::SigningSettings;
 use hostpay_domain::delivery::AttemptOutcome;
-use hostpay_domain::ports::{BoxoPlatform, Clock, CompleteOrder};
+use hostpay_domain::ids::{AppId, PaymentId};
+use hostpay_domain::payment::PaymentStatus;
+use hostpay_domain::ports::{Clock, MiniappPlatform, OrderOutcome};
 use hostpay_upstream::{BoxoClient, BoxoClientConfig};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -127,11 +129,11 @@ async fn every_scheme_is_verified_by_a_platform_holding_only_the_public_key() {
         )
         .unwrap();
         let report = client
-            .complete_order(&CompleteOrder {
-                order_payment_id: "pay_01JD3Q".to_owned(),
-                app_id: "app_demo".to_owned(),
-                payment_status: "paid".to_owned(),
-                payment_fail_reason: None,
+            .complete_order(&OrderOutcome {
+                payment_id: PaymentId::from_trusted("pay_01JD3Q".to_owned()),
+                app_id: AppId::from_trusted("app_demo".to_owned()),
+                status: PaymentStatus::Paid,
+                fail_reason: None,
                 custom_attributes: Some(serde_json::json!({"table": "7"})),
             })
             .await;

@@ -15,7 +15,7 @@ pub mod connect;
 pub mod order_payments;
 
 use actix_web::HttpResponse;
-use hostpay_domain::services::BoxoError;
+use hostpay_domain::services::PlatformOrderError;
 use serde_json::json;
 
 /// Boxo's error codes this surface answers with.
@@ -106,14 +106,14 @@ impl BoxoFailure {
     }
 }
 
-impl From<BoxoError> for BoxoFailure {
-    fn from(error: BoxoError) -> BoxoFailure {
+impl From<PlatformOrderError> for BoxoFailure {
+    fn from(error: PlatformOrderError) -> BoxoFailure {
         let code = match &error {
-            BoxoError::MiniappNotFound(_) => BoxoErrorCode::MiniappNotFound,
-            BoxoError::UserRequired => BoxoErrorCode::HostappUserIdRequired,
-            BoxoError::InvalidOrder(_) => BoxoErrorCode::InvalidOrderData,
-            BoxoError::OrderNotFound(_) => BoxoErrorCode::OrderNotFound,
-            BoxoError::Store(store) => {
+            PlatformOrderError::MiniappNotFound(_) => BoxoErrorCode::MiniappNotFound,
+            PlatformOrderError::UserRequired => BoxoErrorCode::HostappUserIdRequired,
+            PlatformOrderError::InvalidOrder(_) => BoxoErrorCode::InvalidOrderData,
+            PlatformOrderError::OrderNotFound(_) => BoxoErrorCode::OrderNotFound,
+            PlatformOrderError::Store(store) => {
                 tracing::error!(error = %store, "Boxo call failed in the store");
                 return BoxoFailure::new(
                     BoxoErrorCode::UnknownError,

@@ -66,7 +66,7 @@ pub async fn create(
             };
             let id = state
                 .services
-                .boxo
+                .platform_orders
                 .create_order_payment(&request.app_id, request.order, user)
                 .await?;
             Ok(json!({ "order_payment_id": id }))
@@ -99,7 +99,7 @@ pub async fn status(
             }
             let payment = state
                 .services
-                .boxo
+                .platform_orders
                 .status(&request.app_id, &request.order_payment_id)
                 .await?;
             if token_user.is_some_and(|user| user != payment.user_id) {
@@ -113,7 +113,7 @@ pub async fn status(
                 "app_id": payment.app_id,
                 "client_id": client_id,
                 "order_payment_id": payment.id,
-                "payment_status": payment.status.boxo_status(),
+                "payment_status": hostpay_boxo::order::payment_status(payment.status),
                 "payment_fail_reason": payment.fail_reason,
             }))
         }
@@ -225,7 +225,7 @@ mod tests {
         assert_eq!(code(b"[]"), BoxoErrorCode::InvalidOrderData);
         assert_eq!(code(b"{}"), BoxoErrorCode::InvalidOrderData);
         // More decimals than any currency has: refused by the parse itself (a currency's
-        // minor unit is checked by the service, see `BoxoService::create_order_payment`).
+        // minor unit is checked by the service, see `PlatformOrderService::create_order_payment`).
         let failure = parse::<CreateOrderPayment>(
             br#"{"app_id":"app_x","order":{"currency":"SAR","amount":"1.00001"}}"#,
         )

@@ -9,6 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use hostpay_domain::delivery::{AttemptOutcome, Delivery, DeliveryAttempt, DeliveryState};
+use hostpay_domain::event::DeliveryTarget;
 use hostpay_domain::ids::DeliveryId;
 use hostpay_domain::page::PageRequest;
 use hostpay_domain::services::DeliveryRetryError;
@@ -103,7 +104,7 @@ impl DeliveryView {
     pub fn of(delivery: &Delivery) -> DeliveryView {
         DeliveryView {
             id: delivery.id.to_string(),
-            target: delivery.target.as_str(),
+            target: target_name(delivery.target),
             state: delivery.state.as_str(),
             event_id: delivery.event.id.to_string(),
             event_type: delivery.event.kind.as_str(),
@@ -132,7 +133,7 @@ impl AttemptView {
         };
         AttemptView {
             at: attempt.at,
-            http_status: attempt.http_status,
+            http_status: attempt.status_code,
             outcome,
             error,
             latency_ms: attempt.latency_ms,
@@ -184,7 +185,7 @@ pub async fn show(
         StatusCode::OK,
         &DeliveryDetail {
             delivery: DeliveryView::of(&delivery),
-            data: delivery.event.data.clone(),
+            data: crate::miniapp::views::event_data(&delivery.event.data),
             attempt_log: attempts.iter().map(AttemptView::of).collect(),
         },
     ))
@@ -218,4 +219,12 @@ pub async fn retry(
         StatusCode::ACCEPTED,
         &DeliveryView::of(&delivery),
     ))
+}
+
+/// A delivery's `target` on the wire.
+fn target_name(target: DeliveryTarget) -> &'static str {
+    match target {
+        DeliveryTarget::PlatformCompleteOrder => "boxo_complete_order",
+        DeliveryTarget::MiniappWebhook => "miniapp_webhook",
+    }
 }

@@ -203,20 +203,20 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let claim = idempotency_claim(&req, &app, "POST /api/v1/payments", &body.raw)?;
     let request = body.into_inner().into_inner().into_domain()?;
-    let render = |created: &hostpay_domain::services::CreatedPayment| {
-        envelope::stored(StatusCode::CREATED, &created_view(created))
-    };
-    let outcome = state
-        .services
-        .payments
-        .create(&app, request, claim, render)
-        .await?;
-    Ok(match outcome {
-        Idempotent::Fresh(created) => {
-            envelope::success(StatusCode::CREATED, &created_view(&created))
+    let payments = &state.services.payments;
+    let created = match payments.create(&app, request, claim).await? {
+        Idempotent::Fresh(created) => created,
+        Idempotent::NeedsReply(pending) => {
+            // The reply kept for the key is rendered here and saved with the payment.
+            let reply = envelope::stored(StatusCode::CREATED, &created_view(pending.created()));
+            payments.resume_create(pending, reply).await?
         }
-        Idempotent::Replayed(stored) => envelope::replay(&stored),
-    })
+        Idempotent::Replayed(stored) => return Ok(envelope::replay(&stored)),
+    };
+    Ok(envelope::success(
+        StatusCode::CREATED,
+        &created_view(&created),
+    ))
 }
 
 fn created_view(created: &hostpay_domain::services::CreatedPayment) -> PaymentWithSession {
@@ -315,23 +315,32 @@ pub async fn refund(
     let operation = format!("POST /api/v1/payments/{id}/refunds");
     let claim = idempotency_claim(&req, &app, &operation, &body.raw)?;
     let currency = payment.currency;
-    let render = |refund: &hostpay_domain::payment::Refund| {
-        envelope::stored(StatusCode::CREATED, &RefundView::of(refund, currency))
-    };
     let request = body.into_inner().into_inner();
     let amount = request
         .amount
         .map(|amount| fits_currency("amount", amount, payment.currency))
         .transpose()?;
-    let outcome = state
-        .services
-        .payments
-        .refund(&app, &id, amount, request.reason, claim, render)
+    let payments = &state.services.payments;
+    let mut outcome = payments
+        .refund(&app, &id, amount, request.reason, claim)
         .await?;
-    Ok(match outcome {
-        Idempotent::Fresh(refund) => {
-            envelope::success(StatusCode::CREATED, &RefundView::of(&refund, currency))
+    // Each write of a keyed refund (the reservation, then the processor's outcome) keeps
+    // the reply rendered here from the refund it saves.
+    let refund = loop {
+        match outcome {
+            Idempotent::Fresh(refund) => break refund,
+            Idempotent::NeedsReply(pending) => {
+                let reply = envelope::stored(
+                    StatusCode::CREATED,
+                    &RefundView::of(pending.refund(), currency),
+                );
+                outcome = payments.resume_refund(pending, reply).await?;
+            }
+            Idempotent::Replayed(stored) => return Ok(envelope::replay(&stored)),
         }
-        Idempotent::Replayed(stored) => envelope::replay(&stored),
-    })
+    };
+    Ok(envelope::success(
+        StatusCode::CREATED,
+        &RefundView::of(&refund, currency),
+    ))
 }

@@ -5,14 +5,15 @@
 
 use chrono::{DateTime, Utc};
 use hostpay_domain::access::SessionCredentials;
-use hostpay_domain::event::{DomainEvent, EventKind};
+use hostpay_domain::event::{DomainEvent, EventData, EventKind};
 use hostpay_domain::ids::EventId;
 use hostpay_domain::money::{Currency, Money};
 use hostpay_domain::order::{OrderItem, ShippingAddress};
 use hostpay_domain::order_activity::{ActivityEvent, DeliveryInfo, OrderActivity};
 use hostpay_domain::page::Page;
-use hostpay_domain::payment::{Payment, Refund};
+use hostpay_domain::payment::{Channel, Payment, Refund};
 use serde::Serialize;
+use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::openapi::{DeliveryDoc, OrderItemDoc, ShippingAddressDoc};
@@ -41,7 +42,7 @@ impl EventView {
             id: event.id.clone(),
             kind: event.kind.as_str(),
             created_at: event.occurred_at,
-            data: event.data.clone(),
+            data: event_data(&event.data),
         }
     }
 
@@ -52,7 +53,7 @@ impl EventView {
             id: EventId::for_transition(payment.id.as_str(), kind),
             kind,
             created_at: payment.created_at,
-            data: payment.snapshot(),
+            data: event_data(&EventData::Payment(payment.snapshot())),
         }
     }
 }
@@ -246,7 +247,7 @@ impl PaymentView {
                 .map(|refund| RefundView::of(refund, currency))
                 .collect(),
             events,
-            channel: payment.channel.as_str(),
+            channel: channel_name(payment.channel),
             created_at: payment.created_at,
             updated_at: payment.updated_at,
             expires_at: payment.expires_at,
@@ -419,5 +420,50 @@ impl<T> PageView<T> {
             next_cursor: page.next_cursor,
             has_more: page.has_more,
         }
+    }
+}
+
+/// A payment's `channel` on the wire: who opened it.
+pub fn channel_name(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Miniapp => "miniapp",
+        Channel::Platform => "boxo",
+    }
+}
+
+/// An event's `data` as the API shows it (the same document its webhook carries): the
+/// subject with `object` naming it, amounts as strings in the currency's decimals.
+pub fn event_data(data: &EventData) -> serde_json::Value {
+    match data {
+        EventData::Payment(payment) => json!({
+            "id": payment.id,
+            "object": "payment",
+            "status": payment.status.as_str(),
+            "amount": payment.amount.to_currency_string(payment.currency),
+            "refunded_amount": payment.refunded_amount.to_currency_string(payment.currency),
+            "currency": payment.currency,
+            "user_id": payment.user_id,
+            "miniapp_order_id": payment.miniapp_order_id,
+            "fail_reason": payment.fail_reason,
+            "custom_attributes": payment.custom_attributes,
+        }),
+        EventData::Refund(refund) => json!({
+            "id": refund.id,
+            "object": "refund",
+            "payment_id": refund.payment_id,
+            "amount": refund.amount.to_currency_string(refund.currency),
+            "currency": refund.currency,
+            "status": refund.status.as_str(),
+            "reason": refund.reason,
+            "fail_reason": refund.fail_reason,
+        }),
+        EventData::ChargeReversal(reversal) => json!({
+            "id": reversal.id,
+            "object": "charge_reversal",
+            "payment_id": reversal.payment_id,
+            "amount": reversal.amount.to_currency_string(reversal.currency),
+            "currency": reversal.currency,
+            "payment_status": reversal.payment_status.as_str(),
+        }),
     }
 }

@@ -2,7 +2,7 @@
 //! abandoned keys, release, prune.
 
 use hostpay_domain::idempotency::{
-    IdempotencyBegin, IdempotencyClaim, IdempotencyKey, IdempotentResult, StoredResponse,
+    IdempotencyBegin, IdempotencyClaim, IdempotencyKey, IdempotentResult, StoredReply,
     ABANDONED_AFTER, KEY_LIFETIME,
 };
 use hostpay_domain::ids::AppId;
@@ -20,8 +20,8 @@ fn claim(app_id: &AppId, key: &str, fingerprint: char) -> IdempotencyClaim {
     }
 }
 
-fn response(body: &str) -> StoredResponse {
-    StoredResponse {
+fn response(body: &str) -> StoredReply {
+    StoredReply {
         status: 201,
         body: body.to_owned(),
     }

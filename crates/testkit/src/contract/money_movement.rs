@@ -3,7 +3,7 @@
 
 use hostpay_domain::access::PayGrant;
 use hostpay_domain::idempotency::{
-    IdempotencyBegin, IdempotencyClaim, IdempotencyKey, IdempotentResult, StoredResponse,
+    IdempotencyBegin, IdempotencyClaim, IdempotencyKey, IdempotentResult, StoredReply,
     ABANDONED_AFTER,
 };
 use hostpay_domain::ids::{PaymentId, RefundId};
@@ -313,7 +313,7 @@ pub async fn idempotency_owner(ports: &StorePorts) {
     );
     write.idempotent = Some(IdempotentResult {
         claim: first.clone(),
-        response: StoredResponse {
+        response: StoredReply {
             status: 201,
             body: "first".to_owned(),
         },
@@ -340,7 +340,7 @@ pub async fn idempotency_owner(ports: &StorePorts) {
     );
     write.idempotent = Some(IdempotentResult {
         claim: second.clone(),
-        response: StoredResponse {
+        response: StoredReply {
             status: 201,
             body: "second".to_owned(),
         },

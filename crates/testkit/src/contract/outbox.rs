@@ -112,7 +112,7 @@ async fn get(ports: &StorePorts, id: &DeliveryId) -> Delivery {
 fn attempt(at: DateTime<Utc>, status: Option<u16>, outcome: AttemptOutcome) -> DeliveryAttempt {
     DeliveryAttempt {
         at,
-        http_status: status,
+        status_code: status,
         outcome,
         latency_ms: 12,
     }
