@@ -14,7 +14,8 @@ use hostpay_domain::validation::NonEmptyString;
 use serde_json::{json, Value};
 
 use crate::config::{config_path, Config};
-use crate::wiring::{self, StartupError, Wired};
+use crate::startup::StartupError;
+use crate::wiring::{self, Wired};
 
 /// hostpay: payments, refunds and order activities for the miniapps of a super-app.
 #[derive(Debug, Parser)]

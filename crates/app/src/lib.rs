@@ -8,11 +8,11 @@
 pub mod cli;
 pub mod config;
 pub mod credential_cache;
-pub mod dispatch;
 pub mod dispatcher;
 pub mod metered;
 pub mod server;
 pub mod simulate;
+pub mod startup;
 pub mod store;
 pub mod system;
 pub mod telemetry;

@@ -3,12 +3,41 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use hostpay_domain::ports::{
+    AppRepository, ConnectRepository, IdempotencyStore, NonceStore, OrderActivityRepository,
+    Outbox, PaymentRepository, StoreHealth, UserTokenRepository,
+};
 use hostpay_http::observability::names;
 use hostpay_store::{PoolSettings, Store, StoreOptions};
 
 use crate::config::DatabaseConfig;
 use crate::credential_cache::CachedApps;
-use crate::wiring::{StartupError, StorePorts};
+use crate::startup::StartupError;
+
+/// The store's side of the ports.
+#[derive(Clone)]
+pub struct StorePorts {
+    /// Payments.
+    pub payments: Arc<dyn PaymentRepository>,
+    /// Order activities.
+    pub order_activities: Arc<dyn OrderActivityRepository>,
+    /// Miniapps.
+    pub apps: Arc<dyn AppRepository>,
+    /// User tokens.
+    pub user_tokens: Arc<dyn UserTokenRepository>,
+    /// Idempotency keys.
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    /// The outbox.
+    pub outbox: Arc<dyn Outbox>,
+    /// Boxo nonces.
+    pub nonces: Arc<dyn NonceStore>,
+    /// Readiness.
+    pub health: Arc<dyn StoreHealth>,
+    /// Boxo Connect's auth codes and access tokens.
+    pub connect: Arc<dyn ConnectRepository>,
+    /// The SQL store itself (pool metrics), when there is one.
+    pub store: Option<Arc<hostpay_store::Store>>,
+}
 
 fn database_error(error: impl std::fmt::Display) -> StartupError {
     StartupError::Database {

@@ -8,11 +8,7 @@ use hostpay_boxo::SigningSetup;
 use hostpay_domain::delivery::RetryPolicy;
 use hostpay_domain::ids::IdGenerator;
 use hostpay_domain::miniapp::SecretKeyring;
-use hostpay_domain::ports::{
-    AppRepository, Clock, ConnectRepository, IdempotencyStore, MiniappPlatform, NonceStore,
-    OrderActivityRepository, Outbox, PaymentProcessor, PaymentRepository, StoreHealth,
-    UserTokenRepository, WebhookSender,
-};
+use hostpay_domain::ports::{Clock, MiniappPlatform, PaymentProcessor, WebhookSender};
 use hostpay_domain::services::{ConnectSettings, PaymentSettings, Ports, Services, Settings};
 use hostpay_http::{AppState, BoxoSettings, HttpSettings};
 use hostpay_upstream::{
@@ -22,66 +18,9 @@ use hostpay_upstream::{
 
 use crate::config::{Config, DatabaseConfig, ProcessorKind};
 use crate::metered::{MeteredBoxo, MeteredPayments, MeteredWebhooks};
+use crate::startup::StartupError;
+use crate::store::StorePorts;
 use crate::system::RandomIds;
-
-/// Why hostpay cannot start (or a command cannot run).
-#[derive(Debug, thiserror::Error)]
-pub enum StartupError {
-    /// The configuration is invalid.
-    #[error(transparent)]
-    Config(#[from] crate::config::ConfigError),
-    /// The database cannot be opened or migrated.
-    #[error("database ({key}): {reason}")]
-    Database {
-        /// The configuration key involved (`database.url`).
-        key: &'static str,
-        /// Why.
-        reason: String,
-    },
-    /// An upstream client cannot be built from its settings.
-    #[error("{key}: {reason}")]
-    Upstream {
-        /// The configuration key involved.
-        key: &'static str,
-        /// Why.
-        reason: String,
-    },
-    /// A listener cannot bind.
-    #[error("{key}: cannot listen on {address}: {reason}")]
-    Bind {
-        /// `server.bind` or `internal.bind`.
-        key: &'static str,
-        /// The address.
-        address: String,
-        /// Why.
-        reason: String,
-    },
-}
-
-/// The store's side of the ports.
-#[derive(Clone)]
-pub struct StorePorts {
-    /// Payments.
-    pub payments: Arc<dyn PaymentRepository>,
-    /// Order activities.
-    pub order_activities: Arc<dyn OrderActivityRepository>,
-    /// Miniapps.
-    pub apps: Arc<dyn AppRepository>,
-    /// User tokens.
-    pub user_tokens: Arc<dyn UserTokenRepository>,
-    /// Idempotency keys.
-    pub idempotency: Arc<dyn IdempotencyStore>,
-    /// The outbox.
-    pub outbox: Arc<dyn Outbox>,
-    /// Boxo nonces.
-    pub nonces: Arc<dyn NonceStore>,
-    /// Readiness.
-    pub health: Arc<dyn StoreHealth>,
-    /// Boxo Connect's auth codes and access tokens.
-    pub connect: Arc<dyn ConnectRepository>,
-    /// The SQL store itself (pool metrics), when there is one.
-    pub store: Option<Arc<hostpay_store::Store>>,
-}
 
 /// Applies pending migrations; returns what was applied, for the log.
 pub async fn migrate(database: &DatabaseConfig) -> Result<Vec<String>, StartupError> {

@@ -29,6 +29,7 @@
 
 pub mod access;
 pub mod connect;
+mod decimal_text;
 pub mod delivery;
 pub mod event;
 pub mod idempotency;

@@ -202,7 +202,7 @@ mod tests {
             kind: EventKind::PaymentPaid,
             app_id: AppId::parse("app_1").unwrap(),
             payment_id: "pay_1".to_owned(),
-            occurred_at: crate::default_start(),
+            occurred_at: crate::clock::default_start(),
             data: hostpay_domain::event::EventData::Refund(hostpay_domain::event::RefundSnapshot {
                 id: hostpay_domain::ids::RefundId::from_trusted("ref_1".to_owned()),
                 payment_id: PaymentId::from_trusted("pay_1".to_owned()),

@@ -21,6 +21,7 @@ pub mod contract;
 mod fakes;
 pub mod faults;
 mod ids;
+pub mod import_graph;
 mod store;
 
 use std::sync::Arc;

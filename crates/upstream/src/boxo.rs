@@ -15,8 +15,8 @@ use hostpay_domain::delivery::AttemptOutcome;
 use hostpay_domain::ports::{AttemptReport, Clock, MiniappPlatform, OrderOutcome};
 
 use crate::client::{self, ClientError};
+use crate::clock::SystemClock;
 use crate::redact::{describe, redact_urls};
-use crate::SystemClock;
 
 /// The complete-order path under `boxo.platform_url`.
 pub const COMPLETE_ORDER_PATH: &str = "/api/v1/orders/complete-order/";

@@ -16,8 +16,8 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::client::{self, ClientError};
+use crate::clock::SystemClock;
 use crate::signing::{webhook_signature, WEBHOOK_SIGNATURE_HEADER};
-use crate::SystemClock;
 
 /// The body of a webhook.
 #[derive(Debug, Serialize)]

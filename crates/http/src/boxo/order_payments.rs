@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::boxo::admission::{admit_as, Accepts, Caller};
-use crate::boxo::{respond, BoxoErrorCode, BoxoFailure};
+use crate::edge::boxo::{respond, BoxoErrorCode, BoxoFailure};
 use crate::state::AppState;
 
 /// The header naming the host app's user when the order does not.
@@ -162,10 +162,10 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, BoxoFailure> {
     }
     serde_json::from_slice::<IgnoredAny>(body)
         .map_err(|error| not_json(format!("the body is not JSON: {error}")))?;
-    if let Some(field) = crate::control_chars::body_field_with_control(body) {
+    if let Some(field) = crate::edge::control_chars::body_field_with_control(body) {
         return Err(BoxoFailure::new(
             BoxoErrorCode::InvalidOrderData,
-            format!("{field}: {}", crate::control_chars::MESSAGE),
+            format!("{field}: {}", crate::edge::control_chars::MESSAGE),
         ));
     }
     let mut deserializer = serde_json::Deserializer::from_slice(body);

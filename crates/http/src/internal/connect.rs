@@ -1,7 +1,8 @@
 //! Internal API: `POST /internal/v1/connect/auth-codes` mints a Boxo Connect auth code for
 //! the host's logged-in user (api.md section 4a): `{user_id, app_id, user_data}` answers
 //! 201 `{auth_code, expires_at}`. The code is single-use, bound to that miniapp, lives 5
-//! minutes and is stored only as a keyed hash.
+//! minutes and is stored only as a keyed hash. Its OpenAPI operation is written in
+//! `crate::openapi::connect`.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -10,14 +11,12 @@ use hostpay_domain::connect::{ConnectProfile, ProfileDraft};
 use hostpay_domain::order::UserRef;
 use hostpay_domain::services::ConnectError;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
-use crate::envelope::{self, ApiError};
-use crate::internal::AdminAuth;
-use crate::json::JsonBody;
-use crate::openapi::written::{envelope as enveloped, error};
+use crate::edge::auth::AdminAuth;
+use crate::edge::envelope::{self, ApiError};
+use crate::edge::json::JsonBody;
+use crate::edge::strict_json::Strict;
 use crate::state::AppState;
-use crate::strict_json::Strict;
 
 /// `POST /internal/v1/connect/auth-codes`.
 #[derive(Debug, Deserialize)]
@@ -82,83 +81,4 @@ pub async fn mint(
             expires_at: issued.expires_at,
         },
     ))
-}
-
-fn reference(name: &str) -> Value {
-    json!({ "$ref": format!("#/components/schemas/{name}") })
-}
-
-/// `POST /internal/v1/connect/auth-codes`, documented.
-pub fn mint_doc() -> Value {
-    json!({
-        "tags": ["internal"],
-        "operationId": "mint_connect_auth_code",
-        "summary": "Mint a Boxo Connect auth code for the host's logged-in user",
-        "description": "The host app hands the code to the Boxo SDK when a miniapp calls `login()`; the Boxo platform trades it once (`POST /boxo/v1/connect/access-token`) within 5 minutes, for that miniapp only. `user_data` is the profile the user agreed to share: `email` or `phone` (E.164) required; `reference` defaults to `user_id`.",
-        "security": [{ "admin_token": [] }],
-        "requestBody": {
-            "required": true,
-            "content": { "application/json": { "schema": reference("MintConnectAuthCodeRequest") } },
-        },
-        "responses": {
-            "201": {
-                "description": "Minted",
-                "content": { "application/json": { "schema": enveloped(reference("ConnectAuthCode")) } },
-            },
-            "404": error("NOT_FOUND (unknown app)"),
-        },
-    })
-}
-
-/// The schemas of the auth-code operation. The profile's fields are checked by
-/// `ConnectProfile::parse` (an email's shape, `email` or `phone` required): a value the
-/// schema allows may still be 400 naming `user_data.<field>`.
-pub fn schemas() -> Vec<(&'static str, Value)> {
-    use crate::openapi::schemas::{identifier, nullable, object, prefixed_id, text, NO_CONTROLS};
-    let described = |mut schema: Value, description: &str| {
-        schema["description"] = json!(description);
-        schema
-    };
-    vec![
-        (
-            "MintConnectAuthCodeRequest",
-            object(
-                &["user_id", "app_id", "user_data"],
-                json!({
-                    "user_id": described(identifier(255), "The host app's logged-in user, String(255)."),
-                    "app_id": described(prefixed_id("app_"), "A registered miniapp (else 404)."),
-                    "user_data": described(
-                        object(
-                            &[],
-                            json!({
-                                "reference": described(nullable(identifier(100)), "The user's reference for the miniapp, String(100); defaults to `user_id`."),
-                                "email": described(nullable(text(254)), "An email address (name@example.com)."),
-                                "phone": described(nullable(json!({"type": "string", "pattern": "^\\+[1-9][0-9]{7,14}$"})), "E.164: + and 8 to 15 digits."),
-                                "first_name": nullable(text(250)),
-                                "last_name": nullable(text(250)),
-                                "custom_attributes": {
-                                    "type": ["object", "null"],
-                                    "description": "Any JSON object, at most 16 KiB.",
-                                    "propertyNames": { "pattern": NO_CONTROLS },
-                                    "additionalProperties": reference("JsonValue"),
-                                },
-                            }),
-                        ),
-                        "The profile the user agreed to share: `email` or `phone` required (else 400 naming `user_data`).",
-                    ),
-                }),
-            ),
-        ),
-        (
-            "ConnectAuthCode",
-            json!({
-                "type": "object",
-                "required": ["auth_code", "expires_at"],
-                "properties": {
-                    "auth_code": { "type": "string", "pattern": "^ac_", "description": "Shown once." },
-                    "expires_at": { "type": "string", "format": "date-time" },
-                },
-            }),
-        ),
-    ]
 }

@@ -4,9 +4,28 @@
 
 use serde_json::{json, Value};
 
-use crate::boxo::BoxoErrorCode;
+use crate::edge::boxo::BoxoErrorCode;
 use crate::openapi::schemas::{object, prefixed_id, reference};
-use crate::routes::Listener;
+use crate::routes::{Listener, Written};
+
+/// The operation documented by hand as `which`.
+pub fn operation(which: Written) -> Value {
+    match which {
+        Written::Healthz => healthz(),
+        Written::Readyz => readyz(),
+        Written::Metrics => metrics(),
+        Written::OpenapiJson => openapi_json(),
+        Written::BoxoCreate => boxo_create(),
+        Written::BoxoStatus => boxo_status(),
+        Written::BoxoConnectAccessToken => super::connect::access_token_doc(),
+        Written::BoxoConnectUserData => super::connect::user_data_doc(),
+        Written::BoxoConnectUserDataGet => super::connect::user_data_get_doc(),
+        Written::ConnectAuthCodes => super::connect::mint_doc(),
+        Written::DeliveriesList => deliveries_list(),
+        Written::DeliveriesShow => deliveries_show(),
+        Written::DeliveriesRetry => deliveries_retry(),
+    }
+}
 
 fn json_content(schema: Value) -> Value {
     json!({ "application/json": { "schema": schema } })
@@ -360,12 +379,12 @@ pub fn schemas(listener: Listener) -> Vec<(&'static str, Value)> {
     match listener {
         Listener::Public => {
             let mut list = boxo_schemas();
-            list.extend(crate::boxo::connect::schemas());
+            list.extend(super::connect::public_schemas());
             list
         }
         Listener::Internal => {
             let mut list = delivery_schemas();
-            list.extend(crate::internal::connect::schemas());
+            list.extend(super::connect::internal_schemas());
             list
         }
     }

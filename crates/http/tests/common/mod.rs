@@ -15,7 +15,7 @@ use actix_web::{web, App};
 use base64::Engine;
 use futures::future::LocalBoxFuture;
 use hostpay_domain::services::{Ports, Services};
-use hostpay_http::control_chars::refuse_control_characters;
+use hostpay_http::edge::control_chars::refuse_control_characters;
 use hostpay_http::rate_limit::RateLimiter;
 use hostpay_http::{internal_app, public_app, AppState, HttpSettings};
 use hostpay_testkit::{in_memory_ports, test_settings, Handles};

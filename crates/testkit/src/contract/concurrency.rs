@@ -37,7 +37,7 @@ use hostpay_domain::validation::NonEmptyString;
 use hostpay_upstream::SandboxProcessor;
 
 use super::fixture::{all_deliveries, money, positive, secs, text255, utc, Fixture, Must};
-use super::StorePorts;
+use super::ports::StorePorts;
 use crate::{test_settings, RecordingBoxo, RecordingWebhooks};
 
 /// The payment repository under test, yielding to other tasks before every call, so

@@ -9,7 +9,7 @@ use hostpay_domain::ids::AppId;
 use hostpay_domain::payment::ChargeOutcome;
 
 use super::fixture::{secs, utc, Fixture, Must};
-use super::StorePorts;
+use super::ports::StorePorts;
 
 fn claim(app_id: &AppId, key: &str, fingerprint: char) -> IdempotencyClaim {
     IdempotencyClaim {

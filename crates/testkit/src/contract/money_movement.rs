@@ -13,7 +13,7 @@ use hostpay_domain::payment::{
 use hostpay_domain::ports::StoreError;
 
 use super::fixture::{secs, stored, text255, utc, Fixture, Must};
-use super::StorePorts;
+use super::ports::StorePorts;
 
 /// `add_grant` / `find_grant`: a grant round-trips exactly by its hash; a second grant
 /// with the same hash is `Duplicate("token")`; an unknown hash finds nothing.

@@ -21,7 +21,7 @@ use hostpay_domain::validation::BoundedString;
 use super::fixture::{
     assert_newest_first, deliveries_of, money, next_page, positive, stored, utc, Fixture, Must,
 };
-use super::StorePorts;
+use super::ports::StorePorts;
 
 /// Details using every field, with Unicode, nested JSON and exact decimals.
 pub(crate) fn rich_details() -> PaymentDetails {
