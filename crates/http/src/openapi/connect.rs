@@ -4,8 +4,6 @@
 
 use serde_json::{json, Value};
 
-use super::written::{envelope as enveloped, error};
-
 fn json_content(schema: Value) -> Value {
     json!({ "application/json": { "schema": schema } })
 }
@@ -33,9 +31,9 @@ fn connect_headers() -> Vec<Value> {
     ]
 }
 
-fn parameters() -> Value {
+fn parameters(signature_headers: Value) -> Value {
     let mut list = connect_headers();
-    if let Value::Array(signature) = super::written::signature_headers() {
+    if let Value::Array(signature) = signature_headers {
         list.extend(signature);
     }
     Value::Array(list)
@@ -53,14 +51,15 @@ fn answer(result: &str, description: &str) -> Value {
 }
 
 /// `POST /boxo/v1/connect/access-token`, documented.
-pub fn access_token_doc() -> Value {
+/// `signature_headers`: the signature headers' parameters, as the payment calls document them.
+pub fn access_token_doc(signature_headers: Value) -> Value {
     json!({
         "tags": ["boxo"],
         "operationId": "boxo_connect_access_token",
         "summary": "Boxo Connect: trade an auth code for an access token (Boxo wire format)",
         "description": "The auth code the host's backend minted (`POST /internal/v1/connect/auth-codes`) for the miniapp of `X-Miniapp-App-ID`, traded once for an access token of that user. Unknown code: `INVALID_AUTH_CODE`; expired, used already or minted for another miniapp: `EXPIRED_AUTH_CODE`. Same admission as the payment calls (integration, IP allow-list, signature, `Authorization: <prefix> base64(client_id:secret_key)`). Always HTTP 200.",
         "security": [{ "boxo_client": [] }],
-        "parameters": parameters(),
+        "parameters": parameters(signature_headers),
         "requestBody": {
             "required": true,
             "content": json_content(reference("BoxoConnectAccessTokenRequest")),
@@ -72,14 +71,14 @@ pub fn access_token_doc() -> Value {
     })
 }
 
-fn user_data_operation(id: &str) -> Value {
+fn user_data_operation(id: &str, signature_headers: Value) -> Value {
     json!({
         "tags": ["boxo"],
         "operationId": id,
         "summary": "Boxo Connect: the profile an access token carries (Boxo wire format)",
         "description": "With `Authorization: <prefix> <access_token>` and the token's miniapp in `X-Miniapp-App-ID`: the profile the user agreed to share. Unknown, garbage or another miniapp's token: `INVALID_ACCESS_TOKEN`; past its lifetime: `EXPIRED_ACCESS_TOKEN`; no Authorization: `ACCESS_DENIED`. No body is read. Always HTTP 200.",
         "security": [{ "boxo_client": [] }],
-        "parameters": parameters(),
+        "parameters": parameters(signature_headers),
         "responses": answer(
             "BoxoConnectUserData",
             "The user data, or `{error_code, error_message}` (`INVALID_ACCESS_TOKEN`, `EXPIRED_ACCESS_TOKEN`, `MINIAPP_NOT_FOUND`, `ACCESS_DENIED` and the admission codes)",
@@ -88,13 +87,13 @@ fn user_data_operation(id: &str) -> Value {
 }
 
 /// `POST /boxo/v1/connect/user-data`, documented.
-pub fn user_data_doc() -> Value {
-    user_data_operation("boxo_connect_user_data")
+pub fn user_data_doc(signature_headers: Value) -> Value {
+    user_data_operation("boxo_connect_user_data", signature_headers)
 }
 
 /// `GET /boxo/v1/connect/user-data`, documented.
-pub fn user_data_get_doc() -> Value {
-    user_data_operation("boxo_connect_user_data_get")
+pub fn user_data_get_doc(signature_headers: Value) -> Value {
+    user_data_operation("boxo_connect_user_data_get", signature_headers)
 }
 
 /// The schemas of the Boxo Connect operations (public listener).
@@ -155,7 +154,9 @@ pub fn public_schemas() -> Vec<(&'static str, Value)> {
 }
 
 /// `POST /internal/v1/connect/auth-codes`, documented.
-pub fn mint_doc() -> Value {
+/// `created`: the 201 answer's schema (the enveloped `ConnectAuthCode`); `not_found`:
+/// the 404 response.
+pub fn mint_doc(created: Value, not_found: Value) -> Value {
     json!({
         "tags": ["internal"],
         "operationId": "mint_connect_auth_code",
@@ -169,9 +170,9 @@ pub fn mint_doc() -> Value {
         "responses": {
             "201": {
                 "description": "Minted",
-                "content": { "application/json": { "schema": enveloped(reference("ConnectAuthCode")) } },
+                "content": { "application/json": { "schema": created } },
             },
-            "404": error("NOT_FOUND (unknown app)"),
+            "404": not_found,
         },
     })
 }
