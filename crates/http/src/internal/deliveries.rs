@@ -16,6 +16,7 @@ use crate::edge::envelope::{self, ApiError};
 use crate::edge::ids::delivery_id;
 use crate::state::AppState;
 use crate::views::delivery::{AttemptView, DeliveryDetail, DeliveryView};
+use crate::views::payment::event_data;
 
 /// Query of the list.
 #[derive(Debug, Deserialize)]
@@ -68,7 +69,7 @@ pub async fn show(
         StatusCode::OK,
         &DeliveryDetail {
             delivery: DeliveryView::of(&delivery),
-            data: crate::views::payment::event_data(&delivery.event.data),
+            data: event_data(&delivery.event.data),
             attempt_log: attempts.iter().map(AttemptView::of).collect(),
         },
     ))
