@@ -23,6 +23,12 @@ Failures dropped (the run's summary counts them), each only in its exact shape:
 - The Boxo host API refuses invalid data with HTTP 200 and an `error_code` (Boxo's wire
   format), not the 4xx `negative_data_rejection` looks for: dropped only when the answer
   is such a refusal.
+- A Boxo Connect profile (`POST /internal/v1/connect/auth-codes`) is checked by its
+  parser: an email's shape, `email` or `phone` required, a blank `reference`. A value the
+  schema allows may be 400 naming `user_data` or `user_data.<field>` (documented).
+- Boxo Connect's user-data call takes an access token as its credential, checked with
+  the miniapp it names: a wrong one is `INVALID_ACCESS_TOKEN`, or `MINIAPP_NOT_FOUND`
+  when no (known) `X-Miniapp-App-ID` comes with it (HTTP 200, no data either way).
 - A refund's `amount` may have no more decimals than the payment's currency (and, 20
   digits in all, fewer digits before the point in a currency with 3 or 4 decimals),
   which is stored, not in the request: "0.5" refunding a JPY payment is 400 naming
@@ -125,7 +131,10 @@ def _json(response):
 
 def _boxo_refuses_without_credentials(response) -> bool:
     """Sends the request again without credentials and with wrong ones: both must be
-    Boxo's refusal, HTTP 200 `{"error_code": "ACCESS_DENIED", ...}`."""
+    Boxo's refusal, HTTP 200 `{"error_code": "ACCESS_DENIED", ...}` (a wrong access token
+    on Connect's user-data call: `INVALID_ACCESS_TOKEN`, or `MINIAPP_NOT_FOUND` without
+    a known miniapp)."""
+    user_data = response.request.url.split("?")[0].endswith("/boxo/v1/connect/user-data")
     request = response.request
     headers = {
         name: value for name, value in request.headers.items() if name.lower() != "authorization"
@@ -141,7 +150,10 @@ def _boxo_refuses_without_credentials(response) -> bool:
         body = _json(probe)
         if probe.status_code != 200 or not isinstance(body, dict):
             return False
-        if body.get("error_code") != "ACCESS_DENIED":
+        refusals = {"ACCESS_DENIED"}
+        if authorization and user_data:
+            refusals.update({"INVALID_ACCESS_TOKEN", "MINIAPP_NOT_FOUND"})
+        if body.get("error_code") not in refusals:
             return False
     return True
 
@@ -192,6 +204,20 @@ def _keep(failure, case, response) -> bool:
         and response.status_code == 200
         and isinstance(body, dict)
         and isinstance(body.get("error_code"), str)
+    ):
+        return False
+    field = (
+        body.get("error", {}).get("details", {}).get("field")
+        if isinstance(body, dict) and isinstance(body.get("error"), dict)
+        and isinstance(body["error"].get("details"), dict)
+        else None
+    )
+    if (
+        name == "RejectedPositiveData"
+        and operation == ("POST", "/internal/v1/connect/auth-codes")
+        and response.status_code == 400
+        and isinstance(field, str)
+        and (field == "user_data" or field.startswith("user_data."))
     ):
         return False
     if (

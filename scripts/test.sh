@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine too: every crate's tests, the PostgreSQL
-# suites, the headless-browser checkout test and the demo script.
+# suites, the headless-browser checkout test, the demo script and the Boxo simulator.
 #
 # PostgreSQL: uses the server on 127.0.0.1:5432 when one answers; otherwise starts a
 # throwaway one (Debian's postgresql package, installed when missing) in a temporary
@@ -63,6 +63,10 @@ if [ -x scripts/demo.sh ]; then
   log "scripts/demo.sh"
   scripts/demo.sh
 fi
+
+# The Boxo conformance simulator against a hostpay it starts (and a misconfigured one).
+log "scripts/simulate-boxo.sh"
+scripts/simulate-boxo.sh
 
 if [ -x scripts/check-deploy.sh ]; then
   log "scripts/check-deploy.sh"

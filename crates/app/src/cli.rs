@@ -1,5 +1,5 @@
 //! The `hostpay` command line: `serve`, `migrate`, `apps`, `tokens`, `payments`,
-//! `connect`, `deliveries` and `config check`. Every command prints a table for people, or JSON with `--json`.
+//! `connect`, `deliveries`, `config check` and `simulate boxo`. Every command prints a table for people, or JSON with `--json`.
 
 use std::path::PathBuf;
 
@@ -60,6 +60,19 @@ pub enum Command {
     /// Check the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Conformance simulators: play a platform against a host deployment.
+    #[command(subcommand)]
+    Simulate(SimulateCommand),
+}
+
+/// `hostpay simulate ...`
+#[derive(Debug, Subcommand)]
+pub enum SimulateCommand {
+    /// Play the Boxo platform against a host (hostpay or not) with the host's configured
+    /// credentials and signing (`--config`): create an order payment, read its status,
+    /// check the refusals, run Boxo Connect, receive the signed complete-order; one
+    /// PASS/FAIL line per check, exit status 1 on any failure.
+    Boxo(crate::simulate::SimulateBoxo),
 }
 
 /// Output format.
@@ -294,6 +307,27 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Payments(command) => payments(&config, command).await,
         Command::Connect(command) => connect(&config, command).await,
         Command::Deliveries(command) => deliveries(&config, command).await,
+        Command::Simulate(SimulateCommand::Boxo(args)) => {
+            let report = crate::simulate::run(&config, &args)
+                .await
+                .map_err(|error| Failure {
+                    message: error.to_string(),
+                    code: 2,
+                })?;
+            let failures = report.failures();
+            if failures == 0 {
+                println!(
+                    "all {} checks passed (or were skipped)",
+                    report.checks.len()
+                );
+                Ok(())
+            } else {
+                Err(failed(format!(
+                    "{failures} of {} checks failed",
+                    report.checks.len()
+                )))
+            }
+        }
     }
 }
 
@@ -306,6 +340,9 @@ fn config_check(config: &Config, output: Output) {
     if output.json {
         let map: serde_json::Map<String, Value> = entries.into_iter().collect();
         print_json(&Value::Object(map));
+        for warning in config.signing_warnings() {
+            eprintln!("warning: {warning}");
+        }
         return;
     }
     let rows: Vec<Vec<String>> = entries
@@ -315,6 +352,9 @@ fn config_check(config: &Config, output: Output) {
     print_table(&["key", "value"], &rows);
     if config.security.uses_development_key() {
         eprintln!("warning: security.hash_key is the built-in development key");
+    }
+    for warning in config.signing_warnings() {
+        eprintln!("warning: {warning}");
     }
     println!("configuration is valid");
 }

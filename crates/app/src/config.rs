@@ -7,6 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::num::{NonZeroU16, NonZeroU32, NonZeroU64};
 use std::path::{Path, PathBuf};
 
+use hostpay_boxo::{SigningSettings, SigningSetup};
 use hostpay_domain::connect::{MAX_ACCESS_TOKEN_TTL_SECONDS, MIN_ACCESS_TOKEN_TTL_SECONDS};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize, Serializer};
@@ -33,14 +34,9 @@ bind = "127.0.0.1:8081"
 auth_prefix = "Token"
 allowed_ips = []
 trusted_proxies = []
-
-[boxo.signing]
-verify_incoming = false
-payload_template = "{timestamp}.{nonce}.{request_method}.{url}.{payload}"
-signature_header = "X-Signature"
-timestamp_header = "X-Timestamp"
-nonce_header = "X-Nonce"
-client_id_header = "X-Client-Id"
+accept_access_token = false
+# [boxo.signing]: every key defaults to hostpay_boxo::SigningSettings::default()
+# (api.md section 8); `hostpay config check` prints them all.
 
 [connect]
 access_token_ttl_seconds = 3600
@@ -351,29 +347,13 @@ pub struct BoxoConfig {
     /// Peers whose `X-Forwarded-For` is believed.
     #[serde(deserialize_with = "ip_list")]
     pub trusted_proxies: Vec<IpAddr>,
-    /// Request signing.
-    pub signing: SigningConfig,
-}
-
-/// `boxo.signing.*`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SigningConfig {
-    /// HMAC secret; set = outgoing calls are signed.
-    #[serde(default, deserialize_with = "empty_as_none")]
-    pub secret: Option<Secret>,
-    /// Require valid signatures on incoming Boxo calls.
-    pub verify_incoming: bool,
-    /// The signed payload's template.
-    pub payload_template: String,
-    /// Header carrying the signature.
-    pub signature_header: String,
-    /// Header carrying the timestamp.
-    pub timestamp_header: String,
-    /// Header carrying the nonce.
-    pub nonce_header: String,
-    /// Header carrying the client id.
-    pub client_id_header: String,
+    /// `boxo.accept_access_token`: Boxo Connect access tokens may authenticate the
+    /// create and status calls (default false).
+    pub accept_access_token: bool,
+    /// `boxo.signing.*`: request signing, every setting of Boxo's dashboard (the one
+    /// `Default` is `hostpay_boxo::SigningSettings::default()`).
+    #[serde(default)]
+    pub signing: SigningSettings,
 }
 
 /// `connect.*`.
@@ -639,32 +619,25 @@ impl Config {
     }
 
     fn validate_signing(&self) -> Result<(), ConfigError> {
-        let signing = &self.boxo.signing;
-        if signing.verify_incoming && signing.secret.is_none() {
-            return Err(invalid(
-                "boxo.signing.secret",
-                "required when boxo.signing.verify_incoming = true",
-            ));
-        }
-        if signing.payload_template.trim().is_empty() {
-            return Err(invalid(
-                "boxo.signing.payload_template",
-                "must not be empty",
-            ));
-        }
-        let headers = [
-            ("boxo.signing.signature_header", &signing.signature_header),
-            ("boxo.signing.timestamp_header", &signing.timestamp_header),
-            ("boxo.signing.nonce_header", &signing.nonce_header),
-            ("boxo.signing.client_id_header", &signing.client_id_header),
-        ];
-        for (key, name) in headers {
-            let token_char = |c: char| c.is_ascii_alphanumeric() || "-_".contains(c);
-            if name.is_empty() || !name.chars().all(token_char) {
-                return Err(invalid(key, "must be an HTTP header name"));
-            }
-        }
-        Ok(())
+        self.signing_setup().map(|_| ())
+    }
+
+    /// `boxo.signing.*` validated into the outgoing signer, the incoming verifier and the
+    /// warnings to log (a legacy hash, an ignored key); an error names the key. Key files
+    /// are read here.
+    pub fn signing_setup(&self) -> Result<SigningSetup, ConfigError> {
+        self.boxo
+            .signing
+            .validate()
+            .map_err(|error| invalid(error.key(), error.message()))
+    }
+
+    /// The warnings of `boxo.signing.*` as `key: advice` lines (empty when the settings
+    /// are invalid: loading refused them already).
+    pub fn signing_warnings(&self) -> Vec<String> {
+        self.signing_setup()
+            .map(|setup| setup.warnings.iter().map(ToString::to_string).collect())
+            .unwrap_or_default()
     }
 
     /// The configuration as flat `key = value` pairs, secrets masked (for `config check`).
@@ -779,6 +752,121 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn boxo_signing_is_hostpay_boxo_settings_with_its_one_default() {
+        let config = load(&[]).unwrap();
+        assert_eq!(
+            config.boxo.signing,
+            hostpay_boxo::SigningSettings::default()
+        );
+        assert!(!config.boxo.accept_access_token);
+        let keys: Vec<String> = config
+            .masked_entries()
+            .into_iter()
+            .map(|(key, _)| key)
+            .filter(|key| key.starts_with("boxo.signing."))
+            .collect();
+        for key in [
+            "boxo.signing.algorithm",
+            "boxo.signing.hash",
+            "boxo.signing.encoding",
+            "boxo.signing.timespec",
+            "boxo.signing.payload_template",
+            "boxo.signing.signature_template",
+            "boxo.signing.nonce_length",
+            "boxo.signing.headers.signature",
+            "boxo.signing.headers.timestamp",
+            "boxo.signing.headers.nonce",
+            "boxo.signing.headers.identity",
+            "boxo.signing.headers.client_id",
+            "boxo.signing.headers.merchant_id",
+            "boxo.signing.verify_incoming",
+        ] {
+            assert!(keys.iter().any(|k| k == key), "{key} in {keys:?}");
+        }
+    }
+
+    #[test]
+    fn every_boxo_signing_key_reads_from_the_environment() {
+        let config = load(&[
+            ("HOSTPAY__BOXO__ACCEPT_ACCESS_TOKEN", "true"),
+            ("HOSTPAY__BOXO__SIGNING__ALGORITHM", "hmac"),
+            ("HOSTPAY__BOXO__SIGNING__HASH", "sha512"),
+            ("HOSTPAY__BOXO__SIGNING__SECRET", "sign-me"),
+            ("HOSTPAY__BOXO__SIGNING__ENCODING", "hex"),
+            ("HOSTPAY__BOXO__SIGNING__TIMESPEC", "milliseconds"),
+            (
+                "HOSTPAY__BOXO__SIGNING__PAYLOAD_TEMPLATE",
+                "{timestamp}|{identity}|{nonce}|{payload}",
+            ),
+            (
+                "HOSTPAY__BOXO__SIGNING__SIGNATURE_TEMPLATE",
+                "SHA512 {signature}",
+            ),
+            ("HOSTPAY__BOXO__SIGNING__IDENTITY", "idem-host"),
+            ("HOSTPAY__BOXO__SIGNING__NONCE_LENGTH", "24"),
+            ("HOSTPAY__BOXO__SIGNING__HEADERS__SIGNATURE", "X-Sig"),
+            ("HOSTPAY__BOXO__SIGNING__VERIFY_INCOMING", "true"),
+        ])
+        .unwrap();
+        let signing = &config.boxo.signing;
+        assert!(config.boxo.accept_access_token);
+        assert_eq!(signing.hash, hostpay_boxo::signing::HashAlgorithm::Sha512);
+        assert_eq!(signing.nonce_length, 24);
+        assert_eq!(signing.headers.signature, "X-Sig");
+        assert_eq!(signing.identity.as_deref(), Some("idem-host"));
+        let setup = config.signing_setup().unwrap();
+        assert!(setup.signer.is_some() && setup.verifier.is_some());
+    }
+
+    #[test]
+    fn invalid_boxo_signing_names_the_key_and_legacy_hashes_warn() {
+        let cases = [
+            (
+                vec![("HOSTPAY__BOXO__SIGNING__ALGORITHM", "rsa")],
+                "boxo.signing.algorithm",
+            ),
+            (
+                vec![
+                    ("HOSTPAY__BOXO__SIGNING__ALGORITHM", "rsa"),
+                    ("HOSTPAY__BOXO__SIGNING__PRIVATE_KEY", "not a key"),
+                ],
+                "boxo.signing.private_key",
+            ),
+            (
+                vec![("HOSTPAY__BOXO__SIGNING__SIGNATURE_TEMPLATE", "SHA256")],
+                "boxo.signing.signature_template",
+            ),
+            (
+                vec![("HOSTPAY__BOXO__SIGNING__VERIFY_INCOMING", "true")],
+                "boxo.signing.secret",
+            ),
+            (
+                vec![("HOSTPAY__BOXO__SIGNING__HASH", "sha3")],
+                "boxo.signing.hash",
+            ),
+            (
+                vec![("HOSTPAY__BOXO__SIGNING__SIGNATURE_HEADER", "X-Old")],
+                "signature_header",
+            ),
+        ];
+        for (env, key) in cases {
+            let error = load(&env).unwrap_err().to_string();
+            assert!(error.contains(key), "{env:?}: {error}");
+        }
+        let legacy = load(&[
+            ("HOSTPAY__BOXO__SIGNING__HASH", "md5"),
+            ("HOSTPAY__BOXO__SIGNING__SECRET", "sign-me"),
+        ])
+        .unwrap();
+        let warnings = legacy.signing_warnings();
+        assert!(
+            warnings.iter().any(|w| w.starts_with("boxo.signing.hash")),
+            "{warnings:?}"
+        );
+        assert!(load(&[]).unwrap().signing_warnings().is_empty());
     }
 
     #[test]

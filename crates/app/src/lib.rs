@@ -11,6 +11,7 @@ pub mod credential_cache;
 pub mod dispatcher;
 pub mod metered;
 pub mod server;
+pub mod simulate;
 pub mod startup;
 pub mod store;
 pub mod system;

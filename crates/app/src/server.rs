@@ -26,6 +26,9 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
              before real use (and keep it: changing it invalidates every stored secret)"
         );
     }
+    for warning in config.signing_warnings() {
+        tracing::warn!(%warning, "Boxo request signing");
+    }
     if config.internal.admin_token.is_none() {
         tracing::info!("internal.admin_token is not set: the internal API refuses every call");
     }

@@ -4,15 +4,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use hostpay_boxo::SigningSetup;
 use hostpay_domain::delivery::RetryPolicy;
 use hostpay_domain::ids::IdGenerator;
 use hostpay_domain::miniapp::SecretKeyring;
 use hostpay_domain::ports::{Clock, MiniappPlatform, PaymentProcessor, WebhookSender};
 use hostpay_domain::services::{ConnectSettings, PaymentSettings, Ports, Services, Settings};
-use hostpay_http::{AppState, BoxoSettings, HttpSettings, SigningSettings};
+use hostpay_http::{AppState, BoxoSettings, HttpSettings};
 use hostpay_upstream::{
-    BoxoClient, BoxoClientConfig, OutgoingSigning, SandboxProcessor, SystemClock, WalletConfig,
-    WalletProcessor, WebhookClient,
+    BoxoClient, BoxoClientConfig, SandboxProcessor, SystemClock, WalletConfig, WalletProcessor,
+    WebhookClient,
 };
 
 use crate::config::{Config, DatabaseConfig, ProcessorKind};
@@ -67,9 +68,9 @@ pub fn settings(config: &Config) -> Settings {
     }
 }
 
-/// The HTTP surfaces' settings from the configuration.
-pub fn http_settings(config: &Config) -> HttpSettings {
-    let signing = &config.boxo.signing;
+/// The HTTP surfaces' settings from the configuration and its validated signing (the
+/// incoming verifier).
+pub fn http_settings(config: &Config, signing: &SigningSetup) -> HttpSettings {
     HttpSettings {
         admin_token: config
             .internal
@@ -86,15 +87,9 @@ pub fn http_settings(config: &Config) -> HttpSettings {
             auth_prefix: config.boxo.auth_prefix.clone(),
             allowed_ips: config.boxo.allowed_ips.clone(),
             trusted_proxies: config.boxo.trusted_proxies.clone(),
-            signing: SigningSettings {
-                secret: signing.secret.as_ref().map(|s| s.expose().to_owned()),
-                verify_incoming: signing.verify_incoming,
-                payload_template: signing.payload_template.clone(),
-                signature_header: signing.signature_header.clone(),
-                timestamp_header: signing.timestamp_header.clone(),
-                nonce_header: signing.nonce_header.clone(),
-                client_id_header: signing.client_id_header.clone(),
-            },
+            verify_incoming: config.boxo.signing.verify_incoming,
+            verifier: signing.verifier.clone(),
+            accept_access_token: config.boxo.accept_access_token,
         },
         rate_limit_per_second: config.rate_limit.per_second.get(),
         rate_limit_burst: config.rate_limit.burst.get(),
@@ -141,9 +136,8 @@ fn processor(config: &Config) -> Result<Arc<dyn PaymentProcessor>, StartupError>
 type Outbound = (Arc<dyn MiniappPlatform>, Arc<dyn WebhookSender>);
 
 /// The Boxo complete-order client and the webhook sender, metered.
-fn outbound(config: &Config) -> Result<Outbound, StartupError> {
+fn outbound(config: &Config, signing: &SigningSetup) -> Result<Outbound, StartupError> {
     let timeout = Duration::from_secs(config.delivery.timeout_seconds);
-    let signing = &config.boxo.signing;
     let boxo = BoxoClient::new(BoxoClientConfig {
         platform_url: config
             .boxo
@@ -151,14 +145,7 @@ fn outbound(config: &Config) -> Result<Outbound, StartupError> {
             .as_ref()
             .map(|url| url.as_str().to_owned()),
         client_id: config.boxo.client_id.clone(),
-        signing: signing.secret.as_ref().map(|secret| OutgoingSigning {
-            secret: secret.expose().to_owned(),
-            payload_template: signing.payload_template.clone(),
-            signature_header: signing.signature_header.clone(),
-            timestamp_header: signing.timestamp_header.clone(),
-            nonce_header: signing.nonce_header.clone(),
-            client_id_header: signing.client_id_header.clone(),
-        }),
+        signer: signing.signer.clone(),
         timeout,
     })
     .map_err(upstream_error("boxo.platform_url"))?;
@@ -174,7 +161,8 @@ fn outbound(config: &Config) -> Result<Outbound, StartupError> {
 /// Wires an instance over an opened store.
 pub fn wire(config: &Config, store: StorePorts) -> Result<Wired, StartupError> {
     hostpay_upstream::install_crypto_provider();
-    let (boxo, webhooks) = outbound(config)?;
+    let signing = config.signing_setup()?;
+    let (boxo, webhooks) = outbound(config, &signing)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ids: Arc<dyn IdGenerator> = Arc::new(RandomIds);
     let sql_store = store.store.clone();
@@ -197,7 +185,7 @@ pub fn wire(config: &Config, store: StorePorts) -> Result<Wired, StartupError> {
     let services = Services::new(ports.clone(), settings(config));
     let state = AppState {
         services: services.clone(),
-        settings: http_settings(config),
+        settings: http_settings(config, &signing),
     };
     Ok(Wired {
         ports,

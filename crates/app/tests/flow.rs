@@ -9,7 +9,8 @@ mod support;
 use std::time::Duration;
 
 use base64::Engine;
-use hostpay_upstream::signing::{boxo_signature, SignedRequest, DEFAULT_PAYLOAD_TEMPLATE};
+use hostpay_boxo::signing::OutgoingRequest;
+use hostpay_boxo::SigningSettings;
 use serde_json::{json, Value};
 use support::{app_auth, client, send, Server, ADMIN_TOKEN, HASH_KEY};
 use wiremock::matchers::{method, path};
@@ -202,20 +203,28 @@ async fn a_full_flow_moves_the_metrics_and_leaks_no_secret_into_the_logs() {
         }
     });
     let raw = serde_json::to_vec(&body).unwrap();
-    let timestamp = chrono::Utc::now().timestamp().to_string();
+    let now = chrono::Utc::now();
+    let timestamp = now.timestamp().to_string();
     let nonce = "flow-nonce-0123456789abcdef";
-    let incoming_signature = boxo_signature(
-        BOXO_SIGNING_SECRET,
-        DEFAULT_PAYLOAD_TEMPLATE,
-        &SignedRequest {
-            timestamp: &timestamp,
-            nonce,
+    let platform_signer = SigningSettings {
+        secret: Some(BOXO_SIGNING_SECRET.to_owned()),
+        ..SigningSettings::default()
+    }
+    .validate()
+    .unwrap()
+    .signer
+    .unwrap();
+    let signed = platform_signer
+        .sign(&OutgoingRequest {
             method: "POST",
             url: "/boxo/v1/order-payments",
-            client_id: BOXO_CLIENT_ID,
             body: &raw,
-        },
-    );
+            timestamp: now,
+            nonce,
+            client_id: BOXO_CLIENT_ID,
+        })
+        .unwrap();
+    let incoming_signature = signed.get("X-Signature").unwrap().to_owned();
     secrets.push(incoming_signature.clone());
     let (status, _, answer) = send(
         http.post(format!("{public}/boxo/v1/order-payments"))

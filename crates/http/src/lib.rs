@@ -39,7 +39,7 @@ pub mod routes;
 pub mod state;
 pub mod views;
 
-pub use state::{AppState, BoxoSettings, HttpSettings, SigningSettings};
+pub use state::{AppState, BoxoSettings, HttpSettings};
 
 use actix_web::web;
 

@@ -87,6 +87,14 @@ pub enum Written {
     BoxoCreate,
     /// `POST /boxo/v1/order-payments/status`.
     BoxoStatus,
+    /// `POST /boxo/v1/connect/access-token`.
+    BoxoConnectAccessToken,
+    /// `POST /boxo/v1/connect/user-data`.
+    BoxoConnectUserData,
+    /// `GET /boxo/v1/connect/user-data`.
+    BoxoConnectUserDataGet,
+    /// `POST /internal/v1/connect/auth-codes`.
+    ConnectAuthCodes,
     /// `GET /internal/v1/deliveries`.
     DeliveriesList,
     /// `GET /internal/v1/deliveries/{delivery_id}`.
@@ -217,6 +225,24 @@ pub fn endpoints(listener: Listener) -> Vec<Endpoint> {
                     Written::BoxoStatus,
                     boxo::order_payments::status,
                 ),
+                Endpoint::handler(
+                    Method::POST,
+                    "/boxo/v1/connect/access-token",
+                    Written::BoxoConnectAccessToken,
+                    boxo::connect::access_token,
+                ),
+                Endpoint::handler(
+                    Method::POST,
+                    "/boxo/v1/connect/user-data",
+                    Written::BoxoConnectUserData,
+                    boxo::connect::user_data,
+                ),
+                Endpoint::handler(
+                    Method::GET,
+                    "/boxo/v1/connect/user-data",
+                    Written::BoxoConnectUserDataGet,
+                    boxo::connect::user_data,
+                ),
                 Endpoint::service(checkout::actions::confirm),
                 Endpoint::service(checkout::actions::cancel),
                 Endpoint::service(checkout::page::show),
@@ -242,6 +268,12 @@ pub fn endpoints(listener: Listener) -> Vec<Endpoint> {
                 Endpoint::service(internal::payments::get),
                 Endpoint::service(internal::payments::grant),
                 Endpoint::service(internal::payments::settle),
+                Endpoint::handler(
+                    Method::POST,
+                    "/internal/v1/connect/auth-codes",
+                    Written::ConnectAuthCodes,
+                    internal::connect::mint,
+                ),
                 Endpoint::handler(
                     Method::GET,
                     "/internal/v1/deliveries",

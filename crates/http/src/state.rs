@@ -3,6 +3,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
+use hostpay_boxo::Verifier;
 use hostpay_domain::services::Services;
 
 /// Shared state of both listeners.
@@ -40,8 +41,16 @@ pub struct BoxoSettings {
     pub allowed_ips: Vec<IpAddr>,
     /// `boxo.trusted_proxies`: peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
-    /// Request signing.
-    pub signing: SigningSettings,
+    /// `boxo.signing.verify_incoming`: incoming calls must be signed. On without a
+    /// [`verifier`](BoxoSettings::verifier) every call is refused with
+    /// `MISSING_REQUEST_SIGNATURE_SETTINGS`.
+    pub verify_incoming: bool,
+    /// The verifier `hostpay_boxo::SigningSettings::validate` built (present exactly when
+    /// `verify_incoming` is on and its key is configured).
+    pub verifier: Option<Verifier>,
+    /// `boxo.accept_access_token`: the create and status calls may carry a Boxo Connect
+    /// access token instead of the client credentials.
+    pub accept_access_token: bool,
 }
 
 impl Default for BoxoSettings {
@@ -52,40 +61,9 @@ impl Default for BoxoSettings {
             auth_prefix: "Token".to_owned(),
             allowed_ips: Vec::new(),
             trusted_proxies: Vec::new(),
-            signing: SigningSettings::default(),
-        }
-    }
-}
-
-/// Boxo request signing (api.md section 6). `Debug` masks the secret.
-#[derive(Clone)]
-pub struct SigningSettings {
-    /// `boxo.signing.secret`: set = outgoing calls are signed.
-    pub secret: Option<String>,
-    /// `boxo.signing.verify_incoming`.
-    pub verify_incoming: bool,
-    /// `boxo.signing.payload_template`.
-    pub payload_template: String,
-    /// Header carrying the signature.
-    pub signature_header: String,
-    /// Header carrying the timestamp.
-    pub timestamp_header: String,
-    /// Header carrying the nonce.
-    pub nonce_header: String,
-    /// Header carrying the client id.
-    pub client_id_header: String,
-}
-
-impl Default for SigningSettings {
-    fn default() -> Self {
-        SigningSettings {
-            secret: None,
             verify_incoming: false,
-            payload_template: "{timestamp}.{nonce}.{request_method}.{url}.{payload}".to_owned(),
-            signature_header: "X-Signature".to_owned(),
-            timestamp_header: "X-Timestamp".to_owned(),
-            nonce_header: "X-Nonce".to_owned(),
-            client_id_header: "X-Client-Id".to_owned(),
+            verifier: None,
+            accept_access_token: false,
         }
     }
 }
@@ -117,21 +95,9 @@ impl fmt::Debug for BoxoSettings {
             .field("auth_prefix", &self.auth_prefix)
             .field("allowed_ips", &self.allowed_ips)
             .field("trusted_proxies", &self.trusted_proxies)
-            .field("signing", &self.signing)
-            .finish()
-    }
-}
-
-impl fmt::Debug for SigningSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SigningSettings")
-            .field("secret", &masked(&self.secret))
             .field("verify_incoming", &self.verify_incoming)
-            .field("payload_template", &self.payload_template)
-            .field("signature_header", &self.signature_header)
-            .field("timestamp_header", &self.timestamp_header)
-            .field("nonce_header", &self.nonce_header)
-            .field("client_id_header", &self.client_id_header)
+            .field("verifier", &self.verifier)
+            .field("accept_access_token", &self.accept_access_token)
             .finish()
     }
 }
@@ -147,7 +113,14 @@ mod tests {
             ..HttpSettings::default()
         };
         settings.boxo.secret_key = Some("boxo-secret-value".into());
-        settings.boxo.signing.secret = Some("signing-secret-value".into());
+        settings.boxo.verifier = hostpay_boxo::SigningSettings {
+            secret: Some("signing-secret-value".into()),
+            verify_incoming: true,
+            ..hostpay_boxo::SigningSettings::default()
+        }
+        .validate()
+        .unwrap()
+        .verifier;
         let shown = format!("{settings:?}");
         assert!(!shown.contains("secret-value"), "{shown}");
         assert!(shown.contains("<set>"));

@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use actix_web::test::TestRequest;
 use boxo_common::*;
+use hostpay_boxo::signing::IncomingRequest;
 use hostpay_domain::ids::PaymentId;
 use hostpay_domain::ports::Clock;
 use hostpay_testkit::test_settings;
-use hostpay_upstream::signing::{verify_boxo_signature, SignedRequest, DEFAULT_PAYLOAD_TEMPLATE};
-use hostpay_upstream::{BoxoClient, BoxoClientConfig, OutgoingSigning};
+use hostpay_upstream::{BoxoClient, BoxoClientConfig};
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -40,7 +40,7 @@ async fn world_for(server: &MockServer) -> World {
                 BoxoClientConfig {
                     platform_url: Some(uri),
                     client_id: Some(CLIENT_ID.to_owned()),
-                    signing: Some(OutgoingSigning::with_secret(SIGNING_SECRET)),
+                    signer: Some(hmac_signer()),
                     timeout: Duration::from_secs(5),
                 },
                 ports.clock.clone(),
@@ -121,27 +121,26 @@ fn verified_body(request: &wiremock::Request) -> Value {
             .unwrap()
             .to_owned()
     };
-    let (timestamp, nonce, client_id) = (
-        header("X-Timestamp"),
-        header("X-Nonce"),
-        header("X-Client-Id"),
-    );
-    assert_eq!(client_id, CLIENT_ID);
+    let (timestamp, nonce) = (header("X-Timestamp"), header("X-Nonce"));
+    // The default template has no {client_id}: no client id header; the body carries it.
+    assert!(request.headers.get("X-Client-Id").is_none());
+    let body: Value = serde_json::from_slice(&request.body).unwrap();
+    assert_eq!(body["client_id"], CLIENT_ID);
     assert!(nonce.len() >= 16);
     assert_eq!(request.url.path(), COMPLETE_ORDER);
-    assert!(verify_boxo_signature(
-        SIGNING_SECRET,
-        DEFAULT_PAYLOAD_TEMPLATE,
-        &SignedRequest {
-            timestamp: &timestamp,
-            nonce: &nonce,
-            method: "POST",
-            url: COMPLETE_ORDER,
-            client_id: &client_id,
-            body: &request.body,
-        },
-        &header("X-Signature"),
-    ));
+    let sent_at = chrono::DateTime::from_timestamp(timestamp.parse().unwrap(), 0).unwrap();
+    let lookup = |name: &str| request.headers.get(name).and_then(|v| v.to_str().ok());
+    hmac_verifier()
+        .verify(
+            lookup,
+            &IncomingRequest {
+                method: "POST",
+                url: COMPLETE_ORDER,
+                body: &request.body,
+            },
+            sent_at,
+        )
+        .unwrap();
     serde_json::from_slice(&request.body).unwrap()
 }
 

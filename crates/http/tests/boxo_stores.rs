@@ -18,7 +18,7 @@ use hostpay_domain::ids::PaymentId;
 use hostpay_domain::ports::Clock;
 use hostpay_store::StoreOptions;
 use hostpay_testkit::test_settings;
-use hostpay_upstream::{BoxoClient, BoxoClientConfig, OutgoingSigning};
+use hostpay_upstream::{BoxoClient, BoxoClientConfig};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -51,7 +51,7 @@ async fn run_on(url: &str) {
                 BoxoClientConfig {
                     platform_url: Some(uri),
                     client_id: Some(CLIENT_ID.to_owned()),
-                    signing: Some(OutgoingSigning::with_secret(SIGNING_SECRET)),
+                    signer: Some(hmac_signer()),
                     timeout: Duration::from_secs(5),
                 },
                 ports.clock.clone(),

@@ -281,7 +281,7 @@ async fn signatures_valid_tampered_stale_replayed_and_missing() {
 #[actix_web::test]
 async fn verification_without_a_secret_is_a_configuration_error() {
     let mut settings = boxo_settings();
-    settings.signing.verify_incoming = true;
+    settings.verify_incoming = true;
     let world = boxo_common::world(settings).await;
     let app = boxo_app!(world.state);
     let answer = boxo_call!(app, post(CREATE, &order_body(&world.app_id, "o")));

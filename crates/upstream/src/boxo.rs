@@ -1,5 +1,6 @@
 //! The Boxo platform's complete-order client: `POST {platform_url}/api/v1/orders/complete-order/`
-//! with `client_id` added to the body, signed when a signing secret is set.
+//! with `client_id` added to the body, signed by `hostpay_boxo`'s [`Signer`] when one is
+//! configured (`boxo.signing.*`: HMAC, RSA or ECDSA).
 //!
 //! 2xx acknowledges; a 400 whose `error_code` is in [`DO_NOT_RETRY`] is permanent;
 //! everything else (5xx, other statuses, timeouts, connection errors) is retryable.
@@ -9,57 +10,16 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use hostpay_boxo::order::{CompleteOrderBody, DO_NOT_RETRY};
+use hostpay_boxo::signing::{OutgoingRequest, Signer};
 use hostpay_domain::delivery::AttemptOutcome;
 use hostpay_domain::ports::{AttemptReport, Clock, MiniappPlatform, OrderOutcome};
-use rand::RngExt;
 
 use crate::client::{self, ClientError};
 use crate::clock::SystemClock;
 use crate::redact::{describe, redact_urls};
-use crate::signing::{boxo_signature, SignedRequest, DEFAULT_PAYLOAD_TEMPLATE};
 
 /// The complete-order path under `boxo.platform_url`.
 pub const COMPLETE_ORDER_PATH: &str = "/api/v1/orders/complete-order/";
-
-/// Outgoing request signing (`boxo.signing.*`).
-#[derive(Clone)]
-pub struct OutgoingSigning {
-    /// `boxo.signing.secret`.
-    pub secret: String,
-    /// `boxo.signing.payload_template`.
-    pub payload_template: String,
-    /// Header carrying the signature.
-    pub signature_header: String,
-    /// Header carrying the timestamp.
-    pub timestamp_header: String,
-    /// Header carrying the nonce.
-    pub nonce_header: String,
-    /// Header carrying the client id.
-    pub client_id_header: String,
-}
-
-impl OutgoingSigning {
-    /// Signing with `secret` and the default template and header names.
-    pub fn with_secret(secret: impl Into<String>) -> OutgoingSigning {
-        OutgoingSigning {
-            secret: secret.into(),
-            payload_template: DEFAULT_PAYLOAD_TEMPLATE.to_owned(),
-            signature_header: "X-Signature".to_owned(),
-            timestamp_header: "X-Timestamp".to_owned(),
-            nonce_header: "X-Nonce".to_owned(),
-            client_id_header: "X-Client-Id".to_owned(),
-        }
-    }
-}
-
-impl std::fmt::Debug for OutgoingSigning {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OutgoingSigning")
-            .field("secret", &"<redacted>")
-            .field("payload_template", &self.payload_template)
-            .finish_non_exhaustive()
-    }
-}
 
 /// The complete-order client's settings.
 #[derive(Debug, Clone)]
@@ -68,8 +28,9 @@ pub struct BoxoClientConfig {
     pub platform_url: Option<String>,
     /// `boxo.client_id`, sent in the body (and the client id header when signing).
     pub client_id: Option<String>,
-    /// Signing, when `boxo.signing.secret` is set.
-    pub signing: Option<OutgoingSigning>,
+    /// The signer `hostpay_boxo::SigningSettings::validate` built (an HMAC secret or the
+    /// host's private key is configured); `None` sends complete-order unsigned.
+    pub signer: Option<Signer>,
     /// Whole-request timeout.
     pub timeout: Duration,
 }
@@ -79,7 +40,7 @@ pub struct BoxoClient {
     http: reqwest::Client,
     endpoint: Option<reqwest::Url>,
     client_id: Option<String>,
-    signing: Option<OutgoingSigning>,
+    signer: Option<Signer>,
     clock: Arc<dyn Clock>,
 }
 
@@ -104,7 +65,7 @@ impl BoxoClient {
             http: client::build(config.timeout)?,
             endpoint,
             client_id: config.client_id,
-            signing: config.signing,
+            signer: config.signer,
             clock,
         })
     }
@@ -112,12 +73,6 @@ impl BoxoClient {
     fn body(&self, order: &OrderOutcome) -> Vec<u8> {
         CompleteOrderBody::new(order, self.client_id.as_deref()).to_bytes()
     }
-}
-
-/// A random nonce of 32 hex characters.
-pub fn new_nonce() -> String {
-    let bytes: [u8; 16] = rand::rng().random();
-    hex::encode(bytes)
 }
 
 /// What a complete-order answer means (see the module doc).
@@ -159,31 +114,38 @@ impl MiniappPlatform for BoxoClient {
             .http
             .post(endpoint.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json");
-        if let Some(signing) = &self.signing {
-            let timestamp = self.clock.now().timestamp().to_string();
-            let nonce = new_nonce();
+        if let Some(signer) = &self.signer {
             let url = match endpoint.query() {
                 Some(query) => format!("{}?{query}", endpoint.path()),
                 None => endpoint.path().to_owned(),
             };
-            let client_id = self.client_id.as_deref().unwrap_or("");
-            let signature = boxo_signature(
-                &signing.secret,
-                &signing.payload_template,
-                &SignedRequest {
-                    timestamp: &timestamp,
-                    nonce: &nonce,
-                    method: "POST",
-                    url: &url,
-                    client_id,
-                    body: &body,
-                },
-            );
-            request = request
-                .header(signing.signature_header.as_str(), signature)
-                .header(signing.timestamp_header.as_str(), timestamp)
-                .header(signing.nonce_header.as_str(), nonce)
-                .header(signing.client_id_header.as_str(), client_id);
+            let nonce = signer.new_nonce();
+            let signed = signer.sign(&OutgoingRequest {
+                method: "POST",
+                url: &url,
+                body: &body,
+                timestamp: self.clock.now(),
+                nonce: &nonce,
+                client_id: self.client_id.as_deref().unwrap_or(""),
+            });
+            match signed {
+                Ok(headers) => {
+                    for (name, value) in headers.iter() {
+                        request = request.header(name, value);
+                    }
+                }
+                // Only a configuration the start-up check let through (a template with
+                // {client_id} and no boxo.client_id) or a failing RNG: retrying the same
+                // settings cannot help, so the delivery goes to the dead letters at once.
+                Err(error) => {
+                    return AttemptReport {
+                        status_code: None,
+                        outcome: AttemptOutcome::Permanent(format!(
+                            "cannot sign complete-order: {error}"
+                        )),
+                    }
+                }
+            }
         }
         let response = match request.body(body).send().await {
             Ok(response) => response,
@@ -248,8 +210,16 @@ mod tests {
 
     #[test]
     fn nonces_are_long_and_fresh() {
-        let first = new_nonce();
-        assert_eq!(first.len(), 32);
-        assert_ne!(first, new_nonce());
+        let signer = hostpay_boxo::SigningSettings {
+            secret: Some("boxo-signing-secret".to_owned()),
+            ..hostpay_boxo::SigningSettings::default()
+        }
+        .validate()
+        .unwrap()
+        .signer
+        .unwrap();
+        let first = signer.new_nonce();
+        assert!(first.len() >= 16);
+        assert_ne!(first, signer.new_nonce());
     }
 }

@@ -12,7 +12,7 @@ pub mod signing;
 pub mod wallet;
 pub mod webhook;
 
-pub use boxo::{BoxoClient, BoxoClientConfig, OutgoingSigning};
+pub use boxo::{BoxoClient, BoxoClientConfig};
 pub use client::{install_crypto_provider, ClientError};
 pub use clock::SystemClock;
 pub use sandbox::SandboxProcessor;

@@ -4,12 +4,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use hostpay_boxo::signing::{IncomingRequest, Signer, Verifier};
+use hostpay_boxo::SigningSettings;
 use hostpay_domain::delivery::AttemptOutcome;
 use hostpay_domain::ids::{AppId, PaymentId};
 use hostpay_domain::payment::PaymentStatus;
 use hostpay_domain::ports::{Clock, MiniappPlatform, OrderOutcome};
-use hostpay_upstream::signing::{verify_boxo_signature, SignedRequest, DEFAULT_PAYLOAD_TEMPLATE};
-use hostpay_upstream::{BoxoClient, BoxoClientConfig, OutgoingSigning};
+use hostpay_upstream::{BoxoClient, BoxoClientConfig};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -30,13 +31,57 @@ fn order() -> OrderOutcome {
     }
 }
 
+fn hmac() -> SigningSettings {
+    SigningSettings {
+        secret: Some("boxo-signing-secret".to_owned()),
+        verify_incoming: true,
+        ..SigningSettings::default()
+    }
+}
+
+fn signer() -> Signer {
+    hmac().validate().unwrap().signer.unwrap()
+}
+
+fn verifier() -> Verifier {
+    hmac().validate().unwrap().verifier.unwrap()
+}
+
+/// Verifies a complete-order the way the platform does, with these headers.
+fn platform_verifies(
+    headers: &dyn Fn(&str) -> Option<String>,
+    body: &[u8],
+) -> Result<(), hostpay_boxo::VerifyError> {
+    let values: Vec<(String, String)> = ["X-Signature", "X-Timestamp", "X-Nonce"]
+        .into_iter()
+        .filter_map(|name| headers(name).map(|value| (name.to_owned(), value)))
+        .collect();
+    let lookup = |name: &str| {
+        values
+            .iter()
+            .find(|(header, _)| header.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    };
+    verifier()
+        .verify(
+            lookup,
+            &IncomingRequest {
+                method: "POST",
+                url: "/api/v1/orders/complete-order/",
+                body,
+            },
+            DateTime::from_timestamp(1767225600, 0).unwrap(),
+        )
+        .map(|_| ())
+}
+
 fn client(server: &MockServer, timeout: Duration) -> BoxoClient {
     let clock = Arc::new(FixedClock(DateTime::from_timestamp(1767225600, 0).unwrap()));
     BoxoClient::with_clock(
         BoxoClientConfig {
             platform_url: Some(format!("{}/", server.uri())),
             client_id: Some("host_demo".to_owned()),
-            signing: Some(OutgoingSigning::with_secret("boxo-signing-secret")),
+            signer: Some(signer()),
             timeout,
         },
         clock,
@@ -84,24 +129,13 @@ async fn acknowledged_and_correctly_signed() {
             .to_owned()
     };
     assert_eq!(header("X-Timestamp"), "1767225600");
-    assert_eq!(header("X-Client-Id"), "host_demo");
+    // The default template has no {client_id}: no client id header (the body has it).
+    assert!(request.headers.get("X-Client-Id").is_none());
     assert_eq!(header("Content-Type"), "application/json");
     let nonce = header("X-Nonce");
     assert!(nonce.len() >= 16);
-    let signed = SignedRequest {
-        timestamp: "1767225600",
-        nonce: &nonce,
-        method: "POST",
-        url: "/api/v1/orders/complete-order/",
-        client_id: "host_demo",
-        body: &request.body,
-    };
-    assert!(verify_boxo_signature(
-        "boxo-signing-secret",
-        DEFAULT_PAYLOAD_TEMPLATE,
-        &signed,
-        &header("X-Signature")
-    ));
+    let sent = |name: &str| Some(header(name));
+    platform_verifies(&sent, &request.body).unwrap();
 }
 
 #[tokio::test]
@@ -112,20 +146,16 @@ async fn the_signature_matches_vector_1_when_the_nonce_is_known() {
         .complete_order(&order())
         .await;
     let request = &server.received_requests().await.unwrap()[0];
-    let signed = SignedRequest {
-        timestamp: "1767225600",
-        nonce: "n0nce0123456789abcdef",
-        method: "POST",
-        url: "/api/v1/orders/complete-order/",
-        client_id: "",
-        body: &request.body,
+    let vector = |name: &str| {
+        let value = match name {
+            "X-Timestamp" => "1767225600",
+            "X-Nonce" => "n0nce0123456789abcdef",
+            "X-Signature" => "mHotJXx563q2uNVkg6hYi8jckaGdv8618Dhj8HA0rNA=",
+            _ => return None,
+        };
+        Some(value.to_owned())
     };
-    assert!(verify_boxo_signature(
-        "boxo-signing-secret",
-        DEFAULT_PAYLOAD_TEMPLATE,
-        &signed,
-        "mHotJXx563q2uNVkg6hYi8jckaGdv8618Dhj8HA0rNA="
-    ));
+    platform_verifies(&vector, &request.body).unwrap();
 }
 
 #[tokio::test]
@@ -175,7 +205,7 @@ async fn connection_refused_is_retryable_and_no_url_is_permanent() {
     let refused = BoxoClient::new(BoxoClientConfig {
         platform_url: Some(uri),
         client_id: None,
-        signing: None,
+        signer: None,
         timeout: Duration::from_secs(2),
     })
     .unwrap()
@@ -186,7 +216,7 @@ async fn connection_refused_is_retryable_and_no_url_is_permanent() {
     let unset = BoxoClient::new(BoxoClientConfig {
         platform_url: None,
         client_id: None,
-        signing: None,
+        signer: None,
         timeout: Duration::from_secs(2),
     })
     .unwrap()
@@ -206,7 +236,7 @@ async fn unsigned_without_a_secret_and_platform_path_prefix_kept() {
     let report = BoxoClient::new(BoxoClientConfig {
         platform_url: Some(format!("{}/boxo", server.uri())),
         client_id: Some("host_demo".to_owned()),
-        signing: None,
+        signer: None,
         timeout: Duration::from_secs(2),
     })
     .unwrap()
@@ -222,7 +252,7 @@ async fn an_unreachable_platform_error_carries_no_credentials() {
     let report = BoxoClient::new(BoxoClientConfig {
         platform_url: Some("http://user:pass@127.0.0.1:1/boxo?token=secret".to_owned()),
         client_id: None,
-        signing: None,
+        signer: None,
         timeout: Duration::from_secs(2),
     })
     .unwrap()

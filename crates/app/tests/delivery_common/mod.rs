@@ -18,7 +18,7 @@ use hostpay_domain::page::PageRequest;
 use hostpay_domain::services::{Ports, Services, Settings, SettleStatus};
 use hostpay_domain::validation::NonEmptyString;
 use hostpay_testkit::{test_settings, Handles};
-use hostpay_upstream::{BoxoClient, BoxoClientConfig, OutgoingSigning};
+use hostpay_upstream::{BoxoClient, BoxoClientConfig};
 use serde_json::json;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -90,7 +90,13 @@ pub fn boxo_client(
             BoxoClientConfig {
                 platform_url: Some(server.uri()),
                 client_id: Some(CLIENT_ID.to_owned()),
-                signing: Some(OutgoingSigning::with_secret(SIGNING_SECRET)),
+                signer: hostpay_boxo::SigningSettings {
+                    secret: Some(SIGNING_SECRET.to_owned()),
+                    ..hostpay_boxo::SigningSettings::default()
+                }
+                .validate()
+                .unwrap()
+                .signer,
                 timeout,
             },
             clock,

@@ -6,7 +6,7 @@ use actix_web::web::{self, BytesMut};
 use actix_web::HttpRequest;
 use base64::Engine;
 use futures::StreamExt;
-use hostpay_domain::signing::{verify_boxo_signature, SignedRequest};
+use hostpay_boxo::signing::{IncomingRequest, RefusalCode};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -16,10 +16,41 @@ use crate::edge::json::BODY_LIMIT;
 use crate::state::{AppState, BoxoSettings};
 
 /// How far a signed request's timestamp may be from now, in seconds.
-pub const TIMESTAMP_WINDOW_SECONDS: i64 = 300;
+pub const TIMESTAMP_WINDOW_SECONDS: i64 = hostpay_boxo::signing::TIMESTAMP_TOLERANCE_SECONDS;
 
 /// The shortest nonce a signed request may carry (api.md section 6: 16+ characters).
-pub const MIN_NONCE_LENGTH: usize = 16;
+pub const MIN_NONCE_LENGTH: usize = hostpay_boxo::signing::MIN_INCOMING_NONCE_LENGTH;
+
+/// Which credential a call presented in its `Authorization` header.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// `<prefix> base64(client_id:secret_key)`: the Boxo platform itself.
+    Platform,
+    /// `<prefix> <access_token>`: a Boxo Connect access token (only where accepted); it
+    /// is checked by the use case, against the call's miniapp.
+    AccessToken(String),
+}
+
+impl std::fmt::Debug for Caller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Caller::Platform => f.write_str("Platform"),
+            Caller::AccessToken(_) => f.write_str("AccessToken(<redacted>)"),
+        }
+    }
+}
+
+/// Which credentials a call accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepts {
+    /// The client credentials only.
+    Platform,
+    /// The client credentials, or an access token (`boxo.accept_access_token` on the
+    /// payment calls).
+    PlatformOrToken,
+    /// An access token only (Boxo Connect's user-data call).
+    Token,
+}
 
 /// The configured integration credentials.
 #[derive(Clone, Copy)]
@@ -39,25 +70,38 @@ impl std::fmt::Debug for Integration<'_> {
     }
 }
 
-/// Runs every check before parsing and returns the raw body.
+/// Runs every check before parsing and returns the raw body (client credentials only).
 pub async fn admit(
     req: &HttpRequest,
     payload: web::Payload,
     state: &AppState,
 ) -> Result<web::Bytes, BoxoFailure> {
+    admit_as(req, payload, state, Accepts::Platform)
+        .await
+        .map(|(body, _)| body)
+}
+
+/// Runs every check before parsing (integration, IP, signature, credentials) and returns
+/// the raw body with the credential the call presented, among those it `accepts`.
+pub async fn admit_as(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+    accepts: Accepts,
+) -> Result<(web::Bytes, Caller), BoxoFailure> {
     let settings = &state.settings.boxo;
     let integration = integration(settings)?;
     check_ip(req, settings)?;
     // A body that cannot be read (over 64 KiB) is refused only after the credentials: a
     // caller without them hears ACCESS_DENIED whatever it sends.
     let body = read_body(payload).await;
-    if settings.signing.verify_incoming {
+    if settings.verify_incoming {
         if let Ok(body) = &body {
             check_signature(req, body, state).await?;
         }
     }
-    check_credentials(req, settings, integration)?;
-    body
+    let caller = check_credentials(req, settings, integration, accepts)?;
+    body.map(|body| (body, caller))
 }
 
 /// `NO_INTEGRATION` unless both credentials are configured.
@@ -129,74 +173,38 @@ async fn check_signature(
     body: &[u8],
     state: &AppState,
 ) -> Result<(), BoxoFailure> {
-    let signing = &state.settings.boxo.signing;
-    let Some(secret) = signing
-        .secret
-        .as_deref()
-        .filter(|secret| !secret.is_empty())
-    else {
+    let Some(verifier) = &state.settings.boxo.verifier else {
         return Err(BoxoFailure::new(
             BoxoErrorCode::MissingRequestSignatureSettings,
-            "boxo.signing.verify_incoming is on but boxo.signing.secret is not set",
+            "boxo.signing.verify_incoming is on but the key that verifies it is not configured",
         ));
     };
-    let header = |name: &str| -> Result<String, BoxoFailure> {
-        req.headers()
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-            .map(str::trim)
-            .filter(|value| !value.is_empty())
-            .map(str::to_owned)
-            .ok_or_else(|| {
-                BoxoFailure::new(
-                    BoxoErrorCode::MissingHeader,
-                    format!("Missing required header: {name}"),
-                )
-            })
-    };
-    let signature_value = header(&signing.signature_header)?;
-    let timestamp = header(&signing.timestamp_header)?;
-    let nonce = header(&signing.nonce_header)?;
-    let client_id = req
-        .headers()
-        .get(signing.client_id_header.as_str())
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let invalid = |why: &str| BoxoFailure::new(BoxoErrorCode::InvalidSignature, why.to_owned());
-    if nonce.chars().count() < MIN_NONCE_LENGTH {
-        return Err(invalid("the nonce must be at least 16 characters"));
-    }
-    let seconds: i64 = timestamp
-        .parse()
-        .map_err(|_| invalid("the timestamp is not unix seconds"))?;
-    let now = state.services.clock.now();
-    if (now.timestamp() - seconds).abs() > TIMESTAMP_WINDOW_SECONDS {
-        return Err(invalid("the timestamp is more than 300 seconds away"));
-    }
     let url = req
         .uri()
         .path_and_query()
         .map_or_else(|| req.path().to_owned(), |pq| pq.as_str().to_owned());
-    let request = SignedRequest {
-        timestamp: &timestamp,
-        nonce: &nonce,
+    let now = state.services.clock.now();
+    let headers = req.headers();
+    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    let request = IncomingRequest {
         method: req.method().as_str(),
         url: &url,
-        client_id: &client_id,
         body,
     };
-    if !verify_boxo_signature(
-        secret,
-        &signing.payload_template,
-        &request,
-        &signature_value,
-    ) {
-        return Err(invalid("the signature does not match"));
-    }
+    let refused = |error: hostpay_boxo::VerifyError| {
+        let code = match error.code() {
+            RefusalCode::MissingHeader => BoxoErrorCode::MissingHeader,
+            RefusalCode::InvalidSignature => BoxoErrorCode::InvalidSignature,
+        };
+        BoxoFailure::new(code, error.to_string())
+    };
+    let verified = verifier.verify(header, &request, now).map_err(refused)?;
+    let Some(nonce) = verified.nonce else {
+        return Ok(());
+    };
     match state.services.nonces.remember(&nonce, now).await {
         Ok(true) => Ok(()),
-        Ok(false) => Err(invalid("the nonce was already used")),
+        Ok(false) => Err(refused(hostpay_boxo::VerifyError::ReplayedNonce)),
         Err(error) => {
             tracing::error!(%error, "cannot record a Boxo nonce");
             Err(BoxoFailure::new(
@@ -208,17 +216,24 @@ async fn check_signature(
 }
 
 /// `ACCESS_DENIED` unless `Authorization: <prefix> base64(client_id:secret_key)` matches
-/// (constant time over SHA-256 digests: neither content nor length leaks).
+/// (constant time over SHA-256 digests: neither content nor length leaks), or, where
+/// `accepts` allows it, `Authorization: <prefix> at_...` (an access token, checked later).
 fn check_credentials(
     req: &HttpRequest,
     settings: &BoxoSettings,
     integration: Integration<'_>,
-) -> Result<(), BoxoFailure> {
+    accepts: Accepts,
+) -> Result<Caller, BoxoFailure> {
     let denied = || {
+        let expected = match accepts {
+            Accepts::Platform => "base64(client_id:secret_key)",
+            Accepts::PlatformOrToken => "base64(client_id:secret_key) or an access token",
+            Accepts::Token => "<access_token>",
+        };
         BoxoFailure::new(
             BoxoErrorCode::AccessDenied,
             format!(
-                "missing or wrong Authorization; expected {} base64(client_id:secret_key)",
+                "missing or wrong Authorization; expected {} {expected}",
                 settings.auth_prefix
             ),
         )
@@ -239,6 +254,19 @@ fn check_credentials(
         }
         encoded.trim()
     };
+    match accepts {
+        // Whatever it presents is its token; the use case tells a garbage one apart.
+        Accepts::Token if !encoded.is_empty() => {
+            return Ok(Caller::AccessToken(encoded.to_owned()))
+        }
+        Accepts::Token => return Err(denied()),
+        Accepts::PlatformOrToken
+            if encoded.starts_with(hostpay_domain::connect::ACCESS_TOKEN_PREFIX) =>
+        {
+            return Ok(Caller::AccessToken(encoded.to_owned()))
+        }
+        Accepts::PlatformOrToken | Accepts::Platform => {}
+    }
     let presented = base64::engine::general_purpose::STANDARD
         .decode(encoded)
         .map_err(|_| denied())?;
@@ -248,7 +276,7 @@ fn check_credentials(
         .ct_eq(Sha256::digest(expected.as_bytes()).as_slice())
         .into();
     if matches {
-        Ok(())
+        Ok(Caller::Platform)
     } else {
         Err(denied())
     }

@@ -7,8 +7,10 @@
 //! (`PARSING_ERROR_INVALID_REQUEST_BODY`, `INVALID_ORDER_DATA`), then the use case's own
 //! errors (`MINIAPP_NOT_FOUND`, `HOSTAPP_USER_ID_REQUIRED`, `ORDER_NOT_FOUND`,
 //! `UNKNOWN_ERROR`). Its routes are registered by [`crate::routes`]; its wire answers
-//! (`{"error_code", "error_message"}`) are [`crate::edge::boxo`].
+//! (`{"error_code", "error_message"}`) are [`crate::edge::boxo`]. Boxo Connect's calls
+//! (section 4a) are in [`connect`].
 
 pub mod admission;
 pub mod client_ip;
+pub mod connect;
 pub mod order_payments;

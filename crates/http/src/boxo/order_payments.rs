@@ -7,7 +7,7 @@ use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::boxo::admission::admit;
+use crate::boxo::admission::{admit_as, Accepts, Caller};
 use crate::edge::boxo::{respond, BoxoErrorCode, BoxoFailure};
 use crate::state::AppState;
 
@@ -43,9 +43,27 @@ pub async fn create(
 ) -> HttpResponse {
     respond(
         async {
-            let body = admit(&req, payload, &state).await?;
-            let request: CreateOrderPayment = parse(&body)?;
-            let user = header_user(&req)?;
+            let (body, caller) = admit_as(&req, payload, &state, accepts(&state)).await?;
+            let mut request: CreateOrderPayment = parse(&body)?;
+            let user = match token_user(&state, &caller, &request.app_id).await? {
+                Some(user) => {
+                    // The token's user is the payment's user.
+                    if request
+                        .order
+                        .hostapp_user_id
+                        .as_ref()
+                        .is_some_and(|given| *given != user)
+                    {
+                        return Err(BoxoFailure::new(
+                            BoxoErrorCode::AccessDenied,
+                            "order.hostapp_user_id is not the access token's user",
+                        ));
+                    }
+                    request.order.hostapp_user_id = Some(user.clone());
+                    Some(user)
+                }
+                None => header_user(&req)?,
+            };
             let id = state
                 .services
                 .platform_orders
@@ -65,8 +83,9 @@ pub async fn status(
 ) -> HttpResponse {
     respond(
         async {
-            let body = admit(&req, payload, &state).await?;
+            let (body, caller) = admit_as(&req, payload, &state, accepts(&state)).await?;
             let request: OrderPaymentStatus = parse(&body)?;
+            let token_user = token_user(&state, &caller, &request.app_id).await?;
             let client_id = state.settings.boxo.client_id.clone().unwrap_or_default();
             if request
                 .client_id
@@ -83,6 +102,13 @@ pub async fn status(
                 .platform_orders
                 .status(&request.app_id, &request.order_payment_id)
                 .await?;
+            if token_user.is_some_and(|user| user != payment.user_id) {
+                // Another user's payment is not found, as another miniapp's is.
+                return Err(BoxoFailure::new(
+                    BoxoErrorCode::OrderNotFound,
+                    format!("no order payment {}", request.order_payment_id),
+                ));
+            }
             Ok(json!({
                 "app_id": payment.app_id,
                 "client_id": client_id,
@@ -93,6 +119,36 @@ pub async fn status(
         }
         .await,
     )
+}
+
+/// Which credentials the payment calls take: an access token too with
+/// `boxo.accept_access_token`.
+fn accepts(state: &AppState) -> Accepts {
+    if state.settings.boxo.accept_access_token {
+        Accepts::PlatformOrToken
+    } else {
+        Accepts::Platform
+    }
+}
+
+/// The user of an access-token call ("use access token"): the token must be the
+/// miniapp `app_id`'s (else `ACCESS_DENIED`), valid and unexpired. `None` for the
+/// platform's own credentials.
+async fn token_user(
+    state: &AppState,
+    caller: &Caller,
+    app_id: &str,
+) -> Result<Option<UserRef>, BoxoFailure> {
+    match caller {
+        Caller::Platform => Ok(None),
+        Caller::AccessToken(token) => Ok(Some(
+            state
+                .services
+                .connect
+                .access_token_user(app_id, token)
+                .await?,
+        )),
+    }
 }
 
 /// Parses a body: not JSON (or empty) is `PARSING_ERROR_INVALID_REQUEST_BODY`; JSON that

@@ -33,6 +33,14 @@ pub enum BoxoErrorCode {
     OrderNotFound,
     /// Something failed on our side; retry later.
     UnknownError,
+    /// Boxo Connect: not an auth code hostpay minted.
+    InvalidAuthCode,
+    /// Boxo Connect: an auth code expired, used already, or minted for another miniapp.
+    ExpiredAuthCode,
+    /// Boxo Connect: not an access token hostpay issued (or another miniapp's).
+    InvalidAccessToken,
+    /// Boxo Connect: an access token past its lifetime.
+    ExpiredAccessToken,
 }
 
 impl BoxoErrorCode {
@@ -51,6 +59,10 @@ impl BoxoErrorCode {
             BoxoErrorCode::HostappUserIdRequired => "HOSTAPP_USER_ID_REQUIRED",
             BoxoErrorCode::OrderNotFound => "ORDER_NOT_FOUND",
             BoxoErrorCode::UnknownError => "UNKNOWN_ERROR",
+            BoxoErrorCode::InvalidAuthCode => "INVALID_AUTH_CODE",
+            BoxoErrorCode::ExpiredAuthCode => "EXPIRED_AUTH_CODE",
+            BoxoErrorCode::InvalidAccessToken => "INVALID_ACCESS_TOKEN",
+            BoxoErrorCode::ExpiredAccessToken => "EXPIRED_ACCESS_TOKEN",
         }
     }
 }

@@ -3,6 +3,7 @@
 //! every call is refused. Its routes are registered by [`crate::routes`].
 
 pub mod apps;
+pub mod connect;
 pub mod deliveries;
 pub mod payments;
 pub mod user_tokens;

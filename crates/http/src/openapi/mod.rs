@@ -17,6 +17,7 @@
 //!    security schemes of the listener, and the links.
 
 pub mod common;
+pub mod connect;
 pub mod schemas;
 pub mod written;
 

@@ -17,6 +17,13 @@ pub fn operation(which: Written) -> Value {
         Written::OpenapiJson => openapi_json(),
         Written::BoxoCreate => boxo_create(),
         Written::BoxoStatus => boxo_status(),
+        Written::BoxoConnectAccessToken => super::connect::access_token_doc(signature_headers()),
+        Written::BoxoConnectUserData => super::connect::user_data_doc(signature_headers()),
+        Written::BoxoConnectUserDataGet => super::connect::user_data_get_doc(signature_headers()),
+        Written::ConnectAuthCodes => super::connect::mint_doc(
+            envelope(reference("ConnectAuthCode")),
+            error("NOT_FOUND (unknown app)"),
+        ),
         Written::DeliveriesList => deliveries_list(),
         Written::DeliveriesShow => deliveries_show(),
         Written::DeliveriesRetry => deliveries_retry(),
@@ -107,7 +114,7 @@ pub fn openapi_json() -> Value {
 }
 
 /// The error codes of the Boxo surface.
-const BOXO_ERROR_CODES: [BoxoErrorCode; 12] = [
+const BOXO_ERROR_CODES: [BoxoErrorCode; 16] = [
     BoxoErrorCode::NoIntegration,
     BoxoErrorCode::NotAWhitelistedIp,
     BoxoErrorCode::MissingHeader,
@@ -120,11 +127,15 @@ const BOXO_ERROR_CODES: [BoxoErrorCode; 12] = [
     BoxoErrorCode::HostappUserIdRequired,
     BoxoErrorCode::OrderNotFound,
     BoxoErrorCode::UnknownError,
+    BoxoErrorCode::InvalidAuthCode,
+    BoxoErrorCode::ExpiredAuthCode,
+    BoxoErrorCode::InvalidAccessToken,
+    BoxoErrorCode::ExpiredAccessToken,
 ];
 
 /// The optional signature headers of a Boxo call (default names; `boxo.signing.headers.*`
 /// renames them). Required when `boxo.signing.verify_incoming` is on.
-fn signature_headers() -> Value {
+pub fn signature_headers() -> Value {
     let header = |name: &str, description: &str, schema: Value| {
         json!({
             "name": name,
@@ -369,8 +380,16 @@ fn date_time(nullable_value: bool) -> Value {
 /// The schemas the written operations of `listener` use.
 pub fn schemas(listener: Listener) -> Vec<(&'static str, Value)> {
     match listener {
-        Listener::Public => boxo_schemas(),
-        Listener::Internal => delivery_schemas(),
+        Listener::Public => {
+            let mut list = boxo_schemas();
+            list.extend(super::connect::public_schemas());
+            list
+        }
+        Listener::Internal => {
+            let mut list = delivery_schemas();
+            list.extend(super::connect::internal_schemas());
+            list
+        }
     }
 }
 

@@ -4,12 +4,13 @@
 #![allow(dead_code)]
 
 use base64::Engine;
+use hostpay_boxo::signing::{OutgoingRequest, Signer, Verifier};
+use hostpay_boxo::SigningSettings;
 use hostpay_domain::miniapp::MiniappRegistration;
 use hostpay_domain::services::{Ports, Services, Settings};
 use hostpay_domain::validation::NonEmptyString;
 use hostpay_http::{AppState, BoxoSettings, HttpSettings};
 use hostpay_testkit::{in_memory_ports, test_settings, Handles};
-use hostpay_upstream::signing::{boxo_signature, SignedRequest, DEFAULT_PAYLOAD_TEMPLATE};
 use serde_json::{json, Value};
 
 /// `boxo.client_id`.
@@ -30,11 +31,31 @@ pub fn boxo_settings() -> BoxoSettings {
     }
 }
 
+/// `boxo.signing.*` with [`SIGNING_SECRET`] (HMAC-SHA256, every other key its default)
+/// and incoming calls verified.
+pub fn hmac_signing() -> SigningSettings {
+    SigningSettings {
+        secret: Some(SIGNING_SECRET.to_owned()),
+        verify_incoming: true,
+        ..SigningSettings::default()
+    }
+}
+
+/// The signer of [`hmac_signing`] (what the platform and hostpay both sign with).
+pub fn hmac_signer() -> Signer {
+    hmac_signing().validate().unwrap().signer.unwrap()
+}
+
+/// The verifier of [`hmac_signing`].
+pub fn hmac_verifier() -> Verifier {
+    hmac_signing().validate().unwrap().verifier.unwrap()
+}
+
 /// The surface with incoming signatures required.
 pub fn signed_settings() -> BoxoSettings {
     let mut settings = boxo_settings();
-    settings.signing.secret = Some(SIGNING_SECRET.to_owned());
-    settings.signing.verify_incoming = true;
+    settings.verify_incoming = true;
+    settings.verifier = Some(hmac_verifier());
     settings
 }
 
@@ -131,25 +152,26 @@ pub fn signature_headers(
     timestamp: i64,
     nonce: &str,
 ) -> Vec<(&'static str, String)> {
-    let timestamp = timestamp.to_string();
-    let signature = boxo_signature(
-        SIGNING_SECRET,
-        DEFAULT_PAYLOAD_TEMPLATE,
-        &SignedRequest {
-            timestamp: &timestamp,
-            nonce,
+    let headers = hmac_signer()
+        .sign(&OutgoingRequest {
             method: "POST",
             url: path_and_query,
-            client_id: CLIENT_ID,
             body,
-        },
-    );
-    vec![
-        ("X-Signature", signature),
-        ("X-Timestamp", timestamp),
-        ("X-Nonce", nonce.to_owned()),
-        ("X-Client-Id", CLIENT_ID.to_owned()),
-    ]
+            timestamp: chrono::DateTime::from_timestamp(timestamp, 0).unwrap(),
+            nonce,
+            client_id: CLIENT_ID,
+        })
+        .unwrap();
+    let name = |header: &str| -> &'static str {
+        ["X-Signature", "X-Timestamp", "X-Nonce", "X-Client-Id"]
+            .into_iter()
+            .find(|known| known.eq_ignore_ascii_case(header))
+            .unwrap()
+    };
+    headers
+        .iter()
+        .map(|(header, value)| (name(header), value.to_owned()))
+        .collect()
 }
 
 /// An actix test service of the public listener (the Boxo routes among them) over this
