@@ -12,7 +12,12 @@
 //!   and answer from a scripted queue (acknowledged by default);
 //! - [`in_memory_ports`] and [`in_memory_services`]: a whole hostpay wired with all of
 //!   the above and the sandbox processor;
-//! - [`contract`]: the repository contract suite every store must pass.
+//! - [`contract`]: the repository contract suite every store must pass, and
+//!   [`contract_tests!`] to run it as one test per check;
+//! - with the `harness` feature, the one harness of the HTTP and app tests: `auth` (the
+//!   credentials, one `ADMIN_TOKEN`), `app` (`Harness::start(Backend::...)`: the real
+//!   actix app over any store), `boxo`, `deliveries` and `process` (the `hostpay`
+//!   binary).
 
 #![deny(missing_docs)]
 
@@ -20,6 +25,8 @@ mod clock;
 pub mod contract;
 mod fakes;
 pub mod faults;
+#[cfg(feature = "harness")]
+pub mod harness;
 mod ids;
 mod store;
 
@@ -35,6 +42,8 @@ pub use clock::{default_start, FixedClock};
 pub use fakes::{
     acknowledged, permanent, retryable, RecordingBoxo, RecordingWebhooks, SentWebhook,
 };
+#[cfg(feature = "harness")]
+pub use harness::{app, auth, boxo, deliveries, process};
 pub use ids::SequentialIds;
 pub use store::MemoryStore;
 

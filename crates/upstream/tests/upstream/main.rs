@@ -1,0 +1,7 @@
+//! hostpay-upstream's integration tests, one binary: each outbound client against a fake
+//! counterpart (wiremock).
+
+mod boxo_client;
+mod wallet_checkout;
+mod wallet_client;
+mod webhook_client;
