@@ -4,9 +4,11 @@
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
+use std::num::{NonZeroU16, NonZeroU32, NonZeroU64};
 use std::path::{Path, PathBuf};
 
 use hostpay_domain::connect::{MAX_ACCESS_TOKEN_TTL_SECONDS, MIN_ACCESS_TOKEN_TTL_SECONDS};
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize, Serializer};
 
 /// The built-in development key for keyed hashes of secrets; a loud warning is logged at
@@ -133,26 +135,98 @@ where
     })
 }
 
-/// A secret value: never printed by `Debug`, masked when serialised (`config check`).
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
+/// A secret value (`secrecy::SecretString`: zeroed when dropped): never printed by `Debug`,
+/// masked when serialised (`config check`).
+#[derive(Clone)]
+pub struct Secret(SecretString);
 
 impl Secret {
     /// Wraps a secret.
     pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
+        Secret(SecretString::from(value.into()))
     }
 
     /// The secret itself, for the one place that needs it.
     pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Secret) -> bool {
+        self.expose() == other.expose()
+    }
+}
+
+impl Eq for Secret {}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Secret {
+        Secret::new(value)
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Secret::new)
+    }
+}
+
+/// An `http://` or `https://` URL with a host (`server.public_url`, `boxo.platform_url`,
+/// `processor.wallet_url`), parsed by the `url` crate; keeps the text as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpUrl(String);
+
+impl HttpUrl {
+    /// Reads `text`; anything but an absolute http(s) URL with a host is refused.
+    pub fn parse(text: &str) -> Result<HttpUrl, String> {
+        let refused = || format!("{text:?} is not an http:// or https:// URL");
+        let url = url::Url::parse(text.trim()).map_err(|_| refused())?;
+        match (url.scheme(), url.host_str()) {
+            ("http" | "https", Some(host)) if !host.is_empty() => {
+                Ok(HttpUrl(text.trim().to_owned()))
+            }
+            _ => Err(refused()),
+        }
+    }
+
+    /// The URL as written.
+    pub fn as_str(&self) -> &str {
         &self.0
     }
 }
 
-impl From<String> for Secret {
-    fn from(value: String) -> Secret {
-        Secret(value)
+impl PartialEq<&str> for HttpUrl {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl<'de> Deserialize<'de> for HttpUrl {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        HttpUrl::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for HttpUrl {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+/// An optional [`HttpUrl`]; an empty string (an environment variable set to nothing) means
+/// unset.
+fn optional_url<'de, D>(deserializer: D) -> Result<Option<HttpUrl>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let value: Option<String> = Option::deserialize(deserializer)?;
+    match value.filter(|text| !text.trim().is_empty()) {
+        Some(text) => HttpUrl::parse(&text)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+        None => Ok(None),
     }
 }
 
@@ -217,60 +291,17 @@ pub const MAX_DELIVERY_TIMEOUT_SECONDS: u64 = 100;
 #[serde(deny_unknown_fields)]
 pub struct DatabaseConfig {
     /// `sqlite://PATH` or `postgres://...` (may carry a password: kept as a secret).
-    pub url: DatabaseUrl,
+    pub url: hostpay_store::DatabaseUrl,
     /// Run pending migrations at start-up (default: true on SQLite, false on PostgreSQL).
     pub migrate_on_start: Option<bool>,
     /// Connections in the pool.
-    pub pool_size: u32,
+    pub pool_size: NonZeroU32,
 }
 
 impl DatabaseConfig {
     /// Whether `serve` migrates before listening.
     pub fn migrates_on_start(&self) -> bool {
         self.migrate_on_start.unwrap_or(self.url.is_sqlite())
-    }
-}
-
-/// A database URL; `Debug` and serialisation hide a PostgreSQL password.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct DatabaseUrl(String);
-
-impl DatabaseUrl {
-    /// The URL itself.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// `sqlite://...`.
-    pub fn is_sqlite(&self) -> bool {
-        self.0.starts_with("sqlite:")
-    }
-
-    /// The URL with any password replaced by `********`.
-    pub fn masked(&self) -> String {
-        let Some((scheme, rest)) = self.0.split_once("://") else {
-            return self.0.clone();
-        };
-        let Some((userinfo, host)) = rest.split_once('@') else {
-            return self.0.clone();
-        };
-        match userinfo.split_once(':') {
-            Some((user, _password)) => format!("{scheme}://{user}:********@{host}"),
-            None => self.0.clone(),
-        }
-    }
-}
-
-impl fmt::Debug for DatabaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.masked())
-    }
-}
-
-impl Serialize for DatabaseUrl {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.masked())
     }
 }
 
@@ -282,9 +313,9 @@ pub struct ServerConfig {
     #[serde(deserialize_with = "host_port")]
     pub bind: SocketAddr,
     /// Base of `checkout_url`.
-    pub public_url: String,
+    pub public_url: HttpUrl,
     /// A request taking longer is answered 503 and abandoned.
-    pub request_timeout_seconds: u64,
+    pub request_timeout_seconds: NonZeroU64,
 }
 
 /// `internal.*`.
@@ -312,8 +343,8 @@ pub struct BoxoConfig {
     /// Prefix of the Authorization header.
     pub auth_prefix: String,
     /// Base URL of the Boxo platform for complete-order.
-    #[serde(default, deserialize_with = "empty_as_none")]
-    pub platform_url: Option<String>,
+    #[serde(default, deserialize_with = "optional_url")]
+    pub platform_url: Option<HttpUrl>,
     /// Allow-list of callers; empty allows all.
     #[serde(deserialize_with = "ip_list")]
     pub allowed_ips: Vec<IpAddr>,
@@ -383,13 +414,13 @@ pub struct ProcessorConfig {
     /// `sandbox` or `http`.
     pub kind: ProcessorKind,
     /// Base URL of the wallet for `http`.
-    #[serde(default, deserialize_with = "empty_as_none")]
-    pub wallet_url: Option<String>,
+    #[serde(default, deserialize_with = "optional_url")]
+    pub wallet_url: Option<HttpUrl>,
     /// Bearer token the wallet expects, if any.
     #[serde(default, deserialize_with = "empty_as_none")]
     pub wallet_token: Option<Secret>,
     /// Timeout of one processor call.
-    pub timeout_seconds: u64,
+    pub timeout_seconds: NonZeroU64,
 }
 
 /// `checkout.*`.
@@ -397,7 +428,7 @@ pub struct ProcessorConfig {
 #[serde(deny_unknown_fields)]
 pub struct CheckoutConfig {
     /// Payment-session lifetime.
-    pub session_ttl_seconds: u32,
+    pub session_ttl_seconds: NonZeroU32,
 }
 
 /// `delivery.*`.
@@ -405,9 +436,9 @@ pub struct CheckoutConfig {
 #[serde(deny_unknown_fields)]
 pub struct DeliveryConfig {
     /// First retry delay.
-    pub retry_base_seconds: u32,
+    pub retry_base_seconds: NonZeroU32,
     /// Attempts before dead letter.
-    pub max_attempts: u16,
+    pub max_attempts: NonZeroU16,
     /// Refuse plain-http webhook URLs.
     pub require_https: bool,
     /// Timeout of one outbound call (complete-order, webhook).
@@ -419,9 +450,9 @@ pub struct DeliveryConfig {
 #[serde(deny_unknown_fields)]
 pub struct RateLimitConfig {
     /// Sustained requests per second per miniapp.
-    pub per_second: u32,
+    pub per_second: NonZeroU32,
     /// Burst per miniapp.
-    pub burst: u32,
+    pub burst: NonZeroU32,
 }
 
 /// `security.*`.
@@ -553,33 +584,6 @@ impl Config {
 
     /// Checks what types alone cannot.
     fn validate(&self) -> Result<(), ConfigError> {
-        let url = self.database.url.expose();
-        let valid_db = url
-            .strip_prefix("sqlite://")
-            .map(|path| !path.is_empty())
-            .unwrap_or(false)
-            || url == "sqlite::memory:"
-            || url.starts_with("postgres://")
-            || url.starts_with("postgresql://");
-        if !valid_db {
-            return Err(invalid(
-                "database.url",
-                "expected sqlite://PATH or postgres://...",
-            ));
-        }
-        if self.database.pool_size == 0 {
-            return Err(invalid("database.pool_size", "must be at least 1"));
-        }
-        http_url("server.public_url", &self.server.public_url)?;
-        if self.server.request_timeout_seconds == 0 {
-            return Err(invalid(
-                "server.request_timeout_seconds",
-                "must be at least 1",
-            ));
-        }
-        if let Some(url) = &self.boxo.platform_url {
-            http_url("boxo.platform_url", url)?;
-        }
         if self.boxo.auth_prefix.trim().is_empty() {
             return Err(invalid("boxo.auth_prefix", "must not be empty"));
         }
@@ -607,35 +611,13 @@ impl Config {
                     "required when processor.kind = \"http\"",
                 ))
             }
-            (ProcessorKind::Http, Some(url)) => http_url("processor.wallet_url", url)?,
-            (ProcessorKind::Sandbox, _) => {}
-        }
-        if self.processor.timeout_seconds == 0 {
-            return Err(invalid("processor.timeout_seconds", "must be at least 1"));
-        }
-        if self.checkout.session_ttl_seconds == 0 {
-            return Err(invalid(
-                "checkout.session_ttl_seconds",
-                "must be at least 1",
-            ));
-        }
-        if self.delivery.retry_base_seconds == 0 {
-            return Err(invalid("delivery.retry_base_seconds", "must be at least 1"));
-        }
-        if self.delivery.max_attempts == 0 {
-            return Err(invalid("delivery.max_attempts", "must be at least 1"));
+            (ProcessorKind::Http, Some(_)) | (ProcessorKind::Sandbox, _) => {}
         }
         if !(1..=MAX_DELIVERY_TIMEOUT_SECONDS).contains(&self.delivery.timeout_seconds) {
             return Err(invalid(
                 "delivery.timeout_seconds",
                 "must be between 1 and 100",
             ));
-        }
-        if self.rate_limit.per_second == 0 {
-            return Err(invalid("rate_limit.per_second", "must be at least 1"));
-        }
-        if self.rate_limit.burst == 0 {
-            return Err(invalid("rate_limit.burst", "must be at least 1"));
         }
         if self.security.hash_key.expose().len() < 16 {
             return Err(invalid(
@@ -735,16 +717,6 @@ fn flatten(prefix: &str, value: &serde_json::Value, out: &mut Vec<(String, serde
     }
 }
 
-fn http_url(key: &str, value: &str) -> Result<(), ConfigError> {
-    let rest = value
-        .strip_prefix("http://")
-        .or_else(|| value.strip_prefix("https://"));
-    match rest {
-        Some(host) if !host.is_empty() && !host.starts_with('/') && !host.contains(' ') => Ok(()),
-        _ => Err(invalid(key, "expected an http:// or https:// URL")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -769,12 +741,12 @@ mod tests {
         assert!(config.boxo.allowed_ips.is_empty());
         assert!(!config.boxo.signing.verify_incoming);
         assert_eq!(config.processor.kind, ProcessorKind::Sandbox);
-        assert_eq!(config.checkout.session_ttl_seconds, 900);
-        assert_eq!(config.delivery.retry_base_seconds, 60);
-        assert_eq!(config.delivery.max_attempts, 16);
+        assert_eq!(config.checkout.session_ttl_seconds.get(), 900);
+        assert_eq!(config.delivery.retry_base_seconds.get(), 60);
+        assert_eq!(config.delivery.max_attempts.get(), 16);
         assert!(!config.delivery.require_https);
-        assert_eq!(config.rate_limit.per_second, 500);
-        assert_eq!(config.rate_limit.burst, 1000);
+        assert_eq!(config.rate_limit.per_second.get(), 500);
+        assert_eq!(config.rate_limit.burst.get(), 1000);
         assert!(config.security.uses_development_key());
         assert_eq!(config.log.format, LogFormat::Pretty);
         assert_eq!(config.connect.access_token_ttl_seconds, 3600);
@@ -861,7 +833,7 @@ mod tests {
             Some("1e5")
         );
         assert!(config.boxo.signing.verify_incoming);
-        assert_eq!(config.rate_limit.per_second, 7);
+        assert_eq!(config.rate_limit.per_second.get(), 7);
         assert!(!config.database.migrates_on_start());
     }
 
@@ -959,5 +931,61 @@ mod tests {
             assert!(!text.contains("db-password"));
             assert!(!text.contains(DEVELOPMENT_HASH_KEY));
         }
+    }
+
+    #[test]
+    fn typed_values_refuse_what_their_type_cannot_hold_naming_the_key() {
+        let cases = [
+            ("HOSTPAY__DATABASE__POOL_SIZE", "0", "database.pool_size"),
+            (
+                "HOSTPAY__DELIVERY__MAX_ATTEMPTS",
+                "0",
+                "delivery.max_attempts",
+            ),
+            ("HOSTPAY__RATE_LIMIT__BURST", "0", "rate_limit.burst"),
+            (
+                "HOSTPAY__SERVER__PUBLIC_URL",
+                "ftp://example.com",
+                "server.public_url",
+            ),
+            (
+                "HOSTPAY__SERVER__PUBLIC_URL",
+                "http://",
+                "server.public_url",
+            ),
+            (
+                "HOSTPAY__BOXO__PLATFORM_URL",
+                "not a url",
+                "boxo.platform_url",
+            ),
+            ("HOSTPAY__DATABASE__URL", "mysql://db/x", "database.url"),
+        ];
+        for (name, value, key) in cases {
+            match load(&[(name, value)]) {
+                Err(ConfigError::Invalid { key: named, reason }) => {
+                    assert_eq!(named, key, "{name}={value}: {reason}");
+                }
+                other => panic!("{name}={value}: expected a refusal naming {key}, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn an_empty_optional_url_is_unset_and_a_url_keeps_its_text() {
+        let config = load(&[
+            ("HOSTPAY__BOXO__PLATFORM_URL", ""),
+            (
+                "HOSTPAY__SERVER__PUBLIC_URL",
+                "https://pay.example.com/base",
+            ),
+        ])
+        .unwrap();
+        assert!(config.boxo.platform_url.is_none());
+        assert_eq!(
+            config.server.public_url.as_str(),
+            "https://pay.example.com/base"
+        );
+        let debug = format!("{:?}", config.database.url);
+        assert_eq!(debug, "sqlite://hostpay.db");
     }
 }

@@ -33,10 +33,12 @@ pub async fn serve(config: Config) -> Result<(), StartupError> {
 
     let state = web::Data::new(wired.state.clone());
     let limiter = web::Data::new(RateLimiter::new(
-        config.rate_limit.per_second,
-        config.rate_limit.burst,
+        config.rate_limit.per_second.get(),
+        config.rate_limit.burst.get(),
     ));
-    let timeout = RequestTimeout(Duration::from_secs(config.server.request_timeout_seconds));
+    let timeout = RequestTimeout(Duration::from_secs(
+        config.server.request_timeout_seconds.get(),
+    ));
 
     let public_state = state.clone();
     let public = HttpServer::new(move || {

@@ -20,12 +20,12 @@ fn database_error(error: impl std::fmt::Display) -> StartupError {
 pub async fn open(database: &DatabaseConfig, migrate: bool) -> Result<StorePorts, StartupError> {
     let options = StoreOptions {
         pool: PoolSettings {
-            max_connections: usize::try_from(database.pool_size).unwrap_or(usize::MAX),
+            max_connections: usize::try_from(database.pool_size.get()).unwrap_or(usize::MAX),
             acquire_timeout: Duration::from_secs(10),
         },
         migrate,
     };
-    let store = hostpay_store::connect(database.url.expose(), options)
+    let store = hostpay_store::connect(&database.url.expose(), options)
         .await
         .map_err(database_error)?;
     if let Some(report) = store.migrations() {
@@ -50,7 +50,7 @@ pub async fn open(database: &DatabaseConfig, migrate: bool) -> Result<StorePorts
 
 /// Applies pending migrations; returns the versions applied.
 pub async fn migrate(database: &DatabaseConfig) -> Result<Vec<String>, StartupError> {
-    let report = hostpay_store::migrate(database.url.expose())
+    let report = hostpay_store::migrate(&database.url.expose())
         .await
         .map_err(database_error)?;
     Ok(report.versions)

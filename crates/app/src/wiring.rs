@@ -104,13 +104,20 @@ pub struct Wired {
 pub fn settings(config: &Config) -> Settings {
     Settings {
         payments: PaymentSettings {
-            session_ttl: chrono::Duration::seconds(i64::from(config.checkout.session_ttl_seconds)),
-            public_url: config.server.public_url.trim_end_matches('/').to_owned(),
+            session_ttl: chrono::Duration::seconds(i64::from(
+                config.checkout.session_ttl_seconds.get(),
+            )),
+            public_url: config
+                .server
+                .public_url
+                .as_str()
+                .trim_end_matches('/')
+                .to_owned(),
         },
         keyring: SecretKeyring::new(config.security.hash_key.expose().as_bytes().to_vec()),
         retry: RetryPolicy {
-            base: chrono::Duration::seconds(i64::from(config.delivery.retry_base_seconds)),
-            max_attempts: i32::from(config.delivery.max_attempts),
+            base: chrono::Duration::seconds(i64::from(config.delivery.retry_base_seconds.get())),
+            max_attempts: i32::from(config.delivery.max_attempts.get()),
         },
         delivery_timeout: chrono::Duration::seconds(
             i64::try_from(config.delivery.timeout_seconds).unwrap_or(i64::MAX),
@@ -151,8 +158,8 @@ pub fn http_settings(config: &Config) -> HttpSettings {
                 client_id_header: signing.client_id_header.clone(),
             },
         },
-        rate_limit_per_second: config.rate_limit.per_second,
-        rate_limit_burst: config.rate_limit.burst,
+        rate_limit_per_second: config.rate_limit.per_second.get(),
+        rate_limit_burst: config.rate_limit.burst.get(),
     }
 }
 
@@ -171,7 +178,8 @@ fn processor(config: &Config) -> Result<Arc<dyn PaymentProcessor>, StartupError>
             let wallet_url = config
                 .processor
                 .wallet_url
-                .clone()
+                .as_ref()
+                .map(|url| url.as_str().to_owned())
                 .ok_or(StartupError::Upstream {
                     key: "processor.wallet_url",
                     reason: "required when processor.kind = \"http\"".to_owned(),
@@ -183,7 +191,7 @@ fn processor(config: &Config) -> Result<Arc<dyn PaymentProcessor>, StartupError>
                     .wallet_token
                     .as_ref()
                     .map(|t| t.expose().to_owned()),
-                timeout: Duration::from_secs(config.processor.timeout_seconds),
+                timeout: Duration::from_secs(config.processor.timeout_seconds.get()),
             })
             .map_err(upstream_error("processor.wallet_url"))?;
             Ok(Arc::new(wallet))
@@ -199,7 +207,11 @@ fn outbound(config: &Config) -> Result<Outbound, StartupError> {
     let timeout = Duration::from_secs(config.delivery.timeout_seconds);
     let signing = &config.boxo.signing;
     let boxo = BoxoClient::new(BoxoClientConfig {
-        platform_url: config.boxo.platform_url.clone(),
+        platform_url: config
+            .boxo
+            .platform_url
+            .as_ref()
+            .map(|url| url.as_str().to_owned()),
         client_id: config.boxo.client_id.clone(),
         signing: signing.secret.as_ref().map(|secret| OutgoingSigning {
             secret: secret.expose().to_owned(),

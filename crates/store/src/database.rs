@@ -2,6 +2,7 @@
 //! `AsyncPgConnection`, SQLite through `SyncConnectionWrapper<SqliteConnection>` with WAL,
 //! `busy_timeout`, `synchronous = FULL` and foreign keys set on every new connection.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool::Runtime;
@@ -12,14 +13,19 @@ use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use hostpay_domain::ports::StoreError;
 
-/// SQLite as diesel-async drives it (each query on tokio's blocking pool).
-pub(crate) type SqliteConnection = SyncConnectionWrapper<diesel::sqlite::SqliteConnection>;
+use crate::sqlite_writer::GroupCommit;
+
+/// SQLite as diesel-async drives it: each query runs in place, on the blocking thread the
+/// whole store operation runs on (`sqlite_writer::detach`).
+pub(crate) type SqliteConnection =
+    SyncConnectionWrapper<diesel::sqlite::SqliteConnection, crate::sqlite_writer::Inline>;
 
 /// How long an SQLite writer waits for the write lock before failing.
 const SQLITE_BUSY_TIMEOUT_MS: u64 = 10_000;
 
-/// What a database URL names.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a database URL names. `Debug` and serialisation hide a PostgreSQL password;
+/// deserialising parses (the `database.url` configuration key is one).
+#[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
     /// `postgres://...` or `postgresql://...`, passed to the driver as is.
     Postgres(String),
@@ -61,6 +67,28 @@ impl DatabaseUrl {
         }
     }
 
+    /// Whether this is SQLite (file or memory).
+    pub fn is_sqlite(&self) -> bool {
+        match self {
+            DatabaseUrl::SqliteFile(_) | DatabaseUrl::SqliteMemory => true,
+            DatabaseUrl::Postgres(_) => false,
+        }
+    }
+
+    /// The URL to connect with (it may carry a password: never log it; `Debug` masks it).
+    pub fn expose(&self) -> String {
+        match self {
+            DatabaseUrl::Postgres(url) => url.clone(),
+            DatabaseUrl::SqliteFile(path) => format!("sqlite://{path}"),
+            DatabaseUrl::SqliteMemory => "sqlite::memory:".to_owned(),
+        }
+    }
+
+    /// The URL with any password masked, for messages and `config check`.
+    pub fn masked(&self) -> String {
+        redact(&self.expose())
+    }
+
     /// What SQLite's `establish` takes.
     pub(crate) fn sqlite_path(&self) -> &str {
         match self {
@@ -70,13 +98,35 @@ impl DatabaseUrl {
     }
 }
 
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+
+impl serde::Serialize for DatabaseUrl {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.masked())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DatabaseUrl {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        DatabaseUrl::parse(&text).map_err(|error| match error {
+            StoreError::Unavailable(reason) => serde::de::Error::custom(reason),
+            other => serde::de::Error::custom(other),
+        })
+    }
+}
+
 /// The URL without its password, for messages.
 pub(crate) fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let credentials = &url[scheme + 3..at];
             match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                Some((user, _)) => format!("{}{user}:********{}", &url[..scheme + 3], &url[at..]),
                 None => url.to_owned(),
             }
         }
@@ -112,6 +162,8 @@ pub(crate) struct PgDatabase {
 #[derive(Clone)]
 pub(crate) struct SqliteDatabase {
     pub(crate) pool: Pool<SqliteConnection>,
+    /// The group committer of a file database (an in-memory one has a single connection).
+    pub(crate) writer: Option<Arc<GroupCommit>>,
 }
 
 fn pool_error(error: impl std::fmt::Display) -> StoreError {
@@ -163,7 +215,11 @@ impl SqliteDatabase {
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(pool_error)?;
-        Ok(SqliteDatabase { pool })
+        let writer = match url {
+            DatabaseUrl::SqliteFile(path) => Some(Arc::new(GroupCommit::new(path))),
+            DatabaseUrl::SqliteMemory | DatabaseUrl::Postgres(_) => None,
+        };
+        Ok(SqliteDatabase { pool, writer })
     }
 
     /// A pooled connection. Errors: `Unavailable`.
@@ -174,7 +230,7 @@ impl SqliteDatabase {
 
 /// Opens one SQLite connection and sets it up: wait for locks instead of failing, WAL (readers
 /// never block the writer), full sync (a commit survives power loss), foreign keys enforced.
-async fn open_sqlite(path: String) -> diesel::ConnectionResult<SqliteConnection> {
+pub(crate) async fn open_sqlite(path: String) -> diesel::ConnectionResult<SqliteConnection> {
     let mut conn = SqliteConnection::establish(&path).await?;
     conn.batch_execute(&format!(
         "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
@@ -219,7 +275,7 @@ mod tests {
     fn hides_passwords() {
         assert_eq!(
             redact("postgres://app:secret@db:5432/hostpay"),
-            "postgres://app:***@db:5432/hostpay"
+            "postgres://app:********@db:5432/hostpay"
         );
         assert_eq!(redact("postgres://db/hostpay"), "postgres://db/hostpay");
     }

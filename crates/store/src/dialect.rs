@@ -4,7 +4,7 @@
 //!
 //! | need                         | PostgreSQL                         | SQLite                                   |
 //! |------------------------------|------------------------------------|------------------------------------------|
-//! | a read-modify-write transaction | `BEGIN` + row locks             | `BEGIN IMMEDIATE` (takes the write lock at once, so `busy_timeout` applies) |
+//! | a read-modify-write transaction | `BEGIN` + row locks             | a savepoint in the group commit's `BEGIN IMMEDIATE` (`sqlite_writer`) |
 //! | serialise writers of one row | `SELECT ... FOR UPDATE`            | nothing more (one writer at a time)       |
 //! | claim outbox rows            | `FOR UPDATE SKIP LOCKED`           | nothing more (one writer at a time)       |
 //!
@@ -16,9 +16,39 @@ macro_rules! write_transaction {
     (pg, $conn:expr, $body:expr) => {
         diesel_async::AsyncConnection::transaction($conn, $body).await
     };
-    (sqlite, $conn:expr, $body:expr) => {
-        $conn.immediate_transaction($body).await
-    };
+    (sqlite, $conn:expr, $body:expr) => {{
+        match crate::sqlite_writer::current_writer() {
+            // A file database: the body joins the group commit (see `sqlite_writer`).
+            Some(writer) => {
+                let mut turn = writer.turn().await;
+                let outcome = match turn.connection().await {
+                    Ok(c) => diesel_async::AsyncConnection::transaction(c, $body).await,
+                    Err(error) => Err(error),
+                };
+                turn.finish(outcome).await
+            }
+            // In memory: its one connection is the writer.
+            None => {
+                let c = $conn;
+                match crate::sqlite_writer::begin_immediate(c).await {
+                    Err(error) => Err(error),
+                    Ok(()) => match ($body)(&mut *c).await {
+                        Ok(value) => match crate::sqlite_writer::commit(c).await {
+                            Ok(()) => Ok(value),
+                            Err(error) => {
+                                let _ = crate::sqlite_writer::rollback(c).await;
+                                Err(error)
+                            }
+                        },
+                        Err(error) => {
+                            let _ = crate::sqlite_writer::rollback(c).await;
+                            Err(error)
+                        }
+                    },
+                }
+            }
+        }
+    }};
 }
 pub(crate) use write_transaction;
 
@@ -107,8 +137,9 @@ pub(crate) use for_each_backend;
 macro_rules! detached {
     ($database:expr, |$conn:ident| $body:block) => {{
         let database = $database.clone();
+        let spawner = crate::dialect::Detach::spawner(&database);
         let (caller, call) = crate::dialect::call();
-        crate::dialect::run_to_completion(caller, async move {
+        crate::dialect::run_to_completion(caller, spawner, async move {
             #[allow(unused_mut)]
             let mut $conn = database.connection().await?;
             call.still_wanted()?;
@@ -150,14 +181,45 @@ impl Call {
 /// with it) leaves `work` running to its end.
 pub(crate) async fn run_to_completion<T: Send + 'static>(
     caller: Caller,
+    spawner: Spawner,
     work: impl std::future::Future<Output = crate::error::DbResult<T>> + Send + 'static,
 ) -> Result<T, hostpay_domain::ports::StoreError> {
-    let outcome = tokio::spawn(work).await;
+    let outcome = match spawner {
+        Spawner::Task => tokio::spawn(work).await,
+        Spawner::BlockingThread(writer) => crate::sqlite_writer::detach(writer, work).await,
+    };
     drop(caller);
     match outcome {
         Ok(result) => result.map_err(hostpay_domain::ports::StoreError::from),
         Err(error) => Err(hostpay_domain::ports::StoreError::Unavailable(format!(
             "store task failed: {error}"
         ))),
+    }
+}
+
+/// Where a [`detached!`] operation runs.
+pub(crate) enum Spawner {
+    /// A tokio task (PostgreSQL: the driver is async).
+    Task,
+    /// One thread of the blocking pool for the whole operation (SQLite), with the
+    /// database's group committer for its write transactions.
+    BlockingThread(Option<std::sync::Arc<crate::sqlite_writer::GroupCommit>>),
+}
+
+/// How a backend's operations are detached.
+pub(crate) trait Detach {
+    /// Where this backend's operations run.
+    fn spawner(&self) -> Spawner;
+}
+
+impl Detach for crate::database::PgDatabase {
+    fn spawner(&self) -> Spawner {
+        Spawner::Task
+    }
+}
+
+impl Detach for crate::database::SqliteDatabase {
+    fn spawner(&self) -> Spawner {
+        Spawner::BlockingThread(self.writer.clone())
     }
 }

@@ -28,6 +28,7 @@ mod outbox;
 mod payments;
 pub mod schema;
 pub mod sql_types;
+mod sqlite_writer;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
