@@ -1127,9 +1127,10 @@ pub async fn internal_api(backend: Backend) {
         .await
         .assert_error(401, "UNAUTHENTICATED");
     closed
-        .internal(
-            register().insert_header(("Authorization", format!("Bearer {}", hostpay_testkit::app::ADMIN_TOKEN))),
-        )
+        .internal(register().insert_header((
+            "Authorization",
+            format!("Bearer {}", hostpay_testkit::app::ADMIN_TOKEN),
+        )))
         .await
         .assert_error(401, "UNAUTHENTICATED");
 }
