@@ -14,7 +14,8 @@ use hostpay_domain::validation::NonEmptyString;
 use serde_json::{json, Value};
 
 use crate::config::{config_path, Config};
-use crate::wiring::{self, StartupError, Wired};
+use crate::startup::StartupError;
+use crate::wiring::{self, Wired};
 
 /// hostpay: payments, refunds and order activities for the miniapps of a super-app.
 #[derive(Debug, Parser)]
@@ -332,7 +333,10 @@ async fn apps(config: &Config, command: AppsCommand) -> Result<(), Failure> {
                 .map(|url| WebhookUrl::parse(&url))
                 .transpose()
                 .map_err(|e| failed(format!("--webhook-url: {e}")))?;
-            if config.delivery.require_https && webhook_url.as_ref().is_some_and(|u| !u.is_https())
+            if config.delivery.require_https
+                && webhook_url
+                    .as_ref()
+                    .is_some_and(|u| !u.as_str().starts_with("https://"))
             {
                 return Err(failed(
                     "--webhook-url: must be https (delivery.require_https)",
@@ -528,7 +532,7 @@ async fn connect(config: &Config, command: ConnectCommand) -> Result<(), Failure
 fn delivery_json(delivery: &Delivery) -> Value {
     json!({
         "id": delivery.id.as_str(),
-        "target": delivery.target.as_str(),
+        "target": hostpay_store::names::target_name(delivery.target),
         "event_id": delivery.event.id.as_str(),
         "event_type": delivery.event.kind.as_str(),
         "payment_id": delivery.event.payment_id,
@@ -566,7 +570,7 @@ async fn deliveries(config: &Config, command: DeliveriesCommand) -> Result<(), F
                     .map(|d| {
                         vec![
                             d.id.to_string(),
-                            d.target.as_str().to_owned(),
+                            hostpay_store::names::target_name(d.target).to_owned(),
                             d.event.kind.as_str().to_owned(),
                             d.state.as_str().to_owned(),
                             d.attempts.to_string(),

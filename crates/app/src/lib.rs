@@ -7,10 +7,11 @@
 
 pub mod cli;
 pub mod config;
-pub mod dispatch;
+pub mod credential_cache;
 pub mod dispatcher;
 pub mod metered;
 pub mod server;
+pub mod startup;
 pub mod store;
 pub mod system;
 pub mod telemetry;

@@ -14,7 +14,7 @@ use hostpay_domain::miniapp::{SecretHash, WebhookUrl};
 use hostpay_domain::page::{Page, PageRequest};
 use hostpay_domain::payment::{ChargeReversal, Payment, ReversalStatus};
 use hostpay_domain::ports::{
-    AttemptReport, BoxoPlatform, CompleteOrder, NewPaymentWrite, PaymentRepository, PaymentWrite,
+    AttemptReport, MiniappPlatform, NewPaymentWrite, OrderOutcome, PaymentRepository, PaymentWrite,
     StoreError, WebhookSender,
 };
 use hostpay_http::observability::names;
@@ -72,12 +72,14 @@ impl PaymentRepository for MeteredPayments {
         self.inner.get(id).await
     }
 
-    async fn find_boxo_order(
+    async fn find_platform_order(
         &self,
         app_id: &AppId,
         miniapp_order_id: &str,
     ) -> Result<Option<Payment>, StoreError> {
-        self.inner.find_boxo_order(app_id, miniapp_order_id).await
+        self.inner
+            .find_platform_order(app_id, miniapp_order_id)
+            .await
     }
 
     async fn list_for_user(
@@ -193,29 +195,29 @@ fn count_attempt(target: DeliveryTarget, report: &AttemptReport) {
     };
     metrics::counter!(
         names::DELIVERY_ATTEMPTS,
-        "target" => target.as_str(),
+        "target" => hostpay_store::names::target_name(target),
         "outcome" => outcome
     )
     .increment(1);
 }
 
-/// A [`BoxoPlatform`] that counts attempts by outcome.
+/// A [`MiniappPlatform`] that counts attempts by outcome.
 pub struct MeteredBoxo {
-    inner: Arc<dyn BoxoPlatform>,
+    inner: Arc<dyn MiniappPlatform>,
 }
 
 impl MeteredBoxo {
     /// Wraps `inner`.
-    pub fn new(inner: Arc<dyn BoxoPlatform>) -> MeteredBoxo {
+    pub fn new(inner: Arc<dyn MiniappPlatform>) -> MeteredBoxo {
         MeteredBoxo { inner }
     }
 }
 
 #[async_trait]
-impl BoxoPlatform for MeteredBoxo {
-    async fn complete_order(&self, order: &CompleteOrder) -> AttemptReport {
+impl MiniappPlatform for MeteredBoxo {
+    async fn complete_order(&self, order: &OrderOutcome) -> AttemptReport {
         let report = self.inner.complete_order(order).await;
-        count_attempt(DeliveryTarget::BoxoCompleteOrder, &report);
+        count_attempt(DeliveryTarget::PlatformCompleteOrder, &report);
         report
     }
 }

@@ -4,13 +4,14 @@ use std::time::Duration;
 
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
-use hostpay_http::control_chars::refuse_control_characters;
+use hostpay_http::edge::control_chars::refuse_control_characters;
 use hostpay_http::observability::{metrics_handle, request_context};
 use hostpay_http::rate_limit::{request_timeout, RateLimiter, RequestTimeout};
 use hostpay_http::{internal_app, public_app};
 
 use crate::config::Config;
-use crate::wiring::{self, StartupError};
+use crate::startup::StartupError;
+use crate::wiring;
 use crate::workers;
 
 /// How long in-flight requests get to finish after a stop signal.

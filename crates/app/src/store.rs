@@ -3,11 +3,41 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use hostpay_domain::ports::{
+    AppRepository, ConnectRepository, IdempotencyStore, NonceStore, OrderActivityRepository,
+    Outbox, PaymentRepository, StoreHealth, UserTokenRepository,
+};
 use hostpay_http::observability::names;
 use hostpay_store::{PoolSettings, Store, StoreOptions};
 
 use crate::config::DatabaseConfig;
-use crate::wiring::{StartupError, StorePorts};
+use crate::credential_cache::CachedApps;
+use crate::startup::StartupError;
+
+/// The store's side of the ports.
+#[derive(Clone)]
+pub struct StorePorts {
+    /// Payments.
+    pub payments: Arc<dyn PaymentRepository>,
+    /// Order activities.
+    pub order_activities: Arc<dyn OrderActivityRepository>,
+    /// Miniapps.
+    pub apps: Arc<dyn AppRepository>,
+    /// User tokens.
+    pub user_tokens: Arc<dyn UserTokenRepository>,
+    /// Idempotency keys.
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    /// The outbox.
+    pub outbox: Arc<dyn Outbox>,
+    /// Boxo nonces.
+    pub nonces: Arc<dyn NonceStore>,
+    /// Readiness.
+    pub health: Arc<dyn StoreHealth>,
+    /// Boxo Connect's auth codes and access tokens.
+    pub connect: Arc<dyn ConnectRepository>,
+    /// The SQL store itself (pool metrics), when there is one.
+    pub store: Option<Arc<hostpay_store::Store>>,
+}
 
 fn database_error(error: impl std::fmt::Display) -> StartupError {
     StartupError::Database {
@@ -37,7 +67,7 @@ pub async fn open(database: &DatabaseConfig, migrate: bool) -> Result<StorePorts
     Ok(StorePorts {
         payments: store.payments(),
         order_activities: store.order_activities(),
-        apps: store.apps(),
+        apps: Arc::new(CachedApps::new(store.apps())),
         user_tokens: store.user_tokens(),
         idempotency: store.idempotency(),
         outbox: store.outbox(),

@@ -7,11 +7,7 @@ use std::time::Duration;
 use hostpay_domain::delivery::RetryPolicy;
 use hostpay_domain::ids::IdGenerator;
 use hostpay_domain::miniapp::SecretKeyring;
-use hostpay_domain::ports::{
-    AppRepository, BoxoPlatform, Clock, ConnectRepository, IdempotencyStore, NonceStore,
-    OrderActivityRepository, Outbox, PaymentProcessor, PaymentRepository, StoreHealth,
-    UserTokenRepository, WebhookSender,
-};
+use hostpay_domain::ports::{Clock, MiniappPlatform, PaymentProcessor, WebhookSender};
 use hostpay_domain::services::{ConnectSettings, PaymentSettings, Ports, Services, Settings};
 use hostpay_http::{AppState, BoxoSettings, HttpSettings, SigningSettings};
 use hostpay_upstream::{
@@ -21,66 +17,9 @@ use hostpay_upstream::{
 
 use crate::config::{Config, DatabaseConfig, ProcessorKind};
 use crate::metered::{MeteredBoxo, MeteredPayments, MeteredWebhooks};
+use crate::startup::StartupError;
+use crate::store::StorePorts;
 use crate::system::RandomIds;
-
-/// Why hostpay cannot start (or a command cannot run).
-#[derive(Debug, thiserror::Error)]
-pub enum StartupError {
-    /// The configuration is invalid.
-    #[error(transparent)]
-    Config(#[from] crate::config::ConfigError),
-    /// The database cannot be opened or migrated.
-    #[error("database ({key}): {reason}")]
-    Database {
-        /// The configuration key involved (`database.url`).
-        key: &'static str,
-        /// Why.
-        reason: String,
-    },
-    /// An upstream client cannot be built from its settings.
-    #[error("{key}: {reason}")]
-    Upstream {
-        /// The configuration key involved.
-        key: &'static str,
-        /// Why.
-        reason: String,
-    },
-    /// A listener cannot bind.
-    #[error("{key}: cannot listen on {address}: {reason}")]
-    Bind {
-        /// `server.bind` or `internal.bind`.
-        key: &'static str,
-        /// The address.
-        address: String,
-        /// Why.
-        reason: String,
-    },
-}
-
-/// The store's side of the ports.
-#[derive(Clone)]
-pub struct StorePorts {
-    /// Payments.
-    pub payments: Arc<dyn PaymentRepository>,
-    /// Order activities.
-    pub order_activities: Arc<dyn OrderActivityRepository>,
-    /// Miniapps.
-    pub apps: Arc<dyn AppRepository>,
-    /// User tokens.
-    pub user_tokens: Arc<dyn UserTokenRepository>,
-    /// Idempotency keys.
-    pub idempotency: Arc<dyn IdempotencyStore>,
-    /// The outbox.
-    pub outbox: Arc<dyn Outbox>,
-    /// Boxo nonces.
-    pub nonces: Arc<dyn NonceStore>,
-    /// Readiness.
-    pub health: Arc<dyn StoreHealth>,
-    /// Boxo Connect's auth codes and access tokens.
-    pub connect: Arc<dyn ConnectRepository>,
-    /// The SQL store itself (pool metrics), when there is one.
-    pub store: Option<Arc<hostpay_store::Store>>,
-}
 
 /// Applies pending migrations; returns what was applied, for the log.
 pub async fn migrate(database: &DatabaseConfig) -> Result<Vec<String>, StartupError> {
@@ -122,7 +61,6 @@ pub fn settings(config: &Config) -> Settings {
         delivery_timeout: chrono::Duration::seconds(
             i64::try_from(config.delivery.timeout_seconds).unwrap_or(i64::MAX),
         ),
-        require_https: config.delivery.require_https,
         connect: ConnectSettings {
             access_token_ttl: chrono::Duration::seconds(config.connect.access_token_ttl_seconds),
         },
@@ -200,7 +138,7 @@ fn processor(config: &Config) -> Result<Arc<dyn PaymentProcessor>, StartupError>
 }
 
 /// The outbound clients: Boxo complete-order and miniapp webhooks.
-type Outbound = (Arc<dyn BoxoPlatform>, Arc<dyn WebhookSender>);
+type Outbound = (Arc<dyn MiniappPlatform>, Arc<dyn WebhookSender>);
 
 /// The Boxo complete-order client and the webhook sender, metered.
 fn outbound(config: &Config) -> Result<Outbound, StartupError> {
@@ -224,8 +162,9 @@ fn outbound(config: &Config) -> Result<Outbound, StartupError> {
         timeout,
     })
     .map_err(upstream_error("boxo.platform_url"))?;
-    let webhooks =
-        WebhookClient::new(timeout).map_err(upstream_error("delivery.timeout_seconds"))?;
+    let webhooks = WebhookClient::new(timeout)
+        .map_err(upstream_error("delivery.timeout_seconds"))?
+        .require_https(config.delivery.require_https);
     Ok((
         Arc::new(MeteredBoxo::new(Arc::new(boxo))),
         Arc::new(MeteredWebhooks::new(Arc::new(webhooks))),
@@ -247,7 +186,7 @@ pub fn wire(config: &Config, store: StorePorts) -> Result<Wired, StartupError> {
         idempotency: store.idempotency,
         outbox: store.outbox,
         processor: processor(config)?,
-        boxo,
+        platform: boxo,
         webhooks,
         clock,
         ids,

@@ -250,6 +250,12 @@ pub fn start(
         );
     }
 
-    crate::dispatch::start(&mut workers, services);
+    // The outbox dispatcher; it stops with the other workers.
+    let deliveries = services.deliveries.clone();
+    let shutdown = workers.shutdown().receiver();
+    workers.spawn("dispatcher", async move {
+        tracing::info!(worker = "dispatcher", "worker started");
+        crate::dispatcher::run(deliveries, shutdown, crate::dispatcher::DEFAULT_POLL).await;
+    });
     workers
 }

@@ -6,10 +6,14 @@
 //! (outgoing complete-order calls) and [`signing::Verifier`] (incoming Boxo calls), and
 //! the refusals mapped to Boxo's `MISSING_HEADER` and `INVALID_SIGNATURE`.
 //!
+//! [`order`] holds the order-payment wire: the status mapping, the complete-order body and
+//! its do-not-retry codes.
+//!
 //! The domain never sees this crate; the http and upstream adapters use it.
 
 #![warn(missing_docs)]
 
+pub mod order;
 pub mod signing;
 
 pub use signing::{

@@ -1,6 +1,6 @@
-//! Boxo Connect, the single sign-on a miniapp's `login()` starts: the host's backend mints
+//! Single sign-on (Connect), the one a miniapp's `login()` starts: the host's backend mints
 //! an [`AuthCode`] carrying the [`ConnectProfile`] its logged-in user agreed to share with
-//! one miniapp; the Boxo platform trades the code for an [`AccessToken`], and the token for
+//! one miniapp; the miniapp platform trades the code for an [`AccessToken`], and the token for
 //! the profile. Codes and tokens are random secrets stored only as keyed hashes, bound to
 //! one miniapp and one user, and expiring; a code works once.
 
@@ -154,7 +154,7 @@ pub struct ProfileDraft {
     pub custom_attributes: Option<serde_json::Value>,
 }
 
-/// The user data a user agreed to share with one miniapp (Boxo's `UserData`): checked,
+/// The user data a user agreed to share with one miniapp (the platform's `UserData`): checked,
 /// with an email or a phone number (or both).
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "ProfileDraft")]
@@ -382,7 +382,7 @@ impl fmt::Debug for IssuedAuthCode {
     }
 }
 
-/// An access token as handed to the Boxo platform, once.
+/// An access token as handed to the miniapp platform, once.
 #[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct IssuedAccessToken {
     /// The token (`at_...`); only its hash is kept.

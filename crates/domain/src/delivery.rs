@@ -46,7 +46,7 @@ impl DeliveryState {
 }
 
 /// One event to one receiver.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
     /// `dlv_...`
     pub id: DeliveryId,
@@ -62,7 +62,7 @@ pub struct Delivery {
     pub next_attempt_at: DateTime<Utc>,
     /// The last attempt's error.
     pub last_error: Option<String>,
-    /// The last attempt's HTTP status.
+    /// The last attempt's answer code (the receiver's status), when it answered.
     pub last_status: Option<u16>,
     /// Created.
     pub created_at: DateTime<Utc>,
@@ -124,8 +124,8 @@ pub enum AttemptOutcome {
 pub struct DeliveryAttempt {
     /// When it started.
     pub at: DateTime<Utc>,
-    /// The HTTP status, when there was an answer.
-    pub http_status: Option<u16>,
+    /// The receiver's status code, when it answered.
+    pub status_code: Option<u16>,
     /// What it came to.
     pub outcome: AttemptOutcome,
     /// How long it took.
@@ -184,15 +184,6 @@ impl RetryPolicy {
         }
     }
 }
-
-/// Boxo `error_code`s on a complete-order 400 that mean "do not retry".
-pub const BOXO_DO_NOT_RETRY: &[&str] = &[
-    "PROCESS_FAIL",
-    "NO_INTEGRATION",
-    "NOT_IMPLEMENTED",
-    "ORDER_NOT_FOUND",
-    "INVALID_PAYMENT_STATUS",
-];
 
 #[cfg(test)]
 mod tests {

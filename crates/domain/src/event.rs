@@ -4,7 +4,11 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{AppId, EventId};
+use crate::ids::{AppId, EventId, PaymentId, RefundId};
+use crate::money::{Currency, Money};
+use crate::order::UserRef;
+use crate::payment::{PaymentStatus, RefundStatus};
+use crate::validation::{BoundedString, NonEmptyString};
 
 /// The kinds of event a payment (and its refunds) emits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -72,8 +76,8 @@ impl EventKind {
         .find(|kind| kind.as_str() == text)
     }
 
-    /// Whether this event ends a payment's `in_process` life (what Boxo's complete-order
-    /// reports).
+    /// Whether this event ends a payment's `in_process` life (what the platform's
+    /// complete-order reports).
     pub fn ends_payment(self) -> bool {
         match self {
             EventKind::PaymentPaid | EventKind::PaymentFailed | EventKind::PaymentCancelled => true,
@@ -88,35 +92,16 @@ impl EventKind {
 }
 
 /// Who must receive an event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DeliveryTarget {
-    /// The Boxo platform's complete-order endpoint.
-    BoxoCompleteOrder,
+    /// The miniapp platform, told that an order's payment ended ("complete order").
+    PlatformCompleteOrder,
     /// The miniapp's webhook URL.
     MiniappWebhook,
 }
 
-impl DeliveryTarget {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryTarget::BoxoCompleteOrder => "boxo_complete_order",
-            DeliveryTarget::MiniappWebhook => "miniapp_webhook",
-        }
-    }
-    /// Parses a stored name.
-    pub fn parse(text: &str) -> Option<DeliveryTarget> {
-        match text {
-            "boxo_complete_order" => Some(DeliveryTarget::BoxoCompleteOrder),
-            "miniapp_webhook" => Some(DeliveryTarget::MiniappWebhook),
-            _ => None,
-        }
-    }
-}
-
 /// One event, as stored in the outbox and shown in a payment's `events`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DomainEvent {
     /// Stable id (see [`EventId::for_transition`]).
     pub id: EventId,
@@ -129,7 +114,76 @@ pub struct DomainEvent {
     /// When it happened.
     pub occurred_at: DateTime<Utc>,
     /// The subject's state after the transition (what webhooks carry as `data`).
-    pub data: serde_json::Value,
+    pub data: EventData,
     /// Where it must be delivered; empty when nobody needs it.
     pub targets: Vec<DeliveryTarget>,
+}
+
+/// What an event carries: its subject's state after the transition. Each edge writes it
+/// in its own format (the webhook body, the outbox row, the API's views).
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventData {
+    /// A payment (the `payment.*` events but `payment.charge_reversed`).
+    Payment(PaymentSnapshot),
+    /// A refund (the `refund.*` events).
+    Refund(RefundSnapshot),
+    /// A reversed charge (`payment.charge_reversed`).
+    ChargeReversal(ChargeReversalSnapshot),
+}
+
+/// A payment's summary, as its events carry it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaymentSnapshot {
+    /// The payment.
+    pub id: PaymentId,
+    /// Its status after the transition.
+    pub status: PaymentStatus,
+    /// Its amount.
+    pub amount: Money,
+    /// What succeeded refunds gave back.
+    pub refunded_amount: Money,
+    /// In which currency.
+    pub currency: Currency,
+    /// The paying user.
+    pub user_id: UserRef,
+    /// The miniapp's order id.
+    pub miniapp_order_id: Option<NonEmptyString<255>>,
+    /// Why it failed or was cancelled.
+    pub fail_reason: Option<String>,
+    /// The order's custom attributes.
+    pub custom_attributes: Option<serde_json::Value>,
+}
+
+/// A refund's summary, as its events carry it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefundSnapshot {
+    /// The refund.
+    pub id: RefundId,
+    /// The refunded payment.
+    pub payment_id: PaymentId,
+    /// How much.
+    pub amount: Money,
+    /// The payment's currency.
+    pub currency: Currency,
+    /// Its status after the transition.
+    pub status: RefundStatus,
+    /// The miniapp's reason.
+    pub reason: Option<BoundedString<500>>,
+    /// Why the processor refused it.
+    pub fail_reason: Option<String>,
+}
+
+/// A reversed charge's summary, as `payment.charge_reversed` carries it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChargeReversalSnapshot {
+    /// The reversal (the processor refund's id).
+    pub id: RefundId,
+    /// The payment whose charge is reversed.
+    pub payment_id: PaymentId,
+    /// The charged amount, all of it.
+    pub amount: Money,
+    /// In which currency.
+    pub currency: Currency,
+    /// The payment's status after the transition.
+    pub payment_status: PaymentStatus,
 }

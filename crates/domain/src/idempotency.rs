@@ -39,28 +39,31 @@ pub struct IdempotencyClaim {
     pub app_id: AppId,
     /// The key.
     pub key: IdempotencyKey,
-    /// SHA-256 of the operation and the request (see [`fingerprint`]).
+    /// SHA-256 of the operation's scope and the request (see [`fingerprint`]).
     pub fingerprint: String,
     /// Who holds the key: a random token the service gives each request before `begin`;
     /// only the holder may complete or release the key.
     pub owner: String,
 }
 
-/// The fingerprint of a request: operation (method and route) plus body.
-pub fn fingerprint(operation: &str, body: &[u8]) -> String {
+/// The fingerprint of a request: the operation's scope plus the request's bytes. The
+/// scope is an opaque name the edge chooses, one per operation and subject, so the same
+/// bytes sent to two operations never read as the same request.
+pub fn fingerprint(scope: &str, request: &[u8]) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(operation.as_bytes());
+    hasher.update(scope.as_bytes());
     hasher.update([0u8]);
-    hasher.update(body);
+    hasher.update(request);
     hex::encode(hasher.finalize())
 }
 
-/// A stored first response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredResponse {
-    /// HTTP status.
+/// The first reply to a key, kept and given back as it was: opaque to the domain. The edge
+/// renders it and reads it back; the domain only stores it with the change it describes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredReply {
+    /// A number the edge chose (opaque here).
     pub status: u16,
-    /// The exact body.
+    /// The reply's exact bytes, as text (opaque here).
     pub body: String,
 }
 
@@ -70,7 +73,7 @@ pub enum IdempotencyBegin {
     /// First use (or expired, or abandoned): go ahead; the key is now held.
     Proceed,
     /// Same request done before: replay this.
-    Replay(StoredResponse),
+    Replay(StoredReply),
     /// Same key, another request.
     KeyReused,
     /// The first request with this key is still running.
@@ -83,7 +86,7 @@ pub struct IdempotencyRecord {
     /// The request's fingerprint.
     pub fingerprint: String,
     /// The response, once finished.
-    pub response: Option<StoredResponse>,
+    pub response: Option<StoredReply>,
     /// When the key was first used.
     pub created_at: DateTime<Utc>,
     /// The request holding it (see [`IdempotencyClaim::owner`]).
@@ -107,12 +110,12 @@ impl IdempotencyRecord {
     }
 }
 
-/// The response to store for a claim, written in the same transaction as the business
+/// The reply to store for a claim, written in the same transaction as the business
 /// change it describes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotentResult {
     /// Whose key.
     pub claim: IdempotencyClaim,
-    /// The response.
-    pub response: StoredResponse,
+    /// The reply.
+    pub response: StoredReply,
 }

@@ -72,7 +72,7 @@ macro_rules! typed_id {
 }
 
 typed_id!(
-    /// A payment's id (`pay_...`); on the Boxo surface it is the `order_payment_id`.
+    /// A payment's id (`pay_...`); the platform calls it the order payment id.
     PaymentId,
     "pay_"
 );

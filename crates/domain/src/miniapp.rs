@@ -157,7 +157,7 @@ impl SecretKeyring {
     }
 }
 
-/// A webhook URL: http or https, at most 2000 characters.
+/// A webhook URL: plain or TLS (see the schemes below), at most 2000 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct WebhookUrl(String);
@@ -180,10 +180,6 @@ impl WebhookUrl {
     /// The URL.
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-    /// Whether it uses https.
-    pub fn is_https(&self) -> bool {
-        self.0.starts_with("https://")
     }
 }
 

@@ -18,14 +18,15 @@ use rust_decimal::Decimal;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::decimal_text::{DecimalTextVisitor, SERDE_JSON_NUMBER_TOKEN};
 use crate::validation::FieldError;
 
 /// The most digits an amount may have in all, written with its currency's decimals.
 const MAX_DIGITS: u32 = 20;
 /// The most digits an amount may have before the decimal point (`NUMERIC(22,4)` keeps 18).
 const MAX_INTEGER_DIGITS: u32 = 18;
-/// The most digits after the decimal point where no currency applies (a Boxo item's
-/// `price`, an order activity without `currency`, the whole Boxo surface).
+/// The most digits after the decimal point where no currency applies (a platform order
+/// item's `price`, an order activity without `currency`, the whole platform surface).
 pub const GENERIC_DECIMALS: u32 = 2;
 /// The most digits after the decimal point any currency has (`CLF`, `UYW`: 4), hence the
 /// most a [`Money`] ever holds.
@@ -430,49 +431,6 @@ impl Serialize for Money {
     }
 }
 
-/// The key under which serde_json (with `arbitrary_precision`) hands a number's exact text.
-const SERDE_JSON_NUMBER_TOKEN: &str = "$serde_json::private::Number";
-
-/// Reads a JSON number (exactly, when serde_json keeps its text), float or string as the
-/// decimal text it was written as. Shared by [`Money`] and the coordinates.
-pub(crate) struct DecimalTextVisitor;
-
-impl<'de> Visitor<'de> for DecimalTextVisitor {
-    type Value = String;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a decimal number or a string holding one")
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
-        Ok(v.to_owned())
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
-        Ok(v.to_string())
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
-        Ok(v.to_string())
-    }
-    fn visit_u128<E: de::Error>(self, v: u128) -> Result<String, E> {
-        Ok(v.to_string())
-    }
-    fn visit_i128<E: de::Error>(self, v: i128) -> Result<String, E> {
-        Ok(v.to_string())
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<String, E> {
-        if !v.is_finite() {
-            return Err(E::custom("must be a finite number"));
-        }
-        // Rust prints the shortest text that reads back as the same float.
-        Ok(format!("{v}"))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<String, A::Error> {
-        match map.next_key::<String>()? {
-            Some(key) if key == SERDE_JSON_NUMBER_TOKEN => map.next_value::<String>(),
-            _ => Err(de::Error::custom("expected a decimal number")),
-        }
-    }
-}
-
 /// A whole number read from a JSON number however it is written (`5`, `5.0`, `5e0`,
 /// `500e-2`): JSON Schema's `integer`, which counts `5.0` as one. Fractions, strings and
 /// anything beyond `i128` are refused.
@@ -560,7 +518,7 @@ pub enum AmountRule {
     Currency(Currency),
     /// At most 2 decimals ([`Money::fits_generic`]): where no currency applies.
     Generic,
-    /// Both: at most the currency's decimals and never more than 2 (the Boxo surface).
+    /// Both: at most the currency's decimals and never more than 2 (the platform surface).
     CurrencyAndGeneric(Currency),
 }
 
@@ -860,7 +818,7 @@ mod tests {
             Money::parse_in("10.5051", kwd).unwrap_err().to_string(),
             "must have at most 3 digits after the decimal point in KWD"
         );
-        // Not in the generic rule (the Boxo surface).
+        // Not in the generic rule (the platform surface).
         assert!(amount.fits_generic().is_err());
         assert!(Money::parse("10.505").is_err());
         // 20 digits in all: 17 before the point.

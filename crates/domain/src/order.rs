@@ -1,4 +1,4 @@
-//! Boxo's order shapes: [`OrderItem`], [`ShippingAddress`] and [`OrderDetails`], with the
+//! The order shapes the miniapp platform sends: [`OrderItem`], [`ShippingAddress`] and [`OrderDetails`], with the
 //! documented field limits, and the check of their amounts against a currency
 //! ([`check_items`], [`PaymentDetails::check_amounts`], [`OrderDetails::check_amounts`]).
 
@@ -10,7 +10,7 @@ use crate::validation::{BoundedString, InvalidField, Latitude, Longitude, NonEmp
 /// A user reference: String(255), not empty.
 pub type UserRef = NonEmptyString<255>;
 
-/// A line of an order (Boxo's OrderItem).
+/// A line of an order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderItem {
     /// The product's name, String(250).
@@ -71,7 +71,7 @@ pub(crate) fn check_amount(
 }
 
 fn one() -> Quantity {
-    Quantity(1)
+    Quantity::ONE
 }
 
 /// An item quantity: an integer of at least 1.
@@ -80,6 +80,9 @@ fn one() -> Quantity {
 pub struct Quantity(u32);
 
 impl Quantity {
+    /// One (what an item without a quantity counts).
+    pub const ONE: Quantity = Quantity(1);
+
     /// The quantity.
     pub fn get(self) -> u32 {
         self.0
@@ -99,7 +102,7 @@ impl<'de> Deserialize<'de> for Quantity {
     }
 }
 
-/// Where an order goes (Boxo's OrderShippingAddress); every field is optional.
+/// Where an order goes; every field is optional.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ShippingAddress {
     /// First address line, String(1000).
@@ -123,19 +126,19 @@ pub struct ShippingAddress {
     /// String(100).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region_code: Option<BoundedString<100>>,
-    /// String(100) (limit not documented by Boxo; hostpay's choice).
+    /// String(100) (limit not documented by the platform; hostpay's choice).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub province_name: Option<BoundedString<100>>,
-    /// String(100) (limit not documented by Boxo; hostpay's choice).
+    /// String(100) (limit not documented by the platform; hostpay's choice).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub province_code: Option<BoundedString<100>>,
-    /// String(250) (limit not documented by Boxo; hostpay's choice).
+    /// String(250) (limit not documented by the platform; hostpay's choice).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub city: Option<BoundedString<250>>,
-    /// String(100) (limit not documented by Boxo; hostpay's choice).
+    /// String(100) (limit not documented by the platform; hostpay's choice).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<BoundedString<100>>,
-    /// String(100) (limit not documented by Boxo; hostpay's choice).
+    /// String(100) (limit not documented by the platform; hostpay's choice).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postal_code: Option<BoundedString<100>>,
     /// -90..=90, at most 15 decimals.
@@ -146,7 +149,7 @@ pub struct ShippingAddress {
     pub longitude: Option<Longitude>,
 }
 
-/// The order a Boxo platform sends with "create order payment" (Boxo's OrderDetails),
+/// The order the miniapp platform sends with "create order payment",
 /// with every documented field and limit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderDetails {
@@ -172,7 +175,7 @@ pub struct OrderDetails {
     /// Whether prices include tax.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub taxes_included: Option<bool>,
-    /// Free text (Boxo: Text; bounded here by the 64 KiB body limit).
+    /// Free text (unbounded on the platform's side; bounded here by the 64 KiB body limit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<BoundedString<65536>>,
     /// Arbitrary attributes, passed back in complete-order.
@@ -192,7 +195,7 @@ pub struct OrderDetails {
     pub shipping_address: Option<ShippingAddress>,
 }
 
-/// The order-level facts a payment keeps beyond amount and currency (Boxo's extras and
+/// The order-level facts a payment keeps beyond amount and currency (the platform's extras and
 /// the miniapp API's description); stored with the payment.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PaymentDetails {
@@ -244,7 +247,7 @@ impl PaymentDetails {
 }
 
 impl OrderDetails {
-    /// Checks every amount against the order's currency and the Boxo surface's 2 decimals
+    /// Checks every amount against the order's currency and the platform surface's 2 decimals
     /// ([`AmountRule::CurrencyAndGeneric`]): `"10.50"` in JPY and `"10.505"` in KWD are
     /// both refused. The error names the field (`amount`, `items[0].price`).
     pub fn check_amounts(&self) -> Result<(), InvalidField> {

@@ -13,7 +13,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::event::{DeliveryTarget, DomainEvent, EventKind};
+use crate::event::{
+    ChargeReversalSnapshot, DeliveryTarget, DomainEvent, EventData, EventKind, PaymentSnapshot,
+    RefundSnapshot,
+};
 use crate::ids::{AppId, EventId, PaymentId, RefundId};
 use crate::money::{Currency, Money, PositiveMoney};
 use crate::order::{PaymentDetails, UserRef};
@@ -77,44 +80,16 @@ impl PaymentStatus {
             PaymentStatus::Refunded | PaymentStatus::Failed | PaymentStatus::Cancelled => true,
         }
     }
-
-    /// The status Boxo sees: a partly or fully refunded payment still reads `paid`.
-    pub fn boxo_status(self) -> &'static str {
-        match self {
-            PaymentStatus::InProcess => "in_process",
-            PaymentStatus::Paid | PaymentStatus::Refunded => "paid",
-            PaymentStatus::Failed => "failed",
-            PaymentStatus::Cancelled => "cancelled",
-        }
-    }
 }
 
-/// Which surface created a payment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// Who opened a payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Channel {
-    /// The miniapp API (`POST /api/v1/payments`).
+    /// The miniapp itself, through hostpay's miniapp API.
     Miniapp,
-    /// The Boxo host API (`POST /boxo/v1/order-payments`).
-    Boxo,
-}
-
-impl Channel {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Miniapp => "miniapp",
-            Channel::Boxo => "boxo",
-        }
-    }
-    /// Parses a wire name.
-    pub fn parse(text: &str) -> Option<Channel> {
-        match text {
-            "miniapp" => Some(Channel::Miniapp),
-            "boxo" => Some(Channel::Boxo),
-            _ => None,
-        }
-    }
+    /// The miniapp platform, on the miniapp's behalf (its order-payment surface); such a
+    /// payment's end is reported back to the platform.
+    Platform,
 }
 
 /// A refund's status.
@@ -289,7 +264,7 @@ impl ChargeReversal {
 }
 
 /// A payment: one amount, charged at most once, refunded at most up to that amount.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payment {
     /// `pay_...`
     pub id: PaymentId,
@@ -309,7 +284,7 @@ pub struct Payment {
     pub fail_reason: Option<String>,
     /// The miniapp's own order id, unique per miniapp when given.
     pub miniapp_order_id: Option<NonEmptyString<255>>,
-    /// Items, address, attributes, description, Boxo's extras.
+    /// Items, address, attributes, description, the platform's extras.
     pub details: PaymentDetails,
     /// Refunds, oldest first.
     pub refunds: Vec<Refund>,
@@ -712,8 +687,8 @@ impl Payment {
     /// webhook URL.
     pub fn targets_for(&self, kind: EventKind, app_has_webhook: bool) -> Vec<DeliveryTarget> {
         match self.channel {
-            Channel::Boxo if kind.ends_payment() => vec![DeliveryTarget::BoxoCompleteOrder],
-            Channel::Boxo => Vec::new(),
+            Channel::Platform if kind.ends_payment() => vec![DeliveryTarget::PlatformCompleteOrder],
+            Channel::Platform => Vec::new(),
             Channel::Miniapp if app_has_webhook => vec![DeliveryTarget::MiniappWebhook],
             Channel::Miniapp => Vec::new(),
         }
@@ -727,19 +702,18 @@ impl Payment {
     }
 
     /// The summary that payment events carry as `data`.
-    pub fn snapshot(&self) -> serde_json::Value {
-        serde_json::json!({
-            "id": self.id,
-            "object": "payment",
-            "status": self.status.as_str(),
-            "amount": self.amount.to_currency_string(self.currency),
-            "refunded_amount": self.refunded_amount().to_currency_string(self.currency),
-            "currency": self.currency,
-            "user_id": self.user_id,
-            "miniapp_order_id": self.miniapp_order_id,
-            "fail_reason": self.fail_reason,
-            "custom_attributes": self.details.custom_attributes,
-        })
+    pub fn snapshot(&self) -> PaymentSnapshot {
+        PaymentSnapshot {
+            id: self.id.clone(),
+            status: self.status,
+            amount: self.amount,
+            refunded_amount: self.refunded_amount(),
+            currency: self.currency,
+            user_id: self.user_id.clone(),
+            miniapp_order_id: self.miniapp_order_id.clone(),
+            fail_reason: self.fail_reason.clone(),
+            custom_attributes: self.details.custom_attributes.clone(),
+        }
     }
 
     /// Reverses a charge the processor approved that cannot be recorded on this payment
@@ -785,13 +759,12 @@ impl Payment {
             updated_at: now,
         };
         let mut reversed = next.event(EventKind::PaymentChargeReversed, reversal.id.as_str(), now);
-        reversed.data = serde_json::json!({
-            "id": reversal.id,
-            "object": "charge_reversal",
-            "payment_id": reversal.payment_id,
-            "amount": reversal.amount.to_currency_string(reversal.currency),
-            "currency": reversal.currency,
-            "payment_status": next.status.as_str(),
+        reversed.data = EventData::ChargeReversal(ChargeReversalSnapshot {
+            id: reversal.id.clone(),
+            payment_id: reversal.payment_id.clone(),
+            amount: reversal.amount,
+            currency: reversal.currency,
+            payment_status: next.status,
         });
         let mut events = vec![reversed];
         if let Some(kind) = follow_up {
@@ -877,22 +850,21 @@ impl Payment {
             app_id: self.app_id.clone(),
             payment_id: self.id.as_str().to_owned(),
             occurred_at: now,
-            data: self.snapshot(),
+            data: EventData::Payment(self.snapshot()),
             targets: Vec::new(),
         }
     }
 
     fn refund_event(&self, kind: EventKind, refund: &Refund, now: DateTime<Utc>) -> DomainEvent {
         let mut event = self.event(kind, refund.id.as_str(), now);
-        event.data = serde_json::json!({
-            "id": refund.id,
-            "object": "refund",
-            "payment_id": refund.payment_id,
-            "amount": refund.amount.to_currency_string(self.currency),
-            "currency": self.currency,
-            "status": refund.status.as_str(),
-            "reason": refund.reason,
-            "fail_reason": refund.fail_reason,
+        event.data = EventData::Refund(RefundSnapshot {
+            id: refund.id.clone(),
+            payment_id: refund.payment_id.clone(),
+            amount: refund.amount,
+            currency: self.currency,
+            status: refund.status,
+            reason: refund.reason.clone(),
+            fail_reason: refund.fail_reason.clone(),
         });
         event
     }

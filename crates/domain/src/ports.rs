@@ -20,7 +20,7 @@ use crate::miniapp::{Miniapp, SecretHash, WebhookUrl};
 use crate::money::{Currency, Money};
 use crate::order_activity::{ActivityEvent, OrderActivity};
 use crate::page::{Page, PageRequest};
-use crate::payment::{ChargeOutcome, ChargeReversal, Payment};
+use crate::payment::{ChargeOutcome, ChargeReversal, Payment, PaymentStatus};
 
 /// What any store port may fail with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,14 +70,15 @@ pub struct PaymentWrite {
 pub trait PaymentRepository: Send + Sync {
     /// Inserts a new payment, its session, its events and deliveries, and the idempotent
     /// response, in one transaction. Errors: `Duplicate("id")`; `Duplicate("miniapp_order_id")`
-    /// when a Boxo payment of the app already has that order id; `Unavailable`.
+    /// when a payment the platform opened for the app already has
+    /// that order id; `Unavailable`.
     async fn insert(&self, write: NewPaymentWrite) -> Result<(), StoreError>;
 
     /// A payment with its refunds (oldest first). Errors: `Unavailable`.
     async fn get(&self, id: &PaymentId) -> Result<Option<Payment>, StoreError>;
 
-    /// The Boxo payment of `app_id` for `miniapp_order_id`. Errors: `Unavailable`.
-    async fn find_boxo_order(
+    /// The payment the platform opened for `app_id`'s order `miniapp_order_id`. Errors: `Unavailable`.
+    async fn find_platform_order(
         &self,
         app_id: &AppId,
         miniapp_order_id: &str,
@@ -405,17 +406,18 @@ pub trait PaymentProcessor: Send + Sync {
     async fn refund(&self, request: &RefundRequest) -> Result<Result<(), String>, ProcessorError>;
 }
 
-/// Boxo's complete-order body, less `client_id` (the adapter adds `boxo.client_id`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct CompleteOrder {
-    /// The payment's id.
-    pub order_payment_id: String,
+/// How a payment the miniapp platform opened ended: what the platform is told
+/// ("complete order"). The adapter writes it in the platform's wire format.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderOutcome {
+    /// The payment.
+    pub payment_id: PaymentId,
     /// The miniapp.
-    pub app_id: String,
-    /// `paid`, `failed` or `cancelled`.
-    pub payment_status: String,
+    pub app_id: AppId,
+    /// How it ended: `Paid`, `Failed` or `Cancelled`.
+    pub status: PaymentStatus,
     /// Why it failed or was cancelled.
-    pub payment_fail_reason: Option<String>,
+    pub fail_reason: Option<String>,
     /// The order's custom attributes.
     pub custom_attributes: Option<serde_json::Value>,
 }
@@ -423,25 +425,26 @@ pub struct CompleteOrder {
 /// What an upstream call came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttemptReport {
-    /// The HTTP status, when there was an answer.
-    pub http_status: Option<u16>,
+    /// The receiver's status code, when it answered.
+    pub status_code: Option<u16>,
     /// Acknowledged, retryable or permanent.
     pub outcome: AttemptOutcome,
 }
 
-/// The Boxo platform.
+/// The miniapp platform (the super-app hosting the miniapps).
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
-pub trait BoxoPlatform: Send + Sync {
-    /// Sends a signed complete-order. Never fails: every result is a report.
-    async fn complete_order(&self, order: &CompleteOrder) -> AttemptReport;
+pub trait MiniappPlatform: Send + Sync {
+    /// Tells the platform how an order's payment ended ("complete order"). Never fails:
+    /// every result is a report.
+    async fn complete_order(&self, order: &OrderOutcome) -> AttemptReport;
 }
 
 /// Miniapp webhooks.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait WebhookSender: Send + Sync {
-    /// POSTs `{id, type, created_at, data}` signed with `secret`. Never fails: every
+    /// Sends the event to the miniapp's webhook URL, signed with `secret`. Never fails: every
     /// result is a report.
     async fn send(&self, url: &WebhookUrl, secret: &str, event: &DomainEvent) -> AttemptReport;
 }
@@ -453,7 +456,7 @@ pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
 }
 
-/// Nonces of signed incoming Boxo calls, to refuse replays.
+/// Nonces of signed incoming platform calls, to refuse replays.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait NonceStore: Send + Sync {
@@ -486,7 +489,7 @@ pub enum Redemption {
     Unknown,
 }
 
-/// Boxo Connect's auth codes and access tokens (keyed hashes only).
+/// Single sign-on (Connect): auth codes and access tokens (keyed hashes only).
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
 pub trait ConnectRepository: Send + Sync {

@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::de;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::money::DecimalTextVisitor;
+use crate::decimal_text::DecimalTextVisitor;
 
 /// What is wrong with one input value; the edge adds the field's path.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -11,7 +11,7 @@ use serde_json::json;
 use hostpay_domain::services::DeliveryService;
 
 use crate::observability::{names, render_metrics};
-use crate::AppState;
+use crate::state::AppState;
 
 /// Registers `/healthz` and `/readyz`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -70,7 +70,7 @@ mod tests {
 
     use super::*;
     use crate::observability::request_context;
-    use crate::HttpSettings;
+    use crate::state::HttpSettings;
 
     #[actix_web::test]
     async fn readyz_follows_the_store_and_healthz_does_not() {

@@ -2,7 +2,7 @@
 //! (`rate_limit.per_second` sustained, `rate_limit.burst` at once; 429 `RATE_LIMITED` with
 //! `Retry-After`) and the request timeout.
 //!
-//! The limit is taken where the miniapp is authenticated ([`crate::miniapp::auth`]): an
+//! The limit is taken where the miniapp is authenticated ([`crate::edge::auth`]): an
 //! authenticated miniapp has one bucket for its `app_id`, however its header is spelled;
 //! a caller whose credentials fail (missing, malformed or wrong) draws from its peer
 //! address's bucket, so it can neither drain the real app's bucket nor guess secrets
@@ -18,7 +18,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{Error, ResponseError};
 
-use crate::envelope::{ApiError, ErrorCode};
+use crate::edge::envelope::{ApiError, ErrorCode};
 use crate::observability::names;
 
 /// Buckets kept before idle (full) ones are dropped.
@@ -139,7 +139,7 @@ impl ResponseError for TimedOut {
         actix_web::HttpResponse::ServiceUnavailable()
             .insert_header((
                 "Retry-After",
-                crate::envelope::RETRY_AFTER_SECONDS.to_string(),
+                crate::edge::envelope::RETRY_AFTER_SECONDS.to_string(),
             ))
             .json(serde_json::json!({
                 "status_code": 503,

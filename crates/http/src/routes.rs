@@ -6,12 +6,15 @@
 //!   resource per path that answers any other method with 405 `METHOD_NOT_ALLOWED` and an
 //!   `Allow` header listing the path's methods, then a default service answering unknown
 //!   paths with the JSON 404 envelope (so no answer goes out without a `Content-Type`);
-//! - [`endpoints`] is the list itself, which [`crate::openapi`] turns into the document.
+//! - [`endpoints`] is the list itself, which the `openapi` module reads to build the
+//!   document (this module never imports it: the document is built from the routes, not
+//!   the other way round).
 //!
 //! Handlers written with actix's route macros and `#[utoipa::path]` are added with
 //! [`Endpoint::service`] (their method and path come from the macro); the few routes
-//! documented by hand ([`crate::openapi::written`]) with [`Endpoint::handler`]; routes
-//! another module registers itself (health and metrics) with [`Endpoint::elsewhere`].
+//! documented by hand (a [`Written`] operation) with [`Endpoint::handler`]; routes
+//! registered elsewhere (health and metrics by [`crate::health`], the document itself by
+//! the crate root) with [`Endpoint::elsewhere`].
 
 use std::collections::BTreeMap;
 
@@ -19,12 +22,11 @@ use actix_web::dev::HttpServiceFactory;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::Method;
 use actix_web::{web, FromRequest, Handler, HttpResponse, Responder, ResponseError};
-use serde_json::{json, Value};
+use serde_json::json;
 use utoipa::openapi::path::HttpMethod;
 
-use crate::envelope::{ApiError, ErrorCode};
-use crate::openapi::written;
-use crate::{boxo, checkout, internal, miniapp, openapi};
+use crate::edge::envelope::{ApiError, ErrorCode};
+use crate::{boxo, checkout, internal, miniapp};
 
 /// Which listener a route table or document is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -64,8 +66,33 @@ pub enum Doc {
             )>,
         ),
     },
-    /// Written out as JSON ([`crate::openapi::written`]).
-    Written(fn() -> Value),
+    /// Written out as JSON by the `openapi` module, which knows each [`Written`]
+    /// operation.
+    Written(Written),
+}
+
+/// The operations documented by hand (their request or answer is not a derived schema:
+/// health, metrics, the document, the Boxo host API, deliveries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// `GET /healthz`.
+    Healthz,
+    /// `GET /readyz`.
+    Readyz,
+    /// `GET /metrics`.
+    Metrics,
+    /// `GET /openapi.json`.
+    OpenapiJson,
+    /// `POST /boxo/v1/order-payments`.
+    BoxoCreate,
+    /// `POST /boxo/v1/order-payments/status`.
+    BoxoStatus,
+    /// `GET /internal/v1/deliveries`.
+    DeliveriesList,
+    /// `GET /internal/v1/deliveries/{delivery_id}`.
+    DeliveriesShow,
+    /// `POST /internal/v1/deliveries/{delivery_id}/retry`.
+    DeliveriesRetry,
 }
 
 type Install = Box<dyn FnOnce(&mut web::ServiceConfig)>;
@@ -114,7 +141,7 @@ impl Endpoint {
     }
 
     /// A plain handler, documented by `doc` (a written operation).
-    pub fn handler<F, Args>(method: Method, path: &str, doc: fn() -> Value, handler: F) -> Endpoint
+    pub fn handler<F, Args>(method: Method, path: &str, doc: Written, handler: F) -> Endpoint
     where
         F: Handler<Args>,
         Args: FromRequest + 'static,
@@ -132,8 +159,8 @@ impl Endpoint {
         }
     }
 
-    /// A route another module registers itself (health, metrics); documented here.
-    pub fn elsewhere(method: Method, path: &str, doc: fn() -> Value) -> Endpoint {
+    /// A route registered elsewhere (health, metrics, the document); documented here.
+    pub fn elsewhere(method: Method, path: &str, doc: Written) -> Endpoint {
         Endpoint {
             method,
             path: path.to_owned(),
@@ -159,16 +186,15 @@ fn actix_method(method: &HttpMethod) -> Method {
 /// Every operation `listener` serves, in routing order.
 pub fn endpoints(listener: Listener) -> Vec<Endpoint> {
     let mut list = vec![
-        Endpoint::elsewhere(Method::GET, "/healthz", written::healthz),
-        Endpoint::elsewhere(Method::GET, "/readyz", written::readyz),
+        Endpoint::elsewhere(Method::GET, "/healthz", Written::Healthz),
+        Endpoint::elsewhere(Method::GET, "/readyz", Written::Readyz),
     ];
     match listener {
         Listener::Public => {
-            list.push(Endpoint::handler(
+            list.push(Endpoint::elsewhere(
                 Method::GET,
                 "/openapi.json",
-                written::openapi_json,
-                openapi::serve_public,
+                Written::OpenapiJson,
             ));
             list.extend([
                 Endpoint::service(miniapp::users::verify_token),
@@ -182,13 +208,13 @@ pub fn endpoints(listener: Listener) -> Vec<Endpoint> {
                 Endpoint::handler(
                     Method::POST,
                     "/boxo/v1/order-payments",
-                    written::boxo_create,
+                    Written::BoxoCreate,
                     boxo::order_payments::create,
                 ),
                 Endpoint::handler(
                     Method::POST,
                     "/boxo/v1/order-payments/status",
-                    written::boxo_status,
+                    Written::BoxoStatus,
                     boxo::order_payments::status,
                 ),
                 Endpoint::service(checkout::actions::confirm),
@@ -201,13 +227,12 @@ pub fn endpoints(listener: Listener) -> Vec<Endpoint> {
             list.push(Endpoint::elsewhere(
                 Method::GET,
                 "/metrics",
-                written::metrics,
+                Written::Metrics,
             ));
-            list.push(Endpoint::handler(
+            list.push(Endpoint::elsewhere(
                 Method::GET,
                 "/openapi.json",
-                written::openapi_json,
-                openapi::serve_internal,
+                Written::OpenapiJson,
             ));
             list.extend([
                 Endpoint::service(internal::apps::register),
@@ -220,19 +245,19 @@ pub fn endpoints(listener: Listener) -> Vec<Endpoint> {
                 Endpoint::handler(
                     Method::GET,
                     "/internal/v1/deliveries",
-                    written::deliveries_list,
+                    Written::DeliveriesList,
                     internal::deliveries::list,
                 ),
                 Endpoint::handler(
                     Method::GET,
                     "/internal/v1/deliveries/{delivery_id}",
-                    written::deliveries_show,
+                    Written::DeliveriesShow,
                     internal::deliveries::show,
                 ),
                 Endpoint::handler(
                     Method::POST,
                     "/internal/v1/deliveries/{delivery_id}/retry",
-                    written::deliveries_retry,
+                    Written::DeliveriesRetry,
                     internal::deliveries::retry,
                 ),
             ]);
@@ -241,19 +266,19 @@ pub fn endpoints(listener: Listener) -> Vec<Endpoint> {
     list
 }
 
-/// The routes of the public listener (after `health::configure`).
+/// The routes of the public listener (after `health::configure` and `/openapi.json`).
 pub fn public(cfg: &mut web::ServiceConfig) {
     install(cfg, Listener::Public);
 }
 
-/// The routes of the internal listener (after `health::configure` and
-/// `health::configure_metrics`).
+/// The routes of the internal listener (after `health::configure`,
+/// `health::configure_metrics` and `/openapi.json`).
 pub fn internal(cfg: &mut web::ServiceConfig) {
     install(cfg, Listener::Internal);
 }
 
 fn install(cfg: &mut web::ServiceConfig, listener: Listener) {
-    crate::json::configure(cfg);
+    crate::edge::json::configure(cfg);
     let mut allowed: BTreeMap<String, Vec<Method>> = BTreeMap::new();
     for endpoint in endpoints(listener) {
         allowed
@@ -278,7 +303,7 @@ fn install(cfg: &mut web::ServiceConfig, listener: Listener) {
             },
         )));
     }
-    cfg.default_service(web::to(crate::envelope::unrouted));
+    cfg.default_service(web::to(crate::edge::envelope::unrouted));
 }
 
 /// 405 `METHOD_NOT_ALLOWED` with `Allow: <the path's methods>`, in the envelope.

@@ -6,22 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool::Runtime;
-use diesel::ConnectionError;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
-use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
-use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use diesel_async::AsyncPgConnection;
 use hostpay_domain::ports::StoreError;
 
-use crate::sqlite_writer::GroupCommit;
-
-/// SQLite as diesel-async drives it: each query runs in place, on the blocking thread the
-/// whole store operation runs on (`sqlite_writer::detach`).
-pub(crate) type SqliteConnection =
-    SyncConnectionWrapper<diesel::sqlite::SqliteConnection, crate::sqlite_writer::Inline>;
-
-/// How long an SQLite writer waits for the write lock before failing.
-const SQLITE_BUSY_TIMEOUT_MS: u64 = 10_000;
+pub(crate) use crate::sqlite_writer::SqliteConnection;
+use crate::sqlite_writer::{open_sqlite, GroupCommit};
 
 /// What a database URL names. `Debug` and serialisation hide a PostgreSQL password;
 /// deserialising parses (the `database.url` configuration key is one).
@@ -226,21 +217,6 @@ impl SqliteDatabase {
     pub(crate) async fn connection(&self) -> Result<Object<SqliteConnection>, StoreError> {
         self.pool.get().await.map_err(pool_error)
     }
-}
-
-/// Opens one SQLite connection and sets it up: wait for locks instead of failing, WAL (readers
-/// never block the writer), full sync (a commit survives power loss), foreign keys enforced.
-pub(crate) async fn open_sqlite(path: String) -> diesel::ConnectionResult<SqliteConnection> {
-    let mut conn = SqliteConnection::establish(&path).await?;
-    conn.batch_execute(&format!(
-        "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
-         PRAGMA journal_mode = WAL; \
-         PRAGMA synchronous = FULL; \
-         PRAGMA foreign_keys = ON;"
-    ))
-    .await
-    .map_err(|error| ConnectionError::BadConnection(format!("SQLite set-up: {error}")))?;
-    Ok(conn)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use hostpay_domain::idempotency::{
-    IdempotencyBegin, IdempotencyClaim, IdempotencyRecord, IdempotentResult, StoredResponse,
+    IdempotencyBegin, IdempotencyClaim, IdempotencyRecord, IdempotentResult, StoredReply,
 };
 use hostpay_domain::ports::{IdempotencyStore, StoreError};
 
@@ -35,7 +35,7 @@ pub(crate) struct KeyRow {
 impl KeyRow {
     fn record(&self) -> DbResult<IdempotencyRecord> {
         let response = match (self.response_status, &self.response_body) {
-            (Some(status), Some(body)) => Some(StoredResponse {
+            (Some(status), Some(body)) => Some(StoredReply {
                 status: u16::try_from(status)
                     .map_err(|_| corrupt("idempotency_keys.response_status"))?,
                 body: body.clone(),

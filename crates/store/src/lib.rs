@@ -16,12 +16,15 @@
 mod connect;
 mod convert;
 pub mod database;
+mod details;
 mod dialect;
 mod error;
+mod event_data;
 mod health;
 mod idempotency;
 pub mod migrations;
 mod miniapps;
+pub mod names;
 mod nonces;
 mod order_activities;
 mod outbox;

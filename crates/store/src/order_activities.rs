@@ -75,7 +75,13 @@ impl ActivityRow {
                 .title
                 .as_ref()
                 .map(|title| title.as_str().to_owned()),
-            items: to_json(&activity.items)?,
+            items: to_json(
+                &activity
+                    .items
+                    .iter()
+                    .map(crate::details::ItemRow::of)
+                    .collect::<Vec<_>>(),
+            )?,
             total: activity.total.map(DbAmount::of),
             currency: activity
                 .currency
@@ -104,7 +110,13 @@ impl ActivityRow {
                 OrderActivityStatus::parse,
             )?,
             title: bounded("order_activities.title", self.title)?,
-            items: from_json("order_activities.items", &self.items)?,
+            items: from_json::<Vec<crate::details::ItemRow>>(
+                "order_activities.items",
+                &self.items,
+            )?
+            .into_iter()
+            .map(crate::details::ItemRow::into_domain)
+            .collect(),
             total: self
                 .total
                 .map(|total| total.money().map_err(corrupt))

@@ -26,6 +26,7 @@ use crate::dialect::{
     detached, for_each_backend, for_update, for_update_skip_locked, write_transaction,
 };
 use crate::error::{corrupt, DbError, DbResult};
+use crate::names::{parse_target, target_name};
 use crate::schema::{deliveries, delivery_attempts, outbox_events};
 use crate::sql_types::DbInstant;
 
@@ -99,7 +100,7 @@ pub(crate) struct NewAttemptRow {
 /// The id of the delivery of `event` to `target`: stable, so one event is never queued
 /// twice for one receiver.
 pub(crate) fn delivery_id(event: &EventId, target: DeliveryTarget) -> String {
-    let digest = Sha256::digest(format!("{}:{}", event.as_str(), target.as_str()).as_bytes());
+    let digest = Sha256::digest(format!("{}:{}", event.as_str(), target_name(target)).as_bytes());
     format!("{}{}", DeliveryId::PREFIX, &hex::encode(digest)[..26])
 }
 
@@ -115,14 +116,20 @@ pub(crate) fn event_rows(events: &[DomainEvent]) -> DbResult<(Vec<NewEventRow>, 
             app_id: event.app_id.as_str().to_owned(),
             payment_id: event.payment_id.clone(),
             occurred_at: at,
-            data: to_json(&event.data)?,
-            targets: to_json(&event.targets)?,
+            data: to_json(&crate::event_data::to_row(&event.data))?,
+            targets: to_json(
+                &event
+                    .targets
+                    .iter()
+                    .map(|target| target_name(*target))
+                    .collect::<Vec<_>>(),
+            )?,
         });
         for target in &event.targets {
             delivery_rows.push(DeliveryRow {
                 id: delivery_id(&event.id, *target),
                 event_id: event.id.as_str().to_owned(),
-                target: target.as_str().to_owned(),
+                target: target_name(*target).to_owned(),
                 state: DeliveryState::Pending.as_str().to_owned(),
                 attempts: 0,
                 next_attempt_at: at,
@@ -146,8 +153,11 @@ impl EventRow {
             app_id: AppId::from_trusted(self.app_id),
             payment_id: self.payment_id,
             occurred_at: self.occurred_at.0,
-            data: from_json("outbox_events.data", &self.data)?,
-            targets: from_json("outbox_events.targets", &self.targets)?,
+            data: crate::event_data::from_row(&from_json("outbox_events.data", &self.data)?)?,
+            targets: from_json::<Vec<String>>("outbox_events.targets", &self.targets)?
+                .iter()
+                .map(|name| parsed("outbox_events.targets", name, parse_target))
+                .collect::<DbResult<_>>()?,
         })
     }
 }
@@ -160,7 +170,7 @@ impl DeliveryRow {
             .transpose()?;
         Ok(Delivery {
             id: DeliveryId::from_trusted(self.id),
-            target: parsed("deliveries.target", &self.target, DeliveryTarget::parse)?,
+            target: parsed("deliveries.target", &self.target, parse_target)?,
             event,
             state: parsed("deliveries.state", &self.state, DeliveryState::parse)?,
             attempts: self.attempts,
@@ -182,7 +192,7 @@ impl AttemptRow {
             "permanent" => AttemptOutcome::Permanent(detail()),
             other => return Err(corrupt(format!("delivery_attempts.outcome: {other:?}"))),
         };
-        let http_status = self
+        let status_code = self
             .http_status
             .map(|status| {
                 u16::try_from(status).map_err(|_| corrupt("delivery_attempts.http_status"))
@@ -190,7 +200,7 @@ impl AttemptRow {
             .transpose()?;
         Ok(DeliveryAttempt {
             at: self.attempted_at.0,
-            http_status,
+            status_code,
             outcome,
             latency_ms: self.latency_ms,
         })
@@ -206,7 +216,7 @@ fn attempt_row(id: &DeliveryId, attempt: &DeliveryAttempt) -> NewAttemptRow {
     NewAttemptRow {
         delivery_id: id.as_str().to_owned(),
         attempted_at: DbInstant::of(attempt.at),
-        http_status: attempt.http_status.map(i32::from),
+        http_status: attempt.status_code.map(i32::from),
         outcome: outcome.to_owned(),
         detail,
         latency_ms: attempt.latency_ms,

@@ -18,7 +18,7 @@ use hostpay_domain::miniapp::SecretHash;
 use hostpay_domain::money::{Currency, Money};
 use hostpay_domain::page::{Cursor, Page, PageRequest};
 use hostpay_domain::payment::{
-    Channel, ChargeReversal, Payment, PaymentStatus, Refund, RefundStatus, ReversalStatus,
+    ChargeReversal, Payment, PaymentStatus, Refund, RefundStatus, ReversalStatus,
 };
 use hostpay_domain::ports::{NewPaymentWrite, PaymentRepository, PaymentWrite, StoreError};
 
@@ -193,7 +193,7 @@ impl PaymentRow {
         Ok(PaymentRow {
             id: payment.id.as_str().to_owned(),
             app_id: payment.app_id.as_str().to_owned(),
-            channel: payment.channel.as_str().to_owned(),
+            channel: crate::names::channel_name(payment.channel).to_owned(),
             user_id: payment.user_id.as_str().to_owned(),
             amount: DbAmount::of(payment.amount),
             currency: payment.currency.as_str().to_owned(),
@@ -203,7 +203,7 @@ impl PaymentRow {
                 .miniapp_order_id
                 .as_ref()
                 .map(|id| id.as_str().to_owned()),
-            details: to_json(&payment.details)?,
+            details: to_json(&crate::details::DetailsRow::of(&payment.details))?,
             expires_at: DbInstant::of(payment.expires_at),
             charging_since: payment.charging_since.map(DbInstant::of),
             created_at: DbInstant::of(payment.created_at),
@@ -217,7 +217,11 @@ impl PaymentRow {
         Ok(Payment {
             id: PaymentId::from_trusted(self.id),
             app_id: AppId::from_trusted(self.app_id),
-            channel: parsed("payments.channel", &self.channel, Channel::parse)?,
+            channel: parsed(
+                "payments.channel",
+                &self.channel,
+                crate::names::parse_channel,
+            )?,
             user_id: non_empty("payments.user_id", self.user_id)?,
             amount: self.amount.money().map_err(corrupt)?,
             currency: Currency::parse(&self.currency)
@@ -228,7 +232,8 @@ impl PaymentRow {
                 .miniapp_order_id
                 .map(|id| non_empty("payments.miniapp_order_id", id))
                 .transpose()?,
-            details: from_json("payments.details", &self.details)?,
+            details: from_json::<crate::details::DetailsRow>("payments.details", &self.details)?
+                .into_domain(),
             refunds,
             expires_at: self.expires_at.0,
             charging_since: self.charging_since.map(|at| at.0),
@@ -472,7 +477,7 @@ macro_rules! payments {
                 })
             }
 
-            async fn find_boxo_order(
+            async fn find_platform_order(
                 &self,
                 app_id: &AppId,
                 miniapp_order_id: &str,

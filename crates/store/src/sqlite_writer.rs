@@ -20,12 +20,35 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
-use diesel_async::sync_connection_wrapper::SpawnBlocking;
+use diesel::ConnectionError;
+use diesel_async::sync_connection_wrapper::{SpawnBlocking, SyncConnectionWrapper};
+use diesel_async::{AsyncConnection, SimpleAsyncConnection};
 use hostpay_domain::ports::StoreError;
 use tokio::sync::{watch, Mutex, MutexGuard};
 
-use crate::database::SqliteConnection;
 use crate::error::{DbError, DbResult};
+
+/// SQLite as diesel-async drives it: each query runs in place, on the blocking thread the
+/// whole store operation runs on ([`detach`]).
+pub(crate) type SqliteConnection = SyncConnectionWrapper<diesel::sqlite::SqliteConnection, Inline>;
+
+/// How long an SQLite writer waits for the write lock before failing.
+const SQLITE_BUSY_TIMEOUT_MS: u64 = 10_000;
+
+/// Opens one SQLite connection and sets it up: wait for locks instead of failing, WAL (readers
+/// never block the writer), full sync (a commit survives power loss), foreign keys enforced.
+pub(crate) async fn open_sqlite(path: String) -> diesel::ConnectionResult<SqliteConnection> {
+    let mut conn = SqliteConnection::establish(&path).await?;
+    conn.batch_execute(&format!(
+        "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
+         PRAGMA journal_mode = WAL; \
+         PRAGMA synchronous = FULL; \
+         PRAGMA foreign_keys = ON;"
+    ))
+    .await
+    .map_err(|error| ConnectionError::BadConnection(format!("SQLite set-up: {error}")))?;
+    Ok(conn)
+}
 
 /// Most writers one commit covers (bounds how long the first of them waits).
 const MAX_BATCH: usize = 64;
@@ -176,7 +199,7 @@ impl WriterTurn<'_> {
     pub(crate) async fn connection(&mut self) -> DbResult<&mut SqliteConnection> {
         let state = &mut *self.state;
         if state.connection.is_none() {
-            let opened = crate::database::open_sqlite(self.committer.path.clone())
+            let opened = open_sqlite(self.committer.path.clone())
                 .await
                 .map_err(|error| DbError::from(StoreError::Unavailable(error.to_string())))?;
             state.connection = Some(opened);
@@ -327,7 +350,7 @@ mod tests {
         let path = path.to_owned();
         tokio::task::spawn_blocking(move || {
             handle.block_on(async move {
-                let mut conn = crate::database::open_sqlite(path).await.unwrap();
+                let mut conn = open_sqlite(path).await.unwrap();
                 conn.batch_execute(
                     "CREATE TABLE parent (id INTEGER PRIMARY KEY); \
                      CREATE TABLE child (id INTEGER PRIMARY KEY, parent INTEGER \
@@ -382,7 +405,7 @@ mod tests {
         let (path, table) = (path.to_owned(), table.to_owned());
         tokio::task::spawn_blocking(move || {
             handle.block_on(async move {
-                let mut conn = crate::database::open_sqlite(path).await.unwrap();
+                let mut conn = open_sqlite(path).await.unwrap();
                 let rows: Vec<Count> =
                     diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
                         .load(&mut conn)

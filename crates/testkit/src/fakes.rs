@@ -8,12 +8,12 @@ use async_trait::async_trait;
 use hostpay_domain::delivery::AttemptOutcome;
 use hostpay_domain::event::DomainEvent;
 use hostpay_domain::miniapp::WebhookUrl;
-use hostpay_domain::ports::{AttemptReport, BoxoPlatform, CompleteOrder, WebhookSender};
+use hostpay_domain::ports::{AttemptReport, MiniappPlatform, OrderOutcome, WebhookSender};
 
 /// The report of an acknowledged call (HTTP 200).
 pub fn acknowledged() -> AttemptReport {
     AttemptReport {
-        http_status: Some(200),
+        status_code: Some(200),
         outcome: AttemptOutcome::Acknowledged,
     }
 }
@@ -21,7 +21,7 @@ pub fn acknowledged() -> AttemptReport {
 /// A retryable failure with this HTTP status.
 pub fn retryable(status: u16) -> AttemptReport {
     AttemptReport {
-        http_status: Some(status),
+        status_code: Some(status),
         outcome: AttemptOutcome::Retryable(format!("HTTP {status}")),
     }
 }
@@ -29,7 +29,7 @@ pub fn retryable(status: u16) -> AttemptReport {
 /// A permanent failure with this HTTP status and reason.
 pub fn permanent(status: u16, reason: &str) -> AttemptReport {
     AttemptReport {
-        http_status: Some(status),
+        status_code: Some(status),
         outcome: AttemptOutcome::Permanent(reason.to_owned()),
     }
 }
@@ -78,7 +78,7 @@ impl<C: Clone> Script<C> {
 /// A fake Boxo platform that records complete-order calls.
 #[derive(Debug)]
 pub struct RecordingBoxo {
-    script: Script<CompleteOrder>,
+    script: Script<OrderOutcome>,
 }
 
 impl Default for RecordingBoxo {
@@ -99,14 +99,14 @@ impl RecordingBoxo {
         self.script.push(report);
     }
     /// Every complete-order sent, in order.
-    pub fn calls(&self) -> Vec<CompleteOrder> {
+    pub fn calls(&self) -> Vec<OrderOutcome> {
         self.script.calls()
     }
 }
 
 #[async_trait]
-impl BoxoPlatform for RecordingBoxo {
-    async fn complete_order(&self, order: &CompleteOrder) -> AttemptReport {
+impl MiniappPlatform for RecordingBoxo {
+    async fn complete_order(&self, order: &OrderOutcome) -> AttemptReport {
         self.script.answer(order.clone())
     }
 }
@@ -166,14 +166,15 @@ impl WebhookSender for RecordingWebhooks {
 mod tests {
     use super::*;
     use hostpay_domain::event::EventKind;
-    use hostpay_domain::ids::{AppId, EventId};
+    use hostpay_domain::ids::{AppId, EventId, PaymentId};
+    use hostpay_domain::payment::PaymentStatus;
 
-    fn order() -> CompleteOrder {
-        CompleteOrder {
-            order_payment_id: "pay_1".to_owned(),
-            app_id: "app_1".to_owned(),
-            payment_status: "paid".to_owned(),
-            payment_fail_reason: None,
+    fn order() -> OrderOutcome {
+        OrderOutcome {
+            payment_id: PaymentId::from_trusted("pay_1".to_owned()),
+            app_id: AppId::from_trusted("app_1".to_owned()),
+            status: PaymentStatus::Paid,
+            fail_reason: None,
             custom_attributes: None,
         }
     }
@@ -201,8 +202,16 @@ mod tests {
             kind: EventKind::PaymentPaid,
             app_id: AppId::parse("app_1").unwrap(),
             payment_id: "pay_1".to_owned(),
-            occurred_at: crate::default_start(),
-            data: serde_json::json!({"id": "pay_1"}),
+            occurred_at: crate::clock::default_start(),
+            data: hostpay_domain::event::EventData::Refund(hostpay_domain::event::RefundSnapshot {
+                id: hostpay_domain::ids::RefundId::from_trusted("ref_1".to_owned()),
+                payment_id: PaymentId::from_trusted("pay_1".to_owned()),
+                amount: hostpay_domain::money::Money::ZERO,
+                currency: hostpay_domain::money::Currency::parse("USD").unwrap(),
+                status: hostpay_domain::payment::RefundStatus::Pending,
+                reason: None,
+                fail_reason: None,
+            }),
             targets: Vec::new(),
         };
         webhooks.push_reply(retryable(500));

@@ -68,12 +68,14 @@ impl PaymentRepository for FaultyPayments {
     async fn get(&self, id: &PaymentId) -> Result<Option<Payment>, StoreError> {
         self.inner.get(id).await
     }
-    async fn find_boxo_order(
+    async fn find_platform_order(
         &self,
         app_id: &AppId,
         miniapp_order_id: &str,
     ) -> Result<Option<Payment>, StoreError> {
-        self.inner.find_boxo_order(app_id, miniapp_order_id).await
+        self.inner
+            .find_platform_order(app_id, miniapp_order_id)
+            .await
     }
     async fn list_for_user(
         &self,

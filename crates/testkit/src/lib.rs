@@ -28,6 +28,7 @@ pub mod faults;
 #[cfg(feature = "harness")]
 pub mod harness;
 mod ids;
+pub mod import_graph;
 mod store;
 
 use std::sync::Arc;
@@ -92,7 +93,7 @@ pub fn ports_from(handles: &Handles) -> Ports {
         idempotency: store.clone(),
         outbox: store.clone(),
         processor: handles.processor.clone(),
-        boxo: handles.boxo.clone(),
+        platform: handles.boxo.clone(),
         webhooks: handles.webhooks.clone(),
         clock: handles.clock.clone(),
         ids: handles.ids.clone(),
@@ -117,7 +118,6 @@ pub fn test_settings() -> Settings {
             max_attempts: 16,
         },
         delivery_timeout: Duration::seconds(10),
-        require_https: false,
         connect: ConnectSettings::default(),
     }
 }

@@ -1,22 +1,22 @@
 //! The Boxo platform's complete-order client: `POST {platform_url}/api/v1/orders/complete-order/`
 //! with `client_id` added to the body, signed when a signing secret is set.
 //!
-//! 2xx acknowledges; a 400 whose `error_code` is in [`BOXO_DO_NOT_RETRY`] is permanent;
+//! 2xx acknowledges; a 400 whose `error_code` is in [`DO_NOT_RETRY`] is permanent;
 //! everything else (5xx, other statuses, timeouts, connection errors) is retryable.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use hostpay_domain::delivery::{AttemptOutcome, BOXO_DO_NOT_RETRY};
-use hostpay_domain::ports::{AttemptReport, BoxoPlatform, Clock, CompleteOrder};
+use hostpay_boxo::order::{CompleteOrderBody, DO_NOT_RETRY};
+use hostpay_domain::delivery::AttemptOutcome;
+use hostpay_domain::ports::{AttemptReport, Clock, MiniappPlatform, OrderOutcome};
 use rand::RngExt;
-use serde::Serialize;
 
 use crate::client::{self, ClientError};
+use crate::clock::SystemClock;
 use crate::redact::{describe, redact_urls};
 use crate::signing::{boxo_signature, SignedRequest, DEFAULT_PAYLOAD_TEMPLATE};
-use crate::SystemClock;
 
 /// The complete-order path under `boxo.platform_url`.
 pub const COMPLETE_ORDER_PATH: &str = "/api/v1/orders/complete-order/";
@@ -83,16 +83,6 @@ pub struct BoxoClient {
     clock: Arc<dyn Clock>,
 }
 
-#[derive(Serialize)]
-struct CompleteOrderBody<'a> {
-    order_payment_id: &'a str,
-    app_id: &'a str,
-    client_id: Option<&'a str>,
-    payment_status: &'a str,
-    payment_fail_reason: Option<&'a str>,
-    custom_attributes: Option<&'a serde_json::Value>,
-}
-
 impl BoxoClient {
     /// A client with the system clock. Errors: an invalid `boxo.platform_url`.
     pub fn new(config: BoxoClientConfig) -> Result<BoxoClient, ClientError> {
@@ -119,17 +109,8 @@ impl BoxoClient {
         })
     }
 
-    fn body(&self, order: &CompleteOrder) -> Vec<u8> {
-        let body = CompleteOrderBody {
-            order_payment_id: &order.order_payment_id,
-            app_id: &order.app_id,
-            client_id: self.client_id.as_deref(),
-            payment_status: &order.payment_status,
-            payment_fail_reason: order.payment_fail_reason.as_deref(),
-            custom_attributes: order.custom_attributes.as_ref(),
-        };
-        // Serialising plain strings and JSON values cannot fail.
-        serde_json::to_vec(&body).unwrap_or_default()
+    fn body(&self, order: &OrderOutcome) -> Vec<u8> {
+        CompleteOrderBody::new(order, self.client_id.as_deref()).to_bytes()
     }
 }
 
@@ -156,7 +137,7 @@ pub fn classify(status: u16, body: &[u8]) -> AttemptOutcome {
             Some((code, message))
         });
     match error {
-        Some((code, message)) if status == 400 && BOXO_DO_NOT_RETRY.contains(&code.as_str()) => {
+        Some((code, message)) if status == 400 && DO_NOT_RETRY.contains(&code.as_str()) => {
             AttemptOutcome::Permanent(redact_urls(&format!("HTTP 400 {code}: {message}")))
         }
         Some((code, _)) => AttemptOutcome::Retryable(redact_urls(&format!("HTTP {status} {code}"))),
@@ -165,11 +146,11 @@ pub fn classify(status: u16, body: &[u8]) -> AttemptOutcome {
 }
 
 #[async_trait]
-impl BoxoPlatform for BoxoClient {
-    async fn complete_order(&self, order: &CompleteOrder) -> AttemptReport {
+impl MiniappPlatform for BoxoClient {
+    async fn complete_order(&self, order: &OrderOutcome) -> AttemptReport {
         let Some(endpoint) = &self.endpoint else {
             return AttemptReport {
-                http_status: None,
+                status_code: None,
                 outcome: AttemptOutcome::Permanent("boxo.platform_url is not set".to_owned()),
             };
         };
@@ -208,7 +189,7 @@ impl BoxoPlatform for BoxoClient {
             Ok(response) => response,
             Err(error) => {
                 return AttemptReport {
-                    http_status: None,
+                    status_code: None,
                     outcome: AttemptOutcome::Retryable(describe(&error)),
                 }
             }
@@ -229,7 +210,7 @@ impl BoxoPlatform for BoxoClient {
             )),
         };
         AttemptReport {
-            http_status: Some(status),
+            status_code: Some(status),
             outcome,
         }
     }

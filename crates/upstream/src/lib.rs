@@ -5,6 +5,7 @@
 
 pub mod boxo;
 pub mod client;
+mod clock;
 pub mod redact;
 pub mod sandbox;
 pub mod signing;
@@ -13,19 +14,7 @@ pub mod webhook;
 
 pub use boxo::{BoxoClient, BoxoClientConfig, OutgoingSigning};
 pub use client::{install_crypto_provider, ClientError};
+pub use clock::SystemClock;
 pub use sandbox::SandboxProcessor;
 pub use wallet::{WalletConfig, WalletProcessor};
 pub use webhook::WebhookClient;
-
-use chrono::{DateTime, SubsecRound, Utc};
-use hostpay_domain::ports::Clock;
-
-/// The system clock (UTC, truncated to microseconds), used when no clock is given.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now().trunc_subsecs(6)
-    }
-}

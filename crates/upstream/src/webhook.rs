@@ -9,14 +9,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hostpay_domain::delivery::AttemptOutcome;
-use hostpay_domain::event::DomainEvent;
+use hostpay_domain::event::{DomainEvent, EventData};
 use hostpay_domain::miniapp::WebhookUrl;
 use hostpay_domain::ports::{AttemptReport, Clock, WebhookSender};
 use serde::Serialize;
+use serde_json::json;
 
 use crate::client::{self, ClientError};
+use crate::clock::SystemClock;
 use crate::signing::{webhook_signature, WEBHOOK_SIGNATURE_HEADER};
-use crate::SystemClock;
 
 /// The body of a webhook.
 #[derive(Debug, Serialize)]
@@ -28,8 +29,8 @@ pub struct WebhookBody<'a> {
     pub kind: &'a str,
     /// When the transition happened (RFC 3339, UTC).
     pub created_at: DateTime<Utc>,
-    /// The subject after the transition.
-    pub data: &'a serde_json::Value,
+    /// The subject after the transition (see [`webhook_data`]).
+    pub data: serde_json::Value,
 }
 
 impl<'a> WebhookBody<'a> {
@@ -39,8 +40,45 @@ impl<'a> WebhookBody<'a> {
             id: event.id.as_str(),
             kind: event.kind.as_str(),
             created_at: event.occurred_at,
-            data: &event.data,
+            data: webhook_data(&event.data),
         }
+    }
+}
+
+/// An event's `data` as webhooks carry it: the subject with `object` naming it, amounts
+/// as strings in the currency's decimals, keys in sorted order.
+pub fn webhook_data(data: &EventData) -> serde_json::Value {
+    match data {
+        EventData::Payment(payment) => json!({
+            "id": payment.id,
+            "object": "payment",
+            "status": payment.status.as_str(),
+            "amount": payment.amount.to_currency_string(payment.currency),
+            "refunded_amount": payment.refunded_amount.to_currency_string(payment.currency),
+            "currency": payment.currency,
+            "user_id": payment.user_id,
+            "miniapp_order_id": payment.miniapp_order_id,
+            "fail_reason": payment.fail_reason,
+            "custom_attributes": payment.custom_attributes,
+        }),
+        EventData::Refund(refund) => json!({
+            "id": refund.id,
+            "object": "refund",
+            "payment_id": refund.payment_id,
+            "amount": refund.amount.to_currency_string(refund.currency),
+            "currency": refund.currency,
+            "status": refund.status.as_str(),
+            "reason": refund.reason,
+            "fail_reason": refund.fail_reason,
+        }),
+        EventData::ChargeReversal(reversal) => json!({
+            "id": reversal.id,
+            "object": "charge_reversal",
+            "payment_id": reversal.payment_id,
+            "amount": reversal.amount.to_currency_string(reversal.currency),
+            "currency": reversal.currency,
+            "payment_status": reversal.payment_status.as_str(),
+        }),
     }
 }
 
@@ -48,6 +86,7 @@ impl<'a> WebhookBody<'a> {
 pub struct WebhookClient {
     http: reqwest::Client,
     clock: Arc<dyn Clock>,
+    require_https: bool,
 }
 
 impl WebhookClient {
@@ -64,13 +103,29 @@ impl WebhookClient {
         Ok(WebhookClient {
             http: client::build(timeout)?,
             clock,
+            require_https: false,
         })
+    }
+
+    /// Refuses (permanently) to send to a plain `http://` URL when `require` is set
+    /// (`delivery.require_https`).
+    pub fn require_https(mut self, require: bool) -> WebhookClient {
+        self.require_https = require;
+        self
     }
 }
 
 #[async_trait]
 impl WebhookSender for WebhookClient {
     async fn send(&self, url: &WebhookUrl, secret: &str, event: &DomainEvent) -> AttemptReport {
+        if self.require_https && !url.as_str().starts_with("https://") {
+            return AttemptReport {
+                status_code: None,
+                outcome: AttemptOutcome::Permanent(
+                    "webhook URL is not https (delivery.require_https)".to_owned(),
+                ),
+            };
+        }
         // Serialising strings, a time and a JSON value cannot fail.
         let body = serde_json::to_vec(&WebhookBody::of(event)).unwrap_or_default();
         let signature = webhook_signature(secret, self.clock.now().timestamp(), &body);
@@ -93,12 +148,12 @@ impl WebhookSender for WebhookClient {
                     AttemptOutcome::Retryable(format!("HTTP {status}"))
                 };
                 AttemptReport {
-                    http_status: Some(status),
+                    status_code: Some(status),
                     outcome,
                 }
             }
             Err(error) => AttemptReport {
-                http_status: None,
+                status_code: None,
                 outcome: AttemptOutcome::Retryable(crate::redact::describe(&error)),
             },
         }

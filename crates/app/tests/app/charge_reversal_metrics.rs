@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use hostpay_app::metered::MeteredPayments;
-use hostpay_domain::idempotency::StoredResponse;
 use hostpay_domain::miniapp::MiniappRegistration;
 use hostpay_domain::money::{Currency, Money, PositiveMoney};
 use hostpay_domain::order::{PaymentDetails, UserRef};
@@ -64,17 +63,10 @@ async fn reverse_one_charge() {
         miniapp_order_id: None,
         details: PaymentDetails::default(),
     };
-    let created = match services
-        .payments
-        .create(&app, request, None, |_| StoredResponse {
-            status: 201,
-            body: String::new(),
-        })
-        .await
-        .unwrap()
-    {
+    let created = match services.payments.create(&app, request, None).await.unwrap() {
         Idempotent::Fresh(created) => created,
         Idempotent::Replayed(_) => panic!("nothing to replay"),
+        Idempotent::NeedsReply(_) => panic!("no key, no reply to render"),
     };
     let id = created.payment.id.clone();
     let grant = services

@@ -37,7 +37,7 @@ async fn instance(url: &str, server: &MockServer) -> Services {
         idempotency: store.idempotency(),
         outbox: store.outbox(),
         processor: Arc::new(SandboxProcessor::new()),
-        boxo: boxo_client(server, Duration::from_secs(10), clock.clone()),
+        platform: boxo_client(server, Duration::from_secs(10), clock.clone()),
         webhooks: Arc::new(RecordingWebhooks::new()),
         clock,
         ids: Arc::new(RandomIds),

@@ -42,7 +42,7 @@ async fn unavailable_three_times_then_delivered_once_with_four_attempts() {
     let (delivery, attempts) = only_delivery(&services).await;
     assert_eq!(delivery.attempts, 4);
     assert_eq!(
-        attempts.iter().map(|a| a.http_status).collect::<Vec<_>>(),
+        attempts.iter().map(|a| a.status_code).collect::<Vec<_>>(),
         [Some(503), Some(503), Some(503), Some(200)]
     );
     assert!(matches!(attempts[0].outcome, AttemptOutcome::Retryable(_)));
@@ -146,7 +146,7 @@ async fn a_hang_past_the_client_timeout_is_retried() {
     dispatcher.stop().await;
     let (delivery, attempts) = only_delivery(&services).await;
     assert_eq!(delivery.attempts, 2, "{attempts:?}");
-    assert_eq!(attempts[0].http_status, None, "{attempts:?}");
+    assert_eq!(attempts[0].status_code, None, "{attempts:?}");
     assert!(
         matches!(attempts[0].outcome, AttemptOutcome::Retryable(ref why) if why.contains("timed out"))
     );

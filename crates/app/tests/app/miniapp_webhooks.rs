@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use crate::dispatcher_harness::*;
 use hostpay_domain::delivery::DeliveryState;
-use hostpay_domain::idempotency::StoredResponse;
 use hostpay_domain::miniapp::{MiniappRegistration, WebhookUrl};
 use hostpay_domain::money::{Currency, Money, PositiveMoney};
 use hostpay_domain::order::{PaymentDetails, UserRef};
@@ -60,10 +59,6 @@ async fn payment_events_arrive_signed_with_stable_ids() {
                 details: PaymentDetails::default(),
             },
             None,
-            |_| StoredResponse {
-                status: 201,
-                body: String::new(),
-            },
         )
         .await
         .unwrap();
@@ -152,10 +147,6 @@ async fn an_unreachable_webhook_stores_no_url_credentials() {
                 details: PaymentDetails::default(),
             },
             None,
-            |_| StoredResponse {
-                status: 201,
-                body: String::new(),
-            },
         )
         .await
         .unwrap();

@@ -34,7 +34,7 @@ async fn seed(url: &str) -> (String, String) {
     ports.outbox = store.outbox();
     ports.nonces = store.nonces();
     ports.health = store.health();
-    ports.boxo = boxo;
+    ports.platform = boxo;
     ports.clock = Arc::new(SystemClock);
     ports.ids = Arc::new(hostpay_app::system::RandomIds);
     let services = Services::new(ports, hostpay_testkit::test_settings());
@@ -55,7 +55,7 @@ async fn seed(url: &str) -> (String, String) {
         }))
         .unwrap();
         let id = services
-            .boxo
+            .platform_orders
             .create_order_payment(app.id.as_str(), order, None)
             .await
             .unwrap();

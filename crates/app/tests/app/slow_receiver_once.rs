@@ -53,7 +53,7 @@ async fn slow_platform() -> MockServer {
 
 /// Services over `ports`, on `clock`, their Boxo port the real client against `server`.
 fn instance(mut ports: Ports, clock: Arc<dyn Clock>, server: &MockServer) -> Services {
-    ports.boxo = boxo_client(server, TIMEOUT, clock.clone());
+    ports.platform = boxo_client(server, TIMEOUT, clock.clone());
     ports.clock = clock;
     let mut settings = settings_for(TIMEOUT);
     // The timeout as the dispatchers' clock counts it.

@@ -469,7 +469,7 @@ fn is_token(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signing::HashAlgorithm;
+    use crate::signing::settings::HashAlgorithm;
 
     #[test]
     fn tokens() {

@@ -1,5 +1,5 @@
-//! Boxo Connect's use cases: the host's backend mints an auth code for its logged-in user;
-//! the Boxo platform exchanges it for an access token and reads the user's profile with
+//! Single sign-on (Connect) use cases: the host's backend mints an auth code for its logged-in user;
+//! the miniapp platform exchanges it for an access token and reads the user's profile with
 //! the token; with "use access token", the token stands for the user on the payment calls.
 
 use std::sync::Arc;
@@ -17,7 +17,7 @@ use crate::order::UserRef;
 use crate::ports::{AppRepository, Clock, ConnectRepository, Redemption, StoreError};
 use crate::services::{Ports, Settings};
 
-/// Boxo Connect's errors; each maps to one Boxo `error_code` (in parentheses).
+/// Single sign-on's errors; each maps to one platform `error_code` (in parentheses).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConnectError {
     /// No such miniapp (`MINIAPP_NOT_FOUND`).
@@ -45,7 +45,7 @@ pub enum ConnectError {
     Store(#[from] StoreError),
 }
 
-/// Boxo Connect's settings.
+/// Single sign-on (Connect) settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnectSettings {
     /// How long an access token works (`connect.access_token_ttl_seconds`).
@@ -61,7 +61,7 @@ impl Default for ConnectSettings {
     }
 }
 
-/// Boxo Connect: auth codes, access tokens, user data.
+/// Single sign-on (Connect): auth codes, access tokens, user data.
 #[derive(Clone)]
 pub struct ConnectService {
     connect: Arc<dyn ConnectRepository>,

@@ -12,12 +12,13 @@ use crate::delivery::{
     claim_lease, AttemptOutcome, ClaimedDelivery, Delivery, DeliveryAttempt, DeliveryState,
     NextStep, RetryPolicy,
 };
-use crate::event::{DeliveryTarget, EventKind};
-use crate::ids::DeliveryId;
+use crate::event::{DeliveryTarget, EventData, EventKind};
+use crate::ids::{DeliveryId, PaymentId};
 use crate::miniapp::SecretKeyring;
 use crate::page::{Page, PageRequest};
+use crate::payment::PaymentStatus;
 use crate::ports::{
-    AppRepository, AttemptReport, BoxoPlatform, Clock, CompleteOrder, ManualRetry, Outbox,
+    AppRepository, AttemptReport, Clock, ManualRetry, MiniappPlatform, OrderOutcome, Outbox,
     Recorded, StoreError, WebhookSender,
 };
 use crate::services::{Ports, Settings};
@@ -65,13 +66,12 @@ pub enum DeliveryRetryError {
 pub struct DeliveryService {
     outbox: Arc<dyn Outbox>,
     apps: Arc<dyn AppRepository>,
-    boxo: Arc<dyn BoxoPlatform>,
+    platform: Arc<dyn MiniappPlatform>,
     webhooks: Arc<dyn WebhookSender>,
     clock: Arc<dyn Clock>,
     keyring: SecretKeyring,
     policy: RetryPolicy,
     lease: Duration,
-    require_https: bool,
 }
 
 impl DeliveryService {
@@ -80,13 +80,12 @@ impl DeliveryService {
         DeliveryService {
             outbox: ports.outbox.clone(),
             apps: ports.apps.clone(),
-            boxo: ports.boxo.clone(),
+            platform: ports.platform.clone(),
             webhooks: ports.webhooks.clone(),
             clock: ports.clock.clone(),
             keyring: settings.keyring.clone(),
             policy: settings.retry,
             lease: claim_lease(settings.delivery_timeout),
-            require_https: settings.require_https,
         }
     }
 
@@ -128,7 +127,7 @@ impl DeliveryService {
         let attempt_report = self.attempt(&delivery).await;
         let attempt = DeliveryAttempt {
             at: started,
-            http_status: attempt_report.http_status,
+            status_code: attempt_report.status_code,
             outcome: attempt_report.outcome,
             latency_ms: i64::try_from(timer.elapsed().as_millis()).unwrap_or(i64::MAX),
         };
@@ -159,11 +158,11 @@ impl DeliveryService {
     async fn attempt(&self, delivery: &Delivery) -> AttemptReport {
         let event = &delivery.event;
         match delivery.target {
-            DeliveryTarget::BoxoCompleteOrder => {
+            DeliveryTarget::PlatformCompleteOrder => {
                 let status = match event.kind {
-                    EventKind::PaymentPaid => "paid",
-                    EventKind::PaymentFailed => "failed",
-                    EventKind::PaymentCancelled => "cancelled",
+                    EventKind::PaymentPaid => PaymentStatus::Paid,
+                    EventKind::PaymentFailed => PaymentStatus::Failed,
+                    EventKind::PaymentCancelled => PaymentStatus::Cancelled,
                     EventKind::PaymentCreated
                     | EventKind::PaymentRefunded
                     | EventKind::PaymentChargeReversed
@@ -176,17 +175,21 @@ impl DeliveryService {
                         ))
                     }
                 };
-                let order = CompleteOrder {
-                    order_payment_id: event.payment_id.clone(),
-                    app_id: event.app_id.to_string(),
-                    payment_status: status.to_owned(),
-                    payment_fail_reason: event.data["fail_reason"].as_str().map(str::to_owned),
-                    custom_attributes: match &event.data["custom_attributes"] {
-                        serde_json::Value::Null => None,
-                        value => Some(value.clone()),
-                    },
+                let (fail_reason, custom_attributes) = match &event.data {
+                    EventData::Payment(payment) => (
+                        payment.fail_reason.clone(),
+                        payment.custom_attributes.clone(),
+                    ),
+                    EventData::Refund(_) | EventData::ChargeReversal(_) => (None, None),
                 };
-                self.boxo.complete_order(&order).await
+                let order = OrderOutcome {
+                    payment_id: PaymentId::from_trusted(event.payment_id.clone()),
+                    app_id: event.app_id.clone(),
+                    status,
+                    fail_reason,
+                    custom_attributes,
+                };
+                self.platform.complete_order(&order).await
             }
             DeliveryTarget::MiniappWebhook => {
                 let app = match self.apps.get(&event.app_id).await {
@@ -194,7 +197,7 @@ impl DeliveryService {
                     Ok(None) => return permanent("the miniapp no longer exists".to_owned()),
                     Err(error) => {
                         return AttemptReport {
-                            http_status: None,
+                            status_code: None,
                             outcome: AttemptOutcome::Retryable(error.to_string()),
                         }
                     }
@@ -202,11 +205,6 @@ impl DeliveryService {
                 let Some(url) = &app.webhook_url else {
                     return permanent("the miniapp has no webhook URL".to_owned());
                 };
-                if self.require_https && !url.is_https() {
-                    return permanent(
-                        "webhook URL is not https (delivery.require_https)".to_owned(),
-                    );
-                }
                 let secret = app.webhook_secret(&self.keyring);
                 self.webhooks.send(url, &secret, event).await
             }
@@ -255,7 +253,7 @@ impl DeliveryService {
 
 fn permanent(reason: String) -> AttemptReport {
     AttemptReport {
-        http_status: None,
+        status_code: None,
         outcome: AttemptOutcome::Permanent(reason),
     }
 }

@@ -1,30 +1,30 @@
 //! The use cases: one function per business action, over the ports. Handlers call these
-//! and map the result; nothing here knows HTTP or SQL.
+//! and map the result; nothing here knows a wire format, a transport or SQL.
 
 mod apps;
-mod boxo;
 mod connect;
 mod deliveries;
 mod order_activities;
 mod payments;
+mod platform_orders;
 
 use std::sync::Arc;
 
 pub use crate::payment::CHARGE_RECONCILE_AFTER;
 pub use apps::{AppService, AuthError};
-pub use boxo::{BoxoError, BoxoService};
 pub use connect::{ConnectError, ConnectService, ConnectSettings};
 pub use deliveries::{DeliveryRetryError, DeliveryService, DispatchReport};
 pub use order_activities::{OrderActivityError as ActivityServiceError, OrderActivityService};
 pub use payments::{
     Checkout, CreatePayment, CreatedPayment, Idempotent, PaymentService, PaymentServiceError,
-    PaymentSettings, SettleStatus, GRANT_PREFIX,
+    PaymentSettings, PendingPayment, PendingRefund, SettleStatus, GRANT_PREFIX,
 };
+pub use platform_orders::{PlatformOrderError, PlatformOrderService};
 
 use crate::ids::IdGenerator;
 use crate::miniapp::SecretKeyring;
 use crate::ports::{
-    AppRepository, BoxoPlatform, Clock, ConnectRepository, IdempotencyStore, NonceStore,
+    AppRepository, Clock, ConnectRepository, IdempotencyStore, MiniappPlatform, NonceStore,
     OrderActivityRepository, Outbox, PaymentProcessor, PaymentRepository, StoreHealth,
     UserTokenRepository, WebhookSender,
 };
@@ -46,19 +46,19 @@ pub struct Ports {
     pub outbox: Arc<dyn Outbox>,
     /// The payment processor.
     pub processor: Arc<dyn PaymentProcessor>,
-    /// The Boxo platform.
-    pub boxo: Arc<dyn BoxoPlatform>,
+    /// The miniapp platform (complete-order).
+    pub platform: Arc<dyn MiniappPlatform>,
     /// Miniapp webhooks.
     pub webhooks: Arc<dyn WebhookSender>,
     /// The time.
     pub clock: Arc<dyn Clock>,
     /// Ids and secrets.
     pub ids: Arc<dyn IdGenerator>,
-    /// Boxo nonces.
+    /// Nonces of signed platform calls.
     pub nonces: Arc<dyn NonceStore>,
     /// Store readiness.
     pub health: Arc<dyn StoreHealth>,
-    /// Boxo Connect's auth codes and access tokens.
+    /// Single sign-on (Connect): auth codes and access tokens.
     pub connect: Arc<dyn ConnectRepository>,
 }
 
@@ -74,9 +74,7 @@ pub struct Settings {
     /// The longest one delivery attempt may take (`delivery.timeout_seconds`); each
     /// attempt's claim lasts this plus [`CLAIM_MARGIN`](crate::delivery::CLAIM_MARGIN).
     pub delivery_timeout: chrono::Duration,
-    /// Refuse plain-http webhook URLs.
-    pub require_https: bool,
-    /// Boxo Connect (`connect.*`).
+    /// Single sign-on (Connect) (`connect.*`).
     pub connect: ConnectSettings,
 }
 
@@ -89,15 +87,15 @@ pub struct Services {
     pub order_activities: OrderActivityService,
     /// Miniapps and user tokens.
     pub apps: AppService,
-    /// The Boxo host surface.
-    pub boxo: BoxoService,
+    /// Orders the miniapp platform opens payments for.
+    pub platform_orders: PlatformOrderService,
     /// Outbox delivery.
     pub deliveries: DeliveryService,
-    /// Boxo Connect: auth codes, access tokens, user data.
+    /// Single sign-on (Connect): auth codes, access tokens, user data.
     pub connect: ConnectService,
     /// The time (for handlers that stamp things).
     pub clock: Arc<dyn Clock>,
-    /// Boxo nonces (signature replay protection).
+    /// Nonces of signed platform calls (signature replay protection).
     pub nonces: Arc<dyn NonceStore>,
     /// Store readiness.
     pub health: Arc<dyn StoreHealth>,
@@ -108,7 +106,7 @@ impl Services {
     pub fn new(ports: Ports, settings: Settings) -> Services {
         let payments = PaymentService::new(&ports, &settings);
         Services {
-            boxo: BoxoService::new(&ports, payments.clone()),
+            platform_orders: PlatformOrderService::new(&ports, payments.clone()),
             payments,
             order_activities: OrderActivityService::new(&ports),
             apps: AppService::new(&ports, &settings),

@@ -11,7 +11,7 @@ use crate::delivery::{
     CLAIM_MARGIN,
 };
 use crate::event::{DeliveryTarget, EventKind};
-use crate::idempotency::{IdempotencyBegin, IdempotencyClaim, IdempotencyKey, StoredResponse};
+use crate::idempotency::{IdempotencyBegin, IdempotencyClaim, IdempotencyKey, StoredReply};
 use crate::ids::{AppId, DeliveryId, IdGenerator, PaymentId};
 use crate::miniapp::{Miniapp, SecretKeyring, WebhookUrl};
 use crate::money::{Currency, Money, PositiveMoney};
@@ -20,7 +20,8 @@ use crate::payment::{Payment, PaymentStatus, RefundStatus};
 use crate::ports::*;
 use crate::services::payments::{CreatePayment, Idempotent, PaymentServiceError};
 use crate::services::{
-    BoxoError, ConnectSettings, DeliveryRetryError, PaymentSettings, Ports, Services, Settings,
+    ConnectSettings, DeliveryRetryError, PaymentSettings, PlatformOrderError, Ports, Services,
+    Settings,
 };
 use crate::validation::NonEmptyString;
 
@@ -74,7 +75,7 @@ struct Mocks {
     idempotency: MockIdempotencyStore,
     outbox: MockOutbox,
     processor: MockPaymentProcessor,
-    boxo: MockBoxoPlatform,
+    platform: MockMiniappPlatform,
     webhooks: MockWebhookSender,
     connect: MockConnectRepository,
 }
@@ -89,7 +90,7 @@ impl Mocks {
             idempotency: Arc::new(self.idempotency),
             outbox: Arc::new(self.outbox),
             processor: Arc::new(self.processor),
-            boxo: Arc::new(self.boxo),
+            platform: Arc::new(self.platform),
             webhooks: Arc::new(self.webhooks),
             clock: Arc::new(FixedClock(now())),
             ids: Arc::new(Counter(AtomicU64::new(1))),
@@ -110,7 +111,6 @@ impl Mocks {
                     max_attempts: 3,
                 },
                 delivery_timeout: DELIVERY_TIMEOUT,
-                require_https: false,
                 connect: ConnectSettings::default(),
             },
         )
@@ -193,19 +193,23 @@ block_on_test!(create_routes_events_and_keeps_the_idempotent_response, {
     });
     mocks.idempotency.expect_release().never();
     let services = mocks.services();
-    let created = services
+    let pending = services
         .payments
-        .create(&app(true), create_request(), Some(claim()), |created| {
-            StoredResponse {
-                status: 201,
-                body: created.payment.id.to_string(),
-            }
-        })
+        .create(&app(true), create_request(), Some(claim()))
         .await
         .unwrap();
-    let Idempotent::Fresh(created) = created else {
-        panic!("expected a fresh payment")
+    let Idempotent::NeedsReply(pending) = pending else {
+        panic!("expected a payment waiting for its reply")
     };
+    let reply = StoredReply {
+        status: 201,
+        body: pending.created().payment.id.to_string(),
+    };
+    let created = services
+        .payments
+        .resume_create(pending, reply)
+        .await
+        .unwrap();
     assert!(created
         .session
         .checkout_url
@@ -216,7 +220,7 @@ block_on_test!(create_routes_events_and_keeps_the_idempotent_response, {
 block_on_test!(create_replays_without_writing, {
     let mut mocks = Mocks::default();
     mocks.idempotency.expect_begin().returning(|_, _| {
-        Ok(IdempotencyBegin::Replay(StoredResponse {
+        Ok(IdempotencyBegin::Replay(StoredReply {
             status: 201,
             body: "first".into(),
         }))
@@ -225,17 +229,12 @@ block_on_test!(create_replays_without_writing, {
     let result = mocks
         .services()
         .payments
-        .create(
-            &app(false),
-            create_request(),
-            Some(claim()),
-            |_| unreachable!(),
-        )
+        .create(&app(false), create_request(), Some(claim()))
         .await
         .unwrap();
     assert_eq!(
         result,
-        Idempotent::Replayed(StoredResponse {
+        Idempotent::Replayed(StoredReply {
             status: 201,
             body: "first".into()
         })
@@ -262,12 +261,7 @@ block_on_test!(create_refuses_a_reused_key_and_an_in_progress_one, {
         let error = mocks
             .services()
             .payments
-            .create(
-                &app(false),
-                create_request(),
-                Some(claim()),
-                |_| unreachable!(),
-            )
+            .create(&app(false), create_request(), Some(claim()))
             .await
             .unwrap_err();
         assert_eq!(error, expected);
@@ -289,15 +283,22 @@ block_on_test!(a_failed_create_frees_its_key, {
         .expect_release()
         .times(1)
         .returning(|_| Ok(()));
-    let error = mocks
-        .services()
+    let services = mocks.services();
+    let pending = services
         .payments
-        .create(&app(false), create_request(), Some(claim()), |_| {
-            StoredResponse {
-                status: 201,
-                body: String::new(),
-            }
-        })
+        .create(&app(false), create_request(), Some(claim()))
+        .await
+        .unwrap();
+    let Idempotent::NeedsReply(pending) = pending else {
+        panic!("expected a payment waiting for its reply")
+    };
+    let reply = StoredReply {
+        status: 201,
+        body: String::new(),
+    };
+    let error = services
+        .payments
+        .resume_create(pending, reply)
         .await
         .unwrap_err();
     assert!(matches!(error, PaymentServiceError::Store(_)));
@@ -349,7 +350,6 @@ block_on_test!(refund_retries_a_lost_race_and_asks_the_processor_once, {
             Some(PositiveMoney::new(Money::parse("10").unwrap()).unwrap()),
             None,
             None,
-            |_| unreachable!(),
         )
         .await
         .unwrap();
@@ -578,7 +578,7 @@ block_on_test!(authentication_checks_the_secret, {
     );
 });
 
-fn boxo_order(amount: &str) -> OrderDetails {
+fn platform_order(amount: &str) -> OrderDetails {
     serde_json::from_value(serde_json::json!({
         "currency": "SAR",
         "amount": amount,
@@ -588,35 +588,38 @@ fn boxo_order(amount: &str) -> OrderDetails {
     .unwrap()
 }
 
-block_on_test!(boxo_creation_is_idempotent_per_order, {
+block_on_test!(platform_creation_is_idempotent_per_order, {
     let mut mocks = Mocks::default();
     mocks.apps.expect_get().returning(|_| Ok(Some(app(false))));
-    mocks.payments.expect_find_boxo_order().returning(|_, _| {
-        let mut existing = in_process_payment();
-        existing.channel = crate::payment::Channel::Boxo;
-        existing.amount = Money::parse("25").unwrap();
-        existing.currency = Currency::parse("SAR").unwrap();
-        existing.user_id = NonEmptyString::parse("u-42").unwrap();
-        existing.details = boxo_order("25").payment_details();
-        Ok(Some(existing))
-    });
+    mocks
+        .payments
+        .expect_find_platform_order()
+        .returning(|_, _| {
+            let mut existing = in_process_payment();
+            existing.channel = crate::payment::Channel::Platform;
+            existing.amount = Money::parse("25").unwrap();
+            existing.currency = Currency::parse("SAR").unwrap();
+            existing.user_id = NonEmptyString::parse("u-42").unwrap();
+            existing.details = platform_order("25").payment_details();
+            Ok(Some(existing))
+        });
     mocks.payments.expect_insert().never();
     let services = mocks.services();
     let id = services
-        .boxo
-        .create_order_payment("app_1", boxo_order("25.00"), None)
+        .platform_orders
+        .create_order_payment("app_1", platform_order("25.00"), None)
         .await
         .unwrap();
     assert_eq!(id.as_str(), "pay_1");
     let error = services
-        .boxo
-        .create_order_payment("app_1", boxo_order("26.00"), None)
+        .platform_orders
+        .create_order_payment("app_1", platform_order("26.00"), None)
         .await
         .unwrap_err();
-    assert!(matches!(error, BoxoError::InvalidOrder(_)));
+    assert!(matches!(error, PlatformOrderError::InvalidOrder(_)));
 });
 
-block_on_test!(boxo_needs_a_registered_miniapp_and_a_user, {
+block_on_test!(platform_order_needs_a_registered_miniapp_and_a_user, {
     let mut mocks = Mocks::default();
     mocks
         .apps
@@ -624,19 +627,22 @@ block_on_test!(boxo_needs_a_registered_miniapp_and_a_user, {
         .returning(|id| Ok((id.as_str() == "app_1").then(|| app(false))));
     let services = mocks.services();
     let error = services
-        .boxo
-        .create_order_payment("app_unknown", boxo_order("1"), None)
+        .platform_orders
+        .create_order_payment("app_unknown", platform_order("1"), None)
         .await
         .unwrap_err();
-    assert_eq!(error, BoxoError::MiniappNotFound("app_unknown".into()));
-    let mut order = boxo_order("1");
+    assert_eq!(
+        error,
+        PlatformOrderError::MiniappNotFound("app_unknown".into())
+    );
+    let mut order = platform_order("1");
     order.hostapp_user_id = None;
     let error = services
-        .boxo
+        .platform_orders
         .create_order_payment("app_1", order, None)
         .await
         .unwrap_err();
-    assert_eq!(error, BoxoError::UserRequired);
+    assert_eq!(error, PlatformOrderError::UserRequired);
 });
 
 fn due_delivery(kind: EventKind, target: DeliveryTarget, attempts: i32) -> Delivery {
@@ -650,7 +656,7 @@ fn due_delivery(kind: EventKind, target: DeliveryTarget, attempts: i32) -> Deliv
             app_id: payment.app_id.clone(),
             payment_id: "pay_1".into(),
             occurred_at: now(),
-            data: payment.snapshot(),
+            data: crate::event::EventData::Payment(payment.snapshot()),
             targets: vec![target],
         },
         state: DeliveryState::Pending,
@@ -689,18 +695,18 @@ block_on_test!(
             .expect_claim_due()
             .returning(claimed_once(due_delivery(
                 EventKind::PaymentPaid,
-                DeliveryTarget::BoxoCompleteOrder,
+                DeliveryTarget::PlatformCompleteOrder,
                 0,
             )));
         mocks
-            .boxo
+            .platform
             .expect_complete_order()
             .times(1)
             .returning(|order| {
-                assert_eq!(order.payment_status, "paid");
-                assert_eq!(order.order_payment_id, "pay_1");
+                assert_eq!(order.status, PaymentStatus::Paid);
+                assert_eq!(order.payment_id.as_str(), "pay_1");
                 AttemptReport {
-                    http_status: Some(400),
+                    status_code: Some(400),
                     outcome: AttemptOutcome::Permanent("PROCESS_FAIL".into()),
                 }
             });
@@ -710,7 +716,7 @@ block_on_test!(
             .times(1)
             .returning(|_, token, attempt, next| {
                 assert_eq!(token, ClaimToken::from_number(7));
-                assert_eq!(attempt.http_status, Some(400));
+                assert_eq!(attempt.status_code, Some(400));
                 assert_eq!(next, NextStep::Dead);
                 Ok(Recorded::Written)
             });
@@ -743,7 +749,7 @@ block_on_test!(
                     vec![ClaimedDelivery {
                         delivery: due_delivery(
                             EventKind::PaymentPaid,
-                            DeliveryTarget::BoxoCompleteOrder,
+                            DeliveryTarget::PlatformCompleteOrder,
                             0,
                         ),
                         token: ClaimToken::from_number(claims),
@@ -753,11 +759,11 @@ block_on_test!(
                 })
             });
         mocks
-            .boxo
+            .platform
             .expect_complete_order()
             .times(2)
             .returning(|_| AttemptReport {
-                http_status: Some(200),
+                status_code: Some(200),
                 outcome: AttemptOutcome::Acknowledged,
             });
         let mut tokens = Vec::new();
@@ -787,15 +793,15 @@ block_on_test!(a_lost_claim_is_reported_not_counted_as_delivered, {
         .expect_claim_due()
         .returning(claimed_once(due_delivery(
             EventKind::PaymentPaid,
-            DeliveryTarget::BoxoCompleteOrder,
+            DeliveryTarget::PlatformCompleteOrder,
             0,
         )));
     mocks
-        .boxo
+        .platform
         .expect_complete_order()
         .times(1)
         .returning(|_| AttemptReport {
-            http_status: Some(200),
+            status_code: Some(200),
             outcome: AttemptOutcome::Acknowledged,
         });
     mocks
@@ -833,7 +839,7 @@ block_on_test!(dispatch_retries_with_backoff_until_max_attempts, {
             .returning(|_, secret, _| {
                 assert!(secret.starts_with("whsec_"));
                 AttemptReport {
-                    http_status: Some(503),
+                    status_code: Some(503),
                     outcome: AttemptOutcome::Retryable("503".into()),
                 }
             });
@@ -866,7 +872,7 @@ block_on_test!(dispatch_retries_with_backoff_until_max_attempts, {
 block_on_test!(a_stopping_dispatcher_claims_nothing, {
     let mut mocks = Mocks::default();
     mocks.outbox.expect_claim_due().never();
-    mocks.boxo.expect_complete_order().never();
+    mocks.platform.expect_complete_order().never();
     let report = mocks
         .services()
         .deliveries
@@ -880,8 +886,11 @@ block_on_test!(only_dead_letters_are_retried_by_hand, {
     let mut mocks = Mocks::default();
     mocks.outbox.expect_retry_now().returning(|id, at| {
         assert_eq!(at, now());
-        let mut delivery =
-            due_delivery(EventKind::PaymentPaid, DeliveryTarget::BoxoCompleteOrder, 1);
+        let mut delivery = due_delivery(
+            EventKind::PaymentPaid,
+            DeliveryTarget::PlatformCompleteOrder,
+            1,
+        );
         Ok(match id.as_str() {
             "dlv_dead" => {
                 delivery.next_attempt_at = at;

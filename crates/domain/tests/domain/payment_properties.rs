@@ -213,9 +213,3 @@ fn errors_name_the_current_status() {
     let error = failed.cancel(CancelReason::ByUser, now).unwrap_err();
     assert!(error.to_string().contains("is failed"));
 }
-
-#[test]
-fn boxo_reads_refunded_as_paid() {
-    assert_eq!(PaymentStatus::Refunded.boxo_status(), "paid");
-    assert_eq!(PaymentStatus::InProcess.boxo_status(), "in_process");
-}

@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::boxo::client_ip::{client_ip, is_allowed};
-use crate::boxo::{BoxoErrorCode, BoxoFailure};
-use crate::json::BODY_LIMIT;
+use crate::edge::boxo::{BoxoErrorCode, BoxoFailure};
+use crate::edge::json::BODY_LIMIT;
 use crate::state::{AppState, BoxoSettings};
 
 /// How far a signed request's timestamp may be from now, in seconds.

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::boxo::admission::admit;
-use crate::boxo::{respond, BoxoErrorCode, BoxoFailure};
+use crate::edge::boxo::{respond, BoxoErrorCode, BoxoFailure};
 use crate::state::AppState;
 
 /// The header naming the host app's user when the order does not.
@@ -48,7 +48,7 @@ pub async fn create(
             let user = header_user(&req)?;
             let id = state
                 .services
-                .boxo
+                .platform_orders
                 .create_order_payment(&request.app_id, request.order, user)
                 .await?;
             Ok(json!({ "order_payment_id": id }))
@@ -80,14 +80,14 @@ pub async fn status(
             }
             let payment = state
                 .services
-                .boxo
+                .platform_orders
                 .status(&request.app_id, &request.order_payment_id)
                 .await?;
             Ok(json!({
                 "app_id": payment.app_id,
                 "client_id": client_id,
                 "order_payment_id": payment.id,
-                "payment_status": payment.status.boxo_status(),
+                "payment_status": hostpay_boxo::order::payment_status(payment.status),
                 "payment_fail_reason": payment.fail_reason,
             }))
         }
@@ -106,10 +106,10 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, BoxoFailure> {
     }
     serde_json::from_slice::<IgnoredAny>(body)
         .map_err(|error| not_json(format!("the body is not JSON: {error}")))?;
-    if let Some(field) = crate::control_chars::body_field_with_control(body) {
+    if let Some(field) = crate::edge::control_chars::body_field_with_control(body) {
         return Err(BoxoFailure::new(
             BoxoErrorCode::InvalidOrderData,
-            format!("{field}: {}", crate::control_chars::MESSAGE),
+            format!("{field}: {}", crate::edge::control_chars::MESSAGE),
         ));
     }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
@@ -169,7 +169,7 @@ mod tests {
         assert_eq!(code(b"[]"), BoxoErrorCode::InvalidOrderData);
         assert_eq!(code(b"{}"), BoxoErrorCode::InvalidOrderData);
         // More decimals than any currency has: refused by the parse itself (a currency's
-        // minor unit is checked by the service, see `BoxoService::create_order_payment`).
+        // minor unit is checked by the service, see `PlatformOrderService::create_order_payment`).
         let failure = parse::<CreateOrderPayment>(
             br#"{"app_id":"app_x","order":{"currency":"SAR","amount":"1.00001"}}"#,
         )

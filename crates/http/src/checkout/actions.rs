@@ -6,13 +6,14 @@ use actix_web::{post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::checkout::{refusal, session_token};
-use crate::envelope::{self, ApiError};
-use crate::json::JsonBody;
-use crate::miniapp::payments::{payment_id, payment_view};
-use crate::openapi::{ErrorEnvelope, PaymentEnvelope};
+use crate::edge::auth::session_token;
+use crate::edge::envelope::{self, ApiError, ErrorEnvelope};
+use crate::edge::ids::payment_id;
+use crate::edge::json::JsonBody;
+use crate::edge::strict_json::Strict;
+use crate::reads::{payment_view, refusal};
 use crate::state::AppState;
-use crate::strict_json::Strict;
+use crate::views::envelopes::PaymentEnvelope;
 
 /// Optional body of confirm.
 #[derive(Debug, Default, Deserialize, ToSchema)]

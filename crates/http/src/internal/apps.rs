@@ -2,19 +2,19 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpResponse};
-use chrono::{DateTime, Utc};
 use hostpay_domain::ids::AppId;
-use hostpay_domain::miniapp::{Miniapp, MiniappRegistration, WebhookUrl};
+use hostpay_domain::miniapp::{MiniappRegistration, WebhookUrl};
 use hostpay_domain::validation::NonEmptyString;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::envelope::{self, ApiError};
-use crate::internal::AdminAuth;
-use crate::json::JsonBody;
-use crate::openapi::{AppCredentialsEnvelope, AppListEnvelope, ErrorEnvelope};
+use crate::edge::auth::AdminAuth;
+use crate::edge::envelope::{self, ApiError, ErrorEnvelope};
+use crate::edge::json::JsonBody;
+use crate::edge::strict_json::Strict;
 use crate::state::AppState;
-use crate::strict_json::Strict;
+use crate::views::app::{AppCredentials, AppView};
+use crate::views::envelopes::{AppCredentialsEnvelope, AppListEnvelope};
 
 /// `POST /internal/v1/apps`
 #[derive(Debug, Deserialize, ToSchema)]
@@ -26,63 +26,6 @@ pub struct RegisterAppRequest {
     #[serde(default)]
     #[schema(value_type = Option<String>, example = "https://pizza.example/hooks/hostpay")]
     pub webhook_url: Option<WebhookUrl>,
-}
-
-/// A registered miniapp (no secrets).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AppView {
-    /// `app_...`
-    pub app_id: String,
-    /// Its name.
-    pub name: String,
-    /// Its webhook URL.
-    pub webhook_url: Option<String>,
-    /// Registered.
-    pub created_at: DateTime<Utc>,
-    /// Last changed.
-    pub updated_at: DateTime<Utc>,
-}
-
-impl AppView {
-    fn of(app: &Miniapp) -> AppView {
-        AppView {
-            app_id: app.id.to_string(),
-            name: app.name.to_string(),
-            webhook_url: app.webhook_url.as_ref().map(|url| url.as_str().to_owned()),
-            created_at: app.created_at,
-            updated_at: app.updated_at,
-        }
-    }
-}
-
-/// A miniapp's secrets, shown once (only hashes are kept).
-#[derive(Serialize, ToSchema)]
-pub struct AppCredentials {
-    /// `app_...`
-    pub app_id: String,
-    /// Its name.
-    pub name: String,
-    /// Its webhook URL.
-    pub webhook_url: Option<String>,
-    /// The API secret key: `Authorization: Token base64(app_id:secret_key)`.
-    pub secret_key: String,
-    /// Signs webhooks (`X-Hostpay-Signature`).
-    pub webhook_secret: String,
-    /// Registered.
-    pub created_at: DateTime<Utc>,
-}
-
-impl std::fmt::Debug for AppCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppCredentials")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("webhook_url", &self.webhook_url)
-            .field("secret_key", &"<redacted>")
-            .field("webhook_secret", &"<redacted>")
-            .field("created_at", &self.created_at)
-            .finish()
-    }
 }
 
 /// Register a miniapp; its secrets are returned once.
@@ -112,14 +55,7 @@ pub async fn register(
             webhook_url: request.webhook_url,
         })
         .await?;
-    let view = AppCredentials {
-        app_id: app.id.to_string(),
-        name: app.name.to_string(),
-        webhook_url: app.webhook_url.as_ref().map(|url| url.as_str().to_owned()),
-        secret_key: credentials.secret_key,
-        webhook_secret: credentials.webhook_secret,
-        created_at: app.created_at,
-    };
+    let view = AppCredentials::of(&app, credentials);
     Ok(envelope::success(StatusCode::CREATED, &view))
 }
 
@@ -159,13 +95,6 @@ pub async fn rotate_secret(
     let app_id = AppId::parse(&path).map_err(|_| ApiError::not_found(format!("app {path}")))?;
     let credentials = state.services.apps.rotate_secret(&app_id).await?;
     let app = state.services.apps.get(&app_id).await?;
-    let view = AppCredentials {
-        app_id: app.id.to_string(),
-        name: app.name.to_string(),
-        webhook_url: app.webhook_url.as_ref().map(|url| url.as_str().to_owned()),
-        secret_key: credentials.secret_key,
-        webhook_secret: credentials.webhook_secret,
-        created_at: app.created_at,
-    };
+    let view = AppCredentials::of(&app, credentials);
     Ok(envelope::success(StatusCode::OK, &view))
 }

@@ -7,27 +7,15 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, Utc};
-use hostpay_domain::delivery::{AttemptOutcome, Delivery, DeliveryAttempt, DeliveryState};
-use hostpay_domain::ids::DeliveryId;
+use hostpay_domain::delivery::DeliveryState;
 use hostpay_domain::page::PageRequest;
-use hostpay_domain::services::DeliveryRetryError;
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde::Deserialize;
 
-use crate::envelope::{self, ApiError, ErrorCode};
-use crate::internal::AdminAuth;
+use crate::edge::auth::AdminAuth;
+use crate::edge::envelope::{self, ApiError};
+use crate::edge::ids::delivery_id;
 use crate::state::AppState;
-
-/// Registers the delivery routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/internal/v1/deliveries", web::get().to(list))
-        .route("/internal/v1/deliveries/{delivery_id}", web::get().to(show))
-        .route(
-            "/internal/v1/deliveries/{delivery_id}/retry",
-            web::post().to(retry),
-        );
-}
+use crate::views::delivery::{AttemptView, DeliveryDetail, DeliveryView};
 
 /// Query of the list.
 #[derive(Debug, Deserialize)]
@@ -38,110 +26,6 @@ pub struct ListQuery {
     pub limit: Option<u32>,
     /// From a previous page's `next_cursor`.
     pub cursor: Option<String>,
-}
-
-/// A delivery as shown.
-#[derive(Debug, Serialize)]
-pub struct DeliveryView {
-    /// `dlv_...`
-    pub id: String,
-    /// `boxo_complete_order` or `miniapp_webhook`.
-    pub target: &'static str,
-    /// `pending`, `delivered` or `dead`.
-    pub state: &'static str,
-    /// The event's id (`evt_...`).
-    pub event_id: String,
-    /// The event's type (`payment.paid`).
-    pub event_type: &'static str,
-    /// The miniapp.
-    pub app_id: String,
-    /// The payment the event is about.
-    pub payment_id: String,
-    /// Attempts so far.
-    pub attempts: i32,
-    /// When the next attempt is due (pending only).
-    pub next_attempt_at: Option<DateTime<Utc>>,
-    /// The last attempt's HTTP status.
-    pub last_status: Option<u16>,
-    /// The last attempt's error.
-    pub last_error: Option<String>,
-    /// Created.
-    pub created_at: DateTime<Utc>,
-    /// Last changed.
-    pub updated_at: DateTime<Utc>,
-}
-
-/// One attempt as shown.
-#[derive(Debug, Serialize)]
-pub struct AttemptView {
-    /// When it started.
-    pub at: DateTime<Utc>,
-    /// The HTTP status, when there was an answer.
-    pub http_status: Option<u16>,
-    /// `acknowledged`, `retryable` or `permanent`.
-    pub outcome: &'static str,
-    /// What went wrong.
-    pub error: Option<String>,
-    /// How long it took.
-    pub latency_ms: i64,
-}
-
-/// A delivery with its event and attempts.
-#[derive(Debug, Serialize)]
-pub struct DeliveryDetail {
-    /// The delivery.
-    #[serde(flatten)]
-    pub delivery: DeliveryView,
-    /// The event's `data`.
-    pub data: serde_json::Value,
-    /// Every attempt, oldest first.
-    pub attempt_log: Vec<AttemptView>,
-}
-
-impl DeliveryView {
-    /// The view of a delivery.
-    pub fn of(delivery: &Delivery) -> DeliveryView {
-        DeliveryView {
-            id: delivery.id.to_string(),
-            target: delivery.target.as_str(),
-            state: delivery.state.as_str(),
-            event_id: delivery.event.id.to_string(),
-            event_type: delivery.event.kind.as_str(),
-            app_id: delivery.event.app_id.to_string(),
-            payment_id: delivery.event.payment_id.clone(),
-            attempts: delivery.attempts,
-            next_attempt_at: match delivery.state {
-                DeliveryState::Pending => Some(delivery.next_attempt_at),
-                DeliveryState::Delivered | DeliveryState::Dead => None,
-            },
-            last_status: delivery.last_status,
-            last_error: delivery.last_error.clone(),
-            created_at: delivery.created_at,
-            updated_at: delivery.updated_at,
-        }
-    }
-}
-
-impl AttemptView {
-    /// The view of an attempt.
-    pub fn of(attempt: &DeliveryAttempt) -> AttemptView {
-        let (outcome, error) = match &attempt.outcome {
-            AttemptOutcome::Acknowledged => ("acknowledged", None),
-            AttemptOutcome::Retryable(why) => ("retryable", Some(why.clone())),
-            AttemptOutcome::Permanent(why) => ("permanent", Some(why.clone())),
-        };
-        AttemptView {
-            at: attempt.at,
-            http_status: attempt.http_status,
-            outcome,
-            error,
-            latency_ms: attempt.latency_ms,
-        }
-    }
-}
-
-fn delivery_id(text: &str) -> Result<DeliveryId, ApiError> {
-    DeliveryId::parse(text).map_err(|_| ApiError::not_found(format!("delivery {text}")))
 }
 
 /// `GET /internal/v1/deliveries`: newest first, optionally of one state.
@@ -184,25 +68,10 @@ pub async fn show(
         StatusCode::OK,
         &DeliveryDetail {
             delivery: DeliveryView::of(&delivery),
-            data: delivery.event.data.clone(),
+            data: crate::views::payment::event_data(&delivery.event.data),
             attempt_log: attempts.iter().map(AttemptView::of).collect(),
         },
     ))
-}
-
-/// A refused manual retry: unknown 404, not a dead letter 409 `INVALID_STATE` naming the
-/// delivery's state.
-impl From<DeliveryRetryError> for ApiError {
-    fn from(error: DeliveryRetryError) -> ApiError {
-        match error {
-            DeliveryRetryError::NotFound(id) => ApiError::not_found(format!("delivery {id}")),
-            DeliveryRetryError::NotDead { ref id, state } => {
-                ApiError::new(ErrorCode::InvalidState, error.to_string())
-                    .with_details(json!({ "delivery_id": id.as_str(), "state": state.as_str() }))
-            }
-            DeliveryRetryError::Store(error) => error.into(),
-        }
-    }
 }
 
 /// `POST /internal/v1/deliveries/{delivery_id}/retry`: a dead letter due now (202); a

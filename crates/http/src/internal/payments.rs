@@ -3,21 +3,20 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpResponse};
-use chrono::{DateTime, Utc};
-use hostpay_domain::access::GrantCredentials;
 use hostpay_domain::order::UserRef;
 use hostpay_domain::services::SettleStatus;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::envelope::{self, ApiError};
-use crate::internal::AdminAuth;
-use crate::json::JsonBody;
-use crate::miniapp::payments::{payment_id, payment_view};
-use crate::miniapp::views::{PaymentWithSession, SessionView};
-use crate::openapi::{ErrorEnvelope, GrantEnvelope, PaymentEnvelope, PaymentWithSessionEnvelope};
+use crate::edge::auth::AdminAuth;
+use crate::edge::envelope::{self, ApiError, ErrorEnvelope};
+use crate::edge::ids::payment_id;
+use crate::edge::json::JsonBody;
+use crate::edge::strict_json::Strict;
+use crate::reads::{payment_view, refusal};
 use crate::state::AppState;
-use crate::strict_json::Strict;
+use crate::views::envelopes::{GrantEnvelope, PaymentEnvelope, PaymentWithSessionEnvelope};
+use crate::views::payment::{GrantView, PaymentWithSession, SessionView};
 
 /// The outcome a host reports.
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
@@ -47,38 +46,6 @@ pub struct GrantRequest {
     /// The host app's logged-in user; must be the payment's user. String(255).
     #[schema(value_type = String, example = "user-42")]
     pub user_id: UserRef,
-}
-
-/// A pay grant: what lets the host's user pay one payment.
-#[derive(Serialize, ToSchema)]
-pub struct GrantView {
-    /// The grant (shown once; only its hash is kept): `Authorization: Bearer <grant>`
-    /// for `POST /checkout/{payment_id}/confirm`.
-    #[schema(example = "pg_...")]
-    pub grant: String,
-    /// The full payment sheet, with Pay.
-    #[schema(example = "http://127.0.0.1:8080/checkout/pay_01J...?grant=pg_...")]
-    pub checkout_url: String,
-    /// When it stops working (at most 5 minutes, never past the payment's session).
-    pub expires_at: DateTime<Utc>,
-}
-
-impl std::fmt::Debug for GrantView {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GrantView")
-            .field("expires_at", &self.expires_at)
-            .finish_non_exhaustive()
-    }
-}
-
-impl GrantView {
-    fn of(credentials: GrantCredentials) -> GrantView {
-        GrantView {
-            grant: credentials.grant,
-            checkout_url: credentials.checkout_url,
-            expires_at: credentials.expires_at,
-        }
-    }
 }
 
 /// Mint a pay grant for the host's logged-in user (api.md section 5): the one credential
@@ -111,7 +78,7 @@ pub async fn grant(
             StatusCode::CREATED,
             &GrantView::of(grant),
         )),
-        Err(error) => Err(crate::checkout::refusal(&state, error).await),
+        Err(error) => Err(refusal(&state, error).await),
     }
 }
 
@@ -179,6 +146,6 @@ pub async fn settle(
             StatusCode::OK,
             &payment_view(&state, &payment).await?,
         )),
-        Err(error) => Err(crate::checkout::refusal(&state, error).await),
+        Err(error) => Err(refusal(&state, error).await),
     }
 }

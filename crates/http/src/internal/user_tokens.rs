@@ -2,19 +2,19 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{post, web, HttpResponse};
-use chrono::{DateTime, Utc};
 use hostpay_domain::ids::AppId;
 use hostpay_domain::money::WholeNumber;
 use hostpay_domain::order::UserRef;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::envelope::{self, ApiError};
-use crate::internal::AdminAuth;
-use crate::json::JsonBody;
-use crate::openapi::{ErrorEnvelope, UserTokenEnvelope};
+use crate::edge::auth::AdminAuth;
+use crate::edge::envelope::{self, ApiError, ErrorEnvelope};
+use crate::edge::json::JsonBody;
+use crate::edge::strict_json::Strict;
 use crate::state::AppState;
-use crate::strict_json::Strict;
+use crate::views::app::UserTokenView;
+use crate::views::envelopes::UserTokenEnvelope;
 
 /// `POST /internal/v1/user-tokens`
 #[derive(Debug, Deserialize, ToSchema)]
@@ -29,30 +29,6 @@ pub struct MintUserTokenRequest {
     #[serde(default)]
     #[schema(value_type = Option<i64>)]
     pub ttl_seconds: Option<WholeNumber>,
-}
-
-/// A minted user token.
-#[derive(Serialize, ToSchema)]
-pub struct UserTokenView {
-    /// The token (shown once; only its hash is kept).
-    pub token: String,
-    /// When it stops working.
-    pub expires_at: DateTime<Utc>,
-    /// The user it names.
-    pub user_id: String,
-    /// The miniapp it is valid for.
-    pub app_id: String,
-}
-
-impl std::fmt::Debug for UserTokenView {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UserTokenView")
-            .field("token", &"<redacted>")
-            .field("expires_at", &self.expires_at)
-            .field("user_id", &self.user_id)
-            .field("app_id", &self.app_id)
-            .finish()
-    }
 }
 
 /// Mint a user token for one miniapp.

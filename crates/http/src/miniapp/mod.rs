@@ -2,9 +2,6 @@
 //! `Authorization: Token base64(app_id:secret_key)`. Its routes are registered by
 //! [`crate::routes`].
 
-pub mod auth;
 pub mod order_activities;
-pub mod pagination;
 pub mod payments;
 pub mod users;
-pub mod views;

@@ -2,27 +2,27 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpResponse};
-use hostpay_domain::ids::{AppId, PaymentId};
+use hostpay_domain::ids::PaymentId;
 use hostpay_domain::money::{Currency, Money};
 use hostpay_domain::order::{OrderItem, UserRef};
 use hostpay_domain::order_activity::{
-    DeliveryInfo, OrderActivity, OrderActivityStatus, OrderActivityUpsert, UpsertOutcome,
+    DeliveryInfo, OrderActivityStatus, OrderActivityUpsert, UpsertOutcome,
 };
-use hostpay_domain::services::PaymentServiceError;
 use hostpay_domain::validation::{BoundedString, NonEmptyString};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::envelope::{self, ApiError};
-use crate::json::JsonBody;
-use crate::miniapp::auth::Authenticated;
-use crate::miniapp::pagination::ListQuery;
-use crate::miniapp::views::{OrderActivityView, PageView};
-use crate::openapi::{
-    DeliveryDoc, ErrorEnvelope, OrderActivityEnvelope, OrderActivityPageEnvelope, OrderItemDoc,
-};
+use crate::edge::auth::Authenticated;
+use crate::edge::envelope::{self, ApiError, ErrorEnvelope};
+use crate::edge::ids::user_id;
+use crate::edge::json::JsonBody;
+use crate::edge::pagination::ListQuery;
+use crate::edge::strict_json::Strict;
+use crate::reads::{order_activity_view, order_activity_views};
 use crate::state::AppState;
-use crate::strict_json::Strict;
+use crate::views::envelopes::{OrderActivityEnvelope, OrderActivityPageEnvelope};
+use crate::views::page::PageView;
+use crate::views::shapes::{DeliveryDoc, OrderItemDoc};
 
 /// `POST /api/v1/order-activities`: absent optional fields keep their stored value.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -84,55 +84,6 @@ impl UpsertOrderActivityRequest {
     }
 }
 
-async fn view(
-    state: &AppState,
-    app_id: &AppId,
-    activity: &OrderActivity,
-) -> Result<OrderActivityView, ApiError> {
-    let payment_status = match &activity.payment_id {
-        None => None,
-        Some(payment_id) => match state
-            .services
-            .payments
-            .get_for_app(app_id, payment_id)
-            .await
-        {
-            Ok(payment) => Some(payment.status.as_str()),
-            Err(PaymentServiceError::NotFound) => None,
-            Err(error) => return Err(error.into()),
-        },
-    };
-    Ok(OrderActivityView::of(activity, payment_status))
-}
-
-/// Activities with the status of their linked payments, read in one call for the list.
-async fn views(
-    state: &AppState,
-    app_id: &AppId,
-    activities: &[OrderActivity],
-) -> Result<Vec<OrderActivityView>, ApiError> {
-    let ids: Vec<PaymentId> = activities
-        .iter()
-        .filter_map(|activity| activity.payment_id.clone())
-        .collect();
-    let statuses = state
-        .services
-        .payments
-        .statuses_for_app(app_id, &ids)
-        .await?;
-    Ok(activities
-        .iter()
-        .map(|activity| {
-            let payment_status = activity
-                .payment_id
-                .as_ref()
-                .and_then(|payment_id| statuses.get(payment_id))
-                .map(|status| status.as_str());
-            OrderActivityView::of(activity, payment_status)
-        })
-        .collect())
-}
-
 /// Create or update the order activity keyed by this miniapp's `order_id`.
 #[utoipa::path(
     tag = "order-activities",
@@ -165,7 +116,7 @@ pub async fn upsert(
     };
     Ok(envelope::success(
         status,
-        &view(&state, &app.id, activity).await?,
+        &order_activity_view(&state, &app.id, activity).await?,
     ))
 }
 
@@ -189,7 +140,7 @@ pub async fn get(
     let activity = state.services.order_activities.get(&app.id, &path).await?;
     Ok(envelope::success(
         StatusCode::OK,
-        &view(&state, &app.id, &activity).await?,
+        &order_activity_view(&state, &app.id, &activity).await?,
     ))
 }
 
@@ -211,14 +162,14 @@ pub async fn list_for_user(
     path: web::Path<String>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = crate::miniapp::payments::user_id(&path)?;
+    let user = user_id(&path)?;
     let page = query.page()?;
     let found = state
         .services
         .order_activities
         .list_for_user(&app.id, user.as_str(), &page)
         .await?;
-    let items = views(&state, &app.id, &found.items).await?;
+    let items = order_activity_views(&state, &app.id, &found.items).await?;
     Ok(envelope::success(
         StatusCode::OK,
         &PageView::of(found, items),

@@ -1,33 +1,30 @@
 //! Payments of the miniapp API: create (idempotent), read, list per user, refund
 //! (idempotent).
 
-use std::collections::HashMap;
-
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use hostpay_domain::event::DomainEvent;
-use hostpay_domain::idempotency::{fingerprint, IdempotencyClaim, IdempotencyKey};
-use hostpay_domain::ids::PaymentId;
-use hostpay_domain::miniapp::Miniapp;
 use hostpay_domain::money::{AmountRule, Currency, PositiveMoney};
 use hostpay_domain::order::{OrderItem, PaymentDetails, ShippingAddress, UserRef};
-use hostpay_domain::payment::Payment;
 use hostpay_domain::services::{CreatePayment, Idempotent};
 use hostpay_domain::validation::{BoundedString, NonEmptyString};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::envelope::{self, ApiError};
-use crate::json::JsonBody;
-use crate::miniapp::auth::Authenticated;
-use crate::miniapp::pagination::ListQuery;
-use crate::miniapp::views::{EventView, PageView, PaymentView, PaymentWithSession, RefundView};
-use crate::openapi::{
-    ErrorEnvelope, OrderItemDoc, PaymentEnvelope, PaymentPageEnvelope, PaymentWithSessionEnvelope,
-    RefundEnvelope, ShippingAddressDoc,
-};
+use crate::edge::auth::Authenticated;
+use crate::edge::envelope::{self, ApiError, ErrorEnvelope};
+use crate::edge::idempotency::idempotency_claim;
+use crate::edge::ids::{payment_id, user_id};
+use crate::edge::json::JsonBody;
+use crate::edge::pagination::ListQuery;
+use crate::edge::strict_json::Strict;
+use crate::reads::{payment_view, payment_views};
 use crate::state::AppState;
-use crate::strict_json::Strict;
+use crate::views::envelopes::{
+    PaymentEnvelope, PaymentPageEnvelope, PaymentWithSessionEnvelope, RefundEnvelope,
+};
+use crate::views::page::PageView;
+use crate::views::payment::{EventView, PaymentView, PaymentWithSession, RefundView, SessionView};
+use crate::views::shapes::{OrderItemDoc, ShippingAddressDoc};
 
 /// `POST /api/v1/payments`
 #[derive(Debug, Deserialize, ToSchema)]
@@ -114,71 +111,6 @@ pub struct CreateRefundRequest {
     pub reason: Option<BoundedString<500>>,
 }
 
-/// The idempotency claim of a request, when it carries an `Idempotency-Key`.
-pub fn idempotency_claim(
-    req: &HttpRequest,
-    app: &Miniapp,
-    operation: &str,
-    raw: &[u8],
-) -> Result<Option<IdempotencyClaim>, ApiError> {
-    let Some(value) = req.headers().get("idempotency-key") else {
-        return Ok(None);
-    };
-    let text = value
-        .to_str()
-        .map_err(|_| ApiError::invalid("Idempotency-Key", "must be visible ASCII"))?;
-    let key = IdempotencyKey::parse(text)
-        .map_err(|error| ApiError::invalid("Idempotency-Key", error.message))?;
-    Ok(Some(IdempotencyClaim {
-        app_id: app.id.clone(),
-        key,
-        fingerprint: fingerprint(operation, raw),
-        owner: String::new(),
-    }))
-}
-
-/// A user id from the path (String(255), not only white space), else 400 naming
-/// `user_id`.
-pub fn user_id(text: &str) -> Result<UserRef, ApiError> {
-    UserRef::parse(text).map_err(|error| ApiError::invalid("user_id", error.message))
-}
-
-/// A payment id from the path; a malformed one is simply not found.
-pub fn payment_id(text: &str) -> Result<PaymentId, ApiError> {
-    PaymentId::parse(text).map_err(|_| ApiError::not_found("payment"))
-}
-
-/// A payment with its stored events.
-pub async fn payment_view(state: &AppState, payment: &Payment) -> Result<PaymentView, ApiError> {
-    let events = state.services.payments.events(&payment.id).await?;
-    Ok(PaymentView::with_events(payment, &events))
-}
-
-/// Payments with their stored events, read in one call for the whole list.
-pub async fn payment_views(
-    state: &AppState,
-    payments: &[Payment],
-) -> Result<Vec<PaymentView>, ApiError> {
-    let ids: Vec<PaymentId> = payments.iter().map(|payment| payment.id.clone()).collect();
-    let mut by_payment: HashMap<String, Vec<DomainEvent>> = HashMap::new();
-    for event in state.services.payments.events_of(&ids).await? {
-        by_payment
-            .entry(event.payment_id.clone())
-            .or_default()
-            .push(event);
-    }
-    Ok(payments
-        .iter()
-        .map(|payment| {
-            let events = by_payment
-                .get(payment.id.as_str())
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            PaymentView::with_events(payment, events)
-        })
-        .collect())
-}
-
 /// Create a payment and its payment session.
 #[utoipa::path(
     tag = "payments",
@@ -203,26 +135,26 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let claim = idempotency_claim(&req, &app, "POST /api/v1/payments", &body.raw)?;
     let request = body.into_inner().into_inner().into_domain()?;
-    let render = |created: &hostpay_domain::services::CreatedPayment| {
-        envelope::stored(StatusCode::CREATED, &created_view(created))
-    };
-    let outcome = state
-        .services
-        .payments
-        .create(&app, request, claim, render)
-        .await?;
-    Ok(match outcome {
-        Idempotent::Fresh(created) => {
-            envelope::success(StatusCode::CREATED, &created_view(&created))
+    let payments = &state.services.payments;
+    let created = match payments.create(&app, request, claim).await? {
+        Idempotent::Fresh(created) => created,
+        Idempotent::NeedsReply(pending) => {
+            // The reply kept for the key is rendered here and saved with the payment.
+            let reply = envelope::stored(StatusCode::CREATED, &created_view(pending.created()));
+            payments.resume_create(pending, reply).await?
         }
-        Idempotent::Replayed(stored) => envelope::replay(&stored),
-    })
+        Idempotent::Replayed(stored) => return Ok(envelope::replay(&stored)),
+    };
+    Ok(envelope::success(
+        StatusCode::CREATED,
+        &created_view(&created),
+    ))
 }
 
 fn created_view(created: &hostpay_domain::services::CreatedPayment) -> PaymentWithSession {
     PaymentWithSession {
         payment: PaymentView::of(&created.payment, vec![EventView::created(&created.payment)]),
-        session: Some(crate::miniapp::views::SessionView::of(&created.session)),
+        session: Some(SessionView::of(&created.session)),
     }
 }
 
@@ -315,23 +247,32 @@ pub async fn refund(
     let operation = format!("POST /api/v1/payments/{id}/refunds");
     let claim = idempotency_claim(&req, &app, &operation, &body.raw)?;
     let currency = payment.currency;
-    let render = |refund: &hostpay_domain::payment::Refund| {
-        envelope::stored(StatusCode::CREATED, &RefundView::of(refund, currency))
-    };
     let request = body.into_inner().into_inner();
     let amount = request
         .amount
         .map(|amount| fits_currency("amount", amount, payment.currency))
         .transpose()?;
-    let outcome = state
-        .services
-        .payments
-        .refund(&app, &id, amount, request.reason, claim, render)
+    let payments = &state.services.payments;
+    let mut outcome = payments
+        .refund(&app, &id, amount, request.reason, claim)
         .await?;
-    Ok(match outcome {
-        Idempotent::Fresh(refund) => {
-            envelope::success(StatusCode::CREATED, &RefundView::of(&refund, currency))
+    // Each write of a keyed refund (the reservation, then the processor's outcome) keeps
+    // the reply rendered here from the refund it saves.
+    let refund = loop {
+        match outcome {
+            Idempotent::Fresh(refund) => break refund,
+            Idempotent::NeedsReply(pending) => {
+                let reply = envelope::stored(
+                    StatusCode::CREATED,
+                    &RefundView::of(pending.refund(), currency),
+                );
+                outcome = payments.resume_refund(pending, reply).await?;
+            }
+            Idempotent::Replayed(stored) => return Ok(envelope::replay(&stored)),
         }
-        Idempotent::Replayed(stored) => envelope::replay(&stored),
-    })
+    };
+    Ok(envelope::success(
+        StatusCode::CREATED,
+        &RefundView::of(&refund, currency),
+    ))
 }

@@ -2,21 +2,12 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{post, web, HttpRequest, HttpResponse};
-use serde::Serialize;
-use utoipa::ToSchema;
 
-use crate::envelope::{self, ApiError};
-use crate::miniapp::auth::Authenticated;
-use crate::openapi::{ErrorEnvelope, VerifiedUserEnvelope};
+use crate::edge::auth::Authenticated;
+use crate::edge::envelope::{self, ApiError, ErrorEnvelope};
 use crate::state::AppState;
-
-/// The verified user.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct VerifiedUser {
-    /// The user id the token was minted for.
-    #[schema(example = "user-42")]
-    pub id: String,
-}
+use crate::views::app::VerifiedUser;
+use crate::views::envelopes::VerifiedUserEnvelope;
 
 /// Verify a user token handed to the miniapp's frontend by the host app.
 #[utoipa::path(

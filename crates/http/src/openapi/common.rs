@@ -7,7 +7,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::envelope::ErrorCode;
+use crate::edge::envelope::ErrorCode;
 use crate::openapi::schemas::{identifier, prefixed_id, NO_CONTROLS};
 use crate::routes::Listener;
 

@@ -1,5 +1,6 @@
 //! The OpenAPI documents: one per listener (`GET /openapi.json` on each), listing exactly
-//! the operations that listener serves ([`crate::routes::endpoints`]), with request
+//! the operations that listener serves ([`crate::routes::endpoints`]: this module reads
+//! the route table and the views; nothing in the crate but its root imports it), with request
 //! schemas precise enough that a request valid by the schema is never refused as
 //! invalid, every status each operation can answer, the auth schemes, and links from
 //! what creates an object to what reads it.
@@ -25,11 +26,9 @@ use actix_web::HttpResponse;
 use serde_json::{json, Map, Value};
 use utoipa::openapi::schema::Schema;
 use utoipa::openapi::RefOr;
-use utoipa::ToSchema;
 
-use crate::miniapp::views::{OrderActivityView, PaymentView, PaymentWithSession, RefundView};
 use crate::routes::{self, Doc, Listener};
-use crate::{internal, miniapp};
+use crate::{checkout, internal, miniapp};
 
 /// `GET /openapi.json` of the public listener.
 pub async fn serve_public() -> HttpResponse {
@@ -68,7 +67,7 @@ pub fn document(listener: Listener) -> Value {
                     json!({})
                 })
             }
-            Doc::Written(written) => written(),
+            Doc::Written(which) => written::operation(which),
         };
         let item = paths
             .entry(endpoint.path.clone())
@@ -204,245 +203,17 @@ pub fn derived_request_schemas() -> Vec<(&'static str, RefOr<Schema>)> {
         ),
         (
             "ConfirmRequest",
-            crate::checkout::actions::ConfirmRequest::schema(),
+            checkout::actions::ConfirmRequest::schema(),
         ),
         (
             "RegisterAppRequest",
-            crate::internal::apps::RegisterAppRequest::schema(),
+            internal::apps::RegisterAppRequest::schema(),
         ),
         (
             "MintUserTokenRequest",
-            crate::internal::user_tokens::MintUserTokenRequest::schema(),
+            internal::user_tokens::MintUserTokenRequest::schema(),
         ),
-        (
-            "GrantRequest",
-            crate::internal::payments::GrantRequest::schema(),
-        ),
-        (
-            "SettleRequest",
-            crate::internal::payments::SettleRequest::schema(),
-        ),
+        ("GrantRequest", internal::payments::GrantRequest::schema()),
+        ("SettleRequest", internal::payments::SettleRequest::schema()),
     ]
-}
-
-/// `error` of the error envelope.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct ErrorBody {
-    /// The stable code: INVALID_REQUEST (400), UNAUTHENTICATED (401), FORBIDDEN (403),
-    /// NOT_FOUND (404), METHOD_NOT_ALLOWED (405), INVALID_STATE, CHARGE_IN_PROGRESS,
-    /// PAYMENT_NOT_REFUNDABLE, IDEMPOTENCY_IN_PROGRESS (409), PAYLOAD_TOO_LARGE (413),
-    /// REFUND_EXCEEDS_AMOUNT, IDEMPOTENCY_KEY_REUSED (422), RATE_LIMITED (429), INTERNAL
-    /// (500), PROCESSOR_UNAVAILABLE (502), UNAVAILABLE and TIMEOUT (503).
-    #[schema(example = "PAYMENT_NOT_REFUNDABLE")]
-    code: String,
-    /// For INVALID_REQUEST: `{"field": "items[0].price", "reason": "..."}`; for state
-    /// errors the object's id and current `status`; for METHOD_NOT_ALLOWED the allowed
-    /// methods; `null` for TIMEOUT.
-    #[schema(value_type = Option<Object>)]
-    details: serde_json::Value,
-}
-
-/// The error envelope.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct ErrorEnvelope {
-    /// Equals the HTTP status.
-    #[schema(example = 409)]
-    status_code: u16,
-    /// What went wrong, for people.
-    #[schema(example = "payment pay_x is failed; only paid payments can be refunded")]
-    result: String,
-    /// `false`.
-    #[schema(example = false)]
-    success: bool,
-    /// `null`, or (checkout and settle refusals) the payment as it stands.
-    #[schema(value_type = Option<Object>)]
-    data: Option<serde_json::Value>,
-    /// The code and details.
-    error: ErrorBody,
-}
-
-macro_rules! envelope_doc {
-    ($(#[$doc:meta])* $name:ident, $data:ty) => {
-        $(#[$doc])*
-        #[derive(ToSchema)]
-        #[allow(dead_code)]
-        pub struct $name {
-            /// Equals the HTTP status.
-            status_code: u16,
-            /// `Operation Completed Successfully`.
-            #[schema(example = "Operation Completed Successfully")]
-            result: String,
-            /// `true`.
-            success: bool,
-            /// The object.
-            data: $data,
-        }
-    };
-}
-
-envelope_doc!(
-    /// Envelope of a payment.
-    PaymentEnvelope,
-    PaymentView
-);
-envelope_doc!(
-    /// Envelope of a payment with its session.
-    PaymentWithSessionEnvelope,
-    PaymentWithSession
-);
-envelope_doc!(
-    /// Envelope of a pay grant.
-    GrantEnvelope,
-    crate::internal::payments::GrantView
-);
-envelope_doc!(
-    /// Envelope of a refund.
-    RefundEnvelope,
-    RefundView
-);
-envelope_doc!(
-    /// Envelope of a page of payments.
-    PaymentPageEnvelope,
-    PaymentPageDoc
-);
-envelope_doc!(
-    /// Envelope of an order activity.
-    OrderActivityEnvelope,
-    OrderActivityView
-);
-envelope_doc!(
-    /// Envelope of a page of order activities.
-    OrderActivityPageEnvelope,
-    OrderActivityPageDoc
-);
-envelope_doc!(
-    /// Envelope of a verified user.
-    VerifiedUserEnvelope,
-    miniapp::users::VerifiedUser
-);
-envelope_doc!(
-    /// Envelope of a miniapp's credentials.
-    AppCredentialsEnvelope,
-    internal::apps::AppCredentials
-);
-envelope_doc!(
-    /// Envelope of the registered miniapps.
-    AppListEnvelope,
-    Vec<internal::apps::AppView>
-);
-envelope_doc!(
-    /// Envelope of a user token.
-    UserTokenEnvelope,
-    internal::user_tokens::UserTokenView
-);
-
-/// A page of payments, newest first.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct PaymentPageDoc {
-    /// The payments.
-    items: Vec<PaymentView>,
-    /// Pass as `cursor` for the next page; null on the last.
-    next_cursor: Option<String>,
-    /// Whether more follow.
-    has_more: bool,
-}
-
-/// A page of order activities, newest first.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct OrderActivityPageDoc {
-    /// The order activities.
-    items: Vec<OrderActivityView>,
-    /// Pass as `cursor` for the next page; null on the last.
-    next_cursor: Option<String>,
-    /// Whether more follow.
-    has_more: bool,
-}
-
-/// Boxo's OrderItem.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct OrderItemDoc {
-    /// String(250), required.
-    product_name: String,
-    /// String(250).
-    product_variant_name: Option<String>,
-    /// String(250).
-    product_sku: Option<String>,
-    /// String(500).
-    product_image_url: Option<String>,
-    /// Integer >= 1 (default 1).
-    #[schema(minimum = 1)]
-    quantity: Option<u32>,
-    /// Unit price: decimal (number or string), at most the currency's decimals (2 where
-    /// there is no currency, and on the Boxo surface); written as a string with exactly
-    /// the currency's decimals.
-    #[schema(example = "12.50")]
-    price: Option<String>,
-    /// Discount: decimal, like `price`.
-    discount: Option<String>,
-}
-
-/// Boxo's OrderShippingAddress (every field optional).
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct ShippingAddressDoc {
-    /// String(1000).
-    address1: Option<String>,
-    /// String(1000).
-    address2: Option<String>,
-    /// String(250).
-    first_name: Option<String>,
-    /// String(250).
-    last_name: Option<String>,
-    /// String(250).
-    phone: Option<String>,
-    /// String(100).
-    region_name: Option<String>,
-    /// String(100).
-    region_code: Option<String>,
-    /// String(100).
-    province_name: Option<String>,
-    /// String(100).
-    province_code: Option<String>,
-    /// String(250).
-    city: Option<String>,
-    /// String(100).
-    country: Option<String>,
-    /// String(100).
-    postal_code: Option<String>,
-    /// -90..=90, at most 15 decimals (number or string).
-    latitude: Option<String>,
-    /// -180..=180, at most 15 decimals (number or string).
-    longitude: Option<String>,
-}
-
-/// Who carries an order.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct CourierDoc {
-    /// String(250).
-    name: Option<String>,
-    /// String(250).
-    phone: Option<String>,
-}
-
-/// An order activity's delivery.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct DeliveryDoc {
-    /// `delivery`, `pickup` or `digital`.
-    #[schema(example = "delivery")]
-    method: String,
-    /// Where to.
-    address: Option<ShippingAddressDoc>,
-    /// Expected arrival, RFC 3339.
-    eta: Option<String>,
-    /// String(500).
-    tracking_url: Option<String>,
-    /// Who carries it.
-    courier: Option<CourierDoc>,
 }

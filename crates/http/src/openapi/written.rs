@@ -4,9 +4,24 @@
 
 use serde_json::{json, Value};
 
-use crate::boxo::BoxoErrorCode;
+use crate::edge::boxo::BoxoErrorCode;
 use crate::openapi::schemas::{object, prefixed_id, reference};
-use crate::routes::Listener;
+use crate::routes::{Listener, Written};
+
+/// The operation documented by hand as `which`.
+pub fn operation(which: Written) -> Value {
+    match which {
+        Written::Healthz => healthz(),
+        Written::Readyz => readyz(),
+        Written::Metrics => metrics(),
+        Written::OpenapiJson => openapi_json(),
+        Written::BoxoCreate => boxo_create(),
+        Written::BoxoStatus => boxo_status(),
+        Written::DeliveriesList => deliveries_list(),
+        Written::DeliveriesShow => deliveries_show(),
+        Written::DeliveriesRetry => deliveries_retry(),
+    }
+}
 
 fn json_content(schema: Value) -> Value {
     json!({ "application/json": { "schema": schema } })

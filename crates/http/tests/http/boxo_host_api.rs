@@ -37,7 +37,7 @@ async fn creates_an_order_payment_and_reads_its_status() {
         .get(&PaymentId::parse(&id).unwrap())
         .await
         .unwrap();
-    assert_eq!(payment.channel.as_str(), "boxo");
+    assert_eq!(payment.channel, hostpay_domain::payment::Channel::Platform);
     assert_eq!(payment.user_id.as_str(), "u-42");
     assert_eq!(payment.amount.to_canonical_string(), "25.00");
     assert_eq!(payment.details.items.len(), 1);
@@ -612,12 +612,7 @@ async fn status_speaks_boxo_statuses() {
         .unwrap();
     services
         .payments
-        .refund(&miniapp, &refunded_id, None, None, None, |_| {
-            hostpay_domain::idempotency::StoredResponse {
-                status: 201,
-                body: String::new(),
-            }
-        })
+        .refund(&miniapp, &refunded_id, None, None, None)
         .await
         .unwrap();
     let payment = services.payments.get(&refunded_id).await.unwrap();

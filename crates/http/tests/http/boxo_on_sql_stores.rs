@@ -41,7 +41,7 @@ async fn run_on(url: &str) {
         ports.outbox = store.outbox();
         ports.nonces = store.nonces();
         ports.health = store.health();
-        ports.boxo = Arc::new(
+        ports.platform = Arc::new(
             BoxoClient::with_clock(
                 BoxoClientConfig {
                     platform_url: Some(uri),

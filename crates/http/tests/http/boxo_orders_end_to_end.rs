@@ -33,7 +33,7 @@ async fn platform() -> MockServer {
 async fn world_for(server: &MockServer) -> World {
     let uri = server.uri();
     world_with(signed_settings(), test_settings(), move |ports| {
-        ports.boxo = Arc::new(
+        ports.platform = Arc::new(
             BoxoClient::with_clock(
                 BoxoClientConfig {
                     platform_url: Some(uri),

@@ -3,9 +3,9 @@
 
 use chrono::{TimeZone, Utc};
 use hostpay_http::boxo::admission::Integration;
-use hostpay_http::internal::apps::AppCredentials;
-use hostpay_http::internal::user_tokens::UserTokenView;
-use hostpay_http::miniapp::views::SessionView;
+use hostpay_http::views::app::AppCredentials;
+use hostpay_http::views::app::UserTokenView;
+use hostpay_http::views::payment::SessionView;
 
 const SECRET: &str = "s3cr3t-value-never-printed";
 

@@ -48,7 +48,7 @@ fn payment(app: &Miniapp, ids: &SequentialIds, amount: &str) -> NewPaymentWrite 
     .unwrap();
     let request = NewPayment {
         app_id: app.id.clone(),
-        channel: Channel::Boxo,
+        channel: Channel::Platform,
         user_id: NonEmptyString::parse("user-1").unwrap(),
         amount: PositiveMoney::new(Money::parse(amount).unwrap()).unwrap(),
         currency: Currency::parse("SAR").unwrap(),
@@ -94,7 +94,7 @@ async fn round_trip(store: &Store) -> PaymentId {
     );
     let found = store
         .payments()
-        .find_boxo_order(&app.id, "order-1")
+        .find_platform_order(&app.id, "order-1")
         .await
         .unwrap();
     assert_eq!(found.map(|p| p.id), Some(id.clone()));

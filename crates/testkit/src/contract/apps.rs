@@ -4,7 +4,7 @@ use hostpay_domain::ids::AppId;
 use hostpay_domain::ports::StoreError;
 
 use super::fixture::{utc, Fixture, Must};
-use super::StorePorts;
+use super::ports::StorePorts;
 
 /// Insert/get exactly, `Duplicate("id")`, `list` oldest first with a limit, `save` only
 /// on top of the previous secret generation.

@@ -21,9 +21,7 @@ use hostpay_domain::ports::{
 use tokio::sync::Barrier;
 
 use hostpay_domain::event::EventKind;
-use hostpay_domain::idempotency::{
-    IdempotencyBegin, IdempotencyClaim, IdempotencyKey, StoredResponse,
-};
+use hostpay_domain::idempotency::{IdempotencyBegin, IdempotencyClaim, IdempotencyKey};
 use hostpay_domain::ids::DeliveryId;
 use hostpay_domain::miniapp::{Miniapp, MiniappRegistration};
 use hostpay_domain::money::Currency;
@@ -39,7 +37,7 @@ use hostpay_domain::validation::NonEmptyString;
 use hostpay_upstream::SandboxProcessor;
 
 use super::fixture::{all_deliveries, money, positive, secs, text255, utc, Fixture, Must};
-use super::StorePorts;
+use super::ports::StorePorts;
 use crate::{test_settings, RecordingBoxo, RecordingWebhooks};
 
 /// The payment repository under test, yielding to other tasks before every call, so
@@ -57,13 +55,13 @@ impl PaymentRepository for Interleaved {
         tokio::task::yield_now().await;
         self.0.get(id).await
     }
-    async fn find_boxo_order(
+    async fn find_platform_order(
         &self,
         app_id: &AppId,
         miniapp_order_id: &str,
     ) -> Result<Option<Payment>, StoreError> {
         tokio::task::yield_now().await;
-        self.0.find_boxo_order(app_id, miniapp_order_id).await
+        self.0.find_platform_order(app_id, miniapp_order_id).await
     }
     async fn list_for_user(
         &self,
@@ -214,7 +212,7 @@ fn services(ports: &StorePorts, fx: &Fixture) -> Services {
         idempotency: ports.idempotency.clone(),
         outbox: ports.outbox.clone(),
         processor: Arc::new(SandboxProcessor::new()),
-        boxo: Arc::new(RecordingBoxo::new()),
+        platform: Arc::new(RecordingBoxo::new()),
         webhooks: Arc::new(RecordingWebhooks::new()),
         clock: fx.clock.clone(),
         ids: fx.ids.clone(),
@@ -243,15 +241,13 @@ async fn app_and_payment(services: &Services, amount: &str) -> (Miniapp, Created
     };
     let created = services
         .payments
-        .create(&app, request, None, |_| StoredResponse {
-            status: 201,
-            body: String::new(),
-        })
+        .create(&app, request, None)
         .await
         .must("PaymentService::create");
     match created {
         Idempotent::Fresh(created) => (app, created),
         Idempotent::Replayed(_) => panic!("contract: a payment without a key was replayed"),
+        Idempotent::NeedsReply(_) => panic!("contract: a payment without a key waits for a reply"),
     }
 }
 
@@ -286,12 +282,7 @@ pub async fn concurrent_refunds(ports: &StorePorts) {
                 start.wait().await;
                 services
                     .payments
-                    .refund(&app, &id, Some(positive("10.00")), None, None, |_| {
-                        StoredResponse {
-                            status: 201,
-                            body: String::new(),
-                        }
-                    })
+                    .refund(&app, &id, Some(positive("10.00")), None, None)
                     .await
             })
         })
@@ -304,6 +295,7 @@ pub async fn concurrent_refunds(ports: &StorePorts) {
                 succeeded += 1;
             }
             Ok(Idempotent::Replayed(_)) => panic!("contract: a refund without a key was replayed"),
+            Ok(Idempotent::NeedsReply(_)) => panic!("contract: a refund without a key waits for a reply"),
             Err(PaymentServiceError::Rejected { .. }) => {}
             Err(other) => panic!("contract: a concurrent refund failed with {other:?}; it must either succeed or be refused"),
         }
@@ -479,7 +471,7 @@ pub async fn concurrent_outbox_claimers(ports: &StorePorts) {
     for (id, token) in &tokens {
         let attempt = hostpay_domain::delivery::DeliveryAttempt {
             at: now,
-            http_status: Some(200),
+            status_code: Some(200),
             outcome: hostpay_domain::delivery::AttemptOutcome::Acknowledged,
             latency_ms: 1,
         };
@@ -601,7 +593,7 @@ pub async fn concurrent_boxo_orders(ports: &StorePorts) {
             tokio::spawn(async move {
                 start.wait().await;
                 services
-                    .boxo
+                    .platform_orders
                     .create_order_payment(&app_id, order, None)
                     .await
             })

@@ -11,7 +11,7 @@ use hostpay_domain::ports::{Redemption, StoreError};
 use tokio::sync::Barrier;
 
 use super::fixture::{secs, text255, utc, Fixture, Must};
-use super::StorePorts;
+use super::ports::StorePorts;
 
 /// A profile with every field, non-ASCII text and nested attributes.
 fn full_profile() -> ConnectProfile {

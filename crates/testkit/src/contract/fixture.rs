@@ -19,7 +19,7 @@ use hostpay_domain::payment::{Channel, NewPayment, Payment, Transition};
 use hostpay_domain::ports::{NewPaymentWrite, PaymentWrite};
 use hostpay_domain::validation::NonEmptyString;
 
-use super::StorePorts;
+use super::ports::StorePorts;
 use crate::{FixedClock, SequentialIds, TEST_HASH_KEY};
 
 /// Unwraps what a check needs, or fails the check naming what went wrong.

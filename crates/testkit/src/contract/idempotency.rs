@@ -2,14 +2,14 @@
 //! abandoned keys, release, prune.
 
 use hostpay_domain::idempotency::{
-    IdempotencyBegin, IdempotencyClaim, IdempotencyKey, IdempotentResult, StoredResponse,
+    IdempotencyBegin, IdempotencyClaim, IdempotencyKey, IdempotentResult, StoredReply,
     ABANDONED_AFTER, KEY_LIFETIME,
 };
 use hostpay_domain::ids::AppId;
 use hostpay_domain::payment::ChargeOutcome;
 
 use super::fixture::{secs, utc, Fixture, Must};
-use super::StorePorts;
+use super::ports::StorePorts;
 
 fn claim(app_id: &AppId, key: &str, fingerprint: char) -> IdempotencyClaim {
     IdempotencyClaim {
@@ -20,8 +20,8 @@ fn claim(app_id: &AppId, key: &str, fingerprint: char) -> IdempotencyClaim {
     }
 }
 
-fn response(body: &str) -> StoredResponse {
-    StoredResponse {
+fn response(body: &str) -> StoredReply {
+    StoredReply {
         status: 201,
         body: body.to_owned(),
     }

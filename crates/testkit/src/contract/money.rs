@@ -12,7 +12,7 @@ use hostpay_domain::payment::{Channel, ChargeOutcome, NewPayment, Payment, Trans
 use hostpay_domain::ports::NewPaymentWrite;
 
 use super::fixture::{stored, text255, utc, Fixture, Must};
-use super::StorePorts;
+use super::ports::StorePorts;
 
 /// One currency's amounts, as sent and as they must be written back.
 struct Case {

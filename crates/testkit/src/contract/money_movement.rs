@@ -3,7 +3,7 @@
 
 use hostpay_domain::access::PayGrant;
 use hostpay_domain::idempotency::{
-    IdempotencyBegin, IdempotencyClaim, IdempotencyKey, IdempotentResult, StoredResponse,
+    IdempotencyBegin, IdempotencyClaim, IdempotencyKey, IdempotentResult, StoredReply,
     ABANDONED_AFTER,
 };
 use hostpay_domain::ids::{PaymentId, RefundId};
@@ -13,7 +13,7 @@ use hostpay_domain::payment::{
 use hostpay_domain::ports::StoreError;
 
 use super::fixture::{secs, stored, text255, utc, Fixture, Must};
-use super::StorePorts;
+use super::ports::StorePorts;
 
 /// `add_grant` / `find_grant`: a grant round-trips exactly by its hash; a second grant
 /// with the same hash is `Duplicate("token")`; an unknown hash finds nothing.
@@ -313,7 +313,7 @@ pub async fn idempotency_owner(ports: &StorePorts) {
     );
     write.idempotent = Some(IdempotentResult {
         claim: first.clone(),
-        response: StoredResponse {
+        response: StoredReply {
             status: 201,
             body: "first".to_owned(),
         },
@@ -340,7 +340,7 @@ pub async fn idempotency_owner(ports: &StorePorts) {
     );
     write.idempotent = Some(IdempotentResult {
         claim: second.clone(),
-        response: StoredResponse {
+        response: StoredReply {
             status: 201,
             body: "second".to_owned(),
         },

@@ -1,7 +1,7 @@
 //! Boxo nonces.
 
 use super::fixture::{secs, utc, Fixture, Must};
-use super::StorePorts;
+use super::ports::StorePorts;
 
 /// `remember` is true only the first time; `prune` forgets nonces seen before a time.
 pub async fn nonces(ports: &StorePorts) {

@@ -11,7 +11,7 @@ use hostpay_domain::payment::{ChargeOutcome, PaymentStatus};
 use hostpay_domain::ports::StoreError;
 
 use super::fixture::{assert_newest_first, next_page, text255, utc, Fixture, Must};
-use super::StorePorts;
+use super::ports::StorePorts;
 
 /// An upsert using every field.
 pub(crate) fn rich_upsert(

@@ -14,7 +14,7 @@ use hostpay_domain::page::PageRequest;
 use hostpay_domain::ports::{ManualRetry, OutboxDepth, Recorded};
 
 use super::fixture::{assert_newest_first, deliveries_of, next_page, secs, utc, Fixture, Must};
-use super::StorePorts;
+use super::ports::StorePorts;
 
 /// The lease every claim in these checks takes.
 const LEASE_SECONDS: i64 = 60;
@@ -112,7 +112,7 @@ async fn get(ports: &StorePorts, id: &DeliveryId) -> Delivery {
 fn attempt(at: DateTime<Utc>, status: Option<u16>, outcome: AttemptOutcome) -> DeliveryAttempt {
     DeliveryAttempt {
         at,
-        http_status: status,
+        status_code: status,
         outcome,
         latency_ms: 12,
     }

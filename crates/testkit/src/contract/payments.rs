@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use hostpay_domain::event::{DeliveryTarget, DomainEvent, EventKind};
 use hostpay_domain::idempotency::{
-    IdempotencyBegin, IdempotencyClaim, IdempotencyKey, IdempotentResult, StoredResponse,
+    IdempotencyBegin, IdempotencyClaim, IdempotencyKey, IdempotentResult, StoredReply,
 };
 use hostpay_domain::ids::{PaymentId, RefundId};
 use hostpay_domain::order::PaymentDetails;
@@ -21,7 +21,7 @@ use hostpay_domain::validation::BoundedString;
 use super::fixture::{
     assert_newest_first, deliveries_of, money, next_page, positive, stored, utc, Fixture, Must,
 };
-use super::StorePorts;
+use super::ports::StorePorts;
 
 /// Details using every field, with Unicode, nested JSON and exact decimals.
 pub(crate) fn rich_details() -> PaymentDetails {
@@ -103,7 +103,7 @@ pub async fn payment_round_trip(ports: &StorePorts) {
         &app,
         "user-ü-1",
         "999999999999999999.99",
-        Channel::Boxo,
+        Channel::Platform,
         Some(&order_id),
         rich_details(),
     );
@@ -115,13 +115,13 @@ pub async fn payment_round_trip(ports: &StorePorts) {
     assert_stored(ports, &write.payment, "insert of the largest amount").await;
     let found = ports
         .payments
-        .find_boxo_order(&app.id, &order_id)
+        .find_platform_order(&app.id, &order_id)
         .await
-        .must("find_boxo_order");
+        .must("find_platform_order");
     assert_eq!(
         found.as_ref(),
         Some(&write.payment),
-        "contract: find_boxo_order must find the Boxo payment of the app by its order id"
+        "contract: find_platform_order must find the Boxo payment of the app by its order id"
     );
     let unknown = PaymentId::generate(fx.ids.as_ref());
     assert_eq!(
@@ -136,11 +136,11 @@ pub async fn payment_round_trip(ports: &StorePorts) {
     assert_eq!(
         ports
             .payments
-            .find_boxo_order(&app.id, "no-such-order")
+            .find_platform_order(&app.id, "no-such-order")
             .await
-            .must("find_boxo_order of an unknown order"),
+            .must("find_platform_order of an unknown order"),
         None,
-        "contract: find_boxo_order of an unknown order must be None"
+        "contract: find_platform_order of an unknown order must be None"
     );
 
     fx.tick(1);
@@ -287,7 +287,7 @@ pub async fn payment_unique_keys(ports: &StorePorts) {
         &app,
         "user-1",
         "5.00",
-        Channel::Boxo,
+        Channel::Platform,
         Some(&order_id),
         PaymentDetails::default(),
     );
@@ -300,7 +300,7 @@ pub async fn payment_unique_keys(ports: &StorePorts) {
         &app,
         "user-2",
         "6.00",
-        Channel::Boxo,
+        Channel::Platform,
         Some(&order_id),
         PaymentDetails::default(),
     );
@@ -341,9 +341,9 @@ pub async fn payment_unique_keys(ports: &StorePorts) {
     assert_eq!(
         ports
             .payments
-            .find_boxo_order(&app.id, &order_id)
+            .find_platform_order(&app.id, &order_id)
             .await
-            .must("find_boxo_order")
+            .must("find_platform_order")
             .map(|payment| payment.id),
         Some(boxo.payment.id.clone()),
         "contract: the first Boxo payment keeps its order id"
@@ -353,7 +353,7 @@ pub async fn payment_unique_keys(ports: &StorePorts) {
         &other_app,
         "user-1",
         "5.00",
-        Channel::Boxo,
+        Channel::Platform,
         Some(&order_id),
         PaymentDetails::default(),
     );
@@ -415,7 +415,7 @@ pub async fn payment_conditional_save(ports: &StorePorts) {
     };
     write.idempotent = Some(IdempotentResult {
         claim: claim.clone(),
-        response: StoredResponse {
+        response: StoredReply {
             status: 200,
             body: "{}".to_owned(),
         },
@@ -590,7 +590,7 @@ pub async fn payment_events_and_deliveries(ports: &StorePorts) {
     fx.tick(1);
     let mut write = fx.write(&app, approved(&opened.payment, &fx));
     write.events[0].targets = vec![
-        DeliveryTarget::BoxoCompleteOrder,
+        DeliveryTarget::PlatformCompleteOrder,
         DeliveryTarget::MiniappWebhook,
     ];
     let paid_event = write.events[0].clone();
@@ -609,7 +609,7 @@ pub async fn payment_events_and_deliveries(ports: &StorePorts) {
             .must("begin"),
         IdempotencyBegin::Proceed
     );
-    let response = StoredResponse {
+    let response = StoredReply {
         status: 201,
         body: "{\"amount\":\"30.00\",\"note\":\"ü\"}".to_owned(),
     };
@@ -623,11 +623,11 @@ pub async fn payment_events_and_deliveries(ports: &StorePorts) {
         .iter()
         .map(|delivery| delivery.target)
         .collect();
-    targets.sort_by_key(|target| target.as_str());
+    targets.sort_by_key(|target| *target != DeliveryTarget::PlatformCompleteOrder);
     assert_eq!(
         targets,
         [
-            DeliveryTarget::BoxoCompleteOrder,
+            DeliveryTarget::PlatformCompleteOrder,
             DeliveryTarget::MiniappWebhook
         ],
         "contract: save must create exactly one delivery per event target"

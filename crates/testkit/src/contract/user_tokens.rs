@@ -5,7 +5,7 @@ use hostpay_domain::access::UserToken;
 use hostpay_domain::ports::StoreError;
 
 use super::fixture::{secs, text255, utc, Fixture, Must};
-use super::StorePorts;
+use super::ports::StorePorts;
 
 /// Insert/find exactly, `Duplicate("token")`, `prune` deletes tokens expired before now.
 pub async fn user_tokens(ports: &StorePorts) {

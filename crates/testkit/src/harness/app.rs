@@ -12,7 +12,7 @@ use actix_web::test::{self, TestRequest};
 use actix_web::{web, App};
 use futures::future::LocalBoxFuture;
 use hostpay_domain::services::{Ports, Services};
-use hostpay_http::control_chars::refuse_control_characters;
+use hostpay_http::edge::control_chars::refuse_control_characters;
 use hostpay_http::rate_limit::RateLimiter;
 use hostpay_http::{internal_app, public_app, AppState, HttpSettings};
 use hostpay_store::testing::{PgTestDb, SqliteTestDb};

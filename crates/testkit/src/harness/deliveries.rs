@@ -95,7 +95,7 @@ pub fn boxo_client(
 /// In-memory ports whose Boxo port talks to `server`.
 pub fn ports_for(server: &MockServer, timeout: Duration) -> (Ports, Handles) {
     let (mut ports, handles) = crate::in_memory_ports();
-    ports.boxo = boxo_client(server, timeout, ports.clock.clone());
+    ports.platform = boxo_client(server, timeout, ports.clock.clone());
     (ports, handles)
 }
 
@@ -123,7 +123,7 @@ pub async fn paid_order(services: &Services, app_id: &str, order_id: &str) -> Pa
     }))
     .unwrap();
     let id = services
-        .boxo
+        .platform_orders
         .create_order_payment(app_id, order, None)
         .await
         .unwrap();

@@ -68,7 +68,7 @@ impl Outbox for MemoryStore {
         row.claim += 1;
         let delivery = &mut row.delivery;
         delivery.attempts += 1;
-        delivery.last_status = attempt.http_status;
+        delivery.last_status = attempt.status_code;
         delivery.last_error = match &attempt.outcome {
             AttemptOutcome::Acknowledged => None,
             AttemptOutcome::Retryable(error) | AttemptOutcome::Permanent(error) => {

@@ -20,7 +20,7 @@ fn duplicate(key: &str) -> StoreError {
 
 fn is_boxo(payment: &Payment) -> bool {
     match payment.channel {
-        Channel::Boxo => true,
+        Channel::Platform => true,
         Channel::Miniapp => false,
     }
 }
@@ -70,7 +70,7 @@ impl PaymentRepository for MemoryStore {
         Ok(self.state()?.payments.get(id).cloned())
     }
 
-    async fn find_boxo_order(
+    async fn find_platform_order(
         &self,
         app_id: &AppId,
         miniapp_order_id: &str,

@@ -28,14 +28,10 @@ async fn a_payment_is_created_confirmed_and_its_webhooks_delivered() {
         miniapp_order_id: None,
         details: PaymentDetails::default(),
     };
-    let created = match services
-        .payments
-        .create(&app, request, None, |_| unreachable!())
-        .await
-        .unwrap()
-    {
+    let created = match services.payments.create(&app, request, None).await.unwrap() {
         Idempotent::Fresh(created) => created,
         Idempotent::Replayed(_) => panic!("nothing to replay"),
+        Idempotent::NeedsReply(_) => panic!("no key, no reply to render"),
     };
     let grant = services
         .payments

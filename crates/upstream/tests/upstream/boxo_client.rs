@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use hostpay_domain::delivery::AttemptOutcome;
-use hostpay_domain::ports::{BoxoPlatform, Clock, CompleteOrder};
+use hostpay_domain::ids::{AppId, PaymentId};
+use hostpay_domain::payment::PaymentStatus;
+use hostpay_domain::ports::{Clock, MiniappPlatform, OrderOutcome};
 use hostpay_upstream::signing::{verify_boxo_signature, SignedRequest, DEFAULT_PAYLOAD_TEMPLATE};
 use hostpay_upstream::{BoxoClient, BoxoClientConfig, OutgoingSigning};
 use wiremock::matchers::{method, path};
@@ -18,12 +20,12 @@ impl Clock for FixedClock {
     }
 }
 
-fn order() -> CompleteOrder {
-    CompleteOrder {
-        order_payment_id: "pay_01JD3Q".to_owned(),
-        app_id: "app_demo".to_owned(),
-        payment_status: "paid".to_owned(),
-        payment_fail_reason: None,
+fn order() -> OrderOutcome {
+    OrderOutcome {
+        payment_id: PaymentId::from_trusted("pay_01JD3Q".to_owned()),
+        app_id: AppId::from_trusted("app_demo".to_owned()),
+        status: PaymentStatus::Paid,
+        fail_reason: None,
         custom_attributes: Some(serde_json::json!({"table": "7"})),
     }
 }
@@ -61,7 +63,7 @@ async fn acknowledged_and_correctly_signed() {
     let report = client(&server, Duration::from_secs(5))
         .complete_order(&order())
         .await;
-    assert_eq!(report.http_status, Some(200));
+    assert_eq!(report.status_code, Some(200));
     assert_eq!(report.outcome, AttemptOutcome::Acknowledged);
 
     let requests = server.received_requests().await.unwrap();
@@ -136,7 +138,7 @@ async fn process_fail_is_permanent() {
     let report = client(&server, Duration::from_secs(5))
         .complete_order(&order())
         .await;
-    assert_eq!(report.http_status, Some(400));
+    assert_eq!(report.status_code, Some(400));
     assert!(
         matches!(report.outcome, AttemptOutcome::Permanent(ref why) if why.contains("PROCESS_FAIL"))
     );
@@ -148,7 +150,7 @@ async fn service_unavailable_is_retryable() {
     let report = client(&server, Duration::from_secs(5))
         .complete_order(&order())
         .await;
-    assert_eq!(report.http_status, Some(503));
+    assert_eq!(report.status_code, Some(503));
     assert!(matches!(report.outcome, AttemptOutcome::Retryable(_)));
 }
 
@@ -159,7 +161,7 @@ async fn a_hang_past_the_timeout_is_retryable() {
     let report = client(&server, Duration::from_millis(200))
         .complete_order(&order())
         .await;
-    assert_eq!(report.http_status, None);
+    assert_eq!(report.status_code, None);
     assert!(
         matches!(report.outcome, AttemptOutcome::Retryable(ref why) if why.contains("timed out"))
     );

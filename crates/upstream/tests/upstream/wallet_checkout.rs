@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hostpay_domain::idempotency::StoredResponse;
 use hostpay_domain::ids::{AppId, PaymentId};
 use hostpay_domain::miniapp::MiniappRegistration;
 use hostpay_domain::order::OrderDetails;
@@ -111,7 +110,7 @@ async fn hostpay_with(wallet: &FakeWallet) -> (MockServer, Services, AppId, Paym
     }))
     .unwrap();
     let payment = services
-        .boxo
+        .platform_orders
         .create_order_payment(app.id.as_str(), order, None)
         .await
         .unwrap();
@@ -172,10 +171,7 @@ async fn a_refund_goes_through_the_wallet_with_the_refund_id_as_key() {
     let app = services.apps.get(&app_id).await.unwrap();
     let refund = services
         .payments
-        .refund(&app, &id, None, None, None, |_| StoredResponse {
-            status: 201,
-            body: String::new(),
-        })
+        .refund(&app, &id, None, None, None)
         .await
         .unwrap();
     let hostpay_domain::services::Idempotent::Fresh(refund) = refund else {

@@ -5,10 +5,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use hostpay_domain::delivery::AttemptOutcome;
-use hostpay_domain::event::{DeliveryTarget, DomainEvent, EventKind};
-use hostpay_domain::ids::{AppId, EventId};
+use hostpay_domain::event::{DeliveryTarget, DomainEvent, EventData, EventKind, PaymentSnapshot};
+use hostpay_domain::ids::{AppId, EventId, PaymentId};
 use hostpay_domain::miniapp::WebhookUrl;
+use hostpay_domain::money::{Currency, Money};
+use hostpay_domain::payment::PaymentStatus;
 use hostpay_domain::ports::{Clock, WebhookSender};
+use hostpay_domain::validation::NonEmptyString;
 use hostpay_upstream::signing::verify_webhook_signature;
 use hostpay_upstream::WebhookClient;
 use wiremock::matchers::{method, path};
@@ -28,7 +31,17 @@ fn event() -> DomainEvent {
         app_id: AppId::parse("app_demo").unwrap(),
         payment_id: "pay_01JD3Q".to_owned(),
         occurred_at: DateTime::from_timestamp(1767225600, 0).unwrap(),
-        data: serde_json::json!({"id": "pay_01JD3Q", "status": "paid"}),
+        data: EventData::Payment(PaymentSnapshot {
+            id: PaymentId::parse("pay_01JD3Q").unwrap(),
+            status: PaymentStatus::Paid,
+            amount: Money::parse("25").unwrap(),
+            refunded_amount: Money::ZERO,
+            currency: Currency::parse("USD").unwrap(),
+            user_id: NonEmptyString::parse("u-1").unwrap(),
+            miniapp_order_id: None,
+            fail_reason: None,
+            custom_attributes: Some(serde_json::json!({"table": "7"})),
+        }),
         targets: vec![DeliveryTarget::MiniappWebhook],
     }
 }
@@ -55,7 +68,7 @@ async fn signed_verifiable_and_stable_across_attempts() {
     .unwrap();
     let url = WebhookUrl::parse(&format!("{}/hooks", server.uri())).unwrap();
     let first = sender.send(&url, "whsec_demo_secret", &event()).await;
-    assert_eq!(first.http_status, Some(500));
+    assert_eq!(first.status_code, Some(500));
     assert!(matches!(first.outcome, AttemptOutcome::Retryable(_)));
     let second = sender.send(&url, "whsec_demo_secret", &event()).await;
     assert_eq!(second.outcome, AttemptOutcome::Acknowledged);
@@ -79,6 +92,12 @@ async fn signed_verifiable_and_stable_across_attempts() {
         assert_eq!(body["type"], "payment.paid");
         assert_eq!(body["created_at"], "2026-01-01T00:00:00Z");
         assert_eq!(body["data"]["status"], "paid");
+        // The data document, byte for byte as hostpay has always sent it (sorted keys).
+        let raw = String::from_utf8(request.body.clone()).unwrap();
+        assert!(
+            raw.contains(r#""data":{"amount":"25.00","currency":"USD","custom_attributes":{"table":"7"},"fail_reason":null,"id":"pay_01JD3Q","miniapp_order_id":null,"object":"payment","refunded_amount":"0.00","status":"paid","user_id":"u-1"}"#),
+            "{raw}"
+        );
         ids.push(body["id"].as_str().unwrap().to_owned());
     }
     assert_eq!(ids[0], ids[1]);
@@ -95,7 +114,7 @@ async fn timeouts_are_retryable() {
     let sender = WebhookClient::new(Duration::from_millis(200)).unwrap();
     let url = WebhookUrl::parse(&server.uri()).unwrap();
     let report = sender.send(&url, "s", &event()).await;
-    assert_eq!(report.http_status, None);
+    assert_eq!(report.status_code, None);
     assert!(matches!(report.outcome, AttemptOutcome::Retryable(_)));
 }
 
@@ -112,7 +131,7 @@ async fn an_unreachable_receiver_error_carries_no_credentials() {
     let sender = WebhookClient::new(Duration::from_secs(2)).unwrap();
     let url = WebhookUrl::parse("http://user:pass@127.0.0.1:1/hook?token=secret").unwrap();
     let report = sender.send(&url, "s", &event()).await;
-    assert_eq!(report.http_status, None);
+    assert_eq!(report.status_code, None);
     assert!(matches!(report.outcome, AttemptOutcome::Retryable(_)));
     let text = error_text(&report.outcome);
     assert!(text.starts_with("connection failed"), "{text}");

@@ -1,12 +1,12 @@
-//! Opening a payment (`POST /api/v1/payments`, Boxo's create order payment) and reading
-//! payments.
+//! Opening a payment (the miniapp's own, or one the platform opens for an order) and
+//! reading payments.
 
 use std::collections::HashMap;
 
 use super::{CreatePayment, Idempotent, PaymentService, Result};
 use crate::access::{PaymentSession, SessionCredentials};
 use crate::event::DomainEvent;
-use crate::idempotency::{IdempotencyClaim, IdempotentResult, StoredResponse};
+use crate::idempotency::{IdempotencyClaim, IdempotentResult, StoredReply};
 use crate::ids::{AppId, PaymentId};
 use crate::miniapp::Miniapp;
 use crate::money::AmountRule;
@@ -23,16 +23,33 @@ pub struct CreatedPayment {
     pub session: SessionCredentials,
 }
 
+/// A miniapp's payment opened with an idempotency key, not saved yet: the edge renders the
+/// reply to keep from [`PendingPayment::created`], and [`PaymentService::resume_create`]
+/// saves the payment and the reply in one transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingPayment {
+    created: CreatedPayment,
+    write: NewPaymentWrite,
+    claim: IdempotencyClaim,
+}
+
+impl PendingPayment {
+    /// The payment and its session, as they will be saved (what the reply describes).
+    pub fn created(&self) -> &CreatedPayment {
+        &self.created
+    }
+}
+
 impl PaymentService {
-    /// Opens a payment for a miniapp (`POST /api/v1/payments`). With an idempotency claim,
-    /// `render` makes the response that is stored with the payment, in one transaction.
+    /// Opens a payment for a miniapp. Without an idempotency claim it is saved at once
+    /// ([`Idempotent::Fresh`]); with one, it waits for its reply
+    /// ([`Idempotent::NeedsReply`], then [`Self::resume_create`]) or replays the key's.
     pub async fn create(
         &self,
         app: &Miniapp,
         request: CreatePayment,
         claim: Option<IdempotencyClaim>,
-        render: impl FnOnce(&CreatedPayment) -> StoredResponse + Send,
-    ) -> Result<Idempotent<CreatedPayment>> {
+    ) -> Result<Idempotent<CreatedPayment, PendingPayment>> {
         // The edge checks these already; the core never trusts that it did.
         let rule = AmountRule::Currency(request.currency);
         crate::order::check_amount("amount", Some(request.amount.get()), rule)?;
@@ -50,27 +67,60 @@ impl PaymentService {
             miniapp_order_id: request.miniapp_order_id,
             details: request.details,
         };
-        let result = self
-            .open(new, app.webhook_url.is_some(), |created| {
-                claim.clone().map(|claim| IdempotentResult {
-                    claim,
-                    response: self.seal(render(created)),
-                })
-            })
-            .await;
-        self.finish(claim.as_ref(), result)
-            .await
-            .map(Idempotent::Fresh)
+        let (created, write) = self.prepare_open(new, app.webhook_url.is_some());
+        match claim {
+            None => {
+                self.payments.insert(write).await?;
+                Ok(Idempotent::Fresh(created))
+            }
+            Some(claim) => Ok(Idempotent::NeedsReply(PendingPayment {
+                created,
+                write,
+                claim,
+            })),
+        }
     }
 
-    /// Opens a payment (any channel) with its first session; `idempotent` makes the
-    /// response to store with it.
+    /// Saves a pending payment with `reply`, the reply to keep for its key, in one
+    /// transaction. A failure frees the key (the request changed nothing).
+    pub async fn resume_create(
+        &self,
+        pending: PendingPayment,
+        reply: StoredReply,
+    ) -> Result<CreatedPayment> {
+        let PendingPayment {
+            created,
+            mut write,
+            claim,
+        } = pending;
+        write.idempotent = Some(IdempotentResult {
+            claim: claim.clone(),
+            response: self.seal(reply),
+        });
+        let result = match self.payments.insert(write).await {
+            Ok(()) => Ok(created),
+            Err(error) => Err(error.into()),
+        };
+        self.finish(Some(&claim), result).await
+    }
+
+    /// Opens a payment (any channel) with its first session.
     pub(crate) async fn open(
         &self,
         request: NewPayment,
         app_has_webhook: bool,
-        idempotent: impl FnOnce(&CreatedPayment) -> Option<IdempotentResult>,
     ) -> Result<CreatedPayment> {
+        let (created, write) = self.prepare_open(request, app_has_webhook);
+        self.payments.insert(write).await?;
+        Ok(created)
+    }
+
+    /// A new payment with its first session and everything written with it, not saved.
+    fn prepare_open(
+        &self,
+        request: NewPayment,
+        app_has_webhook: bool,
+    ) -> (CreatedPayment, NewPaymentWrite) {
         let now = self.clock.now();
         let Transition {
             payment,
@@ -83,20 +133,17 @@ impl PaymentService {
         );
         payment.route(&mut events, app_has_webhook);
         let (session, credentials) = self.new_session(&payment);
+        let write = NewPaymentWrite {
+            payment: payment.clone(),
+            session,
+            events,
+            idempotent: None,
+        };
         let created = CreatedPayment {
             payment,
             session: credentials,
         };
-        let idempotent = idempotent(&created);
-        self.payments
-            .insert(NewPaymentWrite {
-                payment: created.payment.clone(),
-                session,
-                events,
-                idempotent,
-            })
-            .await?;
-        Ok(created)
+        (created, write)
     }
 
     pub(super) fn new_session(&self, payment: &Payment) -> (PaymentSession, SessionCredentials) {

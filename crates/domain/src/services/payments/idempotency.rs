@@ -3,7 +3,7 @@
 //! nothing.
 
 use super::{PaymentService, PaymentServiceError, Result};
-use crate::idempotency::{IdempotencyBegin, IdempotencyClaim, StoredResponse};
+use crate::idempotency::{IdempotencyBegin, IdempotencyClaim, StoredReply};
 use crate::ports::StoreError;
 
 impl PaymentService {
@@ -19,7 +19,7 @@ impl PaymentService {
     pub(super) async fn begin(
         &self,
         claim: Option<&IdempotencyClaim>,
-    ) -> Result<Option<StoredResponse>> {
+    ) -> Result<Option<StoredReply>> {
         let Some(claim) = claim else {
             return Ok(None);
         };
@@ -34,21 +34,21 @@ impl PaymentService {
 
     /// A response to keep for an idempotency key, sealed: it may carry the payment
     /// session's token, which is never stored in plain text.
-    pub(super) fn seal(&self, response: StoredResponse) -> StoredResponse {
-        StoredResponse {
+    pub(super) fn seal(&self, response: StoredReply) -> StoredReply {
+        StoredReply {
             status: response.status,
             body: self.keyring.seal(&response.body),
         }
     }
 
     /// A kept response as it was first sent.
-    fn unseal(&self, response: StoredResponse) -> Result<StoredResponse> {
+    fn unseal(&self, response: StoredReply) -> Result<StoredReply> {
         let body = self.keyring.unseal(&response.body).ok_or_else(|| {
             StoreError::Unavailable(
                 "a stored idempotent response does not open under security.hash_key".to_owned(),
             )
         })?;
-        Ok(StoredResponse {
+        Ok(StoredReply {
             status: response.status,
             body,
         })

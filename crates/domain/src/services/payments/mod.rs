@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use chrono::Duration;
 
 use crate::event::{DomainEvent, EventKind};
-use crate::idempotency::{IdempotencyClaim, IdempotentResult, StoredResponse};
+use crate::idempotency::{IdempotencyClaim, IdempotentResult, StoredReply};
 use crate::ids::{AppId, IdGenerator, PaymentId};
 use crate::miniapp::SecretKeyring;
 use crate::money::{Currency, PositiveMoney};
@@ -35,7 +35,8 @@ use crate::services::{Ports, Settings, MAX_CONFLICT_RETRIES};
 use crate::validation::{InvalidField, NonEmptyString};
 
 pub use checkout::{Checkout, SettleStatus, GRANT_PREFIX};
-pub use create::CreatedPayment;
+pub use create::{CreatedPayment, PendingPayment};
+pub use refunds::PendingRefund;
 
 /// How many items a sweep asks the processor about at once: a slow processor answer
 /// delays only its own item.
@@ -65,13 +66,25 @@ pub struct CreatePayment {
     pub details: PaymentDetails,
 }
 
-/// The first execution's result, or the stored response of an earlier one.
+/// What an idempotent use case came to: done now, waiting for the reply to keep with its
+/// key, or the reply kept for an earlier request with the same key.
+///
+/// With a key, the change and its reply are written in one transaction, and the reply is
+/// the edge's (the domain never renders one): the use case stops at [`NeedsReply`] with
+/// the value the reply describes, the edge renders the reply from it, and the use case's
+/// `resume_*` function writes both (and may ask again, after a lost race changed the
+/// value). A pending value dropped without resuming changed nothing; its key is taken
+/// over once abandoned.
+///
+/// [`NeedsReply`]: Idempotent::NeedsReply
 #[derive(Debug, Clone, PartialEq)]
-pub enum Idempotent<T> {
-    /// Executed now.
+pub enum Idempotent<T, P> {
+    /// Done now (with a key, its reply is kept).
     Fresh(T),
-    /// Replayed from the key's first response.
-    Replayed(StoredResponse),
+    /// Render the reply for this pending change, then resume the use case with it.
+    NeedsReply(P),
+    /// Replayed from the key's first reply.
+    Replayed(StoredReply),
 }
 
 /// Why a payment use case was refused.
@@ -133,6 +146,13 @@ impl<T> Change<T> {
             reversal: None,
         }
     }
+}
+
+/// A change computed by [`PaymentService::prepare`], not written yet.
+#[derive(Debug, Clone, PartialEq)]
+struct Prepared<T> {
+    write: PaymentWrite,
+    extra: T,
 }
 
 /// Payments.
@@ -205,36 +225,59 @@ impl PaymentService {
         step: impl Fn(&Payment) -> std::result::Result<Change<T>, PaymentError> + Send + Sync,
     ) -> Result<(Payment, T)> {
         for _ in 0..MAX_CONFLICT_RETRIES {
-            let current = self.get(id).await?;
-            let Change {
-                mut transition,
-                extra,
-                idempotent,
-                reversal,
-            } = step(&current).map_err(|error| rejected(error, &current))?;
-            // Routing needs the miniapp only when there is something to route (a charge
-            // marker, say, emits nothing).
-            if !transition.events.is_empty() {
-                let has_webhook = self.app_has_webhook(&current.app_id).await?;
-                transition
-                    .payment
-                    .route(&mut transition.events, has_webhook);
+            let prepared = self.prepare(id, &step).await?;
+            if let Some(saved) = self.save_prepared(prepared).await? {
+                return Ok(saved);
             }
-            let activity_events = self.activity_events(&transition).await?;
-            let write = PaymentWrite {
-                payment: transition.payment.clone(),
+        }
+        Err(StoreError::Conflict.into())
+    }
+
+    /// The first half of [`Self::transition`]: loads the payment, applies `step`, routes
+    /// its events and adds the history entries of linked order activities, writing
+    /// nothing.
+    async fn prepare<T: Send>(
+        &self,
+        id: &PaymentId,
+        step: &(impl Fn(&Payment) -> std::result::Result<Change<T>, PaymentError> + Send + Sync),
+    ) -> Result<Prepared<T>> {
+        let current = self.get(id).await?;
+        let Change {
+            mut transition,
+            extra,
+            idempotent,
+            reversal,
+        } = step(&current).map_err(|error| rejected(error, &current))?;
+        // Routing needs the miniapp only when there is something to route (a charge
+        // marker, say, emits nothing).
+        if !transition.events.is_empty() {
+            let has_webhook = self.app_has_webhook(&current.app_id).await?;
+            transition
+                .payment
+                .route(&mut transition.events, has_webhook);
+        }
+        let activity_events = self.activity_events(&transition).await?;
+        Ok(Prepared {
+            write: PaymentWrite {
+                payment: transition.payment,
                 events: transition.events,
                 activity_events,
                 idempotent,
                 reversal,
-            };
-            match self.payments.save(write).await {
-                Ok(()) => return Ok((transition.payment, extra)),
-                Err(StoreError::Conflict) => continue,
-                Err(error) => return Err(error.into()),
-            }
+            },
+            extra,
+        })
+    }
+
+    /// The second half of [`Self::transition`]: saves a prepared change in one port
+    /// call; `None` when it lost a race (nothing written: prepare it again).
+    async fn save_prepared<T>(&self, prepared: Prepared<T>) -> Result<Option<(Payment, T)>> {
+        let payment = prepared.write.payment.clone();
+        match self.payments.save(prepared.write).await {
+            Ok(()) => Ok(Some((payment, prepared.extra))),
+            Err(StoreError::Conflict) => Ok(None),
+            Err(error) => Err(error.into()),
         }
-        Err(StoreError::Conflict.into())
     }
 
     async fn app_has_webhook(&self, app_id: &AppId) -> Result<bool> {

@@ -4,18 +4,17 @@
 //! Success: `{"status_code": 200, "result": "Operation Completed Successfully",
 //! "success": true, "data": {...}}`. Error: the same keys with `success: false`, the message
 //! in `result`, and `error: {code, details}`. The HTTP status always equals `status_code`.
+//!
+//! [`ErrorEnvelope`] is both what is sent and what the OpenAPI documents show; the
+//! mapping of domain errors to codes is in [`crate::edge::errors`].
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use hostpay_domain::idempotency::StoredResponse;
-use hostpay_domain::order_activity::OrderActivityError as ActivityRule;
-use hostpay_domain::payment::PaymentError;
-use hostpay_domain::ports::{ProcessorError, StoreError};
-use hostpay_domain::services::{ActivityServiceError, AuthError, PaymentServiceError};
-use hostpay_domain::validation::InvalidField;
+use hostpay_domain::idempotency::StoredReply;
 use serde::Serialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 /// The `result` of every successful call.
 pub const SUCCESS_RESULT: &str = "Operation Completed Successfully";
@@ -210,14 +209,25 @@ impl ApiError {
         ApiError::new(ErrorCode::Internal, "internal error")
     }
 
-    /// The envelope body.
+    /// The error envelope of this error, as sent.
+    pub fn envelope(&self) -> ErrorEnvelope<'_> {
+        ErrorEnvelope {
+            status_code: self.code.status().as_u16(),
+            result: &self.message,
+            success: false,
+            data: &self.data,
+            error: ErrorBody {
+                code: self.code.as_str(),
+                details: &self.details,
+            },
+        }
+    }
+
+    /// The envelope body, as a JSON value.
     pub fn body(&self) -> Value {
-        json!({
-            "status_code": self.code.status().as_u16(),
-            "result": self.message,
-            "success": false,
-            "data": self.data,
-            "error": { "code": self.code.as_str(), "details": self.details },
+        serde_json::to_value(self.envelope()).unwrap_or_else(|error| {
+            tracing::error!(error = %error, "error envelope failed to serialize");
+            Value::Null
         })
     }
 }
@@ -228,17 +238,10 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let envelope = Failure {
-            status_code: self.code.status().as_u16(),
-            result: &self.message,
-            success: false,
-            data: &self.data,
-            error: FailureBody {
-                code: self.code.as_str(),
-                details: &self.details,
-            },
-        };
-        let body = serde_json::to_string(&envelope).unwrap_or_else(|_| self.body().to_string());
+        let body = serde_json::to_string(&self.envelope()).unwrap_or_else(|error| {
+            tracing::error!(error = %error, "error envelope failed to serialize");
+            INTERNAL_FALLBACK.to_owned()
+        });
         let mut response = HttpResponse::build(self.code.status());
         response.content_type("application/json");
         let retry_after = if self.code == ErrorCode::Unavailable {
@@ -262,21 +265,44 @@ struct Success<'a, T: Serialize> {
     data: &'a T,
 }
 
-/// The error envelope, in its documented key order.
-#[derive(Serialize)]
-struct Failure<'a> {
-    status_code: u16,
-    result: &'a str,
-    success: bool,
-    data: &'a Value,
-    error: FailureBody<'a>,
+/// The error envelope.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorEnvelope<'a> {
+    /// Equals the HTTP status.
+    #[schema(example = 409)]
+    pub status_code: u16,
+    /// What went wrong, for people.
+    #[schema(example = "payment pay_x is failed; only paid payments can be refunded")]
+    pub result: &'a str,
+    /// `false`.
+    #[schema(example = false)]
+    pub success: bool,
+    /// `null`, or (checkout and settle refusals) the payment as it stands.
+    #[schema(value_type = Option<Object>)]
+    pub data: &'a Value,
+    /// The code and details.
+    pub error: ErrorBody<'a>,
 }
 
-#[derive(Serialize)]
-struct FailureBody<'a> {
-    code: &'static str,
-    details: &'a Value,
+/// `error` of the error envelope.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody<'a> {
+    /// The stable code: INVALID_REQUEST (400), UNAUTHENTICATED (401), FORBIDDEN (403),
+    /// NOT_FOUND (404), METHOD_NOT_ALLOWED (405), INVALID_STATE, CHARGE_IN_PROGRESS,
+    /// PAYMENT_NOT_REFUNDABLE, IDEMPOTENCY_IN_PROGRESS (409), PAYLOAD_TOO_LARGE (413),
+    /// REFUND_EXCEEDS_AMOUNT, IDEMPOTENCY_KEY_REUSED (422), RATE_LIMITED (429), INTERNAL
+    /// (500), PROCESSOR_UNAVAILABLE (502), UNAVAILABLE and TIMEOUT (503).
+    #[schema(example = "PAYMENT_NOT_REFUNDABLE")]
+    pub code: &'static str,
+    /// For INVALID_REQUEST: `{"field": "items[0].price", "reason": "..."}`; for state
+    /// errors the object's id and current `status`; for METHOD_NOT_ALLOWED the allowed
+    /// methods; `null` for TIMEOUT.
+    #[schema(value_type = Option<Object>)]
+    pub details: &'a Value,
 }
+
+/// What is sent when an envelope cannot be serialized (never expected).
+const INTERNAL_FALLBACK: &str = r#"{"status_code":500,"result":"internal error","success":false,"data":null,"error":{"code":"INTERNAL","details":{}}}"#;
 
 /// The answer for a path or method no route serves, on the envelope surfaces
 /// (`/api/v1/...`, `/internal/v1/...`): 404 `NOT_FOUND` with `details.unrouted: true`.
@@ -299,7 +325,7 @@ pub fn success_body(status: StatusCode, data: &impl Serialize) -> String {
     };
     serde_json::to_string(&envelope).unwrap_or_else(|error| {
         tracing::error!(error = %error, "response failed to serialize");
-        r#"{"status_code":500,"result":"internal error","success":false,"data":null,"error":{"code":"INTERNAL","details":{}}}"#.to_owned()
+        INTERNAL_FALLBACK.to_owned()
     })
 }
 
@@ -311,15 +337,15 @@ pub fn success(status: StatusCode, data: &impl Serialize) -> HttpResponse {
 }
 
 /// The stored first response of an idempotency key, as the response to store.
-pub fn stored(status: StatusCode, data: &impl Serialize) -> StoredResponse {
-    StoredResponse {
+pub fn stored(status: StatusCode, data: &impl Serialize) -> StoredReply {
+    StoredReply {
         status: status.as_u16(),
         body: success_body(status, data),
     }
 }
 
 /// Replays a stored first response with `Idempotent-Replayed: true`.
-pub fn replay(response: &StoredResponse) -> HttpResponse {
+pub fn replay(response: &StoredReply) -> HttpResponse {
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     HttpResponse::build(status)
         .content_type("application/json")
@@ -330,132 +356,8 @@ pub fn replay(response: &StoredResponse) -> HttpResponse {
         .body(response.body.clone())
 }
 
-impl From<InvalidField> for ApiError {
-    fn from(error: InvalidField) -> ApiError {
-        ApiError::invalid(error.field, error.message)
-    }
-}
-
 /// What `Retry-After` says when the database cannot be reached.
 pub const RETRY_AFTER_SECONDS: u32 = 1;
-
-impl From<StoreError> for ApiError {
-    fn from(error: StoreError) -> ApiError {
-        match error {
-            StoreError::Duplicate(key) => ApiError::invalid(key, "is already taken"),
-            // Unreachable, restarting, or too busy to settle a race: nothing was written;
-            // the same request (and Idempotency-Key) may be sent again.
-            StoreError::Conflict | StoreError::Unavailable(_) => {
-                tracing::warn!(error = %error, "the database cannot serve; answering 503");
-                ApiError::new(
-                    ErrorCode::Unavailable,
-                    "the service is briefly unavailable; retry shortly (with the same Idempotency-Key)",
-                )
-            }
-        }
-    }
-}
-
-impl From<ProcessorError> for ApiError {
-    fn from(error: ProcessorError) -> ApiError {
-        tracing::warn!(error = %error, "payment processor gave no answer");
-        ApiError::new(
-            ErrorCode::ProcessorUnavailable,
-            "the payment processor did not answer; a charge stays in_process and its outcome is recorded when known",
-        )
-    }
-}
-
-impl From<PaymentError> for ApiError {
-    fn from(error: PaymentError) -> ApiError {
-        let message = error.to_string();
-        match &error {
-            PaymentError::InvalidState { id, status, .. } => {
-                ApiError::new(ErrorCode::InvalidState, message)
-                    .with_details(json!({ "payment_id": id, "status": status }))
-            }
-            PaymentError::NotRefundable { id, status } => {
-                ApiError::new(ErrorCode::PaymentNotRefundable, message)
-                    .with_details(json!({ "payment_id": id, "status": status }))
-            }
-            PaymentError::RefundExceedsAmount {
-                id,
-                requested,
-                remaining,
-            } => ApiError::new(ErrorCode::RefundExceedsAmount, message).with_details(json!({
-                "payment_id": id,
-                "field": "amount",
-                "requested": requested,
-                "remaining": remaining,
-            })),
-            PaymentError::ChargeInProgress { id } => {
-                ApiError::new(ErrorCode::ChargeInProgress, message)
-                    .with_details(json!({ "payment_id": id, "status": "in_process" }))
-            }
-            PaymentError::RefundNotFound(_) => ApiError::new(ErrorCode::NotFound, message),
-            PaymentError::RefundSettled { id, status } => {
-                ApiError::new(ErrorCode::InvalidState, message)
-                    .with_details(json!({ "refund_id": id, "status": status }))
-            }
-        }
-    }
-}
-
-impl From<PaymentServiceError> for ApiError {
-    fn from(error: PaymentServiceError) -> ApiError {
-        match error {
-            PaymentServiceError::NotFound => ApiError::not_found("payment"),
-            PaymentServiceError::Rejected { error, .. } => error.into(),
-            PaymentServiceError::InvalidSession => {
-                ApiError::unauthenticated("invalid or expired payment session")
-            }
-            PaymentServiceError::Forbidden(message) => ApiError::new(ErrorCode::Forbidden, message),
-            PaymentServiceError::Invalid(field) => field.into(),
-            PaymentServiceError::IdempotencyKeyReused => ApiError::new(
-                ErrorCode::IdempotencyKeyReused,
-                "this Idempotency-Key was used for a different request",
-            ),
-            PaymentServiceError::IdempotencyInProgress => ApiError::new(
-                ErrorCode::IdempotencyInProgress,
-                "a request with this Idempotency-Key is still being processed; retry later",
-            ),
-            PaymentServiceError::Processor(error) => error.into(),
-            PaymentServiceError::Store(error) => error.into(),
-        }
-    }
-}
-
-impl From<AuthError> for ApiError {
-    fn from(error: AuthError) -> ApiError {
-        match error {
-            AuthError::Unauthenticated => ApiError::unauthenticated("invalid credentials"),
-            AuthError::AppNotFound(id) => ApiError::not_found(format!("app {id}")),
-            AuthError::Invalid(field) => field.into(),
-            AuthError::Store(error) => error.into(),
-        }
-    }
-}
-
-impl From<ActivityServiceError> for ApiError {
-    fn from(error: ActivityServiceError) -> ApiError {
-        match error {
-            ActivityServiceError::NotFound => ApiError::not_found("order activity"),
-            ActivityServiceError::Rejected(rule) => {
-                let message = rule.to_string();
-                match rule {
-                    ActivityRule::InvalidTransition { order_id, from, to } => {
-                        ApiError::new(ErrorCode::InvalidState, message).with_details(
-                            json!({ "order_id": order_id, "status": from, "requested": to }),
-                        )
-                    }
-                    ActivityRule::UserMismatch { .. } => ApiError::invalid("user_id", message),
-                }
-            }
-            ActivityServiceError::Invalid(field) => field.into(),
-            ActivityServiceError::Store(error) => error.into(),
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -471,18 +373,5 @@ mod tests {
             );
             assert_eq!(error.body()["error"]["code"], code.as_str());
         }
-    }
-
-    #[test]
-    fn store_errors_are_503_and_leak_nothing() {
-        let error: ApiError = StoreError::Unavailable("password=hunter2".to_owned()).into();
-        assert!(!error.body().to_string().contains("hunter2"));
-        assert_eq!(error.code, ErrorCode::Unavailable);
-        let response = error.error_response();
-        assert_eq!(response.status(), 503);
-        assert_eq!(response.headers().get("retry-after").unwrap(), "1");
-        let internal = ApiError::internal("password=hunter2");
-        assert!(!internal.body().to_string().contains("hunter2"));
-        assert_eq!(internal.code, ErrorCode::Internal);
     }
 }

@@ -5,7 +5,7 @@
 //! where an object belongs is 400 naming the field, like any other wrong type.
 //!
 //! It is a deserializer adapter (the shape of `serde_path_to_error`'s): it sits inside
-//! the path tracking of [`crate::json::parse`], so errors keep naming the field's path.
+//! the path tracking of [`crate::edge::json::parse`], so errors keep naming the field's path.
 
 use std::fmt;
 use std::ops::Deref;

@@ -1,14 +1,23 @@
-//! Miniapp authentication: `Authorization: Token base64(app_id:secret_key)`, checked by
-//! [`hostpay_domain::services::AppService::authenticate`] (keyed hash, constant time).
+//! The auth extractors of the envelope surfaces:
+//!
+//! - [`Authenticated`]: the miniapp API's `Authorization: Token base64(app_id:secret_key)`,
+//!   checked by [`hostpay_domain::services::AppService::authenticate`] (keyed hash,
+//!   constant time), rate limited per miniapp;
+//! - [`AdminAuth`]: the internal API's `Authorization: Bearer <internal.admin_token>`,
+//!   compared in constant time;
+//! - [`session_token`]: checkout's `Authorization: Bearer <pay grant or payment session
+//!   token>` (the service decides what the token may do).
 
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{web, FromRequest, HttpRequest};
 use base64::Engine;
-use futures::future::LocalBoxFuture;
+use futures::future::{ready, LocalBoxFuture, Ready};
 use hostpay_domain::miniapp::Miniapp;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
-use crate::envelope::ApiError;
+use crate::edge::envelope::ApiError;
 use crate::rate_limit::{take, RateLimiter};
 use crate::state::AppState;
 
@@ -92,6 +101,70 @@ async fn authenticate(
     )
 }
 
+/// Proof that the caller presented the admin bearer token. Put it first among a
+/// handler's extractors.
+#[derive(Debug, Clone, Copy)]
+pub struct AdminAuth;
+
+/// Whether `presented` is the configured admin token (constant time over SHA-256
+/// digests, so neither content nor length leaks); `None` configured refuses all.
+pub fn admin_token_matches(configured: Option<&str>, presented: &str) -> bool {
+    match configured {
+        Some(expected) if !expected.is_empty() => {
+            let expected = Sha256::digest(expected.as_bytes());
+            let presented = Sha256::digest(presented.as_bytes());
+            expected.as_slice().ct_eq(presented.as_slice()).into()
+        }
+        Some(_) | None => false,
+    }
+}
+
+impl FromRequest for AdminAuth {
+    type Error = ApiError;
+    type Future = Ready<Result<AdminAuth, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        ready(authorize(req))
+    }
+}
+
+fn authorize(req: &HttpRequest) -> Result<AdminAuth, ApiError> {
+    let state = app_state(req)?;
+    let presented = req
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| {
+            let (scheme, token) = value.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .ok_or_else(|| ApiError::unauthenticated("missing Authorization: Bearer <admin token>"))?;
+    if admin_token_matches(state.settings.admin_token.as_deref(), presented) {
+        Ok(AdminAuth)
+    } else {
+        Err(ApiError::unauthenticated("invalid admin token"))
+    }
+}
+
+/// The grant or session token of `Authorization: Bearer <token>`.
+pub fn session_token(req: &HttpRequest) -> Result<String, ApiError> {
+    req.headers()
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| {
+            let (scheme, token) = value.trim().split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| token.trim().to_owned())
+        })
+        .filter(|token| !token.is_empty())
+        .ok_or_else(|| {
+            ApiError::unauthenticated(
+                "missing Authorization: Bearer <pay grant or payment session token>",
+            )
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,5 +187,13 @@ mod tests {
             token_credentials("Token YXBwX2RlbW86c2tfZGVtb19zZWNyZXQ="),
             Some(("app_demo".to_owned(), "sk_demo_secret".to_owned()))
         );
+    }
+
+    #[test]
+    fn compares_admin_tokens() {
+        assert!(admin_token_matches(Some("s3cret"), "s3cret"));
+        assert!(!admin_token_matches(Some("s3cret"), "s3cre"));
+        assert!(!admin_token_matches(None, ""));
+        assert!(!admin_token_matches(Some(""), ""));
     }
 }

@@ -1,21 +1,20 @@
-//! The wire shapes of the miniapp API's objects (api.md sections 3 and 9): payments with
-//! their refunds and events, payment sessions, order activities, pages. Amounts are
+//! Payments as shown (api.md sections 3, 5 and 9): with their refunds and events, their
+//! payment sessions and pay grants. Amounts are
 //! written with exactly their currency's decimals (`"1000"` JPY, `"12.50"` SAR, `"10.500"`
 //! KWD); without a currency, with two.
 
 use chrono::{DateTime, Utc};
-use hostpay_domain::access::SessionCredentials;
-use hostpay_domain::event::{DomainEvent, EventKind};
+use hostpay_domain::access::{GrantCredentials, SessionCredentials};
+use hostpay_domain::event::{DomainEvent, EventData, EventKind};
 use hostpay_domain::ids::EventId;
 use hostpay_domain::money::{Currency, Money};
 use hostpay_domain::order::{OrderItem, ShippingAddress};
-use hostpay_domain::order_activity::{ActivityEvent, DeliveryInfo, OrderActivity};
-use hostpay_domain::page::Page;
-use hostpay_domain::payment::{Payment, Refund};
+use hostpay_domain::payment::{Channel, Payment, Refund};
 use serde::Serialize;
+use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::openapi::{DeliveryDoc, OrderItemDoc, ShippingAddressDoc};
+use crate::views::shapes::{OrderItemDoc, ShippingAddressDoc};
 
 /// A payment event: `{id, type, created_at, data}`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -41,7 +40,7 @@ impl EventView {
             id: event.id.clone(),
             kind: event.kind.as_str(),
             created_at: event.occurred_at,
-            data: event.data.clone(),
+            data: event_data(&event.data),
         }
     }
 
@@ -52,7 +51,7 @@ impl EventView {
             id: EventId::for_transition(payment.id.as_str(), kind),
             kind,
             created_at: payment.created_at,
-            data: payment.snapshot(),
+            data: event_data(&EventData::Payment(payment.snapshot())),
         }
     }
 }
@@ -157,7 +156,7 @@ impl ItemView {
 }
 
 /// An amount's text: the currency's decimals, or two without a currency.
-fn amount_text(amount: Money, currency: Option<Currency>) -> String {
+pub fn amount_text(amount: Money, currency: Option<Currency>) -> String {
     match currency {
         Some(currency) => amount.to_currency_string(currency),
         None => amount.to_canonical_string(),
@@ -246,7 +245,7 @@ impl PaymentView {
                 .map(|refund| RefundView::of(refund, currency))
                 .collect(),
             events,
-            channel: payment.channel.as_str(),
+            channel: channel_name(payment.channel),
             created_at: payment.created_at,
             updated_at: payment.updated_at,
             expires_at: payment.expires_at,
@@ -304,120 +303,80 @@ pub struct PaymentWithSession {
     pub session: Option<SessionView>,
 }
 
-/// An entry of an order's history.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ActivityEventView {
-    /// `evt_...`
-    pub id: String,
-    /// `order_activity.created`, `order_activity.status_changed`, `order_activity.updated`,
-    /// or the linked payment's event (`payment.paid`...).
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// The order's status after the event.
-    pub status: &'static str,
-    /// When.
-    pub created_at: DateTime<Utc>,
-    /// Which fields changed (the names, for `order_activity.*` events), or for a linked
-    /// payment's event `{"payment_status": ...}`.
-    #[schema(value_type = Option<Value>)]
-    pub changes: Option<serde_json::Value>,
+/// A pay grant: what lets the host's user pay one payment.
+#[derive(Serialize, ToSchema)]
+pub struct GrantView {
+    /// The grant (shown once; only its hash is kept): `Authorization: Bearer <grant>`
+    /// for `POST /checkout/{payment_id}/confirm`.
+    #[schema(example = "pg_...")]
+    pub grant: String,
+    /// The full payment sheet, with Pay.
+    #[schema(example = "http://127.0.0.1:8080/checkout/pay_01J...?grant=pg_...")]
+    pub checkout_url: String,
+    /// When it stops working (at most 5 minutes, never past the payment's session).
+    pub expires_at: DateTime<Utc>,
 }
 
-impl ActivityEventView {
-    fn of(event: &ActivityEvent) -> ActivityEventView {
-        ActivityEventView {
-            id: event.id.to_string(),
-            kind: event.kind.clone(),
-            status: event.status.as_str(),
-            created_at: event.created_at,
-            changes: event.changes.clone(),
+impl std::fmt::Debug for GrantView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GrantView")
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GrantView {
+    /// The view of minted grant credentials.
+    pub fn of(credentials: GrantCredentials) -> GrantView {
+        GrantView {
+            grant: credentials.grant,
+            checkout_url: credentials.checkout_url,
+            expires_at: credentials.expires_at,
         }
     }
 }
 
-/// An order activity with its history.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct OrderActivityView {
-    /// `oa_...`
-    pub id: String,
-    /// Always `order_activity`.
-    pub object: &'static str,
-    /// The miniapp's order id.
-    pub order_id: String,
-    /// The user.
-    pub user_id: String,
-    /// `created`, `confirmed`, `preparing`, `ready`, `in_delivery`, `delivered`, `cancelled`.
-    pub status: &'static str,
-    /// Title.
-    pub title: Option<String>,
-    /// The lines (amounts in the order's currency, two decimals without one).
-    #[schema(value_type = Vec<OrderItemDoc>)]
-    pub items: Vec<ItemView>,
-    /// The total (decimal string with exactly the currency's decimals; two without one).
-    pub total: Option<String>,
-    /// The total's currency.
-    pub currency: Option<String>,
-    /// The linked payment.
-    pub payment_id: Option<String>,
-    /// The linked payment's status.
-    pub payment_status: Option<&'static str>,
-    /// Delivery information.
-    #[schema(value_type = Option<DeliveryDoc>)]
-    pub delivery: Option<DeliveryInfo>,
-    /// Note.
-    pub note: Option<String>,
-    /// History, oldest first.
-    pub events: Vec<ActivityEventView>,
-    /// Created.
-    pub created_at: DateTime<Utc>,
-    /// Last changed.
-    pub updated_at: DateTime<Utc>,
-}
-
-impl OrderActivityView {
-    /// The view of an order activity whose linked payment has `payment_status`.
-    pub fn of(activity: &OrderActivity, payment_status: Option<&'static str>) -> Self {
-        OrderActivityView {
-            id: activity.id.to_string(),
-            object: "order_activity",
-            order_id: activity.order_id.to_string(),
-            user_id: activity.user_id.to_string(),
-            status: activity.status.as_str(),
-            title: activity.title.as_ref().map(ToString::to_string),
-            items: ItemView::all(&activity.items, activity.currency),
-            total: activity
-                .total
-                .map(|total| amount_text(total, activity.currency)),
-            currency: activity.currency.map(|currency| currency.to_string()),
-            payment_id: activity.payment_id.as_ref().map(ToString::to_string),
-            payment_status,
-            delivery: activity.delivery.clone(),
-            note: activity.note.as_ref().map(ToString::to_string),
-            events: activity.events.iter().map(ActivityEventView::of).collect(),
-            created_at: activity.created_at,
-            updated_at: activity.updated_at,
-        }
+/// A payment's `channel` on the wire: who opened it.
+pub fn channel_name(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Miniapp => "miniapp",
+        Channel::Platform => "boxo",
     }
 }
 
-/// A page of a list, newest first.
-#[derive(Debug, Clone, Serialize)]
-pub struct PageView<T> {
-    /// The items.
-    pub items: Vec<T>,
-    /// Pass as `cursor` for the next page; null on the last.
-    pub next_cursor: Option<String>,
-    /// Whether more items follow.
-    pub has_more: bool,
-}
-
-impl<T> PageView<T> {
-    /// The view of a page whose items were mapped already.
-    pub fn of<U>(page: Page<U>, items: Vec<T>) -> PageView<T> {
-        PageView {
-            items,
-            next_cursor: page.next_cursor,
-            has_more: page.has_more,
-        }
+/// An event's `data` as the API shows it (the same document its webhook carries): the
+/// subject with `object` naming it, amounts as strings in the currency's decimals.
+pub fn event_data(data: &EventData) -> serde_json::Value {
+    match data {
+        EventData::Payment(payment) => json!({
+            "id": payment.id,
+            "object": "payment",
+            "status": payment.status.as_str(),
+            "amount": payment.amount.to_currency_string(payment.currency),
+            "refunded_amount": payment.refunded_amount.to_currency_string(payment.currency),
+            "currency": payment.currency,
+            "user_id": payment.user_id,
+            "miniapp_order_id": payment.miniapp_order_id,
+            "fail_reason": payment.fail_reason,
+            "custom_attributes": payment.custom_attributes,
+        }),
+        EventData::Refund(refund) => json!({
+            "id": refund.id,
+            "object": "refund",
+            "payment_id": refund.payment_id,
+            "amount": refund.amount.to_currency_string(refund.currency),
+            "currency": refund.currency,
+            "status": refund.status.as_str(),
+            "reason": refund.reason,
+            "fail_reason": refund.fail_reason,
+        }),
+        EventData::ChargeReversal(reversal) => json!({
+            "id": reversal.id,
+            "object": "charge_reversal",
+            "payment_id": reversal.payment_id,
+            "amount": reversal.amount.to_currency_string(reversal.currency),
+            "currency": reversal.currency,
+            "payment_status": reversal.payment_status.as_str(),
+        }),
     }
 }

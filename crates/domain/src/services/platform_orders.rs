@@ -1,4 +1,4 @@
-//! The Boxo host surface's use cases: create order payment (idempotent per
+//! Payments the miniapp platform opens for a miniapp's order: create order payment (idempotent per
 //! `(app_id, miniapp_order_id)`) and get its status.
 
 use std::sync::Arc;
@@ -10,10 +10,10 @@ use crate::ports::{AppRepository, PaymentRepository, StoreError};
 use crate::services::payments::{PaymentService, PaymentServiceError};
 use crate::services::Ports;
 
-/// Boxo's error codes for these use cases (checked in this order by the edge:
-/// integration, IP, signature, auth, parsing; then these).
+/// Why a platform order use case was refused (the edge checks its own admission
+/// rules first, then maps these to its error codes).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BoxoError {
+pub enum PlatformOrderError {
     /// `MINIAPP_NOT_FOUND`
     #[error("no miniapp {0} is registered")]
     MiniappNotFound(String),
@@ -31,25 +31,25 @@ pub enum BoxoError {
     Store(#[from] StoreError),
 }
 
-/// The Boxo host surface.
+/// Orders the miniapp platform opens payments for.
 #[derive(Clone)]
-pub struct BoxoService {
+pub struct PlatformOrderService {
     payments: Arc<dyn PaymentRepository>,
     apps: Arc<dyn AppRepository>,
     service: PaymentService,
 }
 
-impl BoxoService {
+impl PlatformOrderService {
     /// Over the ports and the payment service.
-    pub fn new(ports: &Ports, service: PaymentService) -> BoxoService {
-        BoxoService {
+    pub fn new(ports: &Ports, service: PaymentService) -> PlatformOrderService {
+        PlatformOrderService {
             payments: ports.payments.clone(),
             apps: ports.apps.clone(),
             service,
         }
     }
 
-    /// Creates the payment of a Boxo order, or returns the existing one for the same
+    /// Creates the payment of a platform order, or returns the existing one for the same
     /// `(app_id, miniapp_order_id)` when the order is the same (`InvalidOrder` when not).
     /// Amounts must fit the order's currency and have at most 2 decimals
     /// ([`OrderDetails::check_amounts`]; `InvalidOrder` naming the field first).
@@ -58,19 +58,19 @@ impl BoxoService {
         app_id: &str,
         order: OrderDetails,
         header_user: Option<UserRef>,
-    ) -> Result<PaymentId, BoxoError> {
+    ) -> Result<PaymentId, PlatformOrderError> {
         order.check_amounts().map_err(|error| {
-            BoxoError::InvalidOrder(format!("order.{}: {}", error.field, error.message))
+            PlatformOrderError::InvalidOrder(format!("order.{}: {}", error.field, error.message))
         })?;
         let app = self.app(app_id).await?;
         let user_id = order
             .hostapp_user_id
             .clone()
             .or(header_user)
-            .ok_or(BoxoError::UserRequired)?;
+            .ok_or(PlatformOrderError::UserRequired)?;
         let new = NewPayment {
             app_id: app.id.clone(),
-            channel: Channel::Boxo,
+            channel: Channel::Platform,
             user_id,
             amount: order.amount,
             currency: order.currency,
@@ -82,26 +82,26 @@ impl BoxoService {
         }
         match self
             .service
-            .open(new.clone(), app.webhook_url.is_some(), |_| None)
+            .open(new.clone(), app.webhook_url.is_some())
             .await
         {
             Ok(created) => Ok(created.payment.id),
             Err(PaymentServiceError::Store(StoreError::Duplicate(_))) => self
                 .existing(&new)
                 .await?
-                .ok_or(BoxoError::Store(StoreError::Conflict)),
+                .ok_or(PlatformOrderError::Store(StoreError::Conflict)),
             Err(PaymentServiceError::Store(error)) => Err(error.into()),
-            Err(other) => Err(BoxoError::InvalidOrder(other.to_string())),
+            Err(other) => Err(PlatformOrderError::InvalidOrder(other.to_string())),
         }
     }
 
-    async fn existing(&self, new: &NewPayment) -> Result<Option<PaymentId>, BoxoError> {
+    async fn existing(&self, new: &NewPayment) -> Result<Option<PaymentId>, PlatformOrderError> {
         let Some(order_id) = &new.miniapp_order_id else {
             return Ok(None);
         };
         let Some(existing) = self
             .payments
-            .find_boxo_order(&new.app_id, order_id.as_str())
+            .find_platform_order(&new.app_id, order_id.as_str())
             .await?
         else {
             return Ok(None);
@@ -113,16 +113,20 @@ impl BoxoService {
         if same {
             Ok(Some(existing.id))
         } else {
-            Err(BoxoError::InvalidOrder(format!(
+            Err(PlatformOrderError::InvalidOrder(format!(
                 "miniapp_order_id {order_id} already has a payment with different order data"
             )))
         }
     }
 
-    /// The payment of a Boxo order of `app_id` (another app's reads as not found).
-    pub async fn status(&self, app_id: &str, order_payment_id: &str) -> Result<Payment, BoxoError> {
+    /// The payment of a platform order of `app_id` (another app's reads as not found).
+    pub async fn status(
+        &self,
+        app_id: &str,
+        order_payment_id: &str,
+    ) -> Result<Payment, PlatformOrderError> {
         let app = self.app(app_id).await?;
-        let not_found = || BoxoError::OrderNotFound(order_payment_id.to_owned());
+        let not_found = || PlatformOrderError::OrderNotFound(order_payment_id.to_owned());
         let id = PaymentId::parse(order_payment_id).map_err(|_| not_found())?;
         match self.payments.get(&id).await? {
             Some(payment) if payment.app_id == app.id => Ok(payment),
@@ -130,8 +134,8 @@ impl BoxoService {
         }
     }
 
-    async fn app(&self, app_id: &str) -> Result<crate::miniapp::Miniapp, BoxoError> {
-        let not_found = || BoxoError::MiniappNotFound(app_id.to_owned());
+    async fn app(&self, app_id: &str) -> Result<crate::miniapp::Miniapp, PlatformOrderError> {
+        let not_found = || PlatformOrderError::MiniappNotFound(app_id.to_owned());
         let id = AppId::parse(app_id).map_err(|_| not_found())?;
         self.apps.get(&id).await?.ok_or_else(not_found)
     }

@@ -6,7 +6,7 @@ use hostpay_domain::page::PageRequest;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::envelope::ApiError;
+use crate::edge::envelope::ApiError;
 
 /// `?limit=&cursor=`
 #[derive(Debug, Deserialize, IntoParams)]

@@ -15,8 +15,8 @@ use actix_web::middleware::Next;
 use actix_web::{Error, ResponseError};
 use serde_json::Value;
 
-use crate::boxo::{BoxoErrorCode, BoxoFailure};
-use crate::envelope::ApiError;
+use crate::edge::boxo::{BoxoErrorCode, BoxoFailure};
+use crate::edge::envelope::ApiError;
 
 /// The JSON keys whose text may hold tab, CR and LF.
 const FREE_TEXT: [&str; 3] = ["description", "note", "reason"];

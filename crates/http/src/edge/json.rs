@@ -15,7 +15,7 @@ use futures::future::LocalBoxFuture;
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
 
-use crate::envelope::ApiError;
+use crate::edge::envelope::ApiError;
 
 /// The largest accepted body: 64 KiB.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -84,8 +84,8 @@ pub fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
         Some(b'{') => raw,
         Some(_) => return Err(ApiError::invalid("body", "must be a JSON object")),
     };
-    if let Some(field) = crate::control_chars::body_field_with_control(text) {
-        return Err(crate::control_chars::body_error(field));
+    if let Some(field) = crate::edge::control_chars::body_field_with_control(text) {
+        return Err(crate::edge::control_chars::body_error(field));
     }
     let mut deserializer = serde_json::Deserializer::from_slice(text);
     let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {

@@ -1,0 +1,108 @@
+//! Order activities as shown (api.md section 3): the order's progress with its history.
+//! Amounts are written with exactly the order currency's decimals; without a currency,
+//! with two.
+
+use chrono::{DateTime, Utc};
+use hostpay_domain::order_activity::{ActivityEvent, DeliveryInfo, OrderActivity};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::views::payment::{amount_text, ItemView};
+use crate::views::shapes::{DeliveryDoc, OrderItemDoc};
+
+/// An entry of an order's history.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ActivityEventView {
+    /// `evt_...`
+    pub id: String,
+    /// `order_activity.created`, `order_activity.status_changed`, `order_activity.updated`,
+    /// or the linked payment's event (`payment.paid`...).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The order's status after the event.
+    pub status: &'static str,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// Which fields changed (the names, for `order_activity.*` events), or for a linked
+    /// payment's event `{"payment_status": ...}`.
+    #[schema(value_type = Option<Value>)]
+    pub changes: Option<serde_json::Value>,
+}
+
+impl ActivityEventView {
+    /// The view of an entry of the history.
+    pub fn of(event: &ActivityEvent) -> ActivityEventView {
+        ActivityEventView {
+            id: event.id.to_string(),
+            kind: event.kind.clone(),
+            status: event.status.as_str(),
+            created_at: event.created_at,
+            changes: event.changes.clone(),
+        }
+    }
+}
+
+/// An order activity with its history.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrderActivityView {
+    /// `oa_...`
+    pub id: String,
+    /// Always `order_activity`.
+    pub object: &'static str,
+    /// The miniapp's order id.
+    pub order_id: String,
+    /// The user.
+    pub user_id: String,
+    /// `created`, `confirmed`, `preparing`, `ready`, `in_delivery`, `delivered`, `cancelled`.
+    pub status: &'static str,
+    /// Title.
+    pub title: Option<String>,
+    /// The lines (amounts in the order's currency, two decimals without one).
+    #[schema(value_type = Vec<OrderItemDoc>)]
+    pub items: Vec<ItemView>,
+    /// The total (decimal string with exactly the currency's decimals; two without one).
+    pub total: Option<String>,
+    /// The total's currency.
+    pub currency: Option<String>,
+    /// The linked payment.
+    pub payment_id: Option<String>,
+    /// The linked payment's status.
+    pub payment_status: Option<&'static str>,
+    /// Delivery information.
+    #[schema(value_type = Option<DeliveryDoc>)]
+    pub delivery: Option<DeliveryInfo>,
+    /// Note.
+    pub note: Option<String>,
+    /// History, oldest first.
+    pub events: Vec<ActivityEventView>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl OrderActivityView {
+    /// The view of an order activity whose linked payment has `payment_status`.
+    pub fn of(activity: &OrderActivity, payment_status: Option<&'static str>) -> Self {
+        OrderActivityView {
+            id: activity.id.to_string(),
+            object: "order_activity",
+            order_id: activity.order_id.to_string(),
+            user_id: activity.user_id.to_string(),
+            status: activity.status.as_str(),
+            title: activity.title.as_ref().map(ToString::to_string),
+            items: ItemView::all(&activity.items, activity.currency),
+            total: activity
+                .total
+                .map(|total| amount_text(total, activity.currency)),
+            currency: activity.currency.map(|currency| currency.to_string()),
+            payment_id: activity.payment_id.as_ref().map(ToString::to_string),
+            payment_status,
+            delivery: activity.delivery.clone(),
+            note: activity.note.as_ref().map(ToString::to_string),
+            events: activity.events.iter().map(ActivityEventView::of).collect(),
+            created_at: activity.created_at,
+            updated_at: activity.updated_at,
+        }
+    }
+}
