@@ -19,7 +19,7 @@ use hostpay_store::testing::{PgTestDb, SqliteTestDb};
 use serde_json::{json, Value};
 
 pub use super::auth::{token_header, ADMIN_TOKEN, BOXO_CLIENT_ID, BOXO_SECRET_KEY};
-use crate::{in_memory_ports, test_settings, Handles};
+use crate::wiring::{in_memory_ports, test_settings, Handles};
 
 /// Which store serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use base64::Engine;
 /// The admin token of the internal API (the in-process app and `hostpay serve` alike).
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789abcdef";
 /// The hash key `hostpay serve` runs with in the process tests (the in-process services
-/// use [`TEST_HASH_KEY`](crate::TEST_HASH_KEY)).
+/// use [`TEST_HASH_KEY`](crate::wiring::TEST_HASH_KEY)).
 pub const HASH_KEY: &str = "test-hash-key-0123456789abcdef-xyz";
 /// The Boxo platform's client id (`boxo.client_id`) the app accepts and signs with.
 pub const BOXO_CLIENT_ID: &str = "host_demo";

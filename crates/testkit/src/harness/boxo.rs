@@ -14,7 +14,7 @@ pub use super::auth::{
     boxo_authorization as authorization, ADMIN_TOKEN, BOXO_CLIENT_ID as CLIENT_ID,
     BOXO_SECRET_KEY as SECRET_KEY, BOXO_SIGNING_SECRET as SIGNING_SECRET,
 };
-use crate::{in_memory_ports, test_settings, Handles};
+use crate::wiring::{in_memory_ports, test_settings, Handles};
 
 /// The surface with credentials, no allow-list, no signing.
 pub fn boxo_settings() -> BoxoSettings {

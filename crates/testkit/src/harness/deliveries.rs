@@ -7,7 +7,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::{test_settings, Handles};
+use crate::wiring::{test_settings, Handles};
 use chrono::{DateTime, SubsecRound, Utc};
 use hostpay_domain::delivery::{Delivery, DeliveryAttempt, RetryPolicy, CLAIM_MARGIN};
 use hostpay_domain::ids::PaymentId;
@@ -94,7 +94,7 @@ pub fn boxo_client(
 
 /// In-memory ports whose Boxo port talks to `server`.
 pub fn ports_for(server: &MockServer, timeout: Duration) -> (Ports, Handles) {
-    let (mut ports, handles) = crate::in_memory_ports();
+    let (mut ports, handles) = crate::wiring::in_memory_ports();
     ports.platform = boxo_client(server, timeout, ports.clock.clone());
     (ports, handles)
 }
