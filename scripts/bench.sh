@@ -7,7 +7,9 @@
 #
 #   scripts/bench.sh sqlite            # 10 s per route (BENCH_DURATION=10)
 #   scripts/bench.sh postgres          # PostgreSQL on 127.0.0.1:5432 (BENCH_PG_URL to change)
-#   BENCH_DURATION=2 BENCH_WRITE=0 scripts/bench.sh sqlite   # what CI runs: keeps it working
+#   BENCH_DURATION=2 BENCH_WRITE=0 BENCH_PROFILE=debug scripts/bench.sh sqlite
+#                                      # what scripts/test.sh runs: keeps it working (a debug
+#                                      # build; its figures mean nothing and are not written)
 #
 # Needs wrk (Debian's package; installed when missing), pgbench for postgres, gnuplot for the
 # chart (installed when missing; without it the chart is skipped with a message).
@@ -19,6 +21,12 @@ duration=${BENCH_DURATION:-10}
 connections=${BENCH_CONNECTIONS:-32}
 threads=${BENCH_THREADS:-2}
 write_docs=${BENCH_WRITE:-1}
+profile=${BENCH_PROFILE:-release}
+case "$profile" in release | debug) ;; *) echo "BENCH_PROFILE is release or debug" >&2; exit 2 ;; esac
+if [ "$profile" = debug ] && [ "$write_docs" = 1 ]; then
+  echo "a debug build's figures are not written to docs: set BENCH_WRITE=0" >&2
+  exit 2
+fi
 case "$backend" in sqlite | postgres) ;; *) echo "usage: $0 [sqlite|postgres]" >&2; exit 2 ;; esac
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -34,10 +42,14 @@ need_package gnuplot gnuplot-nox || true
 need_package jq jq
 [ "$backend" = postgres ] && need_package pgbench postgresql-client
 
-log "building hostpay (release)"
-cargo build --release --quiet --bin hostpay
+log "building hostpay ($profile)"
+if [ "$profile" = release ]; then
+  cargo build --release --quiet --bin hostpay
+else
+  cargo build --quiet --bin hostpay
+fi
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-hostpay="$target_dir/release/hostpay"
+hostpay="$target_dir/$profile/hostpay"
 
 work=$(mktemp -d /tmp/hostpay-bench.XXXXXX)
 server_pid=

@@ -52,6 +52,13 @@ cargo test --workspace --all-targets
 log "scripts/schemathesis.sh"
 scripts/schemathesis.sh
 
+# The benchmark script, 2 s per route on a debug build: keeps it working (figures come from
+# full release runs, docs/benchmarks.md).
+log "scripts/bench.sh sqlite and postgres (2 s per route, debug build)"
+BENCH_DURATION=2 BENCH_WRITE=0 BENCH_PROFILE=debug scripts/bench.sh sqlite
+BENCH_DURATION=2 BENCH_WRITE=0 BENCH_PROFILE=debug BENCH_PG_URL="$HOSTPAY_TEST_PG_URL" \
+  scripts/bench.sh postgres
+
 if [ -x scripts/demo.sh ]; then
   log "scripts/demo.sh"
   scripts/demo.sh
