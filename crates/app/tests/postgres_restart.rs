@@ -22,8 +22,10 @@
 //! `scripts/test.sh` installs them): fails, never skips, without them. As root, the cluster
 //! runs as the `postgres` user. Run with
 //! `cargo test -p hostpay-app --test postgres_restart -- --nocapture` to see the numbers.
-
-mod support;
+//!
+//! A binary of its own (the app's other tests are `tests/app/`): it owns a PostgreSQL
+//! cluster's lifecycle and asserts recovery times, so it runs alone, not beside the
+//! other tests' servers and load on the same cores.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -32,9 +34,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use hostpay_testkit::process::{app_auth, free_port, Server, ADMIN_TOKEN};
 use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
-use support::{app_auth, free_port, Server, ADMIN_TOKEN};
 
 /// Concurrent clients.
 const CLIENTS: usize = 8;
@@ -618,8 +620,8 @@ async fn a_postgres_restart_under_load_answers_503_loses_nothing_and_recovers() 
         ("HOSTPAY__RATE_LIMIT__BURST", "100000"),
     ]);
     server.wait_up().await;
-    let admin = support::client();
-    let (status, _, body) = support::send(
+    let admin = hostpay_testkit::process::client();
+    let (status, _, body) = hostpay_testkit::process::send(
         admin
             .post(format!("{}/internal/v1/apps", server.internal))
             .bearer_auth(ADMIN_TOKEN)

@@ -3,8 +3,10 @@
 //! listener. Clicking Pay makes the payment `paid`; "Simulate decline" makes it `failed`
 //! (both read back through the miniapp API). A missing chromedriver fails the test:
 //! `scripts/test.sh` installs it.
-
-mod common;
+//!
+//! A binary of its own (the HTTP adapter's other tests are `tests/http/`): it drives a
+//! chromedriver process group and a browser, with start-up deadlines, so it runs alone,
+//! not beside a few hundred in-process tests on the same cores.
 
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
@@ -12,9 +14,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use actix_web::{web, App, HttpServer};
-use common::{Backend, Harness, ADMIN_TOKEN};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hostpay_http::{public_app, AppState, HttpSettings};
+use hostpay_testkit::app::{Backend, Harness, ADMIN_TOKEN};
 
 /// chromedriver in its own process group, killed (with every browser it started) on drop.
 struct Driver {

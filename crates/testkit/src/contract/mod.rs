@@ -67,52 +67,99 @@ pub async fn health(ports: &StorePorts) {
     }
 }
 
+/// The one list of checks, in the order [`run_all`] runs them: `test <make>` expands to
+/// one test per check (see [`contract_tests!`](crate::contract_tests)), `run <ports>` to
+/// every check in turn. A new check added here is run by both.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __contract_checks {
+    ($mode:ident $arg:expr) => {
+        $crate::__contract_checks!(
+            @each $mode $arg;
+            health,
+            payment_round_trip,
+            payment_unique_keys,
+            payment_conditional_save,
+            payment_charge_marker,
+            payment_events_and_deliveries,
+            payment_batch_reads,
+            payment_sessions,
+            expired_in_process,
+            due_refunds,
+            pay_grants,
+            charge_checks,
+            charge_reversals,
+            idempotency_owner,
+            payment_pagination,
+            money_minor_units,
+            order_activities,
+            order_activity_pagination,
+            apps,
+            user_tokens,
+            idempotency_keys,
+            idempotency_prune,
+            outbox,
+            outbox_claims,
+            nonces,
+            connect_codes,
+            connect_tokens,
+            connect_prune,
+            concurrent_refunds,
+            concurrent_confirm_and_cancel,
+            concurrent_outbox_claimers,
+            concurrent_idempotency_begin,
+            concurrent_nonces,
+            concurrent_boxo_orders,
+            concurrent_activity_upserts,
+            concurrent_code_redemption
+        );
+    };
+    (@each test $make:expr; $($check:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $check() {
+                // The guard (the temporary database) lives until the check ends.
+                let (ports, _guard) = ($make)().await;
+                $crate::contract::$check(&ports).await;
+            }
+        )*
+    };
+    (@each run $ports:expr; $($check:ident),*) => {
+        $(
+            eprintln!("contract: {}", stringify!($check));
+            $crate::contract::$check($ports).await;
+        )*
+    };
+}
+
+/// One `#[tokio::test]` per contract check against one backend, in a module named after
+/// the backend, so each broken rule is reported on its own:
+///
+/// ```ignore
+/// hostpay_testkit::contract_tests!(sqlite_memory, || async {
+///     let store = connect("sqlite::memory:", StoreOptions::default()).await.unwrap();
+///     (ports(&store), store)
+/// });
+/// ```
+///
+/// The second argument is called once per test (a fresh store each, so every check runs
+/// on a database of its own) and returns the ports and a guard kept alive until the check
+/// ends (the temporary database, say). The tests run on a multi-threaded runtime (the
+/// concurrency checks need one); the calling crate needs `tokio` with `macros` and
+/// `rt-multi-thread`.
+#[macro_export]
+macro_rules! contract_tests {
+    ($backend:ident, $make:expr $(,)?) => {
+        mod $backend {
+            #[allow(unused_imports)]
+            use super::*;
+
+            $crate::__contract_checks!(test $make);
+        }
+    };
+}
+
 /// Every check, the concurrency ones included, one after the other.
 pub async fn run_all(ports: &StorePorts) {
-    macro_rules! run {
-        ($($check:ident),* $(,)?) => {
-            $(
-                eprintln!("contract: {}", stringify!($check));
-                $check(ports).await;
-            )*
-        };
-    }
-    run!(
-        health,
-        payment_round_trip,
-        payment_unique_keys,
-        payment_conditional_save,
-        payment_charge_marker,
-        payment_events_and_deliveries,
-        payment_batch_reads,
-        payment_sessions,
-        expired_in_process,
-        due_refunds,
-        pay_grants,
-        charge_checks,
-        charge_reversals,
-        idempotency_owner,
-        payment_pagination,
-        money_minor_units,
-        order_activities,
-        order_activity_pagination,
-        apps,
-        user_tokens,
-        idempotency_keys,
-        idempotency_prune,
-        outbox,
-        outbox_claims,
-        nonces,
-        connect_codes,
-        connect_tokens,
-        connect_prune,
-        concurrent_refunds,
-        concurrent_confirm_and_cancel,
-        concurrent_outbox_claimers,
-        concurrent_idempotency_begin,
-        concurrent_nonces,
-        concurrent_boxo_orders,
-        concurrent_activity_upserts,
-        concurrent_code_redemption,
-    );
+    crate::__contract_checks!(run ports);
 }

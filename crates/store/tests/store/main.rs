@@ -1,0 +1,11 @@
+//! hostpay-store's integration tests, one binary: each module checks one behaviour of the
+//! SQLite and PostgreSQL stores (PostgreSQL databases cloned from the migrated template,
+//! except where migrations themselves are under test).
+
+mod abandoned_calls;
+mod column_types;
+mod contract;
+mod migrations;
+mod money_scale;
+mod queries_use_indexes;
+mod shared_outbox_claims;

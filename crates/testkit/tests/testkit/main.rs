@@ -1,0 +1,6 @@
+//! hostpay-testkit's integration tests, one binary: the in-memory store against the
+//! repository contract, and whole use cases over the in-memory wiring.
+
+mod connect;
+mod contract;
+mod wiring;
