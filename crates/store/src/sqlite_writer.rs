@@ -129,6 +129,28 @@ pub(crate) async fn rollback(conn: &mut SqliteConnection) -> DbResult<()> {
     .map_err(DbError::from)
 }
 
+/// Whether `conn` is exactly inside the batch transaction (depth 1): false once SQLite
+/// rolled the whole transaction back on its own (disk full, I/O error) or a body left a
+/// savepoint open, when nothing more may run in, or be acknowledged from, this batch.
+async fn in_batch(conn: &mut SqliteConnection) -> bool {
+    conn.spawn_blocking(|inner| {
+        let depth = <AnsiTransactionManager as TransactionManager<diesel::SqliteConnection>>::transaction_manager_status_mut(inner)
+            .transaction_depth();
+        Ok(matches!(depth, Ok(Some(depth)) if depth.get() == 1))
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// Ends the open batch as failed: closing the connection rolls back whatever SQLite still
+/// holds, and every writer waiting on the batch is told it failed.
+fn abandon_batch(state: &mut WriterState, reason: &str) {
+    state.connection = None;
+    if let Some(batch) = state.batch.take() {
+        batch.outcome.send_replace(Some(Err(reason.to_owned())));
+    }
+}
+
 /// The writer of one SQLite file database (see the module doc).
 pub(crate) struct GroupCommit {
     path: String,
@@ -207,6 +229,16 @@ impl WriterTurn<'_> {
         let Some(conn) = state.connection.as_mut() else {
             return Err(unavailable("no writer connection"));
         };
+        if state.batch.is_some() && !in_batch(conn).await {
+            abandon_batch(
+                state,
+                "the batch transaction was lost; its writes were rolled back",
+            );
+            return Err(unavailable("the batch transaction was lost"));
+        }
+        let Some(conn) = state.connection.as_mut() else {
+            return Err(unavailable("no writer connection"));
+        };
         if state.batch.is_none() {
             if let Err(error) = begin_immediate(conn).await {
                 // A connection that cannot begin is not trusted again.
@@ -236,6 +268,22 @@ impl WriterTurn<'_> {
     pub(crate) async fn finish<R>(mut self, outcome: DbResult<R>) -> DbResult<R> {
         self.finished = true;
         drop(self.wanting.take());
+        if self.state.batch.is_none() {
+            return outcome;
+        }
+        let intact = match self.state.connection.as_mut() {
+            Some(conn) => in_batch(conn).await,
+            None => false,
+        };
+        if !intact {
+            abandon_batch(
+                &mut self.state,
+                "the batch transaction was lost; its writes were rolled back",
+            );
+            return Err(outcome
+                .err()
+                .unwrap_or_else(|| unavailable("the batch transaction was lost")));
+        }
         let Some(batch) = self.state.batch.as_ref() else {
             return outcome;
         };
@@ -287,12 +335,10 @@ impl Drop for WriterTurn<'_> {
             return;
         }
         // Closing the connection rolls the open transaction back.
-        self.state.connection = None;
-        if let Some(batch) = self.state.batch.take() {
-            batch.outcome.send_replace(Some(Err(
-                "a writer of the batch failed; the batch was rolled back".to_owned(),
-            )));
-        }
+        abandon_batch(
+            &mut self.state,
+            "a writer of the batch failed; the batch was rolled back",
+        );
     }
 }
 
@@ -301,6 +347,13 @@ async fn commit_batch(state: &mut WriterState) -> DbResult<()> {
     let Some(batch) = state.batch.take() else {
         return Ok(());
     };
+    let intact = match state.connection.as_mut() {
+        Some(conn) => in_batch(conn).await,
+        None => false,
+    };
+    if !intact {
+        state.connection = None;
+    }
     let result = match state.connection.as_mut() {
         Some(conn) => match commit(conn).await {
             Ok(()) => Ok(()),
@@ -367,6 +420,18 @@ mod tests {
     /// Inserts `parent(id)` (or a child of a missing parent, which only COMMIT refuses),
     /// failing its own body after the insert when `fail`.
     async fn write(writer: Arc<GroupCommit>, id: i64, fail: bool, orphan: bool) -> DbResult<()> {
+        write_or_abort(writer, id, fail, orphan, false).await
+    }
+
+    /// [`write`], or with `abort` a body that rolls SQLite's whole transaction back behind
+    /// diesel's back (what a disk-full or I/O error does) and then claims success.
+    async fn write_or_abort(
+        writer: Arc<GroupCommit>,
+        id: i64,
+        fail: bool,
+        orphan: bool,
+        abort: bool,
+    ) -> DbResult<()> {
         let work = async move {
             let mut turn = writer.turn().await;
             let outcome = match turn.connection().await {
@@ -378,6 +443,9 @@ mod tests {
                             format!("INSERT INTO parent (id) VALUES ({id})")
                         };
                         diesel::sql_query(sql).execute(c).await?;
+                        if abort {
+                            diesel::sql_query("ROLLBACK").execute(c).await?;
+                        }
                         if fail {
                             return Err(unavailable("the body refused"));
                         }
@@ -484,5 +552,62 @@ mod tests {
         // And the writer keeps working afterwards.
         write(writer.clone(), 10_000, false, false).await.unwrap();
         assert_eq!(count(&path, "parent").await, acknowledged + 1);
+    }
+
+    async fn present(path: &str, id: i64) -> bool {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let handle = tokio::runtime::Handle::current();
+        let path = path.to_owned();
+        tokio::task::spawn_blocking(move || {
+            handle.block_on(async move {
+                let mut conn = crate::sqlite_writer::open_sqlite(path).await.unwrap();
+                let rows: Vec<Count> =
+                    diesel::sql_query(format!("SELECT COUNT(*) AS n FROM parent WHERE id = {id}"))
+                        .load(&mut conn)
+                        .await
+                        .unwrap();
+                rows[0].n == 1
+            })
+        })
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_transaction_lost_mid_batch_acknowledges_exactly_what_is_on_disk() {
+        let path = temp_db("lost");
+        let path = path.to_string_lossy().into_owned();
+        setup(&path).await;
+        let writer = Arc::new(GroupCommit::new(&path));
+        let mut outcomes = Vec::new();
+        for round in 0..4 {
+            let first = round * 100;
+            let writes: Vec<_> = (first..first + 30)
+                .map(|id| {
+                    let abort = id == first + 15;
+                    (
+                        id,
+                        tokio::spawn(write_or_abort(writer.clone(), id, false, false, abort)),
+                    )
+                })
+                .collect();
+            for (id, handle) in writes {
+                outcomes.push((id, handle.await.unwrap().is_ok()));
+            }
+        }
+        for (id, acknowledged) in outcomes {
+            assert_eq!(
+                acknowledged,
+                present(&path, id).await,
+                "writer {id}: acknowledged {acknowledged} but its row is {}on disk",
+                if acknowledged { "not " } else { "" }
+            );
+        }
+        write(writer.clone(), 10_000, false, false).await.unwrap();
+        assert!(present(&path, 10_000).await);
     }
 }
