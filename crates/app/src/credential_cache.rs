@@ -13,6 +13,7 @@
 //!   [`MAX_ENTRIES`] miniapps are kept, the cache starting afresh beyond that.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -33,6 +34,8 @@ pub struct CachedApps {
     inner: Arc<dyn AppRepository>,
     ttl: Duration,
     entries: RwLock<HashMap<AppId, (Instant, Miniapp)>>,
+    /// Bumped by every local change: a read that started before one is not cached.
+    changes: AtomicU64,
 }
 
 impl CachedApps {
@@ -47,6 +50,7 @@ impl CachedApps {
             inner,
             ttl,
             entries: RwLock::new(HashMap::new()),
+            changes: AtomicU64::new(0),
         }
     }
 
@@ -66,6 +70,7 @@ impl CachedApps {
     }
 
     fn forget(&self, id: &AppId) {
+        self.changes.fetch_add(1, AtomicOrdering::SeqCst);
         if let Ok(mut entries) = self.entries.write() {
             entries.remove(id);
         }
@@ -86,9 +91,13 @@ impl AppRepository for CachedApps {
         // The age counts from before the read, so nothing is served past the TTL of what
         // the database said.
         let read_at = Instant::now();
+        let changes = self.changes.load(AtomicOrdering::SeqCst);
         match self.inner.get(id).await? {
             Some(app) if app.id == *id => {
-                self.remember(read_at, &app);
+                // A save made here while this read ran may be newer than what it read.
+                if self.changes.load(AtomicOrdering::SeqCst) == changes {
+                    self.remember(read_at, &app);
+                }
                 Ok(Some(app))
             }
             // A record under another id is never anyone's answer.
@@ -101,6 +110,7 @@ impl AppRepository for CachedApps {
     }
 
     async fn save(&self, app: &Miniapp) -> Result<(), StoreError> {
+        self.forget(&app.id);
         let saved = self.inner.save(app).await;
         self.forget(&app.id);
         saved
@@ -233,5 +243,66 @@ mod tests {
             assert!(cache.get(&id).await.unwrap().is_none());
         }
         assert_eq!(cache.entries.read().unwrap().len(), 1);
+    }
+
+    /// An app repository whose reads wait until released, to interleave a save.
+    struct Paused {
+        inner: Counting,
+        release: tokio::sync::Notify,
+    }
+
+    #[async_trait]
+    impl AppRepository for Paused {
+        async fn insert(&self, app: &Miniapp) -> Result<(), StoreError> {
+            self.inner.insert(app).await
+        }
+        async fn get(&self, id: &AppId) -> Result<Option<Miniapp>, StoreError> {
+            let found = self.inner.get(id).await;
+            self.release.notified().await;
+            found
+        }
+        async fn list(&self, limit: u32) -> Result<Vec<Miniapp>, StoreError> {
+            self.inner.list(limit).await
+        }
+        async fn save(&self, app: &Miniapp) -> Result<(), StoreError> {
+            self.inner.save(app).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_read_overtaken_by_a_local_rotation_is_not_cached() {
+        let inner = Arc::new(Paused {
+            inner: Counting::default(),
+            release: tokio::sync::Notify::new(),
+        });
+        let before = app("app_shop", "sk_old");
+        inner.insert(&before).await.unwrap();
+        let cache = Arc::new(CachedApps::new(inner.clone()));
+        let reading = {
+            let cache = cache.clone();
+            tokio::spawn(async move { cache.get(&AppId::parse("app_shop").unwrap()).await })
+        };
+        tokio::task::yield_now().await;
+        cache
+            .save(&before.rotated(keyring().hash("sk_new"), Utc::now()))
+            .await
+            .unwrap();
+        inner.release.notify_one();
+        reading.await.unwrap().unwrap();
+        // Later reads must see the rotation at once, not the old record the slow read saw.
+        let check = tokio::spawn({
+            let cache = cache.clone();
+            async move {
+                (
+                    accepts(&cache, "app_shop", "sk_new").await,
+                    accepts(&cache, "app_shop", "sk_old").await,
+                )
+            }
+        });
+        for _ in 0..4 {
+            tokio::task::yield_now().await;
+            inner.release.notify_one();
+        }
+        assert_eq!(check.await.unwrap(), (true, false));
     }
 }
