@@ -12,7 +12,7 @@ use hostpay_domain::miniapp::SecretHash;
 use hostpay_domain::ports::{ConnectRepository, Redemption, StoreError};
 
 use crate::convert::{from_json, non_empty, to_json};
-use crate::dialect::{detached, for_each_backend};
+use crate::dialect::{detached, for_each_backend, write_transaction};
 use crate::error::{DbError, DbResult};
 use crate::schema::{connect_access_tokens, connect_auth_codes};
 use crate::sql_types::DbInstant;
@@ -99,12 +99,15 @@ macro_rules! connect {
             async fn insert_code(&self, code: &AuthCode) -> Result<(), StoreError> {
                 let row = AuthCodeRow::of(code)?;
                 detached!(self, |conn| {
-                    diesel::insert_into(connect_auth_codes::table)
-                        .values(row)
-                        .execute(&mut conn)
-                        .await
-                        .map_err(DbError::from)?;
-                    Ok(())
+                    let c: &mut $conn = &mut conn;
+                    write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
+                        diesel::insert_into(connect_auth_codes::table)
+                            .values(&row)
+                            .execute(&mut *c)
+                            .await
+                            .map_err(DbError::from)?;
+                        Ok(())
+                    })
                 })
             }
 
@@ -117,47 +120,53 @@ macro_rules! connect {
                 let code_hash = code_hash.as_str().to_owned();
                 let app_id = app_id.as_str().to_owned();
                 detached!(self, |conn| {
-                    // One statement: the row is marked used only while it is unused, the
-                    // miniapp's and unexpired; a concurrent caller sees it used.
-                    let redeemed: Option<AuthCodeRow> = diesel::update(
-                        connect_auth_codes::table
-                            .filter(connect_auth_codes::code_hash.eq(&code_hash))
-                            .filter(connect_auth_codes::app_id.eq(&app_id))
-                            .filter(connect_auth_codes::used_at.is_null())
-                            .filter(connect_auth_codes::expires_at.gt(DbInstant::of(now))),
-                    )
-                    .set(connect_auth_codes::used_at.eq(Some(DbInstant::of(now))))
-                    .returning(AuthCodeRow::as_returning())
-                    .get_result(&mut conn)
-                    .await
-                    .optional()
-                    .map_err(DbError::from)?;
-                    if let Some(row) = redeemed {
-                        return Ok(Redemption::Redeemed(row.into_domain()?));
-                    }
-                    let stored: Option<AuthCodeRow> = connect_auth_codes::table
-                        .find(&code_hash)
-                        .select(AuthCodeRow::as_select())
-                        .first(&mut conn)
+                    let c: &mut $conn = &mut conn;
+                    write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<Redemption> {
+                        // One statement: the row is marked used only while it is unused, the
+                        // miniapp's and unexpired; a concurrent caller sees it used.
+                        let redeemed: Option<AuthCodeRow> = diesel::update(
+                            connect_auth_codes::table
+                                .filter(connect_auth_codes::code_hash.eq(&code_hash))
+                                .filter(connect_auth_codes::app_id.eq(&app_id))
+                                .filter(connect_auth_codes::used_at.is_null())
+                                .filter(connect_auth_codes::expires_at.gt(DbInstant::of(now))),
+                        )
+                        .set(connect_auth_codes::used_at.eq(Some(DbInstant::of(now))))
+                        .returning(AuthCodeRow::as_returning())
+                        .get_result(&mut *c)
                         .await
                         .optional()
                         .map_err(DbError::from)?;
-                    match stored {
-                        Some(row) => Ok(Redemption::Refused(row.into_domain()?)),
-                        None => Ok(Redemption::Unknown),
-                    }
+                        if let Some(row) = redeemed {
+                            return Ok(Redemption::Redeemed(row.into_domain()?));
+                        }
+                        let stored: Option<AuthCodeRow> = connect_auth_codes::table
+                            .find(&code_hash)
+                            .select(AuthCodeRow::as_select())
+                            .first(&mut *c)
+                            .await
+                            .optional()
+                            .map_err(DbError::from)?;
+                        match stored {
+                            Some(row) => Ok(Redemption::Refused(row.into_domain()?)),
+                            None => Ok(Redemption::Unknown),
+                        }
+                    })
                 })
             }
 
             async fn insert_token(&self, token: &AccessToken) -> Result<(), StoreError> {
                 let row = AccessTokenRow::of(token)?;
                 detached!(self, |conn| {
-                    diesel::insert_into(connect_access_tokens::table)
-                        .values(row)
-                        .execute(&mut conn)
-                        .await
-                        .map_err(DbError::from)?;
-                    Ok(())
+                    let c: &mut $conn = &mut conn;
+                    write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
+                        diesel::insert_into(connect_access_tokens::table)
+                            .values(&row)
+                            .execute(&mut *c)
+                            .await
+                            .map_err(DbError::from)?;
+                        Ok(())
+                    })
                 })
             }
 

@@ -11,7 +11,7 @@ use hostpay_domain::idempotency::{
 };
 use hostpay_domain::ports::{IdempotencyStore, StoreError};
 
-use crate::dialect::{detached, for_each_backend};
+use crate::dialect::{detached, for_each_backend, write_transaction};
 use crate::error::{corrupt, DbError, DbResult};
 use crate::schema::idempotency_keys;
 use crate::sql_types::DbInstant;
@@ -119,91 +119,100 @@ macro_rules! idempotency {
                 let claim = claim.clone();
                 detached!(self, |conn| {
                     let c: &mut $conn = &mut conn;
-                    let app_id = claim.app_id.as_str();
-                    let key = claim.key.as_str();
-                    let now = DbInstant::of(now);
-                    for _ in 0..BEGIN_ATTEMPTS {
-                        let inserted = diesel::insert_into(idempotency_keys::table)
-                            .values(KeyRow {
-                                app_id: app_id.to_owned(),
-                                key: key.to_owned(),
-                                fingerprint: claim.fingerprint.clone(),
-                                response_status: None,
-                                response_body: None,
-                                created_at: now,
-                                owner: claim.owner.clone(),
-                            })
-                            .on_conflict_do_nothing()
-                            .execute(&mut *c)
-                            .await
-                            .map_err(DbError::from)?;
-                        if inserted == 1 {
-                            return Ok(IdempotencyBegin::Proceed);
-                        }
-                        let row: Option<KeyRow> = idempotency_keys::table
-                            .find((app_id, key))
-                            .select(KeyRow::as_select())
-                            .first(&mut *c)
-                            .await
-                            .optional()
-                            .map_err(DbError::from)?;
-                        let Some(row) = row else { continue };
-                        match row.record()?.decide(&claim.fingerprint, now.0) {
-                            IdempotencyBegin::Proceed => {}
-                            other @ (IdempotencyBegin::Replay(_)
-                            | IdempotencyBegin::KeyReused
-                            | IdempotencyBegin::InProgress) => return Ok(other),
-                        }
-                        // Expired or abandoned: take it over only if nobody changed it meanwhile.
-                        let unchanged = idempotency_keys::table
-                            .filter(idempotency_keys::app_id.eq(app_id))
-                            .filter(idempotency_keys::key.eq(key))
-                            .filter(idempotency_keys::fingerprint.eq(&row.fingerprint))
-                            .filter(idempotency_keys::created_at.eq(row.created_at));
-                        let update = diesel::update(unchanged).set((
-                            idempotency_keys::fingerprint.eq(&claim.fingerprint),
-                            idempotency_keys::response_status.eq(None::<i32>),
-                            idempotency_keys::response_body.eq(None::<String>),
-                            idempotency_keys::created_at.eq(now),
-                            idempotency_keys::owner.eq(&claim.owner),
-                        ));
-                        let taken = match row.response_status {
-                            None => {
-                                update
-                                    .filter(idempotency_keys::response_status.is_null())
+                    write_transaction!(
+                        $backend,
+                        c,
+                        async |c: &mut $conn| -> DbResult<IdempotencyBegin> {
+                            let app_id = claim.app_id.as_str();
+                            let key = claim.key.as_str();
+                            let now = DbInstant::of(now);
+                            for _ in 0..BEGIN_ATTEMPTS {
+                                let inserted = diesel::insert_into(idempotency_keys::table)
+                                    .values(KeyRow {
+                                        app_id: app_id.to_owned(),
+                                        key: key.to_owned(),
+                                        fingerprint: claim.fingerprint.clone(),
+                                        response_status: None,
+                                        response_body: None,
+                                        created_at: now,
+                                        owner: claim.owner.clone(),
+                                    })
+                                    .on_conflict_do_nothing()
                                     .execute(&mut *c)
                                     .await
-                            }
-                            Some(_) => {
-                                update
-                                    .filter(idempotency_keys::response_status.is_not_null())
-                                    .execute(&mut *c)
+                                    .map_err(DbError::from)?;
+                                if inserted == 1 {
+                                    return Ok(IdempotencyBegin::Proceed);
+                                }
+                                let row: Option<KeyRow> = idempotency_keys::table
+                                    .find((app_id, key))
+                                    .select(KeyRow::as_select())
+                                    .first(&mut *c)
                                     .await
+                                    .optional()
+                                    .map_err(DbError::from)?;
+                                let Some(row) = row else { continue };
+                                match row.record()?.decide(&claim.fingerprint, now.0) {
+                                    IdempotencyBegin::Proceed => {}
+                                    other @ (IdempotencyBegin::Replay(_)
+                                    | IdempotencyBegin::KeyReused
+                                    | IdempotencyBegin::InProgress) => return Ok(other),
+                                }
+                                // Expired or abandoned: take it over only if nobody changed it meanwhile.
+                                let unchanged = idempotency_keys::table
+                                    .filter(idempotency_keys::app_id.eq(app_id))
+                                    .filter(idempotency_keys::key.eq(key))
+                                    .filter(idempotency_keys::fingerprint.eq(&row.fingerprint))
+                                    .filter(idempotency_keys::created_at.eq(row.created_at));
+                                let update = diesel::update(unchanged).set((
+                                    idempotency_keys::fingerprint.eq(&claim.fingerprint),
+                                    idempotency_keys::response_status.eq(None::<i32>),
+                                    idempotency_keys::response_body.eq(None::<String>),
+                                    idempotency_keys::created_at.eq(now),
+                                    idempotency_keys::owner.eq(&claim.owner),
+                                ));
+                                let taken = match row.response_status {
+                                    None => {
+                                        update
+                                            .filter(idempotency_keys::response_status.is_null())
+                                            .execute(&mut *c)
+                                            .await
+                                    }
+                                    Some(_) => {
+                                        update
+                                            .filter(idempotency_keys::response_status.is_not_null())
+                                            .execute(&mut *c)
+                                            .await
+                                    }
+                                }
+                                .map_err(DbError::from)?;
+                                if taken == 1 {
+                                    return Ok(IdempotencyBegin::Proceed);
+                                }
                             }
+                            Ok(IdempotencyBegin::InProgress)
                         }
-                        .map_err(DbError::from)?;
-                        if taken == 1 {
-                            return Ok(IdempotencyBegin::Proceed);
-                        }
-                    }
-                    Ok(IdempotencyBegin::InProgress)
+                    )
                 })
             }
 
             async fn release(&self, claim: &IdempotencyClaim) -> Result<(), StoreError> {
                 let claim = claim.clone();
                 detached!(self, |conn| {
-                    diesel::delete(
-                        idempotency_keys::table
-                            .filter(idempotency_keys::app_id.eq(claim.app_id.as_str()))
-                            .filter(idempotency_keys::key.eq(claim.key.as_str()))
-                            .filter(idempotency_keys::owner.eq(&claim.owner))
-                            .filter(idempotency_keys::response_status.is_null()),
-                    )
-                    .execute(&mut conn)
-                    .await
-                    .map_err(DbError::from)?;
-                    Ok(())
+                    let c: &mut $conn = &mut conn;
+                    write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
+                        diesel::delete(
+                            idempotency_keys::table
+                                .filter(idempotency_keys::app_id.eq(claim.app_id.as_str()))
+                                .filter(idempotency_keys::key.eq(claim.key.as_str()))
+                                .filter(idempotency_keys::owner.eq(&claim.owner))
+                                .filter(idempotency_keys::response_status.is_null()),
+                        )
+                        .execute(&mut *c)
+                        .await
+                        .map_err(DbError::from)?;
+                        Ok(())
+                    })
                 })
             }
 

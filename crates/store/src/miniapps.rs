@@ -8,7 +8,7 @@ use hostpay_domain::miniapp::{Miniapp, SecretHash, WebhookUrl};
 use hostpay_domain::ports::{AppRepository, StoreError};
 
 use crate::convert::non_empty;
-use crate::dialect::{detached, for_each_backend};
+use crate::dialect::{detached, for_each_backend, write_transaction};
 use crate::error::{corrupt, DbError, DbResult};
 use crate::schema::miniapps;
 use crate::sql_types::DbInstant;
@@ -65,12 +65,15 @@ macro_rules! miniapps {
             async fn insert(&self, app: &Miniapp) -> Result<(), StoreError> {
                 let row = MiniappRow::of(app);
                 detached!(self, |conn| {
-                    diesel::insert_into(miniapps::table)
-                        .values(row)
-                        .execute(&mut conn)
-                        .await
-                        .map_err(DbError::from)?;
-                    Ok(())
+                    let c: &mut $conn = &mut conn;
+                    write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
+                        diesel::insert_into(miniapps::table)
+                            .values(&row)
+                            .execute(&mut *c)
+                            .await
+                            .map_err(DbError::from)?;
+                        Ok(())
+                    })
                 })
             }
 
@@ -106,26 +109,29 @@ macro_rules! miniapps {
             async fn save(&self, app: &Miniapp) -> Result<(), StoreError> {
                 let row = MiniappRow::of(app);
                 detached!(self, |conn| {
-                    let changed = diesel::update(
-                        miniapps::table
-                            .filter(miniapps::id.eq(&row.id))
-                            .filter(miniapps::secret_generation.eq(row.secret_generation - 1)),
-                    )
-                    .set((
-                        miniapps::name.eq(&row.name),
-                        miniapps::secret_hash.eq(&row.secret_hash),
-                        miniapps::webhook_url.eq(&row.webhook_url),
-                        miniapps::secret_generation.eq(row.secret_generation),
-                        miniapps::updated_at.eq(row.updated_at),
-                    ))
-                    .execute(&mut conn)
-                    .await
-                    .map_err(DbError::from)?;
-                    if changed == 1 {
-                        Ok(())
-                    } else {
-                        Err(StoreError::Conflict.into())
-                    }
+                    let c: &mut $conn = &mut conn;
+                    write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
+                        let changed = diesel::update(
+                            miniapps::table
+                                .filter(miniapps::id.eq(&row.id))
+                                .filter(miniapps::secret_generation.eq(row.secret_generation - 1)),
+                        )
+                        .set((
+                            miniapps::name.eq(&row.name),
+                            miniapps::secret_hash.eq(&row.secret_hash),
+                            miniapps::webhook_url.eq(&row.webhook_url),
+                            miniapps::secret_generation.eq(row.secret_generation),
+                            miniapps::updated_at.eq(row.updated_at),
+                        ))
+                        .execute(&mut *c)
+                        .await
+                        .map_err(DbError::from)?;
+                        if changed == 1 {
+                            Ok(())
+                        } else {
+                            Err(StoreError::Conflict.into())
+                        }
+                    })
                 })
             }
         }

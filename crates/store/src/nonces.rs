@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use hostpay_domain::ports::{NonceStore, StoreError};
 
-use crate::dialect::{detached, for_each_backend};
-use crate::error::DbError;
+use crate::dialect::{detached, for_each_backend, write_transaction};
+use crate::error::{DbError, DbResult};
 use crate::schema::boxo_nonces;
 use crate::sql_types::DbInstant;
 
@@ -18,16 +18,19 @@ macro_rules! nonces {
             async fn remember(&self, nonce: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
                 let nonce = nonce.to_owned();
                 detached!(self, |conn| {
-                    let inserted = diesel::insert_into(boxo_nonces::table)
-                        .values((
-                            boxo_nonces::nonce.eq(nonce),
-                            boxo_nonces::seen_at.eq(DbInstant::of(now)),
-                        ))
-                        .on_conflict_do_nothing()
-                        .execute(&mut conn)
-                        .await
-                        .map_err(DbError::from)?;
-                    Ok(inserted == 1)
+                    let c: &mut $conn = &mut conn;
+                    write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<bool> {
+                        let inserted = diesel::insert_into(boxo_nonces::table)
+                            .values((
+                                boxo_nonces::nonce.eq(nonce),
+                                boxo_nonces::seen_at.eq(DbInstant::of(now)),
+                            ))
+                            .on_conflict_do_nothing()
+                            .execute(&mut *c)
+                            .await
+                            .map_err(DbError::from)?;
+                        Ok(inserted == 1)
+                    })
                 })
             }
 

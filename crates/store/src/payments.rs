@@ -674,12 +674,15 @@ macro_rules! payments {
             async fn add_session(&self, session: &PaymentSession) -> Result<(), StoreError> {
                 let row = SessionRow::of(session);
                 detached!(self, |conn| {
-                    diesel::insert_into(payment_sessions::table)
-                        .values(row)
-                        .execute(&mut conn)
-                        .await
-                        .map_err(DbError::from)?;
-                    Ok(())
+                    let c: &mut $conn = &mut conn;
+                    write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
+                        diesel::insert_into(payment_sessions::table)
+                            .values(&row)
+                            .execute(&mut *c)
+                            .await
+                            .map_err(DbError::from)?;
+                        Ok(())
+                    })
                 })
             }
 
@@ -816,36 +819,42 @@ macro_rules! payments {
             async fn save_reversal(&self, reversal: &ChargeReversal) -> Result<(), StoreError> {
                 let row = ReversalRow::of(reversal);
                 detached!(self, |conn| {
-                    // Never back from succeeded: a late refusal of another instance's
-                    // attempt changes nothing once the processor accepted.
-                    diesel::update(
-                        charge_reversals::table
-                            .find(&row.id)
-                            .filter(sql::<Bool>(PENDING)),
-                    )
-                    .set((
-                        charge_reversals::status.eq(&row.status),
-                        charge_reversals::attempts.eq(row.attempts),
-                        charge_reversals::next_attempt_at.eq(row.next_attempt_at),
-                        charge_reversals::last_error.eq(&row.last_error),
-                        charge_reversals::updated_at.eq(row.updated_at),
-                    ))
-                    .execute(&mut conn)
-                    .await
-                    .map_err(DbError::from)?;
-                    Ok(())
+                    let c: &mut $conn = &mut conn;
+                    write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
+                        // Never back from succeeded: a late refusal of another instance's
+                        // attempt changes nothing once the processor accepted.
+                        diesel::update(
+                            charge_reversals::table
+                                .find(&row.id)
+                                .filter(sql::<Bool>(PENDING)),
+                        )
+                        .set((
+                            charge_reversals::status.eq(&row.status),
+                            charge_reversals::attempts.eq(row.attempts),
+                            charge_reversals::next_attempt_at.eq(row.next_attempt_at),
+                            charge_reversals::last_error.eq(&row.last_error),
+                            charge_reversals::updated_at.eq(row.updated_at),
+                        ))
+                        .execute(&mut *c)
+                        .await
+                        .map_err(DbError::from)?;
+                        Ok(())
+                    })
                 })
             }
 
             async fn add_grant(&self, grant: &PayGrant) -> Result<(), StoreError> {
                 let row = GrantRow::of(grant);
                 detached!(self, |conn| {
-                    diesel::insert_into(pay_grants::table)
-                        .values(row)
-                        .execute(&mut conn)
-                        .await
-                        .map_err(DbError::from)?;
-                    Ok(())
+                    let c: &mut $conn = &mut conn;
+                    write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
+                        diesel::insert_into(pay_grants::table)
+                            .values(&row)
+                            .execute(&mut *c)
+                            .await
+                            .map_err(DbError::from)?;
+                        Ok(())
+                    })
                 })
             }
 

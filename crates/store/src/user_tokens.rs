@@ -10,7 +10,7 @@ use hostpay_domain::miniapp::SecretHash;
 use hostpay_domain::ports::{StoreError, UserTokenRepository};
 
 use crate::convert::non_empty;
-use crate::dialect::{detached, for_each_backend};
+use crate::dialect::{detached, for_each_backend, write_transaction};
 use crate::error::{DbError, DbResult};
 use crate::schema::user_tokens;
 use crate::sql_types::DbInstant;
@@ -55,12 +55,15 @@ macro_rules! user_tokens {
             async fn insert(&self, token: &UserToken) -> Result<(), StoreError> {
                 let row = UserTokenRow::of(token);
                 detached!(self, |conn| {
-                    diesel::insert_into(user_tokens::table)
-                        .values(row)
-                        .execute(&mut conn)
-                        .await
-                        .map_err(DbError::from)?;
-                    Ok(())
+                    let c: &mut $conn = &mut conn;
+                    write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
+                        diesel::insert_into(user_tokens::table)
+                            .values(&row)
+                            .execute(&mut *c)
+                            .await
+                            .map_err(DbError::from)?;
+                        Ok(())
+                    })
                 })
             }
 
