@@ -3,10 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hostpay_domain::ports::{
-    AppRepository, ConnectRepository, IdempotencyStore, NonceStore, OrderActivityRepository,
-    Outbox, PaymentRepository, StoreHealth, UserTokenRepository,
-};
+use hostpay_domain::ports::StorePorts;
 use hostpay_http::observability::names;
 use hostpay_store::{PoolSettings, Store, StoreOptions};
 
@@ -14,27 +11,12 @@ use crate::config::DatabaseConfig;
 use crate::credential_cache::CachedApps;
 use crate::startup::StartupError;
 
-/// The store's side of the ports.
+/// The opened store: its ports (the miniapp records behind the credential cache) and the
+/// SQL store itself, for pool metrics.
 #[derive(Clone)]
-pub struct StorePorts {
-    /// Payments.
-    pub payments: Arc<dyn PaymentRepository>,
-    /// Order activities.
-    pub order_activities: Arc<dyn OrderActivityRepository>,
-    /// Miniapps.
-    pub apps: Arc<dyn AppRepository>,
-    /// User tokens.
-    pub user_tokens: Arc<dyn UserTokenRepository>,
-    /// Idempotency keys.
-    pub idempotency: Arc<dyn IdempotencyStore>,
-    /// The outbox.
-    pub outbox: Arc<dyn Outbox>,
-    /// Boxo nonces.
-    pub nonces: Arc<dyn NonceStore>,
-    /// Readiness.
-    pub health: Arc<dyn StoreHealth>,
-    /// Boxo Connect's auth codes and access tokens.
-    pub connect: Arc<dyn ConnectRepository>,
+pub struct OpenedStore {
+    /// The store's ports.
+    pub ports: StorePorts,
     /// The SQL store itself (pool metrics), when there is one.
     pub store: Option<Arc<hostpay_store::Store>>,
 }
@@ -47,7 +29,7 @@ fn database_error(error: impl std::fmt::Display) -> StartupError {
 }
 
 /// Opens the store of `database.url`, applying pending migrations first when `migrate`.
-pub async fn open(database: &DatabaseConfig, migrate: bool) -> Result<StorePorts, StartupError> {
+pub async fn open(database: &DatabaseConfig, migrate: bool) -> Result<OpenedStore, StartupError> {
     let options = StoreOptions {
         pool: PoolSettings {
             max_connections: usize::try_from(database.pool_size.get()).unwrap_or(usize::MAX),
@@ -64,16 +46,10 @@ pub async fn open(database: &DatabaseConfig, migrate: bool) -> Result<StorePorts
         }
     }
     let store = Arc::new(store);
-    Ok(StorePorts {
-        payments: store.payments(),
-        order_activities: store.order_activities(),
-        apps: Arc::new(CachedApps::new(store.apps())),
-        user_tokens: store.user_tokens(),
-        idempotency: store.idempotency(),
-        outbox: store.outbox(),
-        nonces: store.nonces(),
-        health: store.health(),
-        connect: store.connect(),
+    let mut ports = store.ports();
+    ports.apps = Arc::new(CachedApps::new(ports.apps));
+    Ok(OpenedStore {
+        ports,
         store: Some(store),
     })
 }

@@ -19,7 +19,7 @@ use hostpay_upstream::{
 use crate::config::{Config, DatabaseConfig, ProcessorKind};
 use crate::metered::{MeteredBoxo, MeteredPayments, MeteredWebhooks};
 use crate::startup::StartupError;
-use crate::store::StorePorts;
+use crate::store::OpenedStore;
 use crate::system::RandomIds;
 
 /// Applies pending migrations; returns what was applied, for the log.
@@ -159,13 +159,14 @@ fn outbound(config: &Config, signing: &SigningSetup) -> Result<Outbound, Startup
 }
 
 /// Wires an instance over an opened store.
-pub fn wire(config: &Config, store: StorePorts) -> Result<Wired, StartupError> {
+pub fn wire(config: &Config, opened: OpenedStore) -> Result<Wired, StartupError> {
     hostpay_upstream::install_crypto_provider();
     let signing = config.signing_setup()?;
     let (boxo, webhooks) = outbound(config, &signing)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ids: Arc<dyn IdGenerator> = Arc::new(RandomIds);
-    let sql_store = store.store.clone();
+    let sql_store = opened.store.clone();
+    let store = opened.ports;
     let ports = Ports {
         payments: Arc::new(MeteredPayments::new(store.payments)),
         order_activities: store.order_activities,

@@ -520,3 +520,56 @@ pub trait ConnectRepository: Send + Sync {
     /// returns how many rows. Errors: `Unavailable`.
     async fn prune(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
 }
+
+/// The ports a store provides, as one bundle: the one definition the SQL store
+/// (`Store::ports`), the in-memory store and the wiring share.
+#[derive(Clone)]
+pub struct StorePorts {
+    /// Payments, refunds, sessions, events.
+    pub payments: std::sync::Arc<dyn PaymentRepository>,
+    /// Order activities.
+    pub order_activities: std::sync::Arc<dyn OrderActivityRepository>,
+    /// Miniapps.
+    pub apps: std::sync::Arc<dyn AppRepository>,
+    /// User tokens.
+    pub user_tokens: std::sync::Arc<dyn UserTokenRepository>,
+    /// Idempotency keys.
+    pub idempotency: std::sync::Arc<dyn IdempotencyStore>,
+    /// The outbox's delivery side.
+    pub outbox: std::sync::Arc<dyn Outbox>,
+    /// Nonces of signed platform calls.
+    pub nonces: std::sync::Arc<dyn NonceStore>,
+    /// Readiness.
+    pub health: std::sync::Arc<dyn StoreHealth>,
+    /// Single sign-on (Connect): auth codes and access tokens.
+    pub connect: std::sync::Arc<dyn ConnectRepository>,
+}
+
+impl StorePorts {
+    /// Every port from one store that implements them all.
+    pub fn from_store<S>(store: std::sync::Arc<S>) -> StorePorts
+    where
+        S: PaymentRepository
+            + OrderActivityRepository
+            + AppRepository
+            + UserTokenRepository
+            + IdempotencyStore
+            + Outbox
+            + NonceStore
+            + StoreHealth
+            + ConnectRepository
+            + 'static,
+    {
+        StorePorts {
+            payments: store.clone(),
+            order_activities: store.clone(),
+            apps: store.clone(),
+            user_tokens: store.clone(),
+            idempotency: store.clone(),
+            outbox: store.clone(),
+            nonces: store.clone(),
+            connect: store.clone(),
+            health: store,
+        }
+    }
+}

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use hostpay_domain::ports::{
     AppRepository, ConnectRepository, IdempotencyStore, NonceStore, OrderActivityRepository,
-    Outbox, PaymentRepository, StoreError, StoreHealth, UserTokenRepository,
+    Outbox, PaymentRepository, StoreError, StoreHealth, StorePorts, UserTokenRepository,
 };
 
 use crate::database::{DatabaseUrl, PgDatabase, PoolSettings, SqliteDatabase};
@@ -165,6 +165,21 @@ impl Store {
             size: status.size,
             available: status.available,
             waiting: status.waiting,
+        }
+    }
+
+    /// Every port of this store, as the domain's one bundle.
+    pub fn ports(&self) -> StorePorts {
+        StorePorts {
+            payments: self.payments(),
+            order_activities: self.order_activities(),
+            apps: self.apps(),
+            user_tokens: self.user_tokens(),
+            idempotency: self.idempotency(),
+            outbox: self.outbox(),
+            nonces: self.nonces(),
+            health: self.health(),
+            connect: self.connect(),
         }
     }
 

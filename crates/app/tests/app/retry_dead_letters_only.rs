@@ -26,14 +26,7 @@ async fn seed(url: &str) -> (String, String) {
     boxo.push_reply(acknowledged());
     boxo.push_reply(permanent(400, "PROCESS_FAIL"));
     let (mut ports, _handles) = hostpay_testkit::in_memory_ports();
-    ports.payments = store.payments();
-    ports.order_activities = store.order_activities();
-    ports.apps = store.apps();
-    ports.user_tokens = store.user_tokens();
-    ports.idempotency = store.idempotency();
-    ports.outbox = store.outbox();
-    ports.nonces = store.nonces();
-    ports.health = store.health();
+    ports.use_store(store.ports());
     ports.platform = boxo;
     ports.clock = Arc::new(SystemClock);
     ports.ids = Arc::new(hostpay_app::system::RandomIds);

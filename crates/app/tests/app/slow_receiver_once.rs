@@ -68,14 +68,7 @@ async fn sql_ports(url: &str) -> Ports {
         .await
         .expect("connect to the test database");
     let (mut ports, _handles) = hostpay_testkit::in_memory_ports();
-    ports.payments = store.payments();
-    ports.order_activities = store.order_activities();
-    ports.apps = store.apps();
-    ports.user_tokens = store.user_tokens();
-    ports.idempotency = store.idempotency();
-    ports.outbox = store.outbox();
-    ports.nonces = store.nonces();
-    ports.health = store.health();
+    ports.use_store(store.ports());
     ports.ids = Arc::new(RandomIds);
     ports
 }

@@ -62,6 +62,21 @@ pub struct Ports {
     pub connect: Arc<dyn ConnectRepository>,
 }
 
+impl Ports {
+    /// These ports with every store port replaced by `store`'s.
+    pub fn use_store(&mut self, store: crate::ports::StorePorts) {
+        self.payments = store.payments;
+        self.order_activities = store.order_activities;
+        self.apps = store.apps;
+        self.user_tokens = store.user_tokens;
+        self.idempotency = store.idempotency;
+        self.outbox = store.outbox;
+        self.nonces = store.nonces;
+        self.health = store.health;
+        self.connect = store.connect;
+    }
+}
+
 /// Settings the use cases need.
 #[derive(Debug, Clone)]
 pub struct Settings {

@@ -33,14 +33,7 @@ async fn run_on(url: &str) {
         .expect("open the test database");
     let uri = server.uri();
     let world = world_with(signed_settings(), test_settings(), move |ports| {
-        ports.payments = store.payments();
-        ports.order_activities = store.order_activities();
-        ports.apps = store.apps();
-        ports.user_tokens = store.user_tokens();
-        ports.idempotency = store.idempotency();
-        ports.outbox = store.outbox();
-        ports.nonces = store.nonces();
-        ports.health = store.health();
+        ports.use_store(store.ports());
         ports.platform = Arc::new(
             BoxoClient::with_clock(
                 BoxoClientConfig {

@@ -36,7 +36,7 @@ mod nonces;
 mod order_activities;
 mod outbox;
 mod payments;
-mod ports;
+pub mod ports;
 mod user_tokens;
 
 pub use apps::apps;

@@ -211,14 +211,7 @@ impl Harness {
             let store = hostpay_store::connect(&url, hostpay_store::StoreOptions::default())
                 .await
                 .unwrap_or_else(|error| panic!("cannot open the store at {url}: {error}"));
-            ports.payments = store.payments();
-            ports.order_activities = store.order_activities();
-            ports.apps = store.apps();
-            ports.user_tokens = store.user_tokens();
-            ports.idempotency = store.idempotency();
-            ports.outbox = store.outbox();
-            ports.nonces = store.nonces();
-            ports.health = store.health();
+            ports.use_store(store.ports());
         }
         customize(&mut ports);
         let services = Services::new(ports.clone(), test_settings());

@@ -2,19 +2,21 @@
 //! on a fresh store; and every check in turn on one store (forwards and backwards, as the
 //! checks must not depend on their order).
 
-use hostpay_testkit::contract::{self, StorePorts};
+use hostpay_testkit::contract;
 
-hostpay_testkit::contract_tests!(in_memory, || async { (StorePorts::in_memory(), ()) });
+hostpay_testkit::contract_tests!(in_memory, || async {
+    (hostpay_testkit::contract::ports::in_memory(), ())
+});
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_in_memory_store_honours_the_whole_contract_on_one_store() {
-    contract::run_all(&StorePorts::in_memory()).await;
+    contract::run_all(&hostpay_testkit::contract::ports::in_memory()).await;
 }
 
 /// The checks share one database in the SQL suites: they must not depend on their order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_checks_pass_in_reverse_order_on_one_store() {
-    let ports = StorePorts::in_memory();
+    let ports = hostpay_testkit::contract::ports::in_memory();
     contract::concurrent_code_redemption(&ports).await;
     contract::concurrent_activity_upserts(&ports).await;
     contract::concurrent_boxo_orders(&ports).await;
