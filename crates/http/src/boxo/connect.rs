@@ -110,13 +110,16 @@ pub async fn user_data(
     respond(
         async {
             let (_, caller) = admit_as(&req, payload, &state, Accepts::Token).await?;
-            let app_id = miniapp(&req, &state)?;
             let Caller::AccessToken(token) = caller else {
                 return Err(BoxoFailure::new(
                     BoxoErrorCode::InvalidAccessToken,
                     "the Authorization header carries no access token",
                 ));
             };
+            // The token first: a caller without a valid one must not learn whether a
+            // guessed `X-Hostapp-Client-ID` is this host's.
+            state.services.connect.validate_access_token(&token).await?;
+            let app_id = miniapp(&req, &state)?;
             let profile = state.services.connect.user_data(&app_id, &token).await?;
             Ok(json!({ "user_data": profile_json(&profile) }))
         }

@@ -326,3 +326,18 @@ async fn access_tokens_are_refused_on_payments_unless_accepted() {
     );
     assert_eq!(error_code(&answer), "ACCESS_DENIED");
 }
+
+#[actix_web::test]
+async fn a_garbage_token_does_not_reveal_whether_a_client_id_is_right() {
+    let world = world(boxo_settings()).await;
+    let app = boxo_app!(world.state);
+    for client_id in ["not-the-client-id", CLIENT_ID] {
+        let request = TestRequest::get()
+            .uri(USER_DATA)
+            .insert_header(("Authorization", "Token at_deadbeef"))
+            .insert_header(("X-Miniapp-App-ID", world.app_id.clone()))
+            .insert_header(("X-Hostapp-Client-ID", client_id));
+        let answer = boxo_call!(app, request);
+        assert_eq!(error_code(&answer), "INVALID_ACCESS_TOKEN", "{client_id}");
+    }
+}
