@@ -44,6 +44,7 @@ pub async fn create(
     respond(
         async {
             let (body, caller) = admit_as(&req, payload, &state, accepts(&state)).await?;
+            token_valid(&state, &caller).await?;
             let mut request: CreateOrderPayment = parse(&body)?;
             let user = match token_user(&state, &caller, &request.app_id).await? {
                 Some(user) => {
@@ -84,6 +85,7 @@ pub async fn status(
     respond(
         async {
             let (body, caller) = admit_as(&req, payload, &state, accepts(&state)).await?;
+            token_valid(&state, &caller).await?;
             let request: OrderPaymentStatus = parse(&body)?;
             let token_user = token_user(&state, &caller, &request.app_id).await?;
             let client_id = state.settings.boxo.client_id.clone().unwrap_or_default();
@@ -128,6 +130,19 @@ fn accepts(state: &AppState) -> Accepts {
         Accepts::PlatformOrToken
     } else {
         Accepts::Platform
+    }
+}
+
+/// Whether the access token of an access-token call is valid and unexpired
+/// (`INVALID_ACCESS_TOKEN`, `EXPIRED_ACCESS_TOKEN`), checked before the body is parsed so
+/// that a caller without a valid token learns nothing about the body; the token's
+/// miniapp is compared with the body's `app_id` afterwards, by [`token_user`].
+async fn token_valid(state: &AppState, caller: &Caller) -> Result<(), BoxoFailure> {
+    match caller {
+        Caller::Platform => Ok(()),
+        Caller::AccessToken(token) => {
+            Ok(state.services.connect.validate_access_token(token).await?)
+        }
     }
 }
 

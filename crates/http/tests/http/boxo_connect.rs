@@ -341,3 +341,20 @@ async fn a_garbage_token_does_not_reveal_whether_a_client_id_is_right() {
         assert_eq!(error_code(&answer), "INVALID_ACCESS_TOKEN", "{client_id}");
     }
 }
+
+#[actix_web::test]
+async fn payment_bodies_are_not_parsed_for_an_invalid_access_token() {
+    let mut settings = boxo_settings();
+    settings.accept_access_token = true;
+    let world = world(settings).await;
+    let app = boxo_app!(world.state);
+    for path in [CREATE, STATUS] {
+        let request = TestRequest::post()
+            .uri(path)
+            .insert_header(("Authorization", "Token at_deadbeef"))
+            .insert_header(("Content-Type", "application/json"))
+            .set_payload("not json");
+        let answer = boxo_call!(app, request);
+        assert_eq!(error_code(&answer), "INVALID_ACCESS_TOKEN", "{path}");
+    }
+}
