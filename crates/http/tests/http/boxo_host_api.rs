@@ -622,3 +622,42 @@ async fn status_speaks_boxo_statuses() {
         "paid"
     );
 }
+
+#[actix_web::test]
+async fn a_timed_out_boxo_call_answers_200_unknown_error() {
+    use actix_web::{web, App, HttpResponse};
+    use hostpay_http::rate_limit::{request_timeout, RequestTimeout};
+    async fn slow() -> HttpResponse {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(200)).await;
+        HttpResponse::Ok().finish()
+    }
+    let app = actix_web::test::init_service(
+        App::new()
+            .wrap(actix_web::middleware::from_fn(request_timeout))
+            .app_data(RequestTimeout(std::time::Duration::from_millis(1)))
+            .route("/boxo/v1/order-payments", web::post().to(slow))
+            .route("/api/v1/payments", web::post().to(slow)),
+    )
+    .await;
+    // As the server answers it: an error the middleware returns becomes its response.
+    let answer = |path: &str| {
+        let request = TestRequest::post().uri(path).to_request();
+        let app = &app;
+        async move {
+            match actix_web::test::try_call_service(app, request).await {
+                Ok(response) => response.into_parts().1,
+                Err(error) => error.error_response(),
+            }
+        }
+    };
+    let boxo = answer(CREATE).await;
+    assert_eq!(boxo.status(), 200);
+    let body = actix_web::body::to_bytes(boxo.into_body()).await.unwrap();
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(error_code(&body), "UNKNOWN_ERROR", "{body}");
+    assert!(body["error_message"].is_string(), "{body}");
+
+    let other = answer("/api/v1/payments").await;
+    assert_eq!(other.status(), 503);
+    assert!(other.headers().contains_key("Retry-After"));
+}
