@@ -14,8 +14,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::boxo::admission::{admit_as, Accepts, Caller};
-use crate::boxo::order_payments::parse;
-use crate::edge::boxo::{respond, BoxoErrorCode, BoxoFailure};
+use crate::boxo::order_payments::parse_as;
+use crate::edge::boxo::{misfit_code, respond, BoxoErrorCode, BoxoFailure};
 use crate::state::AppState;
 
 /// The header naming the miniapp of a Connect call.
@@ -88,7 +88,7 @@ pub async fn access_token(
         async {
             let (body, _) = admit_as(&req, payload, &state, Accepts::Platform).await?;
             let app_id = miniapp(&req, &state)?;
-            let request: AccessTokenRequest = parse(&body)?;
+            let request: AccessTokenRequest = parse_as(&body, misfit_code(req.path()))?;
             let issued = state
                 .services
                 .connect

@@ -170,6 +170,12 @@ async fn token_user(
 /// does not fit (missing field, wrong type, out of limits) is `INVALID_ORDER_DATA`
 /// naming the field's path.
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, BoxoFailure> {
+    parse_as(body, BoxoErrorCode::InvalidOrderData)
+}
+
+/// [`parse`], with JSON that does not fit answered `misfit` (the Connect calls carry no
+/// order: `PARSING_ERROR_INVALID_REQUEST_BODY`, see [`crate::edge::boxo::misfit_code`]).
+pub fn parse_as<T: DeserializeOwned>(body: &[u8], misfit: BoxoErrorCode) -> Result<T, BoxoFailure> {
     let not_json =
         |why: String| BoxoFailure::new(BoxoErrorCode::ParsingErrorInvalidRequestBody, why);
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -179,7 +185,7 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, BoxoFailure> {
         .map_err(|error| not_json(format!("the body is not JSON: {error}")))?;
     if let Some(field) = crate::edge::control_chars::body_field_with_control(body) {
         return Err(BoxoFailure::new(
-            BoxoErrorCode::InvalidOrderData,
+            misfit,
             format!("{field}: {}", crate::edge::control_chars::MESSAGE),
         ));
     }
@@ -192,7 +198,7 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, BoxoFailure> {
         } else {
             format!("{path}: {message}")
         };
-        BoxoFailure::new(BoxoErrorCode::InvalidOrderData, text)
+        BoxoFailure::new(misfit, text)
     })
 }
 
