@@ -25,10 +25,19 @@ pub const MINIAPP_HEADER: &str = "X-Miniapp-App-ID";
 pub const CLIENT_HEADER: &str = "X-Hostapp-Client-ID";
 
 /// Body of the access-token call.
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct AccessTokenRequest {
     /// The auth code the host app handed the Boxo SDK.
     pub auth_code: String,
+}
+
+impl std::fmt::Debug for AccessTokenRequest {
+    /// The auth code is a secret: never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessTokenRequest")
+            .field("auth_code", &hostpay_domain::connect::REDACTED)
+            .finish()
+    }
 }
 
 impl From<ConnectError> for BoxoFailure {

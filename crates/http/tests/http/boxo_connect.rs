@@ -358,3 +358,37 @@ async fn payment_bodies_are_not_parsed_for_an_invalid_access_token() {
         assert_eq!(error_code(&answer), "INVALID_ACCESS_TOKEN", "{path}");
     }
 }
+
+#[test]
+fn connect_requests_hide_codes_and_personal_data_from_debug() {
+    let exchange: hostpay_http::boxo::connect::AccessTokenRequest =
+        serde_json::from_value(json!({ "auth_code": "ac_secret-code-never-printed" })).unwrap();
+    let shown = format!("{exchange:?}");
+    assert!(!shown.contains("never-printed"), "{shown}");
+    assert!(shown.contains("********"), "{shown}");
+
+    let mint: hostpay_http::internal::connect::MintAuthCodeRequest =
+        serde_json::from_value(json!({
+            "user_id": "user-7",
+            "app_id": "app_1",
+            "user_data": {
+                "email": "lina@example.com",
+                "phone": "+966500000001",
+                "first_name": "Lina",
+                "last_name": "Haddad",
+                "custom_attributes": {"tier": "gold"},
+            },
+        }))
+        .unwrap();
+    let shown = format!("{mint:?}");
+    for personal in [
+        "lina@example.com",
+        "+966500000001",
+        "Lina",
+        "Haddad",
+        "gold",
+    ] {
+        assert!(!shown.contains(personal), "{personal} in {shown}");
+    }
+    assert!(shown.contains("********"), "{shown}");
+}
