@@ -132,7 +132,7 @@ text_value!(PhoneNumber);
 
 /// The profile as asked for, before any check: what the internal API's `user_data` and
 /// the CLI carry. [`ConnectProfile::parse`] turns it into a profile.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProfileDraft {
     /// The user's reference for the miniapp, String(100); defaults to the user id.
     #[serde(default)]
@@ -165,6 +165,29 @@ pub struct ConnectProfile {
     first_name: Option<BoundedString<250>>,
     last_name: Option<BoundedString<250>>,
     custom_attributes: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// What `Debug` prints for personal data or a secret that is present.
+pub const REDACTED: &str = "********";
+
+/// `Some("********")` for a value that is present, `None` for one that is not.
+pub fn redacted<T>(value: &Option<T>) -> Option<&'static str> {
+    value.as_ref().map(|_| REDACTED)
+}
+
+impl fmt::Debug for ProfileDraft {
+    /// Personal data stays out of logs: only the reference is shown; the rest only
+    /// says whether it was given.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProfileDraft")
+            .field("reference", &self.reference)
+            .field("email", &redacted(&self.email))
+            .field("phone", &redacted(&self.phone))
+            .field("first_name", &redacted(&self.first_name))
+            .field("last_name", &redacted(&self.last_name))
+            .field("custom_attributes", &redacted(&self.custom_attributes))
+            .finish()
+    }
 }
 
 impl fmt::Debug for ConnectProfile {

@@ -15,9 +15,11 @@ use std::time::{Duration, Instant};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::error::InternalError;
 use actix_web::middleware::Next;
 use actix_web::{Error, ResponseError};
 
+use crate::edge::boxo::{BoxoErrorCode, BoxoFailure};
 use crate::edge::envelope::{ApiError, ErrorCode};
 use crate::observability::names;
 
@@ -107,7 +109,8 @@ pub fn take(limiter: Option<&RateLimiter>, key: &str) -> Result<(), ApiError> {
 pub struct RequestTimeout(pub Duration);
 
 /// Middleware: a request still running after [`RequestTimeout`] is abandoned and answered
-/// 503 with the envelope.
+/// 503 with the envelope, or, on a Boxo path (`/boxo/`), HTTP 200 with `UNKNOWN_ERROR`
+/// (every Boxo answer is HTTP 200 with an `error_code`, api.md section 4).
 pub async fn request_timeout(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -115,11 +118,18 @@ pub async fn request_timeout(
     let Some(limit) = req.app_data::<RequestTimeout>().copied() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
+    let boxo = req.path().starts_with("/boxo/");
     match actix_web::rt::time::timeout(limit.0, next.call(req)).await {
         Ok(result) => Ok(result?.map_into_boxed_body()),
         Err(_elapsed) => {
             metrics::counter!(names::TIMEOUTS).increment(1);
             tracing::warn!(timeout_s = limit.0.as_secs(), "request timed out");
+            if boxo {
+                // Boxo's rule: HTTP 200 with an `error_code`, whatever happens.
+                let response =
+                    BoxoFailure::new(BoxoErrorCode::UnknownError, TimedOut.to_string()).response();
+                return Err(InternalError::from_response(TimedOut, response).into());
+            }
             Err(TimedOut.into())
         }
     }

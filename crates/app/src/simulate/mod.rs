@@ -37,8 +37,8 @@ use crate::config::Config;
 
 pub use listener::{CompleteOrderListener, ReceivedCall};
 
-/// `hostpay simulate boxo`.
-#[derive(Debug, Clone, Args)]
+/// `hostpay simulate boxo`. Its `Debug` hides `--auth-code` and `--admin-token`.
+#[derive(Clone, Args)]
 pub struct SimulateBoxo {
     /// The host's public base URL (where `/boxo/v1/...` is served).
     #[arg(long, value_name = "URL")]
@@ -72,6 +72,24 @@ pub struct SimulateBoxo {
     /// How long to wait for the complete-order call.
     #[arg(long, default_value_t = 60)]
     pub wait_seconds: u64,
+}
+
+impl std::fmt::Debug for SimulateBoxo {
+    /// The auth code and the admin token are secrets: `********` when given.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |value: &Option<String>| value.as_ref().map(|_| "********");
+        f.debug_struct("SimulateBoxo")
+            .field("target", &self.target)
+            .field("listen", &self.listen)
+            .field("auth_code", &hidden(&self.auth_code))
+            .field("app_id", &self.app_id)
+            .field("internal_url", &self.internal_url)
+            .field("admin_token", &hidden(&self.admin_token))
+            .field("platform_private_key", &self.platform_private_key)
+            .field("host_public_key", &self.host_public_key)
+            .field("wait_seconds", &self.wait_seconds)
+            .finish()
+    }
 }
 
 /// The outcome of one check.
@@ -840,5 +858,29 @@ impl Internal {
         )
         .await
         .map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_auth_code_and_the_admin_token() {
+        let args = SimulateBoxo {
+            target: "http://127.0.0.1:8080".to_owned(),
+            listen: "127.0.0.1:9099".parse().unwrap(),
+            auth_code: Some("ac_secret-code-never-printed".to_owned()),
+            app_id: Some("app_1".to_owned()),
+            internal_url: None,
+            admin_token: Some("admin-token-never-printed".to_owned()),
+            platform_private_key: None,
+            host_public_key: None,
+            wait_seconds: 60,
+        };
+        let shown = format!("{args:?}");
+        assert!(!shown.contains("never-printed"), "{shown}");
+        assert!(shown.contains("********"), "{shown}");
+        assert!(shown.contains("app_1"), "{shown}");
     }
 }

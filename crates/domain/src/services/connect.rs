@@ -181,6 +181,25 @@ impl ConnectService {
         }
     }
 
+    /// Whether a presented access token is one hostpay issued and still unexpired, for
+    /// whichever miniapp: checked before anything else of a call is looked at, so that a
+    /// caller without a valid token learns nothing else. Errors: `InvalidAccessToken`
+    /// (unknown or garbage), `ExpiredAccessToken`.
+    pub async fn validate_access_token(&self, access_token: &str) -> Result<(), ConnectError> {
+        let hash = self
+            .presented(access_token, ACCESS_TOKEN_PREFIX)
+            .ok_or(ConnectError::InvalidAccessToken)?;
+        let token = self
+            .connect
+            .find_token(&hash)
+            .await?
+            .ok_or(ConnectError::InvalidAccessToken)?;
+        if self.clock.now() >= token.expires_at {
+            return Err(ConnectError::ExpiredAccessToken);
+        }
+        Ok(())
+    }
+
     /// Deletes the auth codes and access tokens that expired before `now`; returns how
     /// many.
     pub async fn prune(&self, now: DateTime<Utc>) -> Result<u64, ConnectError> {

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::boxo::client_ip::{client_ip, is_allowed};
-use crate::edge::boxo::{BoxoErrorCode, BoxoFailure};
+use crate::edge::boxo::{misfit_code, BoxoErrorCode, BoxoFailure};
 use crate::edge::json::BODY_LIMIT;
 use crate::state::{AppState, BoxoSettings};
 
@@ -94,7 +94,7 @@ pub async fn admit_as(
     check_ip(req, settings)?;
     // A body that cannot be read (over 64 KiB) is refused only after the credentials: a
     // caller without them hears ACCESS_DENIED whatever it sends.
-    let body = read_body(payload).await;
+    let body = read_body(payload, misfit_code(req.path())).await;
     if settings.verify_incoming {
         if let Ok(body) = &body {
             check_signature(req, body, state).await?;
@@ -148,7 +148,11 @@ fn check_ip(req: &HttpRequest, settings: &BoxoSettings) -> Result<(), BoxoFailur
     }
 }
 
-async fn read_body(mut payload: web::Payload) -> Result<web::Bytes, BoxoFailure> {
+/// The body, or `misfit` when it is over [`BODY_LIMIT`].
+async fn read_body(
+    mut payload: web::Payload,
+    misfit: BoxoErrorCode,
+) -> Result<web::Bytes, BoxoFailure> {
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|error| {
@@ -159,7 +163,7 @@ async fn read_body(mut payload: web::Payload) -> Result<web::Bytes, BoxoFailure>
         })?;
         if body.len() + chunk.len() > BODY_LIMIT {
             return Err(BoxoFailure::new(
-                BoxoErrorCode::InvalidOrderData,
+                misfit,
                 format!("the body is over {BODY_LIMIT} bytes"),
             ));
         }

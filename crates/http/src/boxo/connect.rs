@@ -14,8 +14,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::boxo::admission::{admit_as, Accepts, Caller};
-use crate::boxo::order_payments::parse;
-use crate::edge::boxo::{respond, BoxoErrorCode, BoxoFailure};
+use crate::boxo::order_payments::parse_as;
+use crate::edge::boxo::{misfit_code, respond, BoxoErrorCode, BoxoFailure};
 use crate::state::AppState;
 
 /// The header naming the miniapp of a Connect call.
@@ -25,10 +25,19 @@ pub const MINIAPP_HEADER: &str = "X-Miniapp-App-ID";
 pub const CLIENT_HEADER: &str = "X-Hostapp-Client-ID";
 
 /// Body of the access-token call.
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct AccessTokenRequest {
     /// The auth code the host app handed the Boxo SDK.
     pub auth_code: String,
+}
+
+impl std::fmt::Debug for AccessTokenRequest {
+    /// The auth code is a secret: never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessTokenRequest")
+            .field("auth_code", &hostpay_domain::connect::REDACTED)
+            .finish()
+    }
 }
 
 impl From<ConnectError> for BoxoFailure {
@@ -88,7 +97,7 @@ pub async fn access_token(
         async {
             let (body, _) = admit_as(&req, payload, &state, Accepts::Platform).await?;
             let app_id = miniapp(&req, &state)?;
-            let request: AccessTokenRequest = parse(&body)?;
+            let request: AccessTokenRequest = parse_as(&body, misfit_code(req.path()))?;
             let issued = state
                 .services
                 .connect
@@ -110,13 +119,16 @@ pub async fn user_data(
     respond(
         async {
             let (_, caller) = admit_as(&req, payload, &state, Accepts::Token).await?;
-            let app_id = miniapp(&req, &state)?;
             let Caller::AccessToken(token) = caller else {
                 return Err(BoxoFailure::new(
                     BoxoErrorCode::InvalidAccessToken,
                     "the Authorization header carries no access token",
                 ));
             };
+            // The token first: a caller without a valid one must not learn whether a
+            // guessed `X-Hostapp-Client-ID` is this host's.
+            state.services.connect.validate_access_token(&token).await?;
+            let app_id = miniapp(&req, &state)?;
             let profile = state.services.connect.user_data(&app_id, &token).await?;
             Ok(json!({ "user_data": profile_json(&profile) }))
         }

@@ -44,6 +44,7 @@ pub async fn create(
     respond(
         async {
             let (body, caller) = admit_as(&req, payload, &state, accepts(&state)).await?;
+            token_valid(&state, &caller).await?;
             let mut request: CreateOrderPayment = parse(&body)?;
             let user = match token_user(&state, &caller, &request.app_id).await? {
                 Some(user) => {
@@ -84,6 +85,7 @@ pub async fn status(
     respond(
         async {
             let (body, caller) = admit_as(&req, payload, &state, accepts(&state)).await?;
+            token_valid(&state, &caller).await?;
             let request: OrderPaymentStatus = parse(&body)?;
             let token_user = token_user(&state, &caller, &request.app_id).await?;
             let client_id = state.settings.boxo.client_id.clone().unwrap_or_default();
@@ -131,6 +133,19 @@ fn accepts(state: &AppState) -> Accepts {
     }
 }
 
+/// Whether the access token of an access-token call is valid and unexpired
+/// (`INVALID_ACCESS_TOKEN`, `EXPIRED_ACCESS_TOKEN`), checked before the body is parsed so
+/// that a caller without a valid token learns nothing about the body; the token's
+/// miniapp is compared with the body's `app_id` afterwards, by [`token_user`].
+async fn token_valid(state: &AppState, caller: &Caller) -> Result<(), BoxoFailure> {
+    match caller {
+        Caller::Platform => Ok(()),
+        Caller::AccessToken(token) => {
+            Ok(state.services.connect.validate_access_token(token).await?)
+        }
+    }
+}
+
 /// The user of an access-token call ("use access token"): the token must be the
 /// miniapp `app_id`'s (else `ACCESS_DENIED`), valid and unexpired. `None` for the
 /// platform's own credentials.
@@ -155,6 +170,12 @@ async fn token_user(
 /// does not fit (missing field, wrong type, out of limits) is `INVALID_ORDER_DATA`
 /// naming the field's path.
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, BoxoFailure> {
+    parse_as(body, BoxoErrorCode::InvalidOrderData)
+}
+
+/// [`parse`], with JSON that does not fit answered `misfit` (the Connect calls carry no
+/// order: `PARSING_ERROR_INVALID_REQUEST_BODY`, see [`crate::edge::boxo::misfit_code`]).
+pub fn parse_as<T: DeserializeOwned>(body: &[u8], misfit: BoxoErrorCode) -> Result<T, BoxoFailure> {
     let not_json =
         |why: String| BoxoFailure::new(BoxoErrorCode::ParsingErrorInvalidRequestBody, why);
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -164,7 +185,7 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, BoxoFailure> {
         .map_err(|error| not_json(format!("the body is not JSON: {error}")))?;
     if let Some(field) = crate::edge::control_chars::body_field_with_control(body) {
         return Err(BoxoFailure::new(
-            BoxoErrorCode::InvalidOrderData,
+            misfit,
             format!("{field}: {}", crate::edge::control_chars::MESSAGE),
         ));
     }
@@ -177,7 +198,7 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, BoxoFailure> {
         } else {
             format!("{path}: {message}")
         };
-        BoxoFailure::new(BoxoErrorCode::InvalidOrderData, text)
+        BoxoFailure::new(misfit, text)
     })
 }
 

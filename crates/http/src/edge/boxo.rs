@@ -113,6 +113,20 @@ impl From<PlatformOrderError> for BoxoFailure {
     }
 }
 
+/// The path prefix of the Boxo Connect calls (api.md section 4a).
+pub const CONNECT_PATH_PREFIX: &str = "/boxo/v1/connect/";
+
+/// The code for a request (body, path, query or header) that does not fit, on the Boxo
+/// path `path`: `INVALID_ORDER_DATA` on the order-payment calls, but
+/// `PARSING_ERROR_INVALID_REQUEST_BODY` on the Connect calls, which carry no order.
+pub fn misfit_code(path: &str) -> BoxoErrorCode {
+    if path.starts_with(CONNECT_PATH_PREFIX) {
+        BoxoErrorCode::ParsingErrorInvalidRequestBody
+    } else {
+        BoxoErrorCode::InvalidOrderData
+    }
+}
+
 /// The HTTP 200 answer of a call: the result, or the refusal.
 pub fn respond(outcome: Result<serde_json::Value, BoxoFailure>) -> HttpResponse {
     match outcome {

@@ -15,7 +15,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, ResponseError};
 use serde_json::Value;
 
-use crate::edge::boxo::{BoxoErrorCode, BoxoFailure};
+use crate::edge::boxo::{misfit_code, BoxoFailure};
 use crate::edge::envelope::ApiError;
 
 /// The JSON keys whose text may hold tab, CR and LF.
@@ -170,11 +170,7 @@ pub async fn refuse_control_characters(
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let response = if req.path().starts_with("/boxo/") {
-        BoxoFailure::new(
-            BoxoErrorCode::InvalidOrderData,
-            format!("{part}: {MESSAGE}"),
-        )
-        .response()
+        BoxoFailure::new(misfit_code(req.path()), format!("{part}: {MESSAGE}")).response()
     } else {
         ApiError::invalid(part, MESSAGE).error_response()
     };

@@ -18,7 +18,8 @@ use crate::edge::json::JsonBody;
 use crate::edge::strict_json::Strict;
 use crate::state::AppState;
 
-/// `POST /internal/v1/connect/auth-codes`.
+/// `POST /internal/v1/connect/auth-codes`. Its `Debug` shows no personal data (see
+/// [`ProfileDraft`]'s).
 #[derive(Debug, Deserialize)]
 pub struct MintAuthCodeRequest {
     /// The host app's logged-in user, String(255).

@@ -326,3 +326,69 @@ async fn access_tokens_are_refused_on_payments_unless_accepted() {
     );
     assert_eq!(error_code(&answer), "ACCESS_DENIED");
 }
+
+#[actix_web::test]
+async fn a_garbage_token_does_not_reveal_whether_a_client_id_is_right() {
+    let world = world(boxo_settings()).await;
+    let app = boxo_app!(world.state);
+    for client_id in ["not-the-client-id", CLIENT_ID] {
+        let request = TestRequest::get()
+            .uri(USER_DATA)
+            .insert_header(("Authorization", "Token at_deadbeef"))
+            .insert_header(("X-Miniapp-App-ID", world.app_id.clone()))
+            .insert_header(("X-Hostapp-Client-ID", client_id));
+        let answer = boxo_call!(app, request);
+        assert_eq!(error_code(&answer), "INVALID_ACCESS_TOKEN", "{client_id}");
+    }
+}
+
+#[actix_web::test]
+async fn payment_bodies_are_not_parsed_for_an_invalid_access_token() {
+    let mut settings = boxo_settings();
+    settings.accept_access_token = true;
+    let world = world(settings).await;
+    let app = boxo_app!(world.state);
+    for path in [CREATE, STATUS] {
+        let request = TestRequest::post()
+            .uri(path)
+            .insert_header(("Authorization", "Token at_deadbeef"))
+            .insert_header(("Content-Type", "application/json"))
+            .set_payload("not json");
+        let answer = boxo_call!(app, request);
+        assert_eq!(error_code(&answer), "INVALID_ACCESS_TOKEN", "{path}");
+    }
+}
+
+#[test]
+fn connect_requests_hide_codes_and_personal_data_from_debug() {
+    let exchange: hostpay_http::boxo::connect::AccessTokenRequest =
+        serde_json::from_value(json!({ "auth_code": "ac_secret-code-never-printed" })).unwrap();
+    let shown = format!("{exchange:?}");
+    assert!(!shown.contains("never-printed"), "{shown}");
+    assert!(shown.contains("********"), "{shown}");
+
+    let mint: hostpay_http::internal::connect::MintAuthCodeRequest =
+        serde_json::from_value(json!({
+            "user_id": "user-7",
+            "app_id": "app_1",
+            "user_data": {
+                "email": "lina@example.com",
+                "phone": "+966500000001",
+                "first_name": "Lina",
+                "last_name": "Haddad",
+                "custom_attributes": {"tier": "gold"},
+            },
+        }))
+        .unwrap();
+    let shown = format!("{mint:?}");
+    for personal in [
+        "lina@example.com",
+        "+966500000001",
+        "Lina",
+        "Haddad",
+        "gold",
+    ] {
+        assert!(!shown.contains(personal), "{personal} in {shown}");
+    }
+    assert!(shown.contains("********"), "{shown}");
+}

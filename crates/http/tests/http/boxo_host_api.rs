@@ -622,3 +622,87 @@ async fn status_speaks_boxo_statuses() {
         "paid"
     );
 }
+
+#[actix_web::test]
+async fn connect_calls_answer_parsing_errors_not_order_data() {
+    const ACCESS_TOKEN: &str = "/boxo/v1/connect/access-token";
+    let world = world(boxo_settings()).await;
+    let app = boxo_app!(world.state);
+    let raw = |path: &str, payload: String| {
+        TestRequest::post()
+            .uri(path)
+            .insert_header(("Authorization", authorization()))
+            .insert_header(("X-Miniapp-App-ID", world.app_id.clone()))
+            .set_payload(payload)
+    };
+    let big = format!("{{\"auth_code\": \"{}\"}}", "a".repeat(70_000));
+    let controlled = "{\"auth_code\": \"ac_a\\u0000b\"}".to_owned();
+    for (name, payload) in [("70 KB", big.clone()), ("control", controlled.clone())] {
+        let answer = boxo_call!(app, raw(ACCESS_TOKEN, payload));
+        assert_eq!(
+            error_code(&answer),
+            "PARSING_ERROR_INVALID_REQUEST_BODY",
+            "{name}: {answer}"
+        );
+    }
+    // The order-payment calls keep INVALID_ORDER_DATA.
+    let answer = boxo_call!(app, raw(CREATE, big));
+    assert_eq!(error_code(&answer), "INVALID_ORDER_DATA", "{answer}");
+    let answer = boxo_call!(app, raw(CREATE, controlled));
+    assert_eq!(error_code(&answer), "INVALID_ORDER_DATA", "{answer}");
+
+    // A control character in the query, refused by the middleware before the handler.
+    let guarded = actix_web::test::init_service(
+        actix_web::App::new()
+            .wrap(actix_web::middleware::from_fn(
+                hostpay_http::edge::control_chars::refuse_control_characters,
+            ))
+            .app_data(actix_web::web::Data::new(world.state.clone()))
+            .configure(hostpay_http::public_app),
+    )
+    .await;
+    let query = |path: &str| raw(&format!("{path}?x=a%01b"), "{}".to_owned());
+    let answer = boxo_call!(guarded, query(ACCESS_TOKEN));
+    assert_eq!(error_code(&answer), "PARSING_ERROR_INVALID_REQUEST_BODY");
+    let answer = boxo_call!(guarded, query(CREATE));
+    assert_eq!(error_code(&answer), "INVALID_ORDER_DATA");
+}
+
+#[actix_web::test]
+async fn a_timed_out_boxo_call_answers_200_unknown_error() {
+    use actix_web::{web, App, HttpResponse};
+    use hostpay_http::rate_limit::{request_timeout, RequestTimeout};
+    async fn slow() -> HttpResponse {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(200)).await;
+        HttpResponse::Ok().finish()
+    }
+    let app = actix_web::test::init_service(
+        App::new()
+            .wrap(actix_web::middleware::from_fn(request_timeout))
+            .app_data(RequestTimeout(std::time::Duration::from_millis(1)))
+            .route("/boxo/v1/order-payments", web::post().to(slow))
+            .route("/api/v1/payments", web::post().to(slow)),
+    )
+    .await;
+    // As the server answers it: an error the middleware returns becomes its response.
+    let answer = |path: &str| {
+        let request = TestRequest::post().uri(path).to_request();
+        let app = &app;
+        async move {
+            match actix_web::test::try_call_service(app, request).await {
+                Ok(response) => response.into_parts().1,
+                Err(error) => error.error_response(),
+            }
+        }
+    };
+    let boxo = answer(CREATE).await;
+    assert_eq!(boxo.status(), 200);
+    let body = actix_web::body::to_bytes(boxo.into_body()).await.unwrap();
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(error_code(&body), "UNKNOWN_ERROR", "{body}");
+    assert!(body["error_message"].is_string(), "{body}");
+
+    let other = answer("/api/v1/payments").await;
+    assert_eq!(other.status(), 503);
+    assert!(other.headers().contains_key("Retry-After"));
+}
