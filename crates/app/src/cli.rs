@@ -155,8 +155,8 @@ pub enum PaymentsCommand {
     },
 }
 
-/// `hostpay connect ...`
-#[derive(Debug, Subcommand)]
+/// `hostpay connect ...` (its `Debug` leaves out the user's personal data).
+#[derive(Subcommand)]
 pub enum ConnectCommand {
     /// Mint a Boxo Connect auth code for a user of the host app and one miniapp, carrying
     /// the profile the user agreed to share; prints the code and its expiry (single-use,
@@ -190,6 +190,24 @@ pub enum ConnectCommand {
         #[command(flatten)]
         output: Output,
     },
+}
+
+impl std::fmt::Debug for ConnectCommand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConnectCommand::AuthCode {
+                app_id,
+                user,
+                output,
+                ..
+            } => f
+                .debug_struct("AuthCode")
+                .field("app_id", app_id)
+                .field("user", user)
+                .field("output", output)
+                .finish_non_exhaustive(),
+        }
+    }
 }
 
 /// Delivery states to filter on.
@@ -722,5 +740,37 @@ fn print_table(headers: &[&str], rows: &[Vec<String>]) {
     }
     if rows.is_empty() {
         println!("(none)");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[test]
+    fn the_connect_command_keeps_personal_data_out_of_debug() {
+        let cli = Cli::try_parse_from([
+            "hostpay",
+            "connect",
+            "auth-code",
+            "--app-id",
+            "app_shop",
+            "--user",
+            "user-42",
+            "--email",
+            "ada@example.com",
+            "--phone",
+            "+966501234567",
+            "--first-name",
+            "Ada",
+        ])
+        .unwrap();
+        let shown = format!("{cli:?}");
+        assert!(shown.contains("app_shop"), "{shown}");
+        for personal in ["ada@example.com", "+966501234567", "Ada"] {
+            assert!(!shown.contains(personal), "{personal} in {shown}");
+        }
     }
 }
