@@ -175,6 +175,12 @@ impl WebhookUrl {
         if rest.is_empty() || rest.starts_with('/') || rest.contains(char::is_whitespace) {
             return Err(FieldError::new("must be an absolute URL with a host"));
         }
+        // And a URL a client can call: `http://[` or `http://a b` is none.
+        let parsed = url::Url::parse(text)
+            .map_err(|_| FieldError::new("must be an absolute URL with a host"))?;
+        if parsed.host_str().is_none_or(str::is_empty) {
+            return Err(FieldError::new("must be an absolute URL with a host"));
+        }
         Ok(WebhookUrl(text.to_owned()))
     }
     /// The URL.
@@ -269,6 +275,28 @@ impl Miniapp {
 #[cfg(test)]
 mod tests {
     use super::SecretKeyring;
+
+    #[test]
+    fn a_webhook_url_must_be_one_a_client_can_call() {
+        use super::WebhookUrl;
+        for good in [
+            "https://shop.example/hooks",
+            "http://127.0.0.1:9000/h?x=1",
+            "https://[::1]:8443/h",
+        ] {
+            assert!(WebhookUrl::parse(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "http://[",
+            "https://[::1",
+            "http://",
+            "ftp://x",
+            "https://a b",
+            "http:///path",
+        ] {
+            assert!(WebhookUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn sealed_texts_hide_their_secrets_and_open_only_under_their_key() {
