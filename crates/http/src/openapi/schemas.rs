@@ -490,7 +490,9 @@ pub fn confirm() -> Value {
 
 /// `POST /internal/v1/apps`.
 pub fn register_app() -> Value {
-    let url = format!(r"^https?://[^\x00-\x20/{WHITE_SPACE}][^\x00-\x20{WHITE_SPACE}]*$");
+    let url = format!(
+        r"^https?://[^\x00-\x20/?#\[\]{WHITE_SPACE}][^\x00-\x20/?#\[\]{WHITE_SPACE}]*([/?#][^\x00-\x20{WHITE_SPACE}]*)?$"
+    );
     object(
         &["name"],
         json!({
@@ -499,7 +501,7 @@ pub fn register_app() -> Value {
                 "type": ["string", "null"],
                 "maxLength": 2000,
                 "pattern": url,
-                "description": "Where webhooks go: an absolute http:// or https:// URL with a host, no white space, at most 2000 characters (`delivery.require_https` refuses http://: 400).",
+                "description": "Where webhooks go: an absolute http:// or https:// URL with a host (a name or an IPv4 address; no brackets), no white space, at most 2000 characters (`delivery.require_https` refuses http://: 400).",
             },
         }),
     )
