@@ -12,7 +12,7 @@ use crate::miniapp::Miniapp;
 use crate::money::AmountRule;
 use crate::page::{Page, PageRequest};
 use crate::payment::{Channel, NewPayment, Payment, PaymentStatus, Transition};
-use crate::ports::NewPaymentWrite;
+use crate::ports::{NewPaymentWrite, PaymentRecord};
 
 /// A new payment and the session that opens it.
 #[derive(Debug, Clone, PartialEq)]
@@ -178,12 +178,6 @@ impl PaymentService {
         Ok(self.payments.events(id).await?)
     }
 
-    /// The events of several payments in one read, grouped by payment, each payment's
-    /// oldest first (for a page of payments).
-    pub async fn events_of(&self, ids: &[PaymentId]) -> Result<Vec<DomainEvent>> {
-        Ok(self.payments.events_of(ids).await?)
-    }
-
     /// The statuses of those of `ids` that are payments of `app_id`, in one read (other
     /// miniapps' payments and unknown ids are left out, as [`Self::get_for_app`] hides them).
     pub async fn statuses_for_app(
@@ -201,13 +195,14 @@ impl PaymentService {
             .collect())
     }
 
-    /// A miniapp's payments of one user, newest first.
+    /// A miniapp's payments of one user, newest first, each with its events: one port
+    /// call for the whole page.
     pub async fn list_for_user(
         &self,
         app_id: &AppId,
         user_id: &str,
         page: &PageRequest,
-    ) -> Result<Page<Payment>> {
+    ) -> Result<Page<PaymentRecord>> {
         Ok(self.payments.list_for_user(app_id, user_id, page).await?)
     }
 

@@ -29,7 +29,7 @@ use crate::order_activity::ActivityEvent;
 use crate::payment::{ChargeReversal, Payment, PaymentError, Transition};
 use crate::ports::{
     AppRepository, Clock, IdempotencyStore, OrderActivityRepository, PaymentProcessor,
-    PaymentRepository, PaymentWrite, ProcessorError, StoreError,
+    PaymentRecord, PaymentRepository, PaymentWrite, ProcessorError, StoreError,
 };
 use crate::services::{Ports, Settings, MAX_CONFLICT_RETRIES};
 use crate::validation::{InvalidField, NonEmptyString};
@@ -193,6 +193,15 @@ impl PaymentService {
     pub async fn get_for_app(&self, app_id: &AppId, id: &PaymentId) -> Result<Payment> {
         match self.payments.get(id).await? {
             Some(payment) if payment.app_id == *app_id => Ok(payment),
+            Some(_) | None => Err(PaymentServiceError::NotFound),
+        }
+    }
+
+    /// A miniapp's payment with its events, in one port call (another miniapp's reads as
+    /// not found).
+    pub async fn read_for_app(&self, app_id: &AppId, id: &PaymentId) -> Result<PaymentRecord> {
+        match self.payments.read(id).await? {
+            Some(record) if record.payment.app_id == *app_id => Ok(record),
             Some(_) | None => Err(PaymentServiceError::NotFound),
         }
     }
