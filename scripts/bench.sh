@@ -206,7 +206,7 @@ run_wrk "POST /boxo/v1/order-payments/status" "$public/boxo/v1/order-payments/st
 if [ "$backend" = postgres ]; then
   db_conn="$db_url"
   cat >"$work/read.sql" <<EOF
-SELECT p.*, (SELECT json_agg(e ORDER BY e.seq) FROM outbox_events e WHERE e.payment_id = p.id) FROM payments p WHERE p.id = '$payment_id';
+SELECT p.*, (SELECT json_agg(r ORDER BY r.position) FROM refunds r WHERE r.payment_id = p.id), (SELECT json_agg(e ORDER BY e.seq) FROM outbox_events e WHERE e.payment_id = p.id) FROM payments p WHERE p.id = '$payment_id';
 EOF
   psql -q "$db_conn" -c "CREATE TABLE IF NOT EXISTS bench_payments (id text primary key, app_id text, user_id text, amount numeric(22,4), currency text, status text, details text, created_at timestamptz, version bigint);
 CREATE TABLE IF NOT EXISTS bench_items (payment_id text, position int, product_name text, quantity bigint, price numeric(22,4), primary key (payment_id, position));
@@ -227,7 +227,7 @@ EOF
     lat=$(awk '/latency average/ {print $4}' <<<"$out")
     printf '%s\t%s\t%s\t%s\n' "$1" "$tps" "$lat" "-" >>"$results"
   }
-  pg_run "pgbench: read one payment with its events (1 statement)" read
+  pg_run "pgbench: read one payment with its refunds and events (1 statement)" read
   pg_run "pgbench: minimal durable create (payment + item + event)" create
 fi
 sample_rss

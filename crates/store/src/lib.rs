@@ -31,6 +31,7 @@ mod outbox;
 mod payments;
 pub mod schema;
 pub mod sql_types;
+mod sqlite_reader;
 mod sqlite_writer;
 mod store;
 #[cfg(feature = "testing")]

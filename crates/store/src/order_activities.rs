@@ -18,6 +18,7 @@ use hostpay_domain::ports::{OrderActivityRecord, OrderActivityRepository, StoreE
 
 use crate::convert::{bounded, from_json, non_empty, parsed, to_json};
 use crate::dialect::{detached, for_each_backend, lock_at_version, write_transaction};
+use crate::sqlite_reader::read_only;
 use crate::error::{corrupt, DbError, DbResult};
 use crate::schema::{order_activities, order_activity_events};
 use crate::sql_types::{DbAmount, DbInstant};
@@ -388,7 +389,7 @@ macro_rules! order_activities {
             ) -> Result<Option<OrderActivityRecord>, StoreError> {
                 let app_id = app_id.clone();
                 let order_id = order_id.to_owned();
-                detached!(self, |conn| {
+                read_only!($backend, self, |conn| {
                     read_record!($backend, &mut conn, &app_id, &order_id)
                 })
             }

@@ -26,6 +26,7 @@ use hostpay_domain::ports::{
 
 use crate::convert::{bounded, from_json, non_empty, parsed, to_json};
 use crate::dialect::{detached, for_each_backend, lock_at_version, write_transaction};
+use crate::sqlite_reader::read_only;
 use crate::error::{corrupt, DbError, DbResult};
 use crate::schema::{
     charge_reversals, outbox_events, pay_grants, payment_items, payment_sessions, payments, refunds,
@@ -638,7 +639,7 @@ macro_rules! payments {
 
             async fn get(&self, id: &PaymentId) -> Result<Option<Payment>, StoreError> {
                 let id = id.clone();
-                detached!(self, |conn| {
+                read_only!($backend, self, |conn| {
                     let row: Option<PaymentRow> = payments::table
                         .find(id.as_str())
                         .select(PaymentRow::as_select())
@@ -656,7 +657,7 @@ macro_rules! payments {
 
             async fn read(&self, id: &PaymentId) -> Result<Option<PaymentRecord>, StoreError> {
                 let id = id.clone();
-                detached!(self, |conn| {
+                read_only!($backend, self, |conn| {
                     let query = payments::table.filter(payments::id.eq(id.as_str()));
                     let records = load_records!($backend, &mut conn, query)?;
                     Ok(records.into_iter().next())
@@ -697,10 +698,10 @@ macro_rules! payments {
                 let app_id = app_id.clone();
                 let user_id = user_id.to_owned();
                 let page = page.clone();
-                detached!(self, |conn| {
+                read_only!($backend, self, |conn| {
                     let mut query = payments::table
                         .filter(payments::app_id.eq(app_id.as_str()))
-                        .filter(payments::user_id.eq(user_id))
+                        .filter(payments::user_id.eq(&user_id))
                         .into_boxed();
                     if let Some(after) = &page.after {
                         let at = DbInstant::of(after.created_at);
@@ -817,7 +818,7 @@ macro_rules! payments {
 
             async fn events(&self, id: &PaymentId) -> Result<Vec<DomainEvent>, StoreError> {
                 let id = id.as_str().to_owned();
-                detached!(self, |conn| {
+                read_only!($backend, self, |conn| {
                     let rows: Vec<crate::outbox::EventRow> = outbox_events::table
                         .filter(outbox_events::payment_id.eq(&id))
                         .order(outbox_events::seq.asc())

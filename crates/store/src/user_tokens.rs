@@ -11,6 +11,7 @@ use hostpay_domain::ports::{StoreError, UserTokenRepository};
 
 use crate::convert::non_empty;
 use crate::dialect::{detached, for_each_backend, write_transaction};
+use crate::sqlite_reader::read_only;
 use crate::error::{DbError, DbResult};
 use crate::schema::user_tokens;
 use crate::sql_types::DbInstant;
@@ -69,7 +70,7 @@ macro_rules! user_tokens {
 
             async fn find(&self, token_hash: &SecretHash) -> Result<Option<UserToken>, StoreError> {
                 let token_hash = token_hash.clone();
-                detached!(self, |conn| {
+                read_only!($backend, self, |conn| {
                     let row: Option<UserTokenRow> = user_tokens::table
                         .find(token_hash.as_str())
                         .select(UserTokenRow::as_select())
