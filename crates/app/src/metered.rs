@@ -109,7 +109,6 @@ impl PaymentRepository for MeteredPayments {
         self.inner.events(id).await
     }
 
-
     async fn get_many(&self, ids: &[PaymentId]) -> Result<Vec<Payment>, StoreError> {
         self.inner.get_many(ids).await
     }

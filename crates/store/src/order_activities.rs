@@ -18,10 +18,10 @@ use hostpay_domain::ports::{OrderActivityRecord, OrderActivityRepository, StoreE
 
 use crate::convert::{bounded, from_json, non_empty, parsed, to_json};
 use crate::dialect::{detached, for_each_backend, lock_at_version, write_transaction};
-use crate::sqlite_reader::read_only;
 use crate::error::{corrupt, DbError, DbResult};
 use crate::schema::{order_activities, order_activity_events};
 use crate::sql_types::{DbAmount, DbInstant};
+use crate::sqlite_reader::read_only;
 
 /// A stored order activity.
 #[derive(Queryable, Selectable, Insertable, Debug, Clone)]
@@ -95,7 +95,11 @@ impl ActivityRow {
                 .payment_id
                 .as_ref()
                 .map(|id| id.as_str().to_owned()),
-            delivery: activity.delivery.as_ref().map(to_json).transpose()?,
+            delivery: activity
+                .delivery
+                .as_ref()
+                .map(|delivery| to_json(&crate::details::DeliveryRow::of(delivery)))
+                .transpose()?,
             note: activity.note.as_ref().map(|note| note.as_str().to_owned()),
             created_at: DbInstant::of(activity.created_at),
             updated_at: DbInstant::of(activity.updated_at),
@@ -136,7 +140,10 @@ impl ActivityRow {
             payment_id: self.payment_id.map(PaymentId::from_trusted),
             delivery: self
                 .delivery
-                .map(|text| from_json("order_activities.delivery", &text))
+                .map(|text| {
+                    from_json::<crate::details::DeliveryRow>("order_activities.delivery", &text)
+                        .map(crate::details::DeliveryRow::into_domain)
+                })
                 .transpose()?,
             note: bounded("order_activities.note", self.note)?,
             events,
@@ -299,7 +306,10 @@ macro_rules! read_record {
             None => Ok(None),
             Some((row, status)) => {
                 let payment_status = linked_status(status)?;
-                let activity = sqlite::with_events($conn, vec![row]).await?.into_iter().next();
+                let activity = sqlite::with_events($conn, vec![row])
+                    .await?
+                    .into_iter()
+                    .next();
                 Ok(activity.map(|activity| OrderActivityRecord {
                     activity,
                     payment_status,

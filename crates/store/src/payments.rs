@@ -26,12 +26,12 @@ use hostpay_domain::ports::{
 
 use crate::convert::{bounded, from_json, non_empty, parsed, to_json};
 use crate::dialect::{detached, for_each_backend, lock_at_version, write_transaction};
-use crate::sqlite_reader::read_only;
 use crate::error::{corrupt, DbError, DbResult};
 use crate::schema::{
     charge_reversals, outbox_events, pay_grants, payment_items, payment_sessions, payments, refunds,
 };
 use crate::sql_types::{DbAmount, DbInstant};
+use crate::sqlite_reader::read_only;
 
 /// A stored payment (refunds apart; items inside `details`, copied to `payment_items`).
 #[derive(Queryable, Selectable, Insertable, Debug, Clone)]

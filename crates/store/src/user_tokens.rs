@@ -11,10 +11,10 @@ use hostpay_domain::ports::{StoreError, UserTokenRepository};
 
 use crate::convert::non_empty;
 use crate::dialect::{detached, for_each_backend, write_transaction};
-use crate::sqlite_reader::read_only;
 use crate::error::{DbError, DbResult};
 use crate::schema::user_tokens;
 use crate::sql_types::DbInstant;
+use crate::sqlite_reader::read_only;
 
 /// A stored user token.
 #[derive(Queryable, Selectable, Insertable, Debug, Clone)]

@@ -18,7 +18,9 @@ use crate::money::{Currency, Money, PositiveMoney};
 use crate::order::{OrderDetails, PaymentDetails};
 use crate::payment::{Payment, PaymentStatus, RefundStatus};
 use crate::ports::*;
-use crate::services::payments::{CreatePayment, Idempotent, PaymentServiceError};
+use crate::services::payments::{
+    CreatePayment, CreatePaymentPorts, CreatePaymentService, Idempotent, PaymentServiceError,
+};
 use crate::services::{
     ConnectSettings, DeliveryRetryError, PaymentSettings, PlatformOrderError, Ports, Services,
     Settings,
@@ -579,13 +581,22 @@ block_on_test!(authentication_checks_the_secret, {
 });
 
 fn platform_order(amount: &str) -> OrderDetails {
-    serde_json::from_value(serde_json::json!({
-        "currency": "SAR",
-        "amount": amount,
-        "miniapp_order_id": "order-7",
-        "hostapp_user_id": "u-42"
-    }))
-    .unwrap()
+    OrderDetails {
+        currency: crate::money::Currency::parse("SAR").unwrap(),
+        amount: crate::money::PositiveMoney::new(Money::parse(amount).unwrap()).unwrap(),
+        subtotal_amount: None,
+        shipping_amount: None,
+        discount_amount: None,
+        tax_title: None,
+        tax_amount: None,
+        taxes_included: None,
+        note: None,
+        custom_attributes: None,
+        miniapp_order_id: Some(crate::validation::NonEmptyString::parse("order-7").unwrap()),
+        hostapp_user_id: Some(crate::order::UserRef::parse("u-42").unwrap()),
+        items: Vec::new(),
+        shipping_address: None,
+    }
 }
 
 block_on_test!(platform_creation_is_idempotent_per_order, {
@@ -928,4 +939,38 @@ block_on_test!(only_dead_letters_are_retried_by_hand, {
         .await
         .unwrap_err();
     assert!(matches!(unknown, DeliveryRetryError::NotFound(_)));
+});
+
+block_on_test!(the_create_use_case_is_built_from_its_own_ports_alone, {
+    // A payment repository and an (unused) idempotency store: no processor, miniapp
+    // registry, order activities, outbox or upstream client.
+    let mut payments = MockPaymentRepository::new();
+    payments.expect_insert().times(1).returning(|write| {
+        assert_eq!(write.payment.status, PaymentStatus::InProcess);
+        assert_eq!(write.events[0].kind, EventKind::PaymentCreated);
+        assert!(write.idempotent.is_none());
+        Ok(())
+    });
+    let service = CreatePaymentService::new(
+        CreatePaymentPorts {
+            payments: Arc::new(payments),
+            idempotency: Arc::new(MockIdempotencyStore::new()),
+            clock: Arc::new(FixedClock(now())),
+            ids: Arc::new(Counter(AtomicU64::new(1))),
+        },
+        keyring(),
+        PaymentSettings {
+            session_ttl: Duration::minutes(15),
+            public_url: "http://pay.test".into(),
+        },
+    );
+    let created = match service.create(&app(false), create_request(), None).await {
+        Ok(Idempotent::Fresh(created)) => created,
+        other => panic!("saved at once without a key: {other:?}"),
+    };
+    assert_eq!(created.payment.expires_at, now() + Duration::minutes(15));
+    assert!(created
+        .session
+        .checkout_url
+        .starts_with("http://pay.test/checkout/pay_"));
 });

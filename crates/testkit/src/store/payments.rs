@@ -173,7 +173,6 @@ impl PaymentRepository for MemoryStore {
         Ok(events)
     }
 
-
     async fn get_many(&self, ids: &[PaymentId]) -> Result<Vec<Payment>, StoreError> {
         let state = self.state()?;
         let mut seen = std::collections::HashSet::new();
