@@ -35,7 +35,7 @@ pub enum Channel {
 }
 
 /// A refund of (part of) a paid payment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refund {
     /// `ref_...`
     pub id: RefundId,
@@ -117,7 +117,7 @@ impl ReversalStatus {
 /// The refund of a charge the processor approved but that could not be recorded on its
 /// payment (the payment had already ended otherwise): the money goes back to the user,
 /// retried until the processor accepts it, under its own idempotency key (`id`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChargeReversal {
     /// The processor refund's idempotency key (`ref_...`).
     pub id: RefundId,
@@ -258,7 +258,7 @@ pub struct NewPayment {
 }
 
 /// The processor's answer to a charge.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChargeOutcome {
     /// Charged.
     Approved,

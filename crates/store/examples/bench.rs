@@ -76,11 +76,10 @@ fn new_payment(
     now: DateTime<Utc>,
     keyring: &SecretKeyring,
 ) -> BenchResult<NewPaymentWrite> {
-    let details: PaymentDetails = serde_json::from_value(serde_json::json!({
+    let details: PaymentDetails = hostpay_testkit::orders::payment_details(serde_json::json!({
         "description": "bench",
         "items": [{"product_name": "Coffee", "quantity": 2, "price": "4.50"}]
-    }))
-    .unwrap_or_default();
+    }));
     let request = NewPayment {
         app_id: app.id.clone(),
         channel: Channel::Miniapp,

@@ -585,13 +585,22 @@ block_on_test!(authentication_checks_the_secret, {
 });
 
 fn platform_order(amount: &str) -> OrderDetails {
-    serde_json::from_value(serde_json::json!({
-        "currency": "SAR",
-        "amount": amount,
-        "miniapp_order_id": "order-7",
-        "hostapp_user_id": "u-42"
-    }))
-    .unwrap()
+    OrderDetails {
+        currency: crate::money::Currency::parse("SAR").unwrap(),
+        amount: crate::money::PositiveMoney::new(Money::parse(amount).unwrap()).unwrap(),
+        subtotal_amount: None,
+        shipping_amount: None,
+        discount_amount: None,
+        tax_title: None,
+        tax_amount: None,
+        taxes_included: None,
+        note: None,
+        custom_attributes: None,
+        miniapp_order_id: Some(crate::validation::NonEmptyString::parse("order-7").unwrap()),
+        hostapp_user_id: Some(crate::order::UserRef::parse("u-42").unwrap()),
+        items: Vec::new(),
+        shipping_address: None,
+    }
 }
 
 block_on_test!(platform_creation_is_idempotent_per_order, {

@@ -40,10 +40,9 @@ async fn store_kwd_payment(store: &Store, namespace: &str, amount: &str, price: 
         updated_at: at(),
     };
     store.apps().insert(&app).await.unwrap();
-    let details: PaymentDetails = serde_json::from_value(serde_json::json!({
+    let details: PaymentDetails = hostpay_testkit::orders::payment_details(serde_json::json!({
         "items": [{"product_name": "Dates", "price": price}]
-    }))
-    .unwrap();
+    }));
     let request = NewPayment {
         app_id: app.id.clone(),
         channel: Channel::Miniapp,

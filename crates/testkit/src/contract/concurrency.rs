@@ -576,14 +576,13 @@ pub async fn concurrent_boxo_orders(ports: &StorePorts) {
     let fx = Fixture::new("cbo", utc(2026, 9, 1));
     let services = services(ports, &fx);
     let (app, _) = app_and_payment(&services, "1.00").await;
-    let order: OrderDetails = serde_json::from_value(serde_json::json!({
+    let order: OrderDetails = crate::orders::order_details(serde_json::json!({
         "currency": "USD",
         "amount": "42.00",
         "miniapp_order_id": fx.unique("order-"),
         "hostapp_user_id": "racer",
         "custom_attributes": {"table": 3}
-    }))
-    .must("a Boxo order");
+    }));
     let start = Arc::new(Barrier::new(10));
     let tasks: Vec<_> = (0..10)
         .map(|_| {
@@ -628,13 +627,12 @@ pub async fn concurrent_activity_upserts(ports: &StorePorts) {
             let services = services.clone();
             let app_id = app.id.clone();
             let start = start.clone();
-            let upsert: OrderActivityUpsert = serde_json::from_value(serde_json::json!({
+            let upsert: OrderActivityUpsert = crate::orders::upsert(serde_json::json!({
                 "order_id": order_id,
                 "user_id": "racer",
                 "status": "created",
                 "note": format!("note {index}")
-            }))
-            .must("an upsert");
+            }));
             tokio::spawn(async move {
                 start.wait().await;
                 services.order_activities.upsert(&app_id, upsert).await

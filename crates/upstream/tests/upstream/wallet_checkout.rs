@@ -105,10 +105,9 @@ async fn hostpay_with(wallet: &FakeWallet) -> (MockServer, Services, AppId, Paym
         })
         .await
         .unwrap();
-    let order: OrderDetails = serde_json::from_value(serde_json::json!({
+    let order: OrderDetails = hostpay_testkit::orders::order_details(serde_json::json!({
         "currency": "SAR", "amount": "25.00", "hostapp_user_id": "u-42"
-    }))
-    .unwrap();
+    }));
     let payment = services
         .platform_orders
         .create_order_payment(app.id.as_str(), order, None)
