@@ -12,9 +12,9 @@ use hostpay_domain::miniapp::SecretHash;
 use hostpay_domain::ports::{ConnectRepository, Redemption, StoreError};
 
 use crate::convert::{from_json, non_empty, to_json};
-use crate::profile::ProfileRow;
 use crate::dialect::{detached, for_each_backend, write_transaction};
 use crate::error::{DbError, DbResult};
+use crate::profile::ProfileRow;
 use crate::schema::{connect_access_tokens, connect_auth_codes};
 use crate::sql_types::DbInstant;
 

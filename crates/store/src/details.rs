@@ -3,8 +3,8 @@
 //! fields left out), so existing rows read. The rows are the store's: renaming a field of
 //! the domain's [`PaymentDetails`] or [`DeliveryInfo`] changes nothing here.
 
-use hostpay_domain::money::Money;
 use chrono::{DateTime, Utc};
+use hostpay_domain::money::Money;
 use hostpay_domain::order::{OrderItem, PaymentDetails, Quantity, ShippingAddress};
 use hostpay_domain::order_activity::{Courier, DeliveryInfo, DeliveryMethod};
 use hostpay_domain::validation::{BoundedString, Latitude, Longitude, NonEmptyString};
@@ -262,18 +262,30 @@ mod tests {
         let domain = row.into_domain();
         assert_eq!(domain.items.len(), 2);
         assert_eq!(domain.items[1].quantity, Quantity::ONE);
-        assert_eq!(serde_json::to_string(&DetailsRow::of(&domain)).unwrap(), details);
+        assert_eq!(
+            serde_json::to_string(&DetailsRow::of(&domain)).unwrap(),
+            details
+        );
         let old_item_without_quantity: ItemRow =
             serde_json::from_str(r#"{"product_name":"Tea"}"#).unwrap();
-        assert_eq!(old_item_without_quantity.into_domain().quantity, Quantity::ONE);
+        assert_eq!(
+            old_item_without_quantity.into_domain().quantity,
+            Quantity::ONE
+        );
 
         let delivery = r#"{"method":"delivery","address":{"address1":"Hauptstraße 5","city":"Köln","latitude":"50.9375","longitude":"6.9603"},"eta":"2026-04-01T19:30:00.123456Z","tracking_url":"https://track.example/abc","courier":{"name":"Zoë","phone":"+49 221 000"}}"#;
         let row: DeliveryRow = serde_json::from_str(delivery).unwrap();
         let domain = row.into_domain();
         assert_eq!(domain.method, DeliveryMethod::Delivery);
-        assert_eq!(serde_json::to_string(&DeliveryRow::of(&domain)).unwrap(), delivery);
+        assert_eq!(
+            serde_json::to_string(&DeliveryRow::of(&domain)).unwrap(),
+            delivery
+        );
         let bare = r#"{"method":"pickup"}"#;
         let row: DeliveryRow = serde_json::from_str(bare).unwrap();
-        assert_eq!(serde_json::to_string(&DeliveryRow::of(&row.into_domain())).unwrap(), bare);
+        assert_eq!(
+            serde_json::to_string(&DeliveryRow::of(&row.into_domain())).unwrap(),
+            bare
+        );
     }
 }

@@ -6,11 +6,11 @@
 use chrono::{DateTime, Utc};
 use hostpay_domain::ids::PaymentId;
 use hostpay_domain::money::{Currency, Money, PositiveMoney};
+use hostpay_domain::order::UserRef;
 use hostpay_domain::order::{OrderDetails, OrderItem, PaymentDetails, Quantity, ShippingAddress};
 use hostpay_domain::order_activity::{
     Courier, DeliveryInfo, DeliveryMethod, OrderActivityStatus, OrderActivityUpsert,
 };
-use hostpay_domain::order::UserRef;
 use hostpay_domain::validation::{BoundedString, Latitude, Longitude, NonEmptyString};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -42,7 +42,11 @@ pub fn payment_details(json: Value) -> PaymentDetails {
     let details: DetailsJson = read(json);
     PaymentDetails {
         description: details.description,
-        items: details.items.into_iter().map(ItemJson::into_domain).collect(),
+        items: details
+            .items
+            .into_iter()
+            .map(ItemJson::into_domain)
+            .collect(),
         shipping_address: details.shipping_address.map(AddressJson::into_domain),
         custom_attributes: details.custom_attributes,
         subtotal_amount: details.subtotal_amount,

@@ -95,20 +95,60 @@ fn the_rule_catches_what_it_should() {
 /// why). `$name` is a macro's type: the reason names what the macro makes.
 const SERDE_ALLOWED: &[(&str, &str, &str)] = &[
     ("money.rs", "Money", "a decimal amount: its exact text"),
-    ("money.rs", "WholeNumber", "a JSON integer however written (quantities)"),
-    ("money.rs", "PositiveMoney", "an amount above zero: its text"),
+    (
+        "money.rs",
+        "WholeNumber",
+        "a JSON integer however written (quantities)",
+    ),
+    (
+        "money.rs",
+        "PositiveMoney",
+        "an amount above zero: its text",
+    ),
     ("money.rs", "Currency", "an ISO 4217 code"),
-    ("validation.rs", "$name", "BoundedString/NonEmptyString and Latitude/Longitude: a checked string or decimal"),
-    ("ids.rs", "$name", "the prefixed ids (pay_, ref_, oa_, evt_, dlv_, app_): their text"),
-    ("connect.rs", "$name", "Email and PhoneNumber: a checked string"),
+    (
+        "validation.rs",
+        "$name",
+        "BoundedString/NonEmptyString and Latitude/Longitude: a checked string or decimal",
+    ),
+    (
+        "ids.rs",
+        "$name",
+        "the prefixed ids (pay_, ref_, oa_, evt_, dlv_, app_): their text",
+    ),
+    (
+        "connect.rs",
+        "$name",
+        "Email and PhoneNumber: a checked string",
+    ),
     ("idempotency.rs", "IdempotencyKey", "the key's text"),
     ("status.rs", "PaymentStatus", "a status: its name"),
     ("status.rs", "RefundStatus", "a status: its name"),
-    ("event.rs", "EventKind", "an event type: its name (payment.paid)"),
-    ("order.rs", "Quantity", "an item quantity: an integer of at least 1"),
-    ("order_activity.rs", "OrderActivityStatus", "a status: its name"),
-    ("order_activity.rs", "DeliveryMethod", "delivery, pickup or digital: its name"),
-    ("delivery.rs", "DeliveryState", "a delivery's state: its name"),
+    (
+        "event.rs",
+        "EventKind",
+        "an event type: its name (payment.paid)",
+    ),
+    (
+        "order.rs",
+        "Quantity",
+        "an item quantity: an integer of at least 1",
+    ),
+    (
+        "order_activity.rs",
+        "OrderActivityStatus",
+        "a status: its name",
+    ),
+    (
+        "order_activity.rs",
+        "DeliveryMethod",
+        "delivery, pickup or digital: its name",
+    ),
+    (
+        "delivery.rs",
+        "DeliveryState",
+        "a delivery's state: its name",
+    ),
     ("payment.rs", "ReversalStatus", "a status: its name"),
     ("miniapp.rs", "SecretHash", "a keyed hash: its hex text"),
     ("miniapp.rs", "WebhookUrl", "a checked URL: its text"),
@@ -168,9 +208,9 @@ fn only_value_types_carry_serde() {
         let name = relative.to_string_lossy().replace('\\', "/");
         let text = std::fs::read_to_string(file).unwrap();
         for (line, type_name) in serde_types(&text) {
-            let allowed = SERDE_ALLOWED
-                .iter()
-                .any(|(allowed_file, allowed_type, _)| *allowed_file == name && *allowed_type == type_name);
+            let allowed = SERDE_ALLOWED.iter().any(|(allowed_file, allowed_type, _)| {
+                *allowed_file == name && *allowed_type == type_name
+            });
             if allowed {
                 seen.push((name.clone(), type_name));
             } else {
@@ -195,6 +235,9 @@ fn only_value_types_carry_serde() {
 #[test]
 fn the_serde_rule_sees_derives_and_impls() {
     let text = "/// A page.\n#[derive(Debug, Clone, PartialEq, Serialize)]\n#[serde(rename_all = \"snake_case\")]\npub struct Page<T> {\n}\nimpl<'de> Deserialize<'de> for Money {\n}\n        impl<const MAX: usize> Serialize for $name<MAX> {\n#[derive(Debug, Clone)]\npub struct Plain;\n";
-    let found: Vec<String> = serde_types(text).into_iter().map(|(_, name)| name).collect();
+    let found: Vec<String> = serde_types(text)
+        .into_iter()
+        .map(|(_, name)| name)
+        .collect();
     assert_eq!(found, ["Page", "Money", "$name"]);
 }

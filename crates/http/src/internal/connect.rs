@@ -50,7 +50,9 @@ struct ProfileDraftInput {
 }
 
 /// Reads `user_data` into the domain's draft.
-fn profile_draft<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<ProfileDraft, D::Error> {
+fn profile_draft<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<ProfileDraft, D::Error> {
     let input = ProfileDraftInput::deserialize(deserializer)?;
     Ok(ProfileDraft {
         reference: input.reference,

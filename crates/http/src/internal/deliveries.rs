@@ -15,8 +15,8 @@ use crate::edge::auth::AdminAuth;
 use crate::edge::envelope::{self, ApiError};
 use crate::edge::ids::delivery_id;
 use crate::state::AppState;
-use crate::views::page::PageView;
 use crate::views::delivery::{AttemptView, DeliveryDetail, DeliveryView};
+use crate::views::page::PageView;
 use crate::views::payment::event_data;
 
 /// Query of the list.

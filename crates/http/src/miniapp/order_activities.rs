@@ -20,8 +20,8 @@ use crate::edge::strict_json::Strict;
 use crate::reads::{order_activity_view, order_activity_views};
 use crate::state::AppState;
 use crate::views::envelopes::{OrderActivityEnvelope, OrderActivityPageEnvelope};
-use crate::views::page::PageView;
 use crate::views::order_activity::OrderDeliveryView;
+use crate::views::page::PageView;
 use crate::views::payment::ItemView;
 
 /// `POST /api/v1/order-activities`: absent optional fields keep their stored value.

@@ -71,9 +71,7 @@ impl CreatePaymentRequest {
         let details = PaymentDetails {
             description: self.description,
             items: OrderItemInput::all_into_domain(self.items.unwrap_or_default()),
-            shipping_address: self
-                .shipping_address
-                .map(ShippingAddressInput::into_domain),
+            shipping_address: self.shipping_address.map(ShippingAddressInput::into_domain),
             custom_attributes: self.custom_attributes,
             ..PaymentDetails::default()
         };

@@ -15,7 +15,6 @@ use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-
 /// A payment event: `{id, type, created_at, data}`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct EventView {

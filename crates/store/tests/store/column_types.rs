@@ -38,15 +38,16 @@ fn app(ids: &SequentialIds) -> Miniapp {
 fn payment(app: &Miniapp, ids: &SequentialIds, amount: &str) -> NewPaymentWrite {
     let details: PaymentDetails = hostpay_testkit::orders::payment_details(
         serde_json::from_str(
-        r#"{
+            r#"{
             "items": [
                 {"product_name": "Tea", "quantity": 3, "price": "0.10", "discount": "0.01"},
                 {"product_name": "Cup", "product_sku": "CUP-1"}
             ],
             "custom_attributes": {"exact": 0.1000, "big": 12345678901234567890.123}
         }"#,
-    )
-    .unwrap());
+        )
+        .unwrap(),
+    );
     let request = NewPayment {
         app_id: app.id.clone(),
         channel: Channel::Platform,
