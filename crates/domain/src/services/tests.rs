@@ -18,7 +18,9 @@ use crate::money::{Currency, Money, PositiveMoney};
 use crate::order::{OrderDetails, PaymentDetails};
 use crate::payment::{Payment, PaymentStatus, RefundStatus};
 use crate::ports::*;
-use crate::services::payments::{CreatePayment, Idempotent, PaymentServiceError};
+use crate::services::payments::{
+    CreatePayment, CreatePaymentPorts, CreatePaymentService, Idempotent, PaymentServiceError,
+};
 use crate::services::{
     ConnectSettings, DeliveryRetryError, PaymentSettings, PlatformOrderError, Ports, Services,
     Settings,
@@ -937,4 +939,38 @@ block_on_test!(only_dead_letters_are_retried_by_hand, {
         .await
         .unwrap_err();
     assert!(matches!(unknown, DeliveryRetryError::NotFound(_)));
+});
+
+block_on_test!(the_create_use_case_is_built_from_its_own_ports_alone, {
+    // A payment repository and an (unused) idempotency store: no processor, miniapp
+    // registry, order activities, outbox or upstream client.
+    let mut payments = MockPaymentRepository::new();
+    payments.expect_insert().times(1).returning(|write| {
+        assert_eq!(write.payment.status, PaymentStatus::InProcess);
+        assert_eq!(write.events[0].kind, EventKind::PaymentCreated);
+        assert!(write.idempotent.is_none());
+        Ok(())
+    });
+    let service = CreatePaymentService::new(
+        CreatePaymentPorts {
+            payments: Arc::new(payments),
+            idempotency: Arc::new(MockIdempotencyStore::new()),
+            clock: Arc::new(FixedClock(now())),
+            ids: Arc::new(Counter(AtomicU64::new(1))),
+        },
+        keyring(),
+        PaymentSettings {
+            session_ttl: Duration::minutes(15),
+            public_url: "http://pay.test".into(),
+        },
+    );
+    let created = match service.create(&app(false), create_request(), None).await {
+        Ok(Idempotent::Fresh(created)) => created,
+        other => panic!("saved at once without a key: {other:?}"),
+    };
+    assert_eq!(created.payment.expires_at, now() + Duration::minutes(15));
+    assert!(created
+        .session
+        .checkout_url
+        .starts_with("http://pay.test/checkout/pay_"));
 });

@@ -4,7 +4,8 @@
 //! (charge). Also host settlement, and the recording of a charge's outcome: an approved
 //! charge that cannot be recorded is reversed through the processor, never dropped.
 
-use super::{Change, PaymentService, PaymentServiceError, Result};
+use super::errors::{rejected, PaymentServiceError, Result};
+use super::service::{Change, PaymentService};
 use crate::access::{GrantCredentials, PayGrant, PAY_GRANT_LIFETIME};
 use crate::ids::{PaymentId, RefundId};
 use crate::miniapp::Miniapp;
@@ -67,7 +68,7 @@ impl PaymentService {
                 PaymentStatus::InProcess => "expired",
                 other => other.as_str(),
             };
-            return Err(super::rejected(
+            return Err(rejected(
                 PaymentError::InvalidState {
                     id: payment.id.clone(),
                     status,
@@ -86,7 +87,7 @@ impl PaymentService {
         };
         self.payments.add_grant(&grant).await?;
         Ok(GrantCredentials {
-            checkout_url: self.checkout_url(&payment.id, "grant", &token),
+            checkout_url: self.settings.checkout_url(&payment.id, "grant", &token),
             grant: token,
             expires_at: grant.expires_at,
         })
@@ -228,7 +229,7 @@ impl PaymentService {
                 Err(error) => return Err(error),
             }
             let current = self.get(id).await?;
-            return Err(super::rejected(
+            return Err(rejected(
                 PaymentError::InvalidState {
                     id: current.id.clone(),
                     status: current.status.as_str(),
