@@ -17,7 +17,7 @@ use crate::views::payment::PaymentView;
 
 /// A payment with its stored events.
 pub async fn payment_view(state: &AppState, payment: &Payment) -> Result<PaymentView, ApiError> {
-    let events = state.services.payments.events(&payment.id).await?;
+    let events = state.services.payments.events(payment.id()).await?;
     Ok(PaymentView::with_events(payment, &events))
 }
 
@@ -54,7 +54,7 @@ pub async fn order_activity_view(
             .get_for_app(app_id, payment_id)
             .await
         {
-            Ok(payment) => Some(payment.status.as_str()),
+            Ok(payment) => Some(payment.status().as_str()),
             Err(PaymentServiceError::NotFound) => None,
             Err(error) => return Err(error.into()),
         },

@@ -98,9 +98,9 @@ fn new_payment(
     opened.payment.route(&mut opened.events, true);
     let session = PaymentSession {
         token_hash: keyring.hash(&ids.new_secret("pst_")),
-        payment_id: opened.payment.id.clone(),
+        payment_id: opened.payment.id().clone(),
         created_at: now,
-        expires_at: opened.payment.expires_at,
+        expires_at: opened.payment.expires_at(),
     };
     Ok(NewPaymentWrite {
         payment: opened.payment,

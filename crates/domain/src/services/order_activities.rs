@@ -72,7 +72,7 @@ impl OrderActivityService {
                 .payments
                 .get(payment_id)
                 .await?
-                .is_some_and(|payment| payment.app_id == *app_id);
+                .is_some_and(|payment| payment.app_id() == app_id);
             if !owned {
                 return Err(InvalidField::new("payment_id", "no such payment").into());
             }

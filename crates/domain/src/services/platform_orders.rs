@@ -94,7 +94,7 @@ impl PlatformOrderService {
             .open(new.clone(), app.webhook_url.is_some())
             .await
         {
-            Ok(created) => Ok(created.payment.id),
+            Ok(created) => Ok(created.payment.id().clone()),
             Err(PaymentServiceError::Store(StoreError::Duplicate(_))) => self
                 .existing(&new)
                 .await?
@@ -115,12 +115,12 @@ impl PlatformOrderService {
         else {
             return Ok(None);
         };
-        let same = existing.user_id == new.user_id
-            && existing.amount == new.amount.get()
-            && existing.currency == new.currency
-            && existing.details == new.details;
+        let same = *existing.user_id() == new.user_id
+            && existing.amount() == new.amount.get()
+            && existing.currency() == new.currency
+            && *existing.details() == new.details;
         if same {
-            Ok(Some(existing.id))
+            Ok(Some(existing.id().clone()))
         } else {
             Err(PlatformOrderError::InvalidOrder(format!(
                 "miniapp_order_id {order_id} already has a payment with different order data"
@@ -138,7 +138,7 @@ impl PlatformOrderService {
         let not_found = || PlatformOrderError::OrderNotFound(order_payment_id.to_owned());
         let id = PaymentId::parse(order_payment_id).map_err(|_| not_found())?;
         match self.payments.get(&id).await? {
-            Some(payment) if payment.app_id == app.id => Ok(payment),
+            Some(payment) if *payment.app_id() == app.id => Ok(payment),
             Some(_) | None => Err(not_found()),
         }
     }

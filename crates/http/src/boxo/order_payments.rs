@@ -177,7 +177,7 @@ pub async fn status(
                 .platform_orders
                 .status(&request.app_id, &request.order_payment_id)
                 .await?;
-            if token_user.is_some_and(|user| user != payment.user_id) {
+            if token_user.is_some_and(|user| user != *payment.user_id()) {
                 // Another user's payment is not found, as another miniapp's is.
                 return Err(BoxoFailure::new(
                     BoxoErrorCode::OrderNotFound,
@@ -185,11 +185,11 @@ pub async fn status(
                 ));
             }
             Ok(json!({
-                "app_id": payment.app_id,
+                "app_id": payment.app_id(),
                 "client_id": client_id,
-                "order_payment_id": payment.id,
-                "payment_status": hostpay_boxo::order::payment_status(payment.status),
-                "payment_fail_reason": payment.fail_reason,
+                "order_payment_id": payment.id(),
+                "payment_status": hostpay_boxo::order::payment_status(payment.status()),
+                "payment_fail_reason": payment.fail_reason(),
             }))
         }
         .await,

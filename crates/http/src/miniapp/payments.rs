@@ -252,11 +252,11 @@ pub async fn refund(
     let payment = state.services.payments.get_for_app(&app.id, &id).await?;
     let operation = format!("POST /api/v1/payments/{id}/refunds");
     let claim = idempotency_claim(&req, &app, &operation, &body.raw)?;
-    let currency = payment.currency;
+    let currency = payment.currency();
     let request = body.into_inner().into_inner();
     let amount = request
         .amount
-        .map(|amount| fits_currency("amount", amount, payment.currency))
+        .map(|amount| fits_currency("amount", amount, payment.currency()))
         .transpose()?;
     let payments = &state.services.payments;
     let mut outcome = payments

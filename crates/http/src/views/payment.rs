@@ -47,9 +47,9 @@ impl EventView {
     pub fn created(payment: &Payment) -> EventView {
         let kind = EventKind::PaymentCreated.as_str();
         EventView {
-            id: EventId::for_transition(payment.id.as_str(), kind),
+            id: EventId::for_transition(payment.id().as_str(), kind),
             kind,
-            created_at: payment.created_at,
+            created_at: payment.created_at(),
             data: event_data(&EventData::Payment(payment.snapshot())),
         }
     }
@@ -311,39 +311,39 @@ pub struct PaymentView {
 impl PaymentView {
     /// The view of `payment` with these `events` (oldest first).
     pub fn of(payment: &Payment, events: Vec<EventView>) -> PaymentView {
-        let currency = payment.currency;
+        let currency = payment.currency();
         PaymentView {
-            id: payment.id.to_string(),
+            id: payment.id().to_string(),
             object: "payment",
-            status: payment.status.as_str(),
-            amount: payment.amount.to_currency_string(currency),
+            status: payment.status().as_str(),
+            amount: payment.amount().to_currency_string(currency),
             refunded_amount: payment.refunded_amount().to_currency_string(currency),
             currency: currency.to_string(),
-            user_id: payment.user_id.to_string(),
-            miniapp_order_id: payment.miniapp_order_id.as_ref().map(ToString::to_string),
+            user_id: payment.user_id().to_string(),
+            miniapp_order_id: payment.miniapp_order_id().map(ToString::to_string),
             description: payment
-                .details
+                .details()
                 .description
                 .as_ref()
                 .map(ToString::to_string),
-            items: ItemView::all(&payment.details.items, Some(currency)),
+            items: ItemView::all(&payment.details().items, Some(currency)),
             shipping_address: payment
-                .details
+                .details()
                 .shipping_address
                 .as_ref()
                 .map(ShippingAddressView::of),
-            custom_attributes: payment.details.custom_attributes.clone(),
-            fail_reason: payment.fail_reason.clone(),
+            custom_attributes: payment.details().custom_attributes.clone(),
+            fail_reason: payment.fail_reason().map(str::to_owned),
             refunds: payment
-                .refunds
+                .refunds()
                 .iter()
                 .map(|refund| RefundView::of(refund, currency))
                 .collect(),
             events,
-            channel: channel_name(payment.channel),
-            created_at: payment.created_at,
-            updated_at: payment.updated_at,
-            expires_at: payment.expires_at,
+            channel: channel_name(payment.channel()),
+            created_at: payment.created_at(),
+            updated_at: payment.updated_at(),
+            expires_at: payment.expires_at(),
         }
     }
 

@@ -276,7 +276,7 @@ pub async fn concurrent_refunds(ports: &StorePorts) {
     let fx = Fixture::new("crf", utc(2026, 6, 1));
     let services = services(ports, &fx);
     let (app, created) = app_and_payment(&services, "100.00").await;
-    let id = created.payment.id.clone();
+    let id = created.payment.id().clone();
     services
         .payments
         .settle(&id, SettleStatus::Paid)
@@ -321,14 +321,14 @@ pub async fn concurrent_refunds(ports: &StorePorts) {
         money("100.00"),
         "contract: concurrent refunds add up to exactly the paid amount"
     );
-    assert_eq!(payment.status, PaymentStatus::Refunded);
+    assert_eq!(payment.status(), PaymentStatus::Refunded);
     assert_eq!(
-        payment.refunds.len(),
+        payment.refunds().len(),
         10,
         "contract: exactly 10 refunds stored"
     );
     assert!(payment
-        .refunds
+        .refunds()
         .iter()
         .all(|r| r.status == RefundStatus::Succeeded));
     let events = services.payments.events(&id).await.must("events");
@@ -348,11 +348,11 @@ pub async fn concurrent_confirm_and_cancel(ports: &StorePorts) {
     let fx = Fixture::new("ccc", utc(2026, 7, 1));
     let services = services(ports, &fx);
     let (_, created) = app_and_payment(&services, "25.00").await;
-    let id = created.payment.id.clone();
+    let id = created.payment.id().clone();
     let token = created.session.token.clone();
     let grant = services
         .payments
-        .grant(&id, &created.payment.user_id)
+        .grant(&id, created.payment.user_id())
         .await
         .must("a pay grant")
         .grant;
@@ -377,7 +377,7 @@ pub async fn concurrent_confirm_and_cancel(ports: &StorePorts) {
     let mut winners = Vec::new();
     for task in tasks {
         match task.await.must("a confirm/cancel task") {
-            Ok(payment) => winners.push(payment.status),
+            Ok(payment) => winners.push(payment.status()),
             Err(PaymentServiceError::Rejected { .. }) => {}
             Err(other) => panic!("contract: a concurrent confirm/cancel failed with {other:?}; it must either win or be refused"),
         }
@@ -389,7 +389,8 @@ pub async fn concurrent_confirm_and_cancel(ports: &StorePorts) {
     );
     let payment = services.payments.get(&id).await.must("get");
     assert_eq!(
-        payment.status, winners[0],
+        payment.status(),
+        winners[0],
         "contract: the winner's state is the stored one"
     );
     let terminal: Vec<EventKind> = services

@@ -95,7 +95,7 @@ pub async fn order_activities(ports: &StorePorts) {
         .stored_payment(ports, &app, "user-1", "31.30")
         .await
         .payment;
-    let activity = stored_activity(ports, &fx, &app, "user-1", Some(&payment.id)).await;
+    let activity = stored_activity(ports, &fx, &app, "user-1", Some(payment.id())).await;
     let order_id = activity.order_id.as_str().to_owned();
     assert_eq!(
         get(ports, &app, &order_id).await,
@@ -185,7 +185,7 @@ pub async fn order_activities(ports: &StorePorts) {
     // The linked payment changes: its history entry is written with the payment.
     let links = ports
         .order_activities
-        .linked_to_payment(&app.id, &payment.id)
+        .linked_to_payment(&app.id, payment.id())
         .await
         .must("linked_to_payment");
     assert_eq!(
@@ -196,7 +196,7 @@ pub async fn order_activities(ports: &StorePorts) {
     assert!(
         ports
             .order_activities
-            .linked_to_payment(&other_app.id, &payment.id)
+            .linked_to_payment(&other_app.id, payment.id())
             .await
             .must("linked_to_payment")
             .is_empty(),
@@ -378,11 +378,11 @@ pub async fn order_activity_records(ports: &StorePorts) {
         .stored_payment(ports, &other_app, "user-1", "9.00")
         .await
         .payment;
-    let linked = stored_activity(ports, &fx, &app, "user-1", Some(&payment.id)).await;
+    let linked = stored_activity(ports, &fx, &app, "user-1", Some(payment.id())).await;
     let unlinked = stored_activity(ports, &fx, &app, "user-1", None).await;
-    let to_foreign = stored_activity(ports, &fx, &app, "user-1", Some(&foreign.id)).await;
+    let to_foreign = stored_activity(ports, &fx, &app, "user-1", Some(foreign.id())).await;
     let cases = [
-        (&linked, Some(payment.status), "its miniapp's payment"),
+        (&linked, Some(payment.status()), "its miniapp's payment"),
         (&unlinked, None, "no payment"),
         (&to_foreign, None, "another miniapp's payment"),
     ];

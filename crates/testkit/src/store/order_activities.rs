@@ -38,8 +38,8 @@ impl OrderActivityRepository for MemoryStore {
                     .payment_id
                     .as_ref()
                     .and_then(|payment_id| state.payments.get(payment_id))
-                    .filter(|payment| payment.app_id == activity.app_id)
-                    .map(|payment| payment.status),
+                    .filter(|payment| *payment.app_id() == activity.app_id)
+                    .map(|payment| payment.status()),
                 activity: activity.clone(),
             }))
     }

@@ -62,12 +62,12 @@ async fn the_create_use_case_runs_on_a_payment_store_alone() {
         Idempotent::Fresh(created) => created,
         Idempotent::NeedsReply(_) | Idempotent::Replayed(_) => panic!("no key: saved at once"),
     };
-    let stored = store.get(&created.payment.id).await.unwrap().unwrap();
+    let stored = store.get(created.payment.id()).await.unwrap().unwrap();
     assert_eq!(stored, created.payment);
-    assert_eq!(stored.status, PaymentStatus::InProcess);
+    assert_eq!(stored.status(), PaymentStatus::InProcess);
     assert!(created.session.checkout_url.starts_with(&format!(
         "https://pay.example/checkout/{}?session=ps_",
-        stored.id
+        stored.id()
     )));
 
     // With an idempotency key: the reply is kept with the payment, then replayed.
@@ -83,10 +83,10 @@ async fn the_create_use_case_runs_on_a_payment_store_alone() {
     };
     let reply = StoredReply {
         status: 201,
-        body: format!("created {}", pending.created().payment.id),
+        body: format!("created {}", pending.created().payment.id()),
     };
     let saved = service.resume_create(pending, reply.clone()).await.unwrap();
-    assert!(store.get(&saved.payment.id).await.unwrap().is_some());
+    assert!(store.get(saved.payment.id()).await.unwrap().is_some());
     match service.create(&app, request(), Some(claim)).await {
         Ok(Idempotent::Replayed(replayed)) => assert_eq!(replayed, reply),
         other => panic!("the same key replays its reply: {other:?}"),

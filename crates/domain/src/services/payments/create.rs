@@ -244,14 +244,14 @@ impl CreatePaymentService {
         let token = self.ids.new_secret("ps_");
         let session = PaymentSession {
             token_hash: self.keyring.hash(&token),
-            payment_id: payment.id.clone(),
+            payment_id: payment.id().clone(),
             created_at: self.clock.now(),
-            expires_at: payment.expires_at,
+            expires_at: payment.expires_at(),
         };
         let credentials = SessionCredentials {
-            checkout_url: self.settings.checkout_url(&payment.id, "session", &token),
+            checkout_url: self.settings.checkout_url(payment.id(), "session", &token),
             token,
-            expires_at: payment.expires_at,
+            expires_at: payment.expires_at(),
         };
         (session, credentials)
     }

@@ -17,7 +17,7 @@ impl PaymentService {
     /// A miniapp's payment (another miniapp's reads as not found).
     pub async fn get_for_app(&self, app_id: &AppId, id: &PaymentId) -> Result<Payment> {
         match self.payments.get(id).await? {
-            Some(payment) if payment.app_id == *app_id => Ok(payment),
+            Some(payment) if payment.app_id() == app_id => Ok(payment),
             Some(_) | None => Err(PaymentServiceError::NotFound),
         }
     }
@@ -26,7 +26,7 @@ impl PaymentService {
     /// not found).
     pub async fn read_for_app(&self, app_id: &AppId, id: &PaymentId) -> Result<PaymentRecord> {
         match self.payments.read(id).await? {
-            Some(record) if record.payment.app_id == *app_id => Ok(record),
+            Some(record) if record.payment.app_id() == app_id => Ok(record),
             Some(_) | None => Err(PaymentServiceError::NotFound),
         }
     }
@@ -56,8 +56,8 @@ impl PaymentService {
             .get_many(ids)
             .await?
             .into_iter()
-            .filter(|payment| payment.app_id == *app_id)
-            .map(|payment| (payment.id, payment.status))
+            .filter(|payment| payment.app_id() == app_id)
+            .map(|payment| (payment.id().clone(), payment.status()))
             .collect())
     }
 
@@ -79,7 +79,7 @@ impl PaymentService {
         id: &PaymentId,
     ) -> Result<(Payment, Option<SessionCredentials>)> {
         let payment = self.get(id).await?;
-        let payable = !payment.status.is_settled() && !payment.is_expired(self.clock.now());
+        let payable = !payment.status().is_settled() && !payment.is_expired(self.clock.now());
         if !payable {
             return Ok((payment, None));
         }

@@ -202,7 +202,7 @@ impl PaymentService {
         crate::order::check_amount(
             "amount",
             amount.map(PositiveMoney::get),
-            AmountRule::Currency(current.currency),
+            AmountRule::Currency(current.currency()),
         )?;
         Ok(RefundAsk {
             payment_id: id.clone(),
@@ -237,7 +237,7 @@ impl PaymentService {
         let transition = payment.record_refund(refund_id, outcome, self.clock.now())?;
         let refund = transition
             .payment
-            .refunds
+            .refunds()
             .iter()
             .find(|refund| &refund.id == refund_id)
             .cloned()
@@ -266,13 +266,13 @@ impl PaymentService {
         };
         let Some((claim, ask)) = keyed else {
             return Ok(Idempotent::Fresh(
-                self.record_refund(&payment.id, &reserved.id, outcome)
+                self.record_refund(payment.id(), &reserved.id, outcome)
                     .await
                     .unwrap_or(reserved),
             ));
         };
         let step = |payment: &Payment| self.record(payment, &reserved.id, outcome.clone());
-        Ok(match self.prepare(&payment.id, &step).await {
+        Ok(match self.prepare(payment.id(), &step).await {
             Ok(prepared) => Idempotent::NeedsReply(PendingRefund {
                 claim,
                 ask,
@@ -306,7 +306,7 @@ impl PaymentService {
         refund_id: &RefundId,
     ) -> Result<bool> {
         let payment = self.get(payment_id).await?;
-        let Some(refund) = payment.refunds.iter().find(|r| &r.id == refund_id) else {
+        let Some(refund) = payment.refunds().iter().find(|r| &r.id == refund_id) else {
             return Ok(false);
         };
         let result = match self
@@ -336,8 +336,8 @@ impl PaymentService {
 fn refund_request(payment: &Payment, refund: &Refund) -> RefundRequest {
     RefundRequest {
         refund_id: refund.id.clone(),
-        payment_id: payment.id.clone(),
+        payment_id: payment.id().clone(),
         amount: refund.amount,
-        currency: payment.currency,
+        currency: payment.currency(),
     }
 }

@@ -164,7 +164,7 @@ impl PaymentService {
         // Routing needs the miniapp only when there is something to route (a charge
         // marker, say, emits nothing).
         if !transition.events.is_empty() {
-            let has_webhook = self.app_has_webhook(&current.app_id).await?;
+            let has_webhook = self.app_has_webhook(current.app_id()).await?;
             transition
                 .payment
                 .route(&mut transition.events, has_webhook);
@@ -221,7 +221,7 @@ impl PaymentService {
         let payment = &transition.payment;
         let linked = self
             .activities
-            .linked_to_payment(&payment.app_id, &payment.id)
+            .linked_to_payment(payment.app_id(), payment.id())
             .await?;
         Ok(linked
             .iter()
@@ -232,7 +232,7 @@ impl PaymentService {
                         activity.payment_changed_event(
                             &event.id,
                             event.kind.as_str(),
-                            payment.status,
+                            payment.status(),
                             event.occurred_at,
                         ),
                     )
