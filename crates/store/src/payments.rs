@@ -30,6 +30,8 @@ use crate::schema::{
 };
 use crate::sql_types::{DbAmount, DbInstant};
 
+mod new_payment;
+
 /// A stored payment (refunds apart; items inside `details`, copied to `payment_items`).
 #[derive(Queryable, Selectable, Insertable, Debug, Clone)]
 #[diesel(table_name = payments, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
@@ -414,48 +416,10 @@ macro_rules! payments {
         #[async_trait]
         impl PaymentRepository for $database {
             async fn insert(&self, write: NewPaymentWrite) -> Result<(), StoreError> {
-                let row = PaymentRow::of(&write.payment)?;
-                let items = item_rows(&write.payment);
-                let refunds: Vec<RefundRow> = write
-                    .payment
-                    .refunds
-                    .iter()
-                    .enumerate()
-                    .map(|(position, refund)| RefundRow::of(position, refund))
-                    .collect();
-                let session = SessionRow::of(&write.session);
+                let rows = new_payment::NewPaymentRows::of(write)?;
                 detached!(self, |conn| {
                     let c: &mut $conn = &mut conn;
-                    write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
-                        diesel::insert_into(payments::table)
-                            .values(&row)
-                            .execute(c)
-                            .await?;
-                        for item in &items {
-                            diesel::insert_into(payment_items::table)
-                                .values(item)
-                                .execute(c)
-                                .await?;
-                        }
-                        for refund in &refunds {
-                            diesel::insert_into(refunds::table)
-                                .values(refund)
-                                .execute(c)
-                                .await?;
-                        }
-                        diesel::insert_into(payment_sessions::table)
-                            .values(&session)
-                            .execute(c)
-                            .await?;
-                        $backend::write_side_effects(
-                            c,
-                            &write.events,
-                            &[],
-                            write.idempotent.as_ref(),
-                            write.payment.created_at,
-                        )
-                        .await
-                    })
+                    new_payment::$backend::insert(c, rows).await
                 })
             }
 
