@@ -52,6 +52,22 @@ macro_rules! write_transaction {
 }
 pub(crate) use write_transaction;
 
+/// Runs `$body` (an `async |conn| -> DbResult<T>` closure making exactly one statement) on
+/// PostgreSQL as that statement's own transaction (autocommit: one round trip instead of
+/// `BEGIN`, the statement and `COMMIT`; committed, and flushed with `synchronous_commit`
+/// on, before its reply), evaluating to `Some(result)`. `None` on SQLite, whose writes all
+/// go through `write_transaction!` (the group commit): the caller then takes its general
+/// path.
+macro_rules! pg_autocommit {
+    (pg, $conn:expr, $body:expr) => {
+        Some(($body)($conn).await)
+    };
+    (sqlite, $conn:expr, $body:expr) => {
+        None
+    };
+}
+pub(crate) use pg_autocommit;
+
 /// Locks the selected rows until the transaction ends (PostgreSQL); SQLite's immediate
 /// transaction already excludes every other writer.
 macro_rules! for_update {

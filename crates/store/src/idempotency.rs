@@ -11,7 +11,7 @@ use hostpay_domain::idempotency::{
 };
 use hostpay_domain::ports::{IdempotencyStore, StoreError};
 
-use crate::dialect::{detached, for_each_backend, write_transaction};
+use crate::dialect::{detached, for_each_backend, pg_autocommit, write_transaction};
 use crate::error::{corrupt, DbError, DbResult};
 use crate::schema::idempotency_keys;
 use crate::sql_types::DbInstant;
@@ -33,6 +33,19 @@ pub(crate) struct KeyRow {
 }
 
 impl KeyRow {
+    /// The key as `claim` holds it from `now`, no response yet.
+    fn held(claim: &IdempotencyClaim, now: DateTime<Utc>) -> KeyRow {
+        KeyRow {
+            app_id: claim.app_id.as_str().to_owned(),
+            key: claim.key.as_str().to_owned(),
+            fingerprint: claim.fingerprint.clone(),
+            response_status: None,
+            response_body: None,
+            created_at: DbInstant::of(now),
+            owner: claim.owner.clone(),
+        }
+    }
+
     fn record(&self) -> DbResult<IdempotencyRecord> {
         let response = match (self.response_status, &self.response_body) {
             (Some(status), Some(body)) => Some(StoredReply {
@@ -200,8 +213,27 @@ macro_rules! idempotency {
                 now: DateTime<Utc>,
             ) -> Result<IdempotencyBegin, StoreError> {
                 let claim = claim.clone();
+                let held = KeyRow::held(&claim, now);
                 detached!(self, |conn| {
                     let c: &mut $conn = &mut conn;
+                    // A key seen for the first time (the usual case) is held by the insert
+                    // alone: on PostgreSQL one autocommit statement (one round trip).
+                    let first: Option<DbResult<usize>> = pg_autocommit!(
+                        $backend,
+                        &mut *c,
+                        async |c: &mut $conn| -> DbResult<usize> {
+                            Ok(diesel::insert_into(idempotency_keys::table)
+                                .values(&held)
+                                .on_conflict_do_nothing()
+                                .execute(c)
+                                .await?)
+                        }
+                    );
+                    if let Some(inserted) = first {
+                        if inserted? == 1 {
+                            return Ok(IdempotencyBegin::Proceed);
+                        }
+                    }
                     write_transaction!(
                         $backend,
                         c,
@@ -211,15 +243,7 @@ macro_rules! idempotency {
                             let now = DbInstant::of(now);
                             for _ in 0..BEGIN_ATTEMPTS {
                                 let inserted = diesel::insert_into(idempotency_keys::table)
-                                    .values(KeyRow {
-                                        app_id: app_id.to_owned(),
-                                        key: key.to_owned(),
-                                        fingerprint: claim.fingerprint.clone(),
-                                        response_status: None,
-                                        response_body: None,
-                                        created_at: now,
-                                        owner: claim.owner.clone(),
-                                    })
+                                    .values(&held)
                                     .on_conflict_do_nothing()
                                     .execute(&mut *c)
                                     .await
