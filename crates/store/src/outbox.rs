@@ -420,6 +420,51 @@ fn delivery_cursor(delivery: &Delivery) -> Cursor {
     }
 }
 
+/// How `insert_events` writes: on PostgreSQL every event and delivery in one
+/// statement (one round trip); on SQLite row by row (each statement runs in place on the
+/// operation's thread: no round trip to save, and diesel has no multi-row insert for these
+/// rows there).
+macro_rules! event_inserts {
+    (pg, $conn:expr, $events:expr) => {{
+        let columns = EventColumns::of($events)?;
+        EventsStatement(&columns).execute($conn).await?;
+        Ok(())
+    }};
+    (sqlite, $conn:expr, $events:expr) => {{
+        let (events, deliveries) = event_rows($events)?;
+        for event in &events {
+            diesel::insert_into(outbox_events::table)
+                .values(event)
+                .execute(&mut *$conn)
+                .await?;
+        }
+        for delivery in &deliveries {
+            diesel::insert_into(deliveries::table)
+                .values(delivery)
+                .execute(&mut *$conn)
+                .await?;
+        }
+        Ok(())
+    }};
+}
+
+/// Events with their deliveries, inserted by one PostgreSQL statement.
+struct EventsStatement<'a>(&'a EventColumns);
+
+impl diesel::query_builder::QueryId for EventsStatement<'_> {
+    type QueryId = EventsStatement<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::QueryFragment<Pg> for EventsStatement<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("WITH g AS (SELECT 1 AS one)");
+        self.0.push_ctes(&mut out, "g")?;
+        out.push_sql(" SELECT one FROM g");
+        Ok(())
+    }
+}
+
 macro_rules! outbox {
     ($backend:ident, $database:ty, $conn:ty) => {
         /// The backend's outbox queries, shared by the repositories that write events.
@@ -434,21 +479,7 @@ macro_rules! outbox {
                 if events.is_empty() {
                     return Ok(());
                 }
-                let (events, deliveries) = event_rows(events)?;
-                // Row by row: SQLite has no multi-row insert in diesel for these rows.
-                for event in &events {
-                    diesel::insert_into(outbox_events::table)
-                        .values(event)
-                        .execute(conn)
-                        .await?;
-                }
-                for delivery in &deliveries {
-                    diesel::insert_into(deliveries::table)
-                        .values(delivery)
-                        .execute(conn)
-                        .await?;
-                }
-                Ok(())
+                event_inserts!($backend, conn, events)
             }
 
             /// The delivery rows with these ids, in this order.

@@ -23,7 +23,7 @@ use hostpay_domain::payment::{
 use hostpay_domain::ports::{NewPaymentWrite, PaymentRepository, PaymentWrite, StoreError};
 
 use crate::convert::{bounded, from_json, non_empty, parsed, to_json};
-use crate::dialect::{detached, for_each_backend, lock_at_version, write_transaction};
+use crate::dialect::{detached, for_each_backend, write_transaction};
 use crate::error::{corrupt, DbError, DbResult};
 use crate::schema::{
     charge_reversals, outbox_events, pay_grants, payment_items, payment_sessions, payments, refunds,
@@ -515,8 +515,9 @@ macro_rules! payments {
                 detached!(self, |conn| {
                     let c: &mut $conn = &mut conn;
                     write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
-                        // Serialise writers of this payment, then check nobody moved it.
-                        lock_at_version!($backend, c, payments, &row.id, expected);
+                        // The conditional update serialises writers of this payment (it
+                        // takes the row's lock; PostgreSQL re-checks the version once a
+                        // concurrent writer is done) and checks nobody moved it.
                         let changed = diesel::update(
                             payments::table
                                 .filter(payments::id.eq(&row.id))
