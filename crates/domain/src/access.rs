@@ -3,14 +3,13 @@
 //! hashes, bound to one owner and expiring.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 use crate::ids::{AppId, PaymentId};
 use crate::miniapp::SecretHash;
 use crate::order::UserRef;
 
 /// A user token minted for one miniapp.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserToken {
     /// Keyed hash of the token.
     pub token_hash: SecretHash,
@@ -32,7 +31,7 @@ impl UserToken {
 }
 
 /// A payment session: the credential the payment sheet uses to confirm or cancel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentSession {
     /// Keyed hash of the session token.
     pub token_hash: SecretHash,
@@ -52,7 +51,7 @@ impl PaymentSession {
 }
 
 /// A session as handed to the caller, once: the plain token and where to use it.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct SessionCredentials {
     /// The bearer token for `/checkout/{id}/confirm|cancel`.
     pub token: String,
@@ -77,7 +76,7 @@ pub const PAY_GRANT_LIFETIME: chrono::Duration = chrono::Duration::minutes(5);
 /// mints it for its logged-in user, who must be the payment's user; it is bound to that
 /// payment and user, lives at most [`PAY_GRANT_LIFETIME`], and is stored as a keyed hash.
 /// A miniapp never receives one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PayGrant {
     /// Keyed hash of the grant.
     pub token_hash: SecretHash,
@@ -104,7 +103,7 @@ impl PayGrant {
 }
 
 /// A pay grant as handed to the host's backend, once.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct GrantCredentials {
     /// The bearer token for `/checkout/{id}/confirm` and the full sheet.
     pub grant: String,

@@ -109,7 +109,7 @@ pub fn claim_lease(attempt_timeout: Duration) -> Duration {
 }
 
 /// What one attempt came to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AttemptOutcome {
     /// 2xx: done.
     Acknowledged,
@@ -120,7 +120,7 @@ pub enum AttemptOutcome {
 }
 
 /// One recorded attempt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryAttempt {
     /// When it started.
     pub at: DateTime<Utc>,

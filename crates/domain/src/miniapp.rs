@@ -205,7 +205,7 @@ impl From<WebhookUrl> for String {
 }
 
 /// A registered miniapp.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Miniapp {
     /// `app_...`
     pub id: AppId,
@@ -224,17 +224,16 @@ pub struct Miniapp {
 }
 
 /// A registration request.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MiniappRegistration {
     /// The name, String(250).
     pub name: NonEmptyString<250>,
     /// Optional webhook URL.
-    #[serde(default)]
     pub webhook_url: Option<WebhookUrl>,
 }
 
 /// What registration or rotation hands out, once: the plain secrets.
-#[derive(Clone, PartialEq, Eq, Serialize)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct IssuedCredentials {
     /// The app.
     pub app_id: AppId,

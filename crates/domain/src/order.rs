@@ -11,27 +11,21 @@ use crate::validation::{BoundedString, InvalidField, Latitude, Longitude, NonEmp
 pub type UserRef = NonEmptyString<255>;
 
 /// A line of an order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderItem {
     /// The product's name, String(250).
     pub product_name: NonEmptyString<250>,
     /// The variant's name, String(250).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_variant_name: Option<BoundedString<250>>,
     /// The stock keeping unit, String(250).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_sku: Option<BoundedString<250>>,
     /// The product's picture, String(500).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_image_url: Option<BoundedString<500>>,
     /// How many, at least 1.
-    #[serde(default = "one")]
     pub quantity: Quantity,
     /// The unit price.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<Money>,
     /// The discount on this product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount: Option<Money>,
 }
 
@@ -70,10 +64,6 @@ pub(crate) fn check_amount(
     }
 }
 
-fn one() -> Quantity {
-    Quantity::ONE
-}
-
 /// An item quantity: an integer of at least 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
@@ -103,134 +93,97 @@ impl<'de> Deserialize<'de> for Quantity {
 }
 
 /// Where an order goes; every field is optional.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ShippingAddress {
     /// First address line, String(1000).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address1: Option<BoundedString<1000>>,
     /// Second address line, String(1000).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address2: Option<BoundedString<1000>>,
     /// String(250).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_name: Option<BoundedString<250>>,
     /// String(250).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_name: Option<BoundedString<250>>,
     /// String(250).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<BoundedString<250>>,
     /// String(100).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region_name: Option<BoundedString<100>>,
     /// String(100).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region_code: Option<BoundedString<100>>,
     /// String(100) (limit not documented by the platform; hostpay's choice).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub province_name: Option<BoundedString<100>>,
     /// String(100) (limit not documented by the platform; hostpay's choice).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub province_code: Option<BoundedString<100>>,
     /// String(250) (limit not documented by the platform; hostpay's choice).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub city: Option<BoundedString<250>>,
     /// String(100) (limit not documented by the platform; hostpay's choice).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<BoundedString<100>>,
     /// String(100) (limit not documented by the platform; hostpay's choice).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postal_code: Option<BoundedString<100>>,
     /// -90..=90, at most 15 decimals.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latitude: Option<Latitude>,
     /// -180..=180, at most 15 decimals.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub longitude: Option<Longitude>,
 }
 
 /// The order the miniapp platform sends with "create order payment",
 /// with every documented field and limit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderDetails {
     /// ISO 4217 code.
     pub currency: Currency,
     /// The order total, > 0.
     pub amount: PositiveMoney,
     /// Before tax and shipping.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subtotal_amount: Option<Money>,
     /// Shipping cost.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_amount: Option<Money>,
     /// Total discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_amount: Option<Money>,
     /// The tax's name, String(250).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax_title: Option<BoundedString<250>>,
     /// Tax amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax_amount: Option<Money>,
     /// Whether prices include tax.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub taxes_included: Option<bool>,
     /// Free text (unbounded on the platform's side; bounded here by the 64 KiB body limit).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<BoundedString<65536>>,
     /// Arbitrary attributes, passed back in complete-order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_attributes: Option<serde_json::Value>,
     /// The miniapp's order id, String(255).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub miniapp_order_id: Option<NonEmptyString<255>>,
     /// The host app's user, String(255).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hostapp_user_id: Option<UserRef>,
     /// The lines.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<OrderItem>,
     /// Where it goes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_address: Option<ShippingAddress>,
 }
 
 /// The order-level facts a payment keeps beyond amount and currency (the platform's extras and
 /// the miniapp API's description); stored with the payment.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PaymentDetails {
     /// Free text for the payment sheet, String(1000).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<BoundedString<1000>>,
     /// The lines.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<OrderItem>,
     /// Where it goes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_address: Option<ShippingAddress>,
     /// Arbitrary attributes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_attributes: Option<serde_json::Value>,
     /// Before tax and shipping.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subtotal_amount: Option<Money>,
     /// Shipping cost.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_amount: Option<Money>,
     /// Total discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_amount: Option<Money>,
     /// The tax's name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax_title: Option<BoundedString<250>>,
     /// Tax amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax_amount: Option<Money>,
     /// Whether prices include tax.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub taxes_included: Option<bool>,
     /// Free text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<BoundedString<65536>>,
 }
 

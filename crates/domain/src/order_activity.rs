@@ -114,56 +114,48 @@ pub enum DeliveryMethod {
 }
 
 /// Who carries it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Courier {
     /// String(250).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<BoundedString<250>>,
     /// String(250).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<BoundedString<250>>,
 }
 
 /// An order's delivery information.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryInfo {
     /// delivery, pickup or digital.
     pub method: DeliveryMethod,
     /// Where to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<ShippingAddress>,
     /// Expected arrival, RFC 3339.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eta: Option<DateTime<Utc>>,
     /// String(500).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_url: Option<BoundedString<500>>,
     /// Who carries it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub courier: Option<Courier>,
 }
 
 /// One entry of an order's history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActivityEvent {
     /// `evt_...`
     pub id: EventId,
     /// `order_activity.created`, `order_activity.updated`, or the linked payment's
     /// event (`payment.paid`...).
-    #[serde(rename = "type")]
     pub kind: String,
     /// The order's status after the event.
     pub status: OrderActivityStatus,
     /// When.
     pub created_at: DateTime<Utc>,
     /// Which fields changed (and, for payment events, the payment's status).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changes: Option<serde_json::Value>,
 }
 
 /// What a miniapp sends to create or update an order activity; absent fields keep their
 /// stored value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderActivityUpsert {
     /// The miniapp's order id, String(255).
     pub order_id: NonEmptyString<255>,
@@ -172,30 +164,23 @@ pub struct OrderActivityUpsert {
     /// The new status.
     pub status: OrderActivityStatus,
     /// String(250).
-    #[serde(default)]
     pub title: Option<BoundedString<250>>,
     /// The lines (replaces the stored ones when given).
-    #[serde(default)]
     pub items: Option<Vec<OrderItem>>,
     /// The total.
-    #[serde(default)]
     pub total: Option<Money>,
     /// The total's currency.
-    #[serde(default)]
     pub currency: Option<Currency>,
     /// The linked payment.
-    #[serde(default)]
     pub payment_id: Option<PaymentId>,
     /// Delivery information (replaces the stored one when given).
-    #[serde(default)]
     pub delivery: Option<DeliveryInfo>,
     /// String(2000).
-    #[serde(default)]
     pub note: Option<BoundedString<2000>>,
 }
 
 /// An order activity.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderActivity {
     /// `oa_...`
     pub id: OrderActivityId,

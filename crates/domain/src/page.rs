@@ -3,7 +3,6 @@
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 use crate::validation::FieldError;
 
@@ -103,7 +102,7 @@ impl PageRequest {
 }
 
 /// A page of items, newest first.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Page<T> {
     /// The items.
     pub items: Vec<T>,

@@ -35,7 +35,7 @@ pub enum Channel {
 }
 
 /// A refund of (part of) a paid payment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refund {
     /// `ref_...`
     pub id: RefundId,
@@ -117,7 +117,7 @@ impl ReversalStatus {
 /// The refund of a charge the processor approved but that could not be recorded on its
 /// payment (the payment had already ended otherwise): the money goes back to the user,
 /// retried until the processor accepts it, under its own idempotency key (`id`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChargeReversal {
     /// The processor refund's idempotency key (`ref_...`).
     pub id: RefundId,
@@ -167,8 +167,36 @@ impl ChargeReversal {
 }
 
 /// A payment: one amount, charged at most once, refunded at most up to that amount.
+///
+/// Its fields are private: it changes only through its state-machine methods (each
+/// returns the new state in a [`Transition`], or an error naming the current status), and
+/// is read through its accessors. It is made by [`Payment::open`], or rebuilt from a
+/// store's rows by [`Payment::restore`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payment {
+    id: PaymentId,
+    app_id: AppId,
+    channel: Channel,
+    user_id: UserRef,
+    amount: Money,
+    currency: Currency,
+    status: PaymentStatus,
+    fail_reason: Option<String>,
+    miniapp_order_id: Option<NonEmptyString<255>>,
+    details: PaymentDetails,
+    refunds: Vec<Refund>,
+    expires_at: DateTime<Utc>,
+    charging_since: Option<DateTime<Utc>>,
+    charge_check_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    version: i64,
+}
+
+/// Every field of a stored payment, for adapters rehydrating one ([`Payment::restore`])
+/// or writing its rows ([`Payment::into_parts`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentParts {
     /// `pay_...`
     pub id: PaymentId,
     /// The owning miniapp.
@@ -230,7 +258,7 @@ pub struct NewPayment {
 }
 
 /// The processor's answer to a charge.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChargeOutcome {
     /// Charged.
     Approved,
@@ -324,6 +352,147 @@ pub struct Transition {
     pub payment: Payment,
     /// The events, in order.
     pub events: Vec<DomainEvent>,
+}
+
+/// Rebuilding and reading a payment.
+impl Payment {
+    /// For adapters rehydrating a stored payment: the payment exactly as these parts say,
+    /// unchecked (they were a payment's when it was written). Never a way to change one:
+    /// the state-machine methods do that.
+    pub fn restore(parts: PaymentParts) -> Payment {
+        Payment {
+            id: parts.id,
+            app_id: parts.app_id,
+            channel: parts.channel,
+            user_id: parts.user_id,
+            amount: parts.amount,
+            currency: parts.currency,
+            status: parts.status,
+            fail_reason: parts.fail_reason,
+            miniapp_order_id: parts.miniapp_order_id,
+            details: parts.details,
+            refunds: parts.refunds,
+            expires_at: parts.expires_at,
+            charging_since: parts.charging_since,
+            charge_check_at: parts.charge_check_at,
+            created_at: parts.created_at,
+            updated_at: parts.updated_at,
+            version: parts.version,
+        }
+    }
+
+    /// Every field, by value, for adapters writing a payment's rows.
+    pub fn into_parts(self) -> PaymentParts {
+        PaymentParts {
+            id: self.id,
+            app_id: self.app_id,
+            channel: self.channel,
+            user_id: self.user_id,
+            amount: self.amount,
+            currency: self.currency,
+            status: self.status,
+            fail_reason: self.fail_reason,
+            miniapp_order_id: self.miniapp_order_id,
+            details: self.details,
+            refunds: self.refunds,
+            expires_at: self.expires_at,
+            charging_since: self.charging_since,
+            charge_check_at: self.charge_check_at,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            version: self.version,
+        }
+    }
+
+    /// `pay_...`
+    pub fn id(&self) -> &PaymentId {
+        &self.id
+    }
+
+    /// The owning miniapp.
+    pub fn app_id(&self) -> &AppId {
+        &self.app_id
+    }
+
+    /// Which surface created it.
+    pub fn channel(&self) -> Channel {
+        self.channel
+    }
+
+    /// The paying user.
+    pub fn user_id(&self) -> &UserRef {
+        &self.user_id
+    }
+
+    /// What to charge.
+    pub fn amount(&self) -> Money {
+        self.amount
+    }
+
+    /// In which currency.
+    pub fn currency(&self) -> Currency {
+        self.currency
+    }
+
+    /// Where it stands.
+    pub fn status(&self) -> PaymentStatus {
+        self.status
+    }
+
+    /// Why it failed or was cancelled.
+    pub fn fail_reason(&self) -> Option<&str> {
+        self.fail_reason.as_deref()
+    }
+
+    /// The miniapp's own order id, unique per miniapp when given.
+    pub fn miniapp_order_id(&self) -> Option<&NonEmptyString<255>> {
+        self.miniapp_order_id.as_ref()
+    }
+
+    /// Items, address, attributes, description, the platform's extras.
+    pub fn details(&self) -> &PaymentDetails {
+        &self.details
+    }
+
+    /// Refunds, oldest first.
+    pub fn refunds(&self) -> &[Refund] {
+        &self.refunds
+    }
+
+    /// When the payment session ends; an `in_process` payment is cancelled after it.
+    pub fn expires_at(&self) -> DateTime<Utc> {
+        self.expires_at
+    }
+
+    /// Since when a confirm has been asking the processor to charge (no outcome recorded
+    /// yet). While set, neither the user nor the expiry sweep may cancel the payment: the
+    /// charge may already have gone through. The sweep reconciles a stale one by asking
+    /// the processor again with the same idempotency key.
+    pub fn charging_since(&self) -> Option<DateTime<Utc>> {
+        self.charging_since
+    }
+
+    /// While a charge is in flight: when the processor is next asked about it (from
+    /// [`CHARGE_RECONCILE_AFTER`] after it started, then with exponential backoff: each
+    /// wait as long as the charge has been in flight, 30 s to 1 h).
+    pub fn charge_check_at(&self) -> Option<DateTime<Utc>> {
+        self.charge_check_at
+    }
+
+    /// Created.
+    pub fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+
+    /// Last changed.
+    pub fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+
+    /// Optimistic-concurrency version: +1 on every change.
+    pub fn version(&self) -> i64 {
+        self.version
+    }
 }
 
 impl Payment {

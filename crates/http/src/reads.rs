@@ -18,7 +18,7 @@ use crate::views::payment::PaymentView;
 
 /// A payment with its stored events.
 pub async fn payment_view(state: &AppState, payment: &Payment) -> Result<PaymentView, ApiError> {
-    let events = state.services.payments.events(&payment.id).await?;
+    let events = state.services.payments.events(payment.id()).await?;
     Ok(PaymentView::with_events(payment, &events))
 }
 
@@ -27,7 +27,10 @@ pub async fn payment_views(
     state: &AppState,
     payments: &[Payment],
 ) -> Result<Vec<PaymentView>, ApiError> {
-    let ids: Vec<PaymentId> = payments.iter().map(|payment| payment.id.clone()).collect();
+    let ids: Vec<PaymentId> = payments
+        .iter()
+        .map(|payment| payment.id().clone())
+        .collect();
     let mut by_payment: HashMap<String, Vec<DomainEvent>> = HashMap::new();
     for event in state.services.payments.events_of(&ids).await? {
         by_payment
@@ -39,7 +42,7 @@ pub async fn payment_views(
         .iter()
         .map(|payment| {
             let events = by_payment
-                .get(payment.id.as_str())
+                .get(payment.id().as_str())
                 .map(Vec::as_slice)
                 .unwrap_or_default();
             PaymentView::with_events(payment, events)
@@ -80,7 +83,7 @@ pub async fn order_activity_view(
             .get_for_app(app_id, payment_id)
             .await
         {
-            Ok(payment) => Some(payment.status.as_str()),
+            Ok(payment) => Some(payment.status().as_str()),
             Err(PaymentServiceError::NotFound) => None,
             Err(error) => return Err(error.into()),
         },

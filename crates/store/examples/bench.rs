@@ -76,11 +76,10 @@ fn new_payment(
     now: DateTime<Utc>,
     keyring: &SecretKeyring,
 ) -> BenchResult<NewPaymentWrite> {
-    let details: PaymentDetails = serde_json::from_value(serde_json::json!({
+    let details: PaymentDetails = hostpay_testkit::orders::payment_details(serde_json::json!({
         "description": "bench",
         "items": [{"product_name": "Coffee", "quantity": 2, "price": "4.50"}]
-    }))
-    .unwrap_or_default();
+    }));
     let request = NewPayment {
         app_id: app.id.clone(),
         channel: Channel::Miniapp,
@@ -99,9 +98,9 @@ fn new_payment(
     opened.payment.route(&mut opened.events, true);
     let session = PaymentSession {
         token_hash: keyring.hash(&ids.new_secret("pst_")),
-        payment_id: opened.payment.id.clone(),
+        payment_id: opened.payment.id().clone(),
         created_at: now,
-        expires_at: opened.payment.expires_at,
+        expires_at: opened.payment.expires_at(),
     };
     Ok(NewPaymentWrite {
         payment: opened.payment,

@@ -14,6 +14,7 @@ use hostpay_domain::ports::{ConnectRepository, Redemption, StoreError};
 use crate::convert::{from_json, non_empty, to_json};
 use crate::dialect::{detached, for_each_backend, write_transaction};
 use crate::error::{DbError, DbResult};
+use crate::profile::ProfileRow;
 use crate::schema::{connect_access_tokens, connect_auth_codes};
 use crate::sql_types::DbInstant;
 
@@ -36,7 +37,7 @@ impl AuthCodeRow {
             code_hash: code.code_hash.as_str().to_owned(),
             app_id: code.app_id.as_str().to_owned(),
             user_id: code.user_id.as_str().to_owned(),
-            profile: to_json(&code.profile)?,
+            profile: to_json(&ProfileRow::of(&code.profile))?,
             created_at: DbInstant::of(code.created_at),
             expires_at: DbInstant::of(code.expires_at),
             used_at: code.used_at.map(DbInstant::of),
@@ -48,7 +49,8 @@ impl AuthCodeRow {
             code_hash: SecretHash::from_stored(self.code_hash),
             app_id: AppId::from_trusted(self.app_id),
             user_id: non_empty("connect_auth_codes.user_id", self.user_id)?,
-            profile: from_json("connect_auth_codes.profile", &self.profile)?,
+            profile: from_json::<ProfileRow>("connect_auth_codes.profile", &self.profile)?
+                .into_domain("connect_auth_codes.profile")?,
             created_at: self.created_at.0,
             expires_at: self.expires_at.0,
             used_at: self.used_at.map(|at| at.0),
@@ -74,7 +76,7 @@ impl AccessTokenRow {
             token_hash: token.token_hash.as_str().to_owned(),
             app_id: token.app_id.as_str().to_owned(),
             user_id: token.user_id.as_str().to_owned(),
-            profile: to_json(&token.profile)?,
+            profile: to_json(&ProfileRow::of(&token.profile))?,
             created_at: DbInstant::of(token.created_at),
             expires_at: DbInstant::of(token.expires_at),
         })
@@ -85,7 +87,8 @@ impl AccessTokenRow {
             token_hash: SecretHash::from_stored(self.token_hash),
             app_id: AppId::from_trusted(self.app_id),
             user_id: non_empty("connect_access_tokens.user_id", self.user_id)?,
-            profile: from_json("connect_access_tokens.profile", &self.profile)?,
+            profile: from_json::<ProfileRow>("connect_access_tokens.profile", &self.profile)?
+                .into_domain("connect_access_tokens.profile")?,
             created_at: self.created_at.0,
             expires_at: self.expires_at.0,
         })

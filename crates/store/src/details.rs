@@ -1,10 +1,12 @@
-//! `payments.details` as the store keeps it: a JSON document with the same field names as
-//! hostpay has always written (absent fields left out), so existing rows read. The rows
-//! are the store's: renaming a field of the domain's [`PaymentDetails`] changes nothing
-//! here.
+//! `payments.details` (and `order_activities.items` and `.delivery`) as the store keeps
+//! them: JSON documents with the same field names as hostpay has always written (absent
+//! fields left out), so existing rows read. The rows are the store's: renaming a field of
+//! the domain's [`PaymentDetails`] or [`DeliveryInfo`] changes nothing here.
 
+use chrono::{DateTime, Utc};
 use hostpay_domain::money::Money;
 use hostpay_domain::order::{OrderItem, PaymentDetails, Quantity, ShippingAddress};
+use hostpay_domain::order_activity::{Courier, DeliveryInfo, DeliveryMethod};
 use hostpay_domain::validation::{BoundedString, Latitude, Longitude, NonEmptyString};
 use serde::{Deserialize, Serialize};
 
@@ -84,6 +86,29 @@ pub(crate) struct AddressRow {
     latitude: Option<Latitude>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     longitude: Option<Longitude>,
+}
+
+/// An order activity's delivery, as `order_activities.delivery` keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct DeliveryRow {
+    method: DeliveryMethod,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    address: Option<AddressRow>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    eta: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tracking_url: Option<BoundedString<500>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    courier: Option<CourierRow>,
+}
+
+/// Who carries an order, as `order_activities.delivery.courier` keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct CourierRow {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<BoundedString<250>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    phone: Option<BoundedString<250>>,
 }
 
 fn one() -> Quantity {
@@ -191,5 +216,76 @@ impl AddressRow {
             latitude: self.latitude,
             longitude: self.longitude,
         }
+    }
+}
+
+impl DeliveryRow {
+    /// The row of `delivery`.
+    pub(crate) fn of(delivery: &DeliveryInfo) -> DeliveryRow {
+        DeliveryRow {
+            method: delivery.method,
+            address: delivery.address.as_ref().map(AddressRow::of),
+            eta: delivery.eta,
+            tracking_url: delivery.tracking_url.clone(),
+            courier: delivery.courier.as_ref().map(|courier| CourierRow {
+                name: courier.name.clone(),
+                phone: courier.phone.clone(),
+            }),
+        }
+    }
+
+    /// The domain's delivery information.
+    pub(crate) fn into_domain(self) -> DeliveryInfo {
+        DeliveryInfo {
+            method: self.method,
+            address: self.address.map(AddressRow::into_domain),
+            eta: self.eta,
+            tracking_url: self.tracking_url,
+            courier: self.courier.map(|courier| Courier {
+                name: courier.name,
+                phone: courier.phone,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Documents as hostpay wrote them before the rows were the store's own: they read,
+    /// and they are written back byte for byte.
+    #[test]
+    fn stored_documents_read_and_write_back_unchanged() {
+        let details = r#"{"description":"Two coffees","items":[{"product_name":"Flat white","product_variant_name":"oat","product_sku":"FW","product_image_url":"https://cdn.example/fw.png","quantity":2,"price":"4.50","discount":"0.25"},{"product_name":"Croissant","quantity":1}],"shipping_address":{"address1":"1 Rue","city":"Zürich","country":"CH","postal_code":"8001","latitude":"47.376886987654321","longitude":"-8.541694"},"custom_attributes":{"table":7},"subtotal_amount":"12.35","shipping_amount":"0.00","discount_amount":"0.50","tax_title":"VAT","tax_amount":"0.93","taxes_included":true,"note":"ring"}"#;
+        let row: DetailsRow = serde_json::from_str(details).unwrap();
+        let domain = row.into_domain();
+        assert_eq!(domain.items.len(), 2);
+        assert_eq!(domain.items[1].quantity, Quantity::ONE);
+        assert_eq!(
+            serde_json::to_string(&DetailsRow::of(&domain)).unwrap(),
+            details
+        );
+        let old_item_without_quantity: ItemRow =
+            serde_json::from_str(r#"{"product_name":"Tea"}"#).unwrap();
+        assert_eq!(
+            old_item_without_quantity.into_domain().quantity,
+            Quantity::ONE
+        );
+
+        let delivery = r#"{"method":"delivery","address":{"address1":"Hauptstraße 5","city":"Köln","latitude":"50.9375","longitude":"6.9603"},"eta":"2026-04-01T19:30:00.123456Z","tracking_url":"https://track.example/abc","courier":{"name":"Zoë","phone":"+49 221 000"}}"#;
+        let row: DeliveryRow = serde_json::from_str(delivery).unwrap();
+        let domain = row.into_domain();
+        assert_eq!(domain.method, DeliveryMethod::Delivery);
+        assert_eq!(
+            serde_json::to_string(&DeliveryRow::of(&domain)).unwrap(),
+            delivery
+        );
+        let bare = r#"{"method":"pickup"}"#;
+        let row: DeliveryRow = serde_json::from_str(bare).unwrap();
+        assert_eq!(
+            serde_json::to_string(&DeliveryRow::of(&row.into_domain())).unwrap(),
+            bare
+        );
     }
 }

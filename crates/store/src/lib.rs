@@ -29,6 +29,7 @@ mod nonces;
 mod order_activities;
 mod outbox;
 mod payments;
+mod profile;
 pub mod schema;
 pub mod sql_types;
 mod sqlite_writer;

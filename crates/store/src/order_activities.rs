@@ -90,7 +90,11 @@ impl ActivityRow {
                 .payment_id
                 .as_ref()
                 .map(|id| id.as_str().to_owned()),
-            delivery: activity.delivery.as_ref().map(to_json).transpose()?,
+            delivery: activity
+                .delivery
+                .as_ref()
+                .map(|delivery| to_json(&crate::details::DeliveryRow::of(delivery)))
+                .transpose()?,
             note: activity.note.as_ref().map(|note| note.as_str().to_owned()),
             created_at: DbInstant::of(activity.created_at),
             updated_at: DbInstant::of(activity.updated_at),
@@ -131,7 +135,10 @@ impl ActivityRow {
             payment_id: self.payment_id.map(PaymentId::from_trusted),
             delivery: self
                 .delivery
-                .map(|text| from_json("order_activities.delivery", &text))
+                .map(|text| {
+                    from_json::<crate::details::DeliveryRow>("order_activities.delivery", &text)
+                        .map(crate::details::DeliveryRow::into_domain)
+                })
                 .transpose()?,
             note: bounded("order_activities.note", self.note)?,
             events,

@@ -18,7 +18,7 @@ use hostpay_domain::miniapp::SecretHash;
 use hostpay_domain::money::{Currency, Money};
 use hostpay_domain::page::{Cursor, Page, PageRequest};
 use hostpay_domain::payment::{
-    ChargeReversal, Payment, PaymentStatus, Refund, RefundStatus, ReversalStatus,
+    ChargeReversal, Payment, PaymentParts, PaymentStatus, Refund, RefundStatus, ReversalStatus,
 };
 use hostpay_domain::ports::{NewPaymentWrite, PaymentRepository, PaymentWrite, StoreError};
 
@@ -193,30 +193,30 @@ impl ReversalRow {
 impl PaymentRow {
     fn of(payment: &Payment) -> DbResult<PaymentRow> {
         Ok(PaymentRow {
-            id: payment.id.as_str().to_owned(),
-            app_id: payment.app_id.as_str().to_owned(),
-            channel: crate::names::channel_name(payment.channel).to_owned(),
-            user_id: payment.user_id.as_str().to_owned(),
-            amount: DbAmount::of(payment.amount),
-            currency: payment.currency.as_str().to_owned(),
-            status: payment.status.as_str().to_owned(),
-            fail_reason: payment.fail_reason.clone(),
+            id: payment.id().as_str().to_owned(),
+            app_id: payment.app_id().as_str().to_owned(),
+            channel: crate::names::channel_name(payment.channel()).to_owned(),
+            user_id: payment.user_id().as_str().to_owned(),
+            amount: DbAmount::of(payment.amount()),
+            currency: payment.currency().as_str().to_owned(),
+            status: payment.status().as_str().to_owned(),
+            fail_reason: payment.fail_reason().map(str::to_owned),
             miniapp_order_id: payment
-                .miniapp_order_id
+                .miniapp_order_id()
                 .as_ref()
                 .map(|id| id.as_str().to_owned()),
-            details: to_json(&crate::details::DetailsRow::of(&payment.details))?,
-            expires_at: DbInstant::of(payment.expires_at),
-            charging_since: payment.charging_since.map(DbInstant::of),
-            created_at: DbInstant::of(payment.created_at),
-            updated_at: DbInstant::of(payment.updated_at),
-            version: payment.version,
-            charge_check_at: payment.charge_check_at.map(DbInstant::of),
+            details: to_json(&crate::details::DetailsRow::of(payment.details()))?,
+            expires_at: DbInstant::of(payment.expires_at()),
+            charging_since: payment.charging_since().map(DbInstant::of),
+            created_at: DbInstant::of(payment.created_at()),
+            updated_at: DbInstant::of(payment.updated_at()),
+            version: payment.version(),
+            charge_check_at: payment.charge_check_at().map(DbInstant::of),
         })
     }
 
     fn into_domain(self, refunds: Vec<Refund>) -> DbResult<Payment> {
-        Ok(Payment {
+        Ok(Payment::restore(PaymentParts {
             id: PaymentId::from_trusted(self.id),
             app_id: AppId::from_trusted(self.app_id),
             channel: parsed(
@@ -243,18 +243,18 @@ impl PaymentRow {
             created_at: self.created_at.0,
             updated_at: self.updated_at.0,
             version: self.version,
-        })
+        }))
     }
 }
 
 fn item_rows(payment: &Payment) -> Vec<ItemRow> {
     payment
-        .details
+        .details()
         .items
         .iter()
         .enumerate()
         .map(|(position, item)| ItemRow {
-            payment_id: payment.id.as_str().to_owned(),
+            payment_id: payment.id().as_str().to_owned(),
             position: i32::try_from(position).unwrap_or(i32::MAX),
             product_name: item.product_name.as_str().to_owned(),
             product_sku: item.product_sku.as_ref().map(|sku| sku.as_str().to_owned()),
@@ -344,21 +344,21 @@ fn assemble(rows: Vec<PaymentRow>, refunds: Vec<RefundRow>) -> DbResult<Vec<Paym
 fn check_refunds_fit(payment: &Payment) -> DbResult<()> {
     let reserved = Money::sum(
         payment
-            .refunds
+            .refunds()
             .iter()
             .filter(|refund| refund.status.counts_against_amount())
             .map(|refund| refund.amount),
     );
     match reserved {
-        Some(reserved) if reserved <= payment.amount => Ok(()),
+        Some(reserved) if reserved <= payment.amount() => Ok(()),
         Some(_) | None => Err(StoreError::Conflict.into()),
     }
 }
 
 fn payment_cursor(payment: &Payment) -> Cursor {
     Cursor {
-        created_at: payment.created_at,
-        id: payment.id.as_str().to_owned(),
+        created_at: payment.created_at(),
+        id: payment.id().as_str().to_owned(),
     }
 }
 
@@ -503,10 +503,10 @@ macro_rules! payments {
             async fn save(&self, write: PaymentWrite) -> Result<(), StoreError> {
                 check_refunds_fit(&write.payment)?;
                 let row = PaymentRow::of(&write.payment)?;
-                let expected = write.payment.version - 1;
+                let expected = write.payment.version() - 1;
                 let wanted: Vec<RefundRow> = write
                     .payment
-                    .refunds
+                    .refunds()
                     .iter()
                     .enumerate()
                     .map(|(position, refund)| RefundRow::of(position, refund))
@@ -589,7 +589,7 @@ macro_rules! payments {
                             &write.events,
                             &write.activity_events,
                             write.idempotent.as_ref(),
-                            write.payment.updated_at,
+                            write.payment.updated_at(),
                         )
                         .await
                     })

@@ -444,22 +444,11 @@ mod tests {
         found
     }
 
-    /// Cycles known and left for later, by crate and a file the cycle runs through: a
-    /// cycle through none of these fails, and so does an entry no cycle runs through any
-    /// more (remove it).
-    ///
-    /// - `domain` `services`: `services/mod.rs` holds `Ports` and `Settings`, which every
-    ///   service file imports, and re-exports the services;
-    /// - `domain` `services::payments`: `payments/mod.rs` holds `PaymentService`, its
-    ///   errors and `transition`, which its use-case files extend, and re-exports them.
-    const KNOWN: [(&str, &str); 2] = [("domain", "services"), ("domain", "services::payments")];
-
     #[test]
     fn no_crate_has_an_import_cycle_among_its_files() {
         let crates = workspace_crates();
         assert!(crates.len() >= 7, "found {crates:?}");
         let mut report = Vec::new();
-        let mut still_known: BTreeSet<&(&str, &str)> = BTreeSet::new();
         for src in crates {
             let krate = src
                 .parent()
@@ -469,23 +458,10 @@ mod tests {
             let graph = ImportGraph::of_crate(&src).expect("the sources are readable");
             assert!(graph.edges.contains_key("crate"));
             for cycle in graph.cycles() {
-                let known: Vec<_> = KNOWN
-                    .iter()
-                    .filter(|(name, file)| *name == krate && cycle.iter().any(|f| f == file))
-                    .collect();
-                if known.is_empty() {
-                    report.push(format!("{krate}: {}", cycle.join(" <-> ")));
-                }
-                still_known.extend(known);
+                report.push(format!("{krate}: {}", cycle.join(" <-> ")));
             }
         }
         assert!(report.is_empty(), "import cycles:\n{}", report.join("\n"));
-        for entry in &KNOWN {
-            assert!(
-                still_known.contains(entry),
-                "no cycle runs through {entry:?} any more: remove it from KNOWN"
-            );
-        }
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //!   and answer from a scripted queue (acknowledged by default);
 //! - [`in_memory_ports`] and [`in_memory_services`]: a whole hostpay wired with all of
 //!   the above and the sandbox processor;
+//! - [`orders`]: orders, payment details and upserts read from JSON literals;
 //! - [`contract`]: the repository contract suite every store must pass, and
 //!   [`contract_tests!`] to run it as one test per check;
 //! - with the `harness` feature, the one harness of the HTTP and app tests: `auth` (the
@@ -29,6 +30,7 @@ pub mod faults;
 pub mod harness;
 mod ids;
 pub mod import_graph;
+pub mod orders;
 mod store;
 mod wiring;
 

@@ -44,7 +44,7 @@ async fn reverse_one_charge() {
     ports.processor = processor.clone();
     // The store refuses, for good, to record any payment as paid.
     let refusing = FaultyPayments::new(ports.payments.clone(), |write| {
-        (write.payment.status == PaymentStatus::Paid).then_some(StoreError::Conflict)
+        (write.payment.status() == PaymentStatus::Paid).then_some(StoreError::Conflict)
     });
     ports.payments = Arc::new(MeteredPayments::new(Arc::new(refusing)));
     let services = Services::new(ports, test_settings());
@@ -68,16 +68,16 @@ async fn reverse_one_charge() {
         Idempotent::Replayed(_) => panic!("nothing to replay"),
         Idempotent::NeedsReply(_) => panic!("no key, no reply to render"),
     };
-    let id = created.payment.id.clone();
+    let id = created.payment.id().clone();
     let grant = services
         .payments
-        .grant(&id, &created.payment.user_id)
+        .grant(&id, created.payment.user_id())
         .await
         .unwrap()
         .grant;
     let refused = services.payments.confirm(&id, &grant, false).await;
     assert!(
-        matches!(&refused, Err(PaymentServiceError::Rejected { current, .. }) if current.status == PaymentStatus::Failed),
+        matches!(&refused, Err(PaymentServiceError::Rejected { current, .. }) if current.status() == PaymentStatus::Failed),
         "{refused:?}"
     );
     let refunds = processor.refunds();

@@ -65,10 +65,10 @@ async fn payment_events_arrive_signed_with_stable_ids() {
     let Idempotent::Fresh(created) = created else {
         panic!("no idempotency key was given");
     };
-    let id = created.payment.id.clone();
+    let id = created.payment.id().clone();
     let grant = services
         .payments
-        .grant(&id, &created.payment.user_id)
+        .grant(&id, created.payment.user_id())
         .await
         .unwrap()
         .grant;

@@ -40,13 +40,12 @@ async fn seed(url: &str) -> (String, String) {
         .await
         .unwrap();
     for order_id in ["order-delivered", "order-dead"] {
-        let order: OrderDetails = serde_json::from_value(json!({
+        let order: OrderDetails = hostpay_testkit::orders::order_details(json!({
             "currency": "SAR",
             "amount": "25.00",
             "miniapp_order_id": order_id,
             "hostapp_user_id": "u-42",
-        }))
-        .unwrap();
+        }));
         let id = services
             .platform_orders
             .create_order_payment(app.id.as_str(), order, None)

@@ -9,7 +9,7 @@ use crate::ids::{AppId, IdGenerator};
 use crate::miniapp::{IssuedCredentials, Miniapp, MiniappRegistration, SecretKeyring};
 use crate::order::UserRef;
 use crate::ports::{AppRepository, Clock, StoreError, UserTokenRepository};
-use crate::services::{Ports, Settings, MAX_CONFLICT_RETRIES};
+use crate::services::races::MAX_CONFLICT_RETRIES;
 use crate::validation::InvalidField;
 
 /// Why a miniapp or user is not who it says.
@@ -34,6 +34,19 @@ pub const DEFAULT_TOKEN_TTL_SECONDS: i64 = 3600;
 /// Longest user-token lifetime.
 pub const MAX_TOKEN_TTL_SECONDS: i64 = 30 * 24 * 3600;
 
+/// The ports [`AppService`] uses.
+#[derive(Clone)]
+pub struct AppPorts {
+    /// Miniapps.
+    pub apps: Arc<dyn AppRepository>,
+    /// User tokens.
+    pub user_tokens: Arc<dyn UserTokenRepository>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// Ids and secrets.
+    pub ids: Arc<dyn IdGenerator>,
+}
+
 /// Miniapps and user tokens.
 #[derive(Clone)]
 pub struct AppService {
@@ -45,14 +58,14 @@ pub struct AppService {
 }
 
 impl AppService {
-    /// Over the ports.
-    pub fn new(ports: &Ports, settings: &Settings) -> AppService {
+    /// Over its ports, with the keyring that hashes secrets and derives webhook secrets.
+    pub fn new(ports: AppPorts, keyring: SecretKeyring) -> AppService {
         AppService {
-            apps: ports.apps.clone(),
-            tokens: ports.user_tokens.clone(),
-            clock: ports.clock.clone(),
-            ids: ports.ids.clone(),
-            keyring: settings.keyring.clone(),
+            apps: ports.apps,
+            tokens: ports.user_tokens,
+            clock: ports.clock,
+            ids: ports.ids,
+            keyring,
         }
     }
 

@@ -15,7 +15,6 @@ use crate::ids::{AppId, IdGenerator};
 use crate::miniapp::{Miniapp, SecretHash, SecretKeyring};
 use crate::order::UserRef;
 use crate::ports::{AppRepository, Clock, ConnectRepository, Redemption, StoreError};
-use crate::services::{Ports, Settings};
 
 /// Single sign-on's errors; each maps to one platform `error_code` (in parentheses).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -61,6 +60,19 @@ impl Default for ConnectSettings {
     }
 }
 
+/// The ports [`ConnectService`] uses.
+#[derive(Clone)]
+pub struct ConnectPorts {
+    /// Auth codes and access tokens.
+    pub connect: Arc<dyn ConnectRepository>,
+    /// Miniapps.
+    pub apps: Arc<dyn AppRepository>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// Ids and secrets.
+    pub ids: Arc<dyn IdGenerator>,
+}
+
 /// Single sign-on (Connect): auth codes, access tokens, user data.
 #[derive(Clone)]
 pub struct ConnectService {
@@ -73,15 +85,19 @@ pub struct ConnectService {
 }
 
 impl ConnectService {
-    /// Over the ports.
-    pub fn new(ports: &Ports, settings: &Settings) -> ConnectService {
+    /// Over its ports, with the keyring that hashes codes and tokens, and its settings.
+    pub fn new(
+        ports: ConnectPorts,
+        keyring: SecretKeyring,
+        settings: ConnectSettings,
+    ) -> ConnectService {
         ConnectService {
-            connect: ports.connect.clone(),
-            apps: ports.apps.clone(),
-            clock: ports.clock.clone(),
-            ids: ports.ids.clone(),
-            keyring: settings.keyring.clone(),
-            settings: settings.connect,
+            connect: ports.connect,
+            apps: ports.apps,
+            clock: ports.clock,
+            ids: ports.ids,
+            keyring,
+            settings,
         }
     }
 

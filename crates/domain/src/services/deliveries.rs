@@ -21,7 +21,6 @@ use crate::ports::{
     AppRepository, AttemptReport, Clock, ManualRetry, MiniappPlatform, OrderOutcome, Outbox,
     Recorded, StoreError, WebhookSender,
 };
-use crate::services::{Ports, Settings};
 
 /// What one dispatch round did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -61,6 +60,21 @@ pub enum DeliveryRetryError {
     Store(#[from] StoreError),
 }
 
+/// The ports [`DeliveryService`] uses.
+#[derive(Clone)]
+pub struct DeliveryPorts {
+    /// The outbox's delivery side.
+    pub outbox: Arc<dyn Outbox>,
+    /// Miniapps (their webhook URLs and secrets).
+    pub apps: Arc<dyn AppRepository>,
+    /// The miniapp platform (complete-order).
+    pub platform: Arc<dyn MiniappPlatform>,
+    /// Miniapp webhooks.
+    pub webhooks: Arc<dyn WebhookSender>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+}
+
 /// Outbox delivery.
 #[derive(Clone)]
 pub struct DeliveryService {
@@ -75,17 +89,24 @@ pub struct DeliveryService {
 }
 
 impl DeliveryService {
-    /// Over the ports.
-    pub fn new(ports: &Ports, settings: &Settings) -> DeliveryService {
+    /// Over its ports, with the keyring that derives each miniapp's webhook secret, the
+    /// retry schedule, and the longest one attempt may take (each attempt's claim lasts
+    /// [`claim_lease`] of it).
+    pub fn new(
+        ports: DeliveryPorts,
+        keyring: SecretKeyring,
+        policy: RetryPolicy,
+        timeout: Duration,
+    ) -> DeliveryService {
         DeliveryService {
-            outbox: ports.outbox.clone(),
-            apps: ports.apps.clone(),
-            platform: ports.platform.clone(),
-            webhooks: ports.webhooks.clone(),
-            clock: ports.clock.clone(),
-            keyring: settings.keyring.clone(),
-            policy: settings.retry,
-            lease: claim_lease(settings.delivery_timeout),
+            outbox: ports.outbox,
+            apps: ports.apps,
+            platform: ports.platform,
+            webhooks: ports.webhooks,
+            clock: ports.clock,
+            keyring,
+            policy,
+            lease: claim_lease(timeout),
         }
     }
 

@@ -1,5 +1,10 @@
 //! The use cases: one function per business action, over the ports. Handlers call these
 //! and map the result; nothing here knows a wire format, a transport or SQL.
+//!
+//! Each service is built from only the ports it uses (its `*Ports` struct, such as
+//! [`CreatePaymentPorts`] or [`AppPorts`]), so it can be reused alone; [`Services::new`]
+//! builds them all from one [`Ports`] bundle. This file only wires them: no service file
+//! imports it.
 
 mod apps;
 mod connect;
@@ -7,19 +12,23 @@ mod deliveries;
 mod order_activities;
 mod payments;
 mod platform_orders;
+mod races;
 
 use std::sync::Arc;
 
 pub use crate::payment::CHARGE_RECONCILE_AFTER;
-pub use apps::{AppService, AuthError};
-pub use connect::{ConnectError, ConnectService, ConnectSettings};
-pub use deliveries::{DeliveryRetryError, DeliveryService, DispatchReport};
-pub use order_activities::{OrderActivityError as ActivityServiceError, OrderActivityService};
-pub use payments::{
-    Checkout, CreatePayment, CreatedPayment, Idempotent, PaymentService, PaymentServiceError,
-    PaymentSettings, PendingPayment, PendingRefund, SettleStatus, GRANT_PREFIX,
+pub use apps::{AppPorts, AppService, AuthError};
+pub use connect::{ConnectError, ConnectPorts, ConnectService, ConnectSettings};
+pub use deliveries::{DeliveryPorts, DeliveryRetryError, DeliveryService, DispatchReport};
+pub use order_activities::{
+    OrderActivityError as ActivityServiceError, OrderActivityPorts, OrderActivityService,
 };
-pub use platform_orders::{PlatformOrderError, PlatformOrderService};
+pub use payments::{
+    Checkout, CreatePayment, CreatePaymentPorts, CreatePaymentService, CreatedPayment, Idempotent,
+    PaymentPorts, PaymentService, PaymentServiceError, PaymentSettings, PendingPayment,
+    PendingRefund, SettleStatus, GRANT_PREFIX,
+};
+pub use platform_orders::{PlatformOrderError, PlatformOrderPorts, PlatformOrderService};
 
 use crate::ids::IdGenerator;
 use crate::miniapp::SecretKeyring;
@@ -117,25 +126,73 @@ pub struct Services {
 }
 
 impl Services {
-    /// Wires the services over `ports`.
+    /// Wires the services over `ports`, each with only the ports it uses.
     pub fn new(ports: Ports, settings: Settings) -> Services {
-        let payments = PaymentService::new(&ports, &settings);
+        let payments = PaymentService::new(
+            PaymentPorts {
+                payments: ports.payments.clone(),
+                apps: ports.apps.clone(),
+                order_activities: ports.order_activities.clone(),
+                idempotency: ports.idempotency.clone(),
+                processor: ports.processor.clone(),
+                clock: ports.clock.clone(),
+                ids: ports.ids.clone(),
+            },
+            settings.keyring.clone(),
+            settings.payments.clone(),
+        );
         Services {
-            platform_orders: PlatformOrderService::new(&ports, payments.clone()),
+            platform_orders: PlatformOrderService::new(
+                PlatformOrderPorts {
+                    payments: ports.payments.clone(),
+                    apps: ports.apps.clone(),
+                },
+                payments.creation().clone(),
+            ),
             payments,
-            order_activities: OrderActivityService::new(&ports),
-            apps: AppService::new(&ports, &settings),
-            deliveries: DeliveryService::new(&ports, &settings),
-            connect: ConnectService::new(&ports, &settings),
-            clock: ports.clock.clone(),
-            nonces: ports.nonces.clone(),
-            health: ports.health.clone(),
+            order_activities: OrderActivityService::new(OrderActivityPorts {
+                order_activities: ports.order_activities.clone(),
+                payments: ports.payments.clone(),
+                clock: ports.clock.clone(),
+                ids: ports.ids.clone(),
+            }),
+            apps: AppService::new(
+                AppPorts {
+                    apps: ports.apps.clone(),
+                    user_tokens: ports.user_tokens.clone(),
+                    clock: ports.clock.clone(),
+                    ids: ports.ids.clone(),
+                },
+                settings.keyring.clone(),
+            ),
+            deliveries: DeliveryService::new(
+                DeliveryPorts {
+                    outbox: ports.outbox.clone(),
+                    apps: ports.apps.clone(),
+                    platform: ports.platform.clone(),
+                    webhooks: ports.webhooks.clone(),
+                    clock: ports.clock.clone(),
+                },
+                settings.keyring.clone(),
+                settings.retry,
+                settings.delivery_timeout,
+            ),
+            connect: ConnectService::new(
+                ConnectPorts {
+                    connect: ports.connect.clone(),
+                    apps: ports.apps.clone(),
+                    clock: ports.clock.clone(),
+                    ids: ports.ids.clone(),
+                },
+                settings.keyring,
+                settings.connect,
+            ),
+            clock: ports.clock,
+            nonces: ports.nonces,
+            health: ports.health,
         }
     }
 }
-
-/// Runs `attempt` again while it reports a lost race, at most `MAX_CONFLICT_RETRIES` times.
-pub(crate) const MAX_CONFLICT_RETRIES: usize = 200;
 
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,7 @@ use crate::ids::{AppId, IdGenerator};
 use crate::order_activity::{OrderActivity, OrderActivityUpsert, UpsertOutcome};
 use crate::page::{Page, PageRequest};
 use crate::ports::{Clock, OrderActivityRepository, PaymentRepository, StoreError};
-use crate::services::{Ports, MAX_CONFLICT_RETRIES};
+use crate::services::races::MAX_CONFLICT_RETRIES;
 use crate::validation::InvalidField;
 
 /// Why an order-activity use case was refused.
@@ -26,6 +26,19 @@ pub enum OrderActivityError {
     Store(#[from] StoreError),
 }
 
+/// The ports [`OrderActivityService`] uses.
+#[derive(Clone)]
+pub struct OrderActivityPorts {
+    /// Order activities.
+    pub order_activities: Arc<dyn OrderActivityRepository>,
+    /// Payments (a linked payment must be the miniapp's).
+    pub payments: Arc<dyn PaymentRepository>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// Ids.
+    pub ids: Arc<dyn IdGenerator>,
+}
+
 /// Order activities.
 #[derive(Clone)]
 pub struct OrderActivityService {
@@ -36,13 +49,13 @@ pub struct OrderActivityService {
 }
 
 impl OrderActivityService {
-    /// Over the ports.
-    pub fn new(ports: &Ports) -> OrderActivityService {
+    /// Over its ports.
+    pub fn new(ports: OrderActivityPorts) -> OrderActivityService {
         OrderActivityService {
-            activities: ports.order_activities.clone(),
-            payments: ports.payments.clone(),
-            clock: ports.clock.clone(),
-            ids: ports.ids.clone(),
+            activities: ports.order_activities,
+            payments: ports.payments,
+            clock: ports.clock,
+            ids: ports.ids,
         }
     }
 
@@ -57,7 +70,7 @@ impl OrderActivityService {
                 .payments
                 .get(payment_id)
                 .await?
-                .is_some_and(|payment| payment.app_id == *app_id);
+                .is_some_and(|payment| payment.app_id() == app_id);
             if !owned {
                 return Err(InvalidField::new("payment_id", "no such payment").into());
             }

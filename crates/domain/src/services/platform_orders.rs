@@ -7,8 +7,7 @@ use crate::ids::{AppId, PaymentId};
 use crate::order::{OrderDetails, UserRef};
 use crate::payment::{Channel, NewPayment, Payment};
 use crate::ports::{AppRepository, PaymentRepository, StoreError};
-use crate::services::payments::{PaymentService, PaymentServiceError};
-use crate::services::Ports;
+use crate::services::payments::{CreatePaymentService, PaymentServiceError};
 
 /// Why a platform order use case was refused (the edge checks its own admission
 /// rules first, then maps these to its error codes).
@@ -31,21 +30,31 @@ pub enum PlatformOrderError {
     Store(#[from] StoreError),
 }
 
+/// The ports [`PlatformOrderService`] uses (besides the payment creation it opens
+/// payments with).
+#[derive(Clone)]
+pub struct PlatformOrderPorts {
+    /// Payments (an order's existing payment, its status).
+    pub payments: Arc<dyn PaymentRepository>,
+    /// Miniapps.
+    pub apps: Arc<dyn AppRepository>,
+}
+
 /// Orders the miniapp platform opens payments for.
 #[derive(Clone)]
 pub struct PlatformOrderService {
     payments: Arc<dyn PaymentRepository>,
     apps: Arc<dyn AppRepository>,
-    service: PaymentService,
+    creation: CreatePaymentService,
 }
 
 impl PlatformOrderService {
-    /// Over the ports and the payment service.
-    pub fn new(ports: &Ports, service: PaymentService) -> PlatformOrderService {
+    /// Over its ports and the use case that opens payments.
+    pub fn new(ports: PlatformOrderPorts, creation: CreatePaymentService) -> PlatformOrderService {
         PlatformOrderService {
-            payments: ports.payments.clone(),
-            apps: ports.apps.clone(),
-            service,
+            payments: ports.payments,
+            apps: ports.apps,
+            creation,
         }
     }
 
@@ -81,11 +90,11 @@ impl PlatformOrderService {
             return Ok(existing);
         }
         match self
-            .service
+            .creation
             .open(new.clone(), app.webhook_url.is_some())
             .await
         {
-            Ok(created) => Ok(created.payment.id),
+            Ok(created) => Ok(created.payment.id().clone()),
             Err(PaymentServiceError::Store(StoreError::Duplicate(_))) => self
                 .existing(&new)
                 .await?
@@ -106,12 +115,12 @@ impl PlatformOrderService {
         else {
             return Ok(None);
         };
-        let same = existing.user_id == new.user_id
-            && existing.amount == new.amount.get()
-            && existing.currency == new.currency
-            && existing.details == new.details;
+        let same = *existing.user_id() == new.user_id
+            && existing.amount() == new.amount.get()
+            && existing.currency() == new.currency
+            && *existing.details() == new.details;
         if same {
-            Ok(Some(existing.id))
+            Ok(Some(existing.id().clone()))
         } else {
             Err(PlatformOrderError::InvalidOrder(format!(
                 "miniapp_order_id {order_id} already has a payment with different order data"
@@ -129,7 +138,7 @@ impl PlatformOrderService {
         let not_found = || PlatformOrderError::OrderNotFound(order_payment_id.to_owned());
         let id = PaymentId::parse(order_payment_id).map_err(|_| not_found())?;
         match self.payments.get(&id).await? {
-            Some(payment) if payment.app_id == app.id => Ok(payment),
+            Some(payment) if *payment.app_id() == app.id => Ok(payment),
             Some(_) | None => Err(not_found()),
         }
     }

@@ -16,9 +16,11 @@ use crate::ids::{AppId, DeliveryId, IdGenerator, PaymentId};
 use crate::miniapp::{Miniapp, SecretKeyring, WebhookUrl};
 use crate::money::{Currency, Money, PositiveMoney};
 use crate::order::{OrderDetails, PaymentDetails};
-use crate::payment::{Payment, PaymentStatus, RefundStatus};
+use crate::payment::{Payment, PaymentParts, PaymentStatus, RefundStatus};
 use crate::ports::*;
-use crate::services::payments::{CreatePayment, Idempotent, PaymentServiceError};
+use crate::services::payments::{
+    CreatePayment, CreatePaymentPorts, CreatePaymentService, Idempotent, PaymentServiceError,
+};
 use crate::services::{
     ConnectSettings, DeliveryRetryError, PaymentSettings, PlatformOrderError, Ports, Services,
     Settings,
@@ -137,10 +139,11 @@ fn claim() -> IdempotencyClaim {
 }
 
 fn paid_payment() -> Payment {
-    let mut payment = in_process_payment();
-    payment.status = PaymentStatus::Paid;
-    payment.version = 1;
-    payment
+    Payment::restore(PaymentParts {
+        status: PaymentStatus::Paid,
+        version: 1,
+        ..in_process_payment().into_parts()
+    })
 }
 
 fn in_process_payment() -> Payment {
@@ -179,14 +182,14 @@ block_on_test!(create_routes_events_and_keeps_the_idempotent_response, {
         .times(1)
         .returning(|_, _| Ok(IdempotencyBegin::Proceed));
     mocks.payments.expect_insert().times(1).returning(|write| {
-        assert_eq!(write.payment.status, PaymentStatus::InProcess);
+        assert_eq!(write.payment.status(), PaymentStatus::InProcess);
         assert_eq!(write.events.len(), 1);
         assert_eq!(write.events[0].kind, EventKind::PaymentCreated);
         assert_eq!(
             write.events[0].targets,
             vec![DeliveryTarget::MiniappWebhook]
         );
-        assert_eq!(write.session.payment_id, write.payment.id);
+        assert_eq!(&write.session.payment_id, write.payment.id());
         let kept = write.idempotent.expect("response kept with the payment");
         assert_eq!(kept.response.status, 201);
         Ok(())
@@ -203,7 +206,7 @@ block_on_test!(create_routes_events_and_keeps_the_idempotent_response, {
     };
     let reply = StoredReply {
         status: 201,
-        body: pending.created().payment.id.to_string(),
+        body: pending.created().payment.id().to_string(),
     };
     let created = services
         .payments
@@ -328,7 +331,7 @@ block_on_test!(refund_retries_a_lost_race_and_asks_the_processor_once, {
                 // The reservation loses a race once, then lands.
                 1 => return Err(StoreError::Conflict),
                 2 => {
-                    assert_eq!(write.payment.refunds.len(), 1);
+                    assert_eq!(write.payment.refunds().len(), 1);
                     assert_eq!(write.events[0].kind, EventKind::RefundCreated);
                 }
                 _ => assert_eq!(write.events[0].kind, EventKind::RefundSucceeded),
@@ -363,9 +366,10 @@ block_on_test!(refund_retries_a_lost_race_and_asks_the_processor_once, {
 block_on_test!(another_miniapps_payment_reads_as_not_found, {
     let mut mocks = Mocks::default();
     mocks.payments.expect_get().returning(|_| {
-        let mut payment = paid_payment();
-        payment.app_id = AppId::parse("app_other").unwrap();
-        Ok(Some(payment))
+        Ok(Some(Payment::restore(PaymentParts {
+            app_id: AppId::parse("app_other").unwrap(),
+            ..paid_payment().into_parts()
+        })))
     });
     let error = mocks
         .services()
@@ -390,9 +394,11 @@ block_on_test!(
             .returning(|ids: &[PaymentId]| {
                 assert_eq!(ids.len(), 3);
                 let mine = paid_payment();
-                let mut theirs = in_process_payment();
-                theirs.id = PaymentId::parse("pay_2").unwrap();
-                theirs.app_id = AppId::parse("app_other").unwrap();
+                let theirs = Payment::restore(PaymentParts {
+                    id: PaymentId::parse("pay_2").unwrap(),
+                    app_id: AppId::parse("app_other").unwrap(),
+                    ..in_process_payment().into_parts()
+                });
                 Ok(vec![mine, theirs])
             });
         mocks.payments.expect_get().never();
@@ -415,7 +421,7 @@ block_on_test!(confirm_of_a_settled_payment_never_charges, {
         Ok(Some(crate::access::PayGrant {
             token_hash: grant_hash.clone(),
             payment_id: PaymentId::parse("pay_1").unwrap(),
-            user_id: in_process_payment().user_id,
+            user_id: in_process_payment().user_id().clone(),
             created_at: now(),
             expires_at: now() + Duration::minutes(5),
         }))
@@ -435,7 +441,7 @@ block_on_test!(confirm_of_a_settled_payment_never_charges, {
         .unwrap_err();
     match error {
         PaymentServiceError::Rejected { current, error } => {
-            assert_eq!(current.status, PaymentStatus::Paid);
+            assert_eq!(current.status(), PaymentStatus::Paid);
             assert!(error.to_string().contains("is paid"));
         }
         other => panic!("expected a rejection, got {other:?}"),
@@ -451,7 +457,7 @@ block_on_test!(
             Ok(Some(crate::access::PayGrant {
                 token_hash: grant_hash.clone(),
                 payment_id: PaymentId::parse("pay_1").unwrap(),
-                user_id: in_process_payment().user_id,
+                user_id: in_process_payment().user_id().clone(),
                 created_at: now(),
                 expires_at: now() + Duration::minutes(5),
             }))
@@ -464,8 +470,8 @@ block_on_test!(
         mocks.processor.expect_can_simulate().return_const(true);
         // The charge is marked before the processor is asked: one save, no event.
         mocks.payments.expect_save().times(1).returning(|write| {
-            assert_eq!(write.payment.status, PaymentStatus::InProcess);
-            assert_eq!(write.payment.charging_since, Some(now()));
+            assert_eq!(write.payment.status(), PaymentStatus::InProcess);
+            assert_eq!(write.payment.charging_since(), Some(now()));
             assert!(write.events.is_empty());
             Ok(())
         });
@@ -579,13 +585,22 @@ block_on_test!(authentication_checks_the_secret, {
 });
 
 fn platform_order(amount: &str) -> OrderDetails {
-    serde_json::from_value(serde_json::json!({
-        "currency": "SAR",
-        "amount": amount,
-        "miniapp_order_id": "order-7",
-        "hostapp_user_id": "u-42"
-    }))
-    .unwrap()
+    OrderDetails {
+        currency: crate::money::Currency::parse("SAR").unwrap(),
+        amount: crate::money::PositiveMoney::new(Money::parse(amount).unwrap()).unwrap(),
+        subtotal_amount: None,
+        shipping_amount: None,
+        discount_amount: None,
+        tax_title: None,
+        tax_amount: None,
+        taxes_included: None,
+        note: None,
+        custom_attributes: None,
+        miniapp_order_id: Some(crate::validation::NonEmptyString::parse("order-7").unwrap()),
+        hostapp_user_id: Some(crate::order::UserRef::parse("u-42").unwrap()),
+        items: Vec::new(),
+        shipping_address: None,
+    }
 }
 
 block_on_test!(platform_creation_is_idempotent_per_order, {
@@ -595,13 +610,14 @@ block_on_test!(platform_creation_is_idempotent_per_order, {
         .payments
         .expect_find_platform_order()
         .returning(|_, _| {
-            let mut existing = in_process_payment();
-            existing.channel = crate::payment::Channel::Platform;
-            existing.amount = Money::parse("25").unwrap();
-            existing.currency = Currency::parse("SAR").unwrap();
-            existing.user_id = NonEmptyString::parse("u-42").unwrap();
-            existing.details = platform_order("25").payment_details();
-            Ok(Some(existing))
+            Ok(Some(Payment::restore(PaymentParts {
+                channel: crate::payment::Channel::Platform,
+                amount: Money::parse("25").unwrap(),
+                currency: Currency::parse("SAR").unwrap(),
+                user_id: NonEmptyString::parse("u-42").unwrap(),
+                details: platform_order("25").payment_details(),
+                ..in_process_payment().into_parts()
+            })))
         });
     mocks.payments.expect_insert().never();
     let services = mocks.services();
@@ -653,7 +669,7 @@ fn due_delivery(kind: EventKind, target: DeliveryTarget, attempts: i32) -> Deliv
         event: crate::event::DomainEvent {
             id: crate::ids::EventId::for_transition("pay_1", kind.as_str()),
             kind,
-            app_id: payment.app_id.clone(),
+            app_id: payment.app_id().clone(),
             payment_id: "pay_1".into(),
             occurred_at: now(),
             data: crate::event::EventData::Payment(payment.snapshot()),
@@ -928,4 +944,38 @@ block_on_test!(only_dead_letters_are_retried_by_hand, {
         .await
         .unwrap_err();
     assert!(matches!(unknown, DeliveryRetryError::NotFound(_)));
+});
+
+block_on_test!(the_create_use_case_is_built_from_its_own_ports_alone, {
+    // A payment repository and an (unused) idempotency store: no processor, miniapp
+    // registry, order activities, outbox or upstream client.
+    let mut payments = MockPaymentRepository::new();
+    payments.expect_insert().times(1).returning(|write| {
+        assert_eq!(write.payment.status(), PaymentStatus::InProcess);
+        assert_eq!(write.events[0].kind, EventKind::PaymentCreated);
+        assert!(write.idempotent.is_none());
+        Ok(())
+    });
+    let service = CreatePaymentService::new(
+        CreatePaymentPorts {
+            payments: Arc::new(payments),
+            idempotency: Arc::new(MockIdempotencyStore::new()),
+            clock: Arc::new(FixedClock(now())),
+            ids: Arc::new(Counter(AtomicU64::new(1))),
+        },
+        keyring(),
+        PaymentSettings {
+            session_ttl: Duration::minutes(15),
+            public_url: "http://pay.test".into(),
+        },
+    );
+    let created = match service.create(&app(false), create_request(), None).await {
+        Ok(Idempotent::Fresh(created)) => created,
+        other => panic!("saved at once without a key: {other:?}"),
+    };
+    assert_eq!(created.payment.expires_at(), now() + Duration::minutes(15));
+    assert!(created
+        .session
+        .checkout_url
+        .starts_with("http://pay.test/checkout/pay_"));
 });

@@ -65,7 +65,7 @@ fn kinds(events: &[hostpay_domain::event::DomainEvent]) -> Vec<EventKind> {
 fn non_failed_refunds(payment: &Payment) -> Money {
     Money::sum(
         payment
-            .refunds
+            .refunds()
             .iter()
             .filter(|refund| refund.status != RefundStatus::Failed)
             .map(|refund| refund.amount),
@@ -82,7 +82,7 @@ proptest! {
         ops in proptest::collection::vec(op(), 0..40),
     ) {
         let mut payment = start(amount_cents);
-        let mut now: DateTime<Utc> = payment.created_at;
+        let mut now: DateTime<Utc> = payment.created_at();
         let mut refund_seq = 0;
         for op in ops {
             now += Duration::seconds(1);
@@ -104,7 +104,7 @@ proptest! {
                             transition
                         })
                 }
-                Op::RefundOutcome(index, ok) => match payment.refunds.get(*index) {
+                Op::RefundOutcome(index, ok) => match payment.refunds().get(*index) {
                     Some(refund) => {
                         let outcome = if *ok { Ok(()) } else { Err("refused".to_owned()) };
                         payment.record_refund(&refund.id.clone(), outcome, now)
@@ -116,14 +116,14 @@ proptest! {
                 Ok(transition) => {
                     let next = transition.payment;
                     // Each transition bumps the version by one and emits exactly its events.
-                    prop_assert_eq!(next.version, before.version + 1);
+                    prop_assert_eq!(next.version(), before.version() + 1);
                     let expected = match &op {
                         Op::BeginCharge => vec![],
                         Op::Approve => vec![EventKind::PaymentPaid],
                         Op::Decline => vec![EventKind::PaymentFailed],
                         Op::Cancel | Op::Expire => vec![EventKind::PaymentCancelled],
                         Op::Refund(_) => vec![EventKind::RefundCreated],
-                        Op::RefundOutcome(_, true) if next.status == PaymentStatus::Refunded =>
+                        Op::RefundOutcome(_, true) if next.status() == PaymentStatus::Refunded =>
                             vec![EventKind::RefundSucceeded, EventKind::PaymentRefunded],
                         Op::RefundOutcome(_, true) => vec![EventKind::RefundSucceeded],
                         Op::RefundOutcome(_, false) => vec![EventKind::RefundFailed],
@@ -134,36 +134,36 @@ proptest! {
                         prop_assert!(event.id.as_str().starts_with("evt_"));
                     }
                     // Never back to in_process; nothing leaves a final status.
-                    if before.status.is_settled() {
-                        prop_assert!(next.status.is_settled());
+                    if before.status().is_settled() {
+                        prop_assert!(next.status().is_settled());
                     }
-                    prop_assert!(!before.status.is_final(), "{:?} changed after final", before.status);
+                    prop_assert!(!before.status().is_final(), "{:?} changed after final", before.status());
                     payment = next;
                 }
                 Err(_) => {
                     // A refused operation changes nothing (the caller keeps `before`).
                     // A charge in flight is never cancelled by the user or by expiry.
                     if matches!(op, Op::Cancel | Op::Expire)
-                        && before.status == PaymentStatus::InProcess
+                        && before.status() == PaymentStatus::InProcess
                     {
-                        prop_assert!(before.charging_since.is_some());
+                        prop_assert!(before.charging_since().is_some());
                     }
                 }
             }
             // Only an in_process payment can have a charge in flight.
-            if payment.charging_since.is_some() {
-                prop_assert_eq!(payment.status, PaymentStatus::InProcess);
+            if payment.charging_since().is_some() {
+                prop_assert_eq!(payment.status(), PaymentStatus::InProcess);
             }
             // Refunds never exceed the amount; refunded iff succeeded refunds cover it.
-            prop_assert!(non_failed_refunds(&payment) <= payment.amount);
+            prop_assert!(non_failed_refunds(&payment) <= payment.amount());
             prop_assert_eq!(
-                payment.status == PaymentStatus::Refunded,
-                payment.refunded_amount() == payment.amount
+                payment.status() == PaymentStatus::Refunded,
+                payment.refunded_amount() == payment.amount()
             );
-            prop_assert!(payment.refunded_amount() <= payment.amount);
+            prop_assert!(payment.refunded_amount() <= payment.amount());
             // Refunds exist only on payments that were paid.
-            if !payment.refunds.is_empty() {
-                prop_assert!(matches!(payment.status, PaymentStatus::Paid | PaymentStatus::Refunded));
+            if !payment.refunds().is_empty() {
+                prop_assert!(matches!(payment.status(), PaymentStatus::Paid | PaymentStatus::Refunded));
             }
         }
     }

@@ -2,13 +2,16 @@
 //! `POST /boxo/v1/order-payments/status` (its status).
 
 use actix_web::{web, HttpRequest, HttpResponse};
+use hostpay_domain::money::{Currency, Money, PositiveMoney};
 use hostpay_domain::order::{OrderDetails, UserRef};
+use hostpay_domain::validation::{BoundedString, NonEmptyString};
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::boxo::admission::{admit_as, Accepts, Caller};
 use crate::edge::boxo::{respond, BoxoErrorCode, BoxoFailure};
+use crate::edge::order::{OrderItemInput, ShippingAddressInput};
 use crate::state::AppState;
 
 /// The header naming the host app's user when the order does not.
@@ -20,7 +23,76 @@ pub struct CreateOrderPayment {
     /// The miniapp.
     pub app_id: String,
     /// The order.
-    pub order: OrderDetails,
+    pub order: OrderInput,
+}
+
+/// Boxo's OrderDetails as sent (`order` of create order payment), with every documented
+/// field and limit; [`OrderInput::into_domain`] makes the domain's [`OrderDetails`].
+#[derive(Debug, Deserialize)]
+#[serde(rename = "OrderDetails")]
+pub struct OrderInput {
+    /// ISO 4217 code.
+    pub currency: Currency,
+    /// The order total, > 0.
+    pub amount: PositiveMoney,
+    /// Before tax and shipping.
+    #[serde(default)]
+    pub subtotal_amount: Option<Money>,
+    /// Shipping cost.
+    #[serde(default)]
+    pub shipping_amount: Option<Money>,
+    /// Total discount.
+    #[serde(default)]
+    pub discount_amount: Option<Money>,
+    /// The tax's name, String(250).
+    #[serde(default)]
+    pub tax_title: Option<BoundedString<250>>,
+    /// Tax amount.
+    #[serde(default)]
+    pub tax_amount: Option<Money>,
+    /// Whether prices include tax.
+    #[serde(default)]
+    pub taxes_included: Option<bool>,
+    /// Free text.
+    #[serde(default)]
+    pub note: Option<BoundedString<65536>>,
+    /// Arbitrary attributes, passed back in complete-order.
+    #[serde(default)]
+    pub custom_attributes: Option<serde_json::Value>,
+    /// The miniapp's order id, String(255).
+    #[serde(default)]
+    pub miniapp_order_id: Option<NonEmptyString<255>>,
+    /// The host app's user, String(255).
+    #[serde(default)]
+    pub hostapp_user_id: Option<UserRef>,
+    /// The lines.
+    #[serde(default)]
+    pub items: Vec<OrderItemInput>,
+    /// Where it goes.
+    #[serde(default)]
+    pub shipping_address: Option<ShippingAddressInput>,
+}
+
+impl OrderInput {
+    /// The domain's order.
+    pub fn into_domain(self) -> OrderDetails {
+        OrderDetails {
+            currency: self.currency,
+            amount: self.amount,
+            subtotal_amount: self.subtotal_amount,
+            shipping_amount: self.shipping_amount,
+            discount_amount: self.discount_amount,
+            tax_title: self.tax_title,
+            tax_amount: self.tax_amount,
+            taxes_included: self.taxes_included,
+            note: self.note,
+            custom_attributes: self.custom_attributes,
+            miniapp_order_id: self.miniapp_order_id,
+            hostapp_user_id: self.hostapp_user_id,
+            items: OrderItemInput::all_into_domain(self.items),
+            shipping_address: self.shipping_address.map(ShippingAddressInput::into_domain),
+        }
+    }
 }
 
 /// Body of get order payment status.
@@ -45,12 +117,13 @@ pub async fn create(
         async {
             let (body, caller) = admit_as(&req, payload, &state, accepts(&state)).await?;
             token_valid(&state, &caller).await?;
-            let mut request: CreateOrderPayment = parse(&body)?;
-            let user = match token_user(&state, &caller, &request.app_id).await? {
+            let request: CreateOrderPayment = parse(&body)?;
+            let app_id = request.app_id;
+            let mut order = request.order.into_domain();
+            let user = match token_user(&state, &caller, &app_id).await? {
                 Some(user) => {
                     // The token's user is the payment's user.
-                    if request
-                        .order
+                    if order
                         .hostapp_user_id
                         .as_ref()
                         .is_some_and(|given| *given != user)
@@ -60,7 +133,7 @@ pub async fn create(
                             "order.hostapp_user_id is not the access token's user",
                         ));
                     }
-                    request.order.hostapp_user_id = Some(user.clone());
+                    order.hostapp_user_id = Some(user.clone());
                     Some(user)
                 }
                 None => header_user(&req)?,
@@ -68,7 +141,7 @@ pub async fn create(
             let id = state
                 .services
                 .platform_orders
-                .create_order_payment(&request.app_id, request.order, user)
+                .create_order_payment(&app_id, order, user)
                 .await?;
             Ok(json!({ "order_payment_id": id }))
         }
@@ -104,7 +177,7 @@ pub async fn status(
                 .platform_orders
                 .status(&request.app_id, &request.order_payment_id)
                 .await?;
-            if token_user.is_some_and(|user| user != payment.user_id) {
+            if token_user.is_some_and(|user| user != *payment.user_id()) {
                 // Another user's payment is not found, as another miniapp's is.
                 return Err(BoxoFailure::new(
                     BoxoErrorCode::OrderNotFound,
@@ -112,11 +185,11 @@ pub async fn status(
                 ));
             }
             Ok(json!({
-                "app_id": payment.app_id,
+                "app_id": payment.app_id(),
                 "client_id": client_id,
-                "order_payment_id": payment.id,
-                "payment_status": hostpay_boxo::order::payment_status(payment.status),
-                "payment_fail_reason": payment.fail_reason,
+                "order_payment_id": payment.id(),
+                "payment_status": hostpay_boxo::order::payment_status(payment.status()),
+                "payment_fail_reason": payment.fail_reason(),
             }))
         }
         .await,

@@ -8,7 +8,8 @@
 //! - [`html`]: the payment sheet's HTML answers and its error pages;
 //! - [`json`], [`strict_json`], [`control_chars`]: the body and input checks;
 //! - [`auth`]: miniapp token, admin bearer, checkout bearer;
-//! - [`pagination`], [`ids`], [`idempotency`]: query, path and header values.
+//! - [`pagination`], [`ids`], [`idempotency`]: query, path and header values;
+//! - [`order`]: the order shapes two surfaces read (items, shipping address, delivery).
 
 pub mod auth;
 pub mod boxo;
@@ -19,5 +20,6 @@ pub mod html;
 pub mod idempotency;
 pub mod ids;
 pub mod json;
+pub mod order;
 pub mod pagination;
 pub mod strict_json;

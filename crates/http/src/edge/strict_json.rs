@@ -315,7 +315,7 @@ impl<'de, A: de::VariantAccess<'de>> de::VariantAccess<'de> for StrictVariant<A>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hostpay_domain::order::{OrderItem, ShippingAddress};
+    use crate::edge::order::{OrderItemInput, ShippingAddressInput};
     use serde_json::json;
 
     #[derive(Debug, Deserialize)]
@@ -323,9 +323,9 @@ mod tests {
     struct Body {
         user_id: String,
         #[serde(default)]
-        items: Option<Vec<OrderItem>>,
+        items: Option<Vec<OrderItemInput>>,
         #[serde(default)]
-        shipping_address: Option<ShippingAddress>,
+        shipping_address: Option<ShippingAddressInput>,
         #[serde(default)]
         custom_attributes: Option<serde_json::Value>,
     }

@@ -27,7 +27,41 @@ pub struct MintAuthCodeRequest {
     /// The miniapp the code is for.
     pub app_id: String,
     /// The profile the user agreed to share with that miniapp.
+    #[serde(deserialize_with = "profile_draft")]
     pub user_data: ProfileDraft,
+}
+
+/// `user_data` as sent: every field optional, checked by [`ConnectProfile::parse`].
+#[derive(Deserialize)]
+#[serde(rename = "ProfileDraft")]
+struct ProfileDraftInput {
+    #[serde(default)]
+    reference: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    first_name: Option<String>,
+    #[serde(default)]
+    last_name: Option<String>,
+    #[serde(default)]
+    custom_attributes: Option<serde_json::Value>,
+}
+
+/// Reads `user_data` into the domain's draft.
+fn profile_draft<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<ProfileDraft, D::Error> {
+    let input = ProfileDraftInput::deserialize(deserializer)?;
+    Ok(ProfileDraft {
+        reference: input.reference,
+        email: input.email,
+        phone: input.phone,
+        first_name: input.first_name,
+        last_name: input.last_name,
+        custom_attributes: input.custom_attributes,
+    })
 }
 
 /// A minted auth code.

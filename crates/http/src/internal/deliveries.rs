@@ -16,6 +16,7 @@ use crate::edge::envelope::{self, ApiError};
 use crate::edge::ids::delivery_id;
 use crate::state::AppState;
 use crate::views::delivery::{AttemptView, DeliveryDetail, DeliveryView};
+use crate::views::page::PageView;
 use crate::views::payment::event_data;
 
 /// Query of the list.
@@ -46,9 +47,10 @@ pub async fn list(
     let page = PageRequest::parse(query.limit, query.cursor.as_deref())
         .map_err(|(field, error)| ApiError::invalid(field, error.message))?;
     let page = state.services.deliveries.list(wanted, &page).await?;
+    let items = page.items.iter().map(DeliveryView::of).collect();
     Ok(envelope::success(
         StatusCode::OK,
-        &page.map(|delivery| DeliveryView::of(&delivery)),
+        &PageView::<DeliveryView>::of(page, items),
     ))
 }
 

@@ -4,10 +4,8 @@ use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpResponse};
 use hostpay_domain::ids::PaymentId;
 use hostpay_domain::money::{Currency, Money};
-use hostpay_domain::order::{OrderItem, UserRef};
-use hostpay_domain::order_activity::{
-    DeliveryInfo, OrderActivityStatus, OrderActivityUpsert, UpsertOutcome,
-};
+use hostpay_domain::order::UserRef;
+use hostpay_domain::order_activity::{OrderActivityStatus, OrderActivityUpsert, UpsertOutcome};
 use hostpay_domain::validation::{BoundedString, NonEmptyString};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -16,13 +14,15 @@ use crate::edge::auth::Authenticated;
 use crate::edge::envelope::{self, ApiError, ErrorEnvelope};
 use crate::edge::ids::user_id;
 use crate::edge::json::JsonBody;
+use crate::edge::order::{DeliveryInput, OrderItemInput};
 use crate::edge::pagination::ListQuery;
 use crate::edge::strict_json::Strict;
 use crate::reads::{order_activity_view, order_activity_views};
 use crate::state::AppState;
 use crate::views::envelopes::{OrderActivityEnvelope, OrderActivityPageEnvelope};
+use crate::views::order_activity::OrderDeliveryView;
 use crate::views::page::PageView;
-use crate::views::shapes::{DeliveryDoc, OrderItemDoc};
+use crate::views::payment::ItemView;
 
 /// `POST /api/v1/order-activities`: absent optional fields keep their stored value.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -42,8 +42,8 @@ pub struct UpsertOrderActivityRequest {
     pub title: Option<BoundedString<250>>,
     /// The lines (replace the stored ones).
     #[serde(default)]
-    #[schema(value_type = Option<Vec<OrderItemDoc>>)]
-    pub items: Option<Vec<OrderItem>>,
+    #[schema(value_type = Option<Vec<ItemView>>)]
+    pub items: Option<Vec<OrderItemInput>>,
     /// Decimal: at most the currency's decimals (the stored currency when none is
     /// given); at most 2 for an order without a currency.
     #[serde(default)]
@@ -59,8 +59,8 @@ pub struct UpsertOrderActivityRequest {
     pub payment_id: Option<PaymentId>,
     /// Delivery information (replaces the stored one).
     #[serde(default)]
-    #[schema(value_type = Option<DeliveryDoc>)]
-    pub delivery: Option<DeliveryInfo>,
+    #[schema(value_type = Option<OrderDeliveryView>)]
+    pub delivery: Option<DeliveryInput>,
     /// String(2000).
     #[serde(default)]
     #[schema(value_type = Option<String>)]
@@ -74,11 +74,11 @@ impl UpsertOrderActivityRequest {
             user_id: self.user_id,
             status: self.status,
             title: self.title,
-            items: self.items,
+            items: self.items.map(OrderItemInput::all_into_domain),
             total: self.total,
             currency: self.currency,
             payment_id: self.payment_id,
-            delivery: self.delivery,
+            delivery: self.delivery.map(DeliveryInput::into_domain),
             note: self.note,
         }
     }

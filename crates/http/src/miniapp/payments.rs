@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use hostpay_domain::money::{AmountRule, Currency, PositiveMoney};
-use hostpay_domain::order::{OrderItem, PaymentDetails, ShippingAddress, UserRef};
+use hostpay_domain::order::{PaymentDetails, UserRef};
 use hostpay_domain::services::{CreatePayment, Idempotent};
 use hostpay_domain::validation::{BoundedString, NonEmptyString};
 use serde::Deserialize;
@@ -15,6 +15,7 @@ use crate::edge::envelope::{self, ApiError, ErrorEnvelope};
 use crate::edge::idempotency::idempotency_claim;
 use crate::edge::ids::{payment_id, user_id};
 use crate::edge::json::JsonBody;
+use crate::edge::order::{OrderItemInput, ShippingAddressInput};
 use crate::edge::pagination::ListQuery;
 use crate::edge::strict_json::Strict;
 use crate::reads::{payment_view, payment_views};
@@ -23,8 +24,10 @@ use crate::views::envelopes::{
     PaymentEnvelope, PaymentPageEnvelope, PaymentWithSessionEnvelope, RefundEnvelope,
 };
 use crate::views::page::PageView;
-use crate::views::payment::{EventView, PaymentView, PaymentWithSession, RefundView, SessionView};
-use crate::views::shapes::{OrderItemDoc, ShippingAddressDoc};
+use crate::views::payment::{
+    EventView, ItemView, PaymentView, PaymentWithSession, RefundView, SessionView,
+    ShippingAddressView,
+};
 
 /// `POST /api/v1/payments`
 #[derive(Debug, Deserialize, ToSchema)]
@@ -49,12 +52,12 @@ pub struct CreatePaymentRequest {
     pub description: Option<BoundedString<1000>>,
     /// The lines (Boxo's OrderItem).
     #[serde(default)]
-    #[schema(value_type = Option<Vec<OrderItemDoc>>)]
-    pub items: Option<Vec<OrderItem>>,
+    #[schema(value_type = Option<Vec<ItemView>>)]
+    pub items: Option<Vec<OrderItemInput>>,
     /// Where it goes (Boxo's OrderShippingAddress).
     #[serde(default)]
-    #[schema(value_type = Option<ShippingAddressDoc>)]
-    pub shipping_address: Option<ShippingAddress>,
+    #[schema(value_type = Option<ShippingAddressView>)]
+    pub shipping_address: Option<ShippingAddressInput>,
     /// Arbitrary JSON, returned as given.
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
@@ -67,8 +70,8 @@ impl CreatePaymentRequest {
     fn into_domain(self) -> Result<CreatePayment, ApiError> {
         let details = PaymentDetails {
             description: self.description,
-            items: self.items.unwrap_or_default(),
-            shipping_address: self.shipping_address,
+            items: OrderItemInput::all_into_domain(self.items.unwrap_or_default()),
+            shipping_address: self.shipping_address.map(ShippingAddressInput::into_domain),
             custom_attributes: self.custom_attributes,
             ..PaymentDetails::default()
         };
@@ -246,11 +249,11 @@ pub async fn refund(
     let payment = state.services.payments.get_for_app(&app.id, &id).await?;
     let operation = format!("POST /api/v1/payments/{id}/refunds");
     let claim = idempotency_claim(&req, &app, &operation, &body.raw)?;
-    let currency = payment.currency;
+    let currency = payment.currency();
     let request = body.into_inner().into_inner();
     let amount = request
         .amount
-        .map(|amount| fits_currency("amount", amount, payment.currency))
+        .map(|amount| fits_currency("amount", amount, payment.currency()))
         .transpose()?;
     let payments = &state.services.payments;
     let mut outcome = payments

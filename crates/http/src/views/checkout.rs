@@ -60,8 +60,8 @@ pub struct ErrorPage {
 
 /// The sentence for people of a payment's status.
 pub fn status_text(payment: &Payment) -> String {
-    let reason = payment.fail_reason.clone().unwrap_or_default();
-    match payment.status {
+    let reason = payment.fail_reason().unwrap_or_default();
+    match payment.status() {
         PaymentStatus::InProcess => "Waiting for payment".to_owned(),
         PaymentStatus::Paid => "Payment successful".to_owned(),
         PaymentStatus::Refunded => "Paid and refunded".to_owned(),
@@ -73,20 +73,20 @@ pub fn status_text(payment: &Payment) -> String {
 /// The sheet of `checkout` opened with `token` (a `grant` or a `session`, `token_kind`).
 pub fn sheet(checkout: &Checkout, token_kind: &'static str, token: &str) -> SheetPage {
     let payment = &checkout.payment;
-    let waiting = payment.status == PaymentStatus::InProcess;
+    let waiting = payment.status() == PaymentStatus::InProcess;
     SheetPage {
         app_name: checkout.app.name.to_string(),
-        payment_id: payment.id.to_string(),
+        payment_id: payment.id().to_string(),
         token: token.to_owned(),
         token_kind,
         description: payment
-            .details
+            .details()
             .description
             .as_ref()
             .map(ToString::to_string)
             .unwrap_or_default(),
         lines: payment
-            .details
+            .details()
             .items
             .iter()
             .map(|item| Line {
@@ -99,13 +99,13 @@ pub fn sheet(checkout: &Checkout, token_kind: &'static str, token: &str) -> Shee
                 quantity: item.quantity.get(),
                 price: item
                     .price
-                    .map(|price| price.to_currency_string(payment.currency))
+                    .map(|price| price.to_currency_string(payment.currency()))
                     .unwrap_or_default(),
             })
             .collect(),
-        amount: payment.amount.to_currency_string(payment.currency),
-        currency: payment.currency.to_string(),
-        status: payment.status.as_str(),
+        amount: payment.amount().to_currency_string(payment.currency()),
+        currency: payment.currency().to_string(),
+        status: payment.status().as_str(),
         status_text: status_text(payment),
         open: waiting && checkout.can_pay,
         read_only: waiting && !checkout.can_pay,

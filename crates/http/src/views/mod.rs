@@ -9,4 +9,3 @@ pub mod envelopes;
 pub mod order_activity;
 pub mod page;
 pub mod payment;
-pub mod shapes;

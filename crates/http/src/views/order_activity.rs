@@ -3,12 +3,14 @@
 //! with two.
 
 use chrono::{DateTime, Utc};
-use hostpay_domain::order_activity::{ActivityEvent, DeliveryInfo, OrderActivity};
+use hostpay_domain::order_activity::{
+    ActivityEvent, Courier, DeliveryInfo, DeliveryMethod, OrderActivity,
+};
+use hostpay_domain::validation::BoundedString;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::views::payment::{amount_text, ItemView};
-use crate::views::shapes::{DeliveryDoc, OrderItemDoc};
+use crate::views::payment::{amount_text, ItemView, ShippingAddressView};
 
 /// An entry of an order's history.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -58,7 +60,6 @@ pub struct OrderActivityView {
     /// Title.
     pub title: Option<String>,
     /// The lines (amounts in the order's currency, two decimals without one).
-    #[schema(value_type = Vec<OrderItemDoc>)]
     pub items: Vec<ItemView>,
     /// The total (decimal string with exactly the currency's decimals; two without one).
     pub total: Option<String>,
@@ -69,8 +70,7 @@ pub struct OrderActivityView {
     /// The linked payment's status.
     pub payment_status: Option<&'static str>,
     /// Delivery information.
-    #[schema(value_type = Option<DeliveryDoc>)]
-    pub delivery: Option<DeliveryInfo>,
+    pub delivery: Option<OrderDeliveryView>,
     /// Note.
     pub note: Option<String>,
     /// History, oldest first.
@@ -98,11 +98,73 @@ impl OrderActivityView {
             currency: activity.currency.map(|currency| currency.to_string()),
             payment_id: activity.payment_id.as_ref().map(ToString::to_string),
             payment_status,
-            delivery: activity.delivery.clone(),
+            delivery: activity.delivery.as_ref().map(OrderDeliveryView::of),
             note: activity.note.as_ref().map(ToString::to_string),
             events: activity.events.iter().map(ActivityEventView::of).collect(),
             created_at: activity.created_at,
             updated_at: activity.updated_at,
+        }
+    }
+}
+
+// As shown (absent fields left out); documented as `DeliveryDoc`, the form the upsert's
+// `delivery` takes too (the doc comment is the schema's description).
+/// An order activity's delivery.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = DeliveryDoc)]
+pub struct OrderDeliveryView {
+    /// `delivery`, `pickup` or `digital`.
+    #[schema(value_type = String, example = "delivery")]
+    pub method: DeliveryMethod,
+    /// Where to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<ShippingAddressView>,
+    /// Expected arrival, RFC 3339.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub eta: Option<DateTime<Utc>>,
+    /// String(500).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub tracking_url: Option<BoundedString<500>>,
+    /// Who carries it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub courier: Option<CourierView>,
+}
+
+impl OrderDeliveryView {
+    /// The view of `delivery`.
+    pub fn of(delivery: &DeliveryInfo) -> OrderDeliveryView {
+        OrderDeliveryView {
+            method: delivery.method,
+            address: delivery.address.as_ref().map(ShippingAddressView::of),
+            eta: delivery.eta,
+            tracking_url: delivery.tracking_url.clone(),
+            courier: delivery.courier.as_ref().map(CourierView::of),
+        }
+    }
+}
+
+/// Who carries an order.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = CourierDoc)]
+pub struct CourierView {
+    /// String(250).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub name: Option<BoundedString<250>>,
+    /// String(250).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<BoundedString<250>>,
+}
+
+impl CourierView {
+    /// The view of `courier`.
+    pub fn of(courier: &Courier) -> CourierView {
+        CourierView {
+            name: courier.name.clone(),
+            phone: courier.phone.clone(),
         }
     }
 }

@@ -10,11 +10,10 @@ use hostpay_domain::ids::EventId;
 use hostpay_domain::money::{Currency, Money};
 use hostpay_domain::order::{OrderItem, ShippingAddress};
 use hostpay_domain::payment::{Channel, Payment, Refund};
+use hostpay_domain::validation::{BoundedString, Latitude, Longitude};
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
-
-use crate::views::shapes::{OrderItemDoc, ShippingAddressDoc};
 
 /// A payment event: `{id, type, created_at, data}`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -48,9 +47,9 @@ impl EventView {
     pub fn created(payment: &Payment) -> EventView {
         let kind = EventKind::PaymentCreated.as_str();
         EventView {
-            id: EventId::for_transition(payment.id.as_str(), kind),
+            id: EventId::for_transition(payment.id().as_str(), kind),
             kind,
-            created_at: payment.created_at,
+            created_at: payment.created_at(),
             data: event_data(&EventData::Payment(payment.snapshot())),
         }
     }
@@ -105,27 +104,34 @@ impl RefundView {
     }
 }
 
-/// A line of a payment or an order (Boxo's OrderItem), its amounts written in the
-/// currency of what it belongs to.
-#[derive(Debug, Clone, Serialize)]
+// A line of a payment or an order as shown, its amounts written in the currency of what it
+// belongs to; documented as `OrderItemDoc`, the form the requests' items take too (the doc
+// comment is the schema's description).
+/// Boxo's OrderItem.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = OrderItemDoc)]
 pub struct ItemView {
-    /// The product's name.
+    /// String(250), required.
     pub product_name: String,
-    /// The variant's name.
+    /// String(250).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub product_variant_name: Option<String>,
-    /// The stock keeping unit.
+    /// String(250).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub product_sku: Option<String>,
-    /// The product's picture.
+    /// String(500).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub product_image_url: Option<String>,
-    /// How many.
+    /// Integer >= 1 (default 1).
+    #[schema(value_type = Option<u32>, minimum = 1)]
     pub quantity: u32,
-    /// The unit price.
+    /// Unit price: decimal (number or string), at most the currency's decimals (2 where
+    /// there is no currency, and on the Boxo surface); written as a string with exactly
+    /// the currency's decimals.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "12.50")]
     pub price: Option<String>,
-    /// The discount on this product.
+    /// Discount: decimal, like `price`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub discount: Option<String>,
 }
@@ -152,6 +158,93 @@ impl ItemView {
             .iter()
             .map(|item| ItemView::of(item, currency))
             .collect()
+    }
+}
+
+// Where an order goes, as shown (absent fields left out); documented as
+// `ShippingAddressDoc`, the form the requests' addresses take too (the doc comment is the
+// schema's description).
+/// Boxo's OrderShippingAddress (every field optional).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = ShippingAddressDoc)]
+pub struct ShippingAddressView {
+    /// String(1000).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub address1: Option<BoundedString<1000>>,
+    /// String(1000).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub address2: Option<BoundedString<1000>>,
+    /// String(250).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub first_name: Option<BoundedString<250>>,
+    /// String(250).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub last_name: Option<BoundedString<250>>,
+    /// String(250).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<BoundedString<250>>,
+    /// String(100).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub region_name: Option<BoundedString<100>>,
+    /// String(100).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub region_code: Option<BoundedString<100>>,
+    /// String(100).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub province_name: Option<BoundedString<100>>,
+    /// String(100).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub province_code: Option<BoundedString<100>>,
+    /// String(250).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub city: Option<BoundedString<250>>,
+    /// String(100).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub country: Option<BoundedString<100>>,
+    /// String(100).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub postal_code: Option<BoundedString<100>>,
+    /// -90..=90, at most 15 decimals (number or string).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub latitude: Option<Latitude>,
+    /// -180..=180, at most 15 decimals (number or string).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub longitude: Option<Longitude>,
+}
+
+impl ShippingAddressView {
+    /// The view of `address`.
+    pub fn of(address: &ShippingAddress) -> ShippingAddressView {
+        ShippingAddressView {
+            address1: address.address1.clone(),
+            address2: address.address2.clone(),
+            first_name: address.first_name.clone(),
+            last_name: address.last_name.clone(),
+            phone: address.phone.clone(),
+            region_name: address.region_name.clone(),
+            region_code: address.region_code.clone(),
+            province_name: address.province_name.clone(),
+            province_code: address.province_code.clone(),
+            city: address.city.clone(),
+            country: address.country.clone(),
+            postal_code: address.postal_code.clone(),
+            latitude: address.latitude,
+            longitude: address.longitude,
+        }
     }
 }
 
@@ -192,11 +285,9 @@ pub struct PaymentView {
     /// Free text for the payment sheet.
     pub description: Option<String>,
     /// The lines (prices in the currency's decimals).
-    #[schema(value_type = Vec<OrderItemDoc>)]
     pub items: Vec<ItemView>,
     /// Where it goes.
-    #[schema(value_type = Option<ShippingAddressDoc>)]
-    pub shipping_address: Option<ShippingAddress>,
+    pub shipping_address: Option<ShippingAddressView>,
     /// Arbitrary attributes, as given (any JSON).
     #[schema(value_type = Option<Value>)]
     pub custom_attributes: Option<serde_json::Value>,
@@ -220,35 +311,39 @@ pub struct PaymentView {
 impl PaymentView {
     /// The view of `payment` with these `events` (oldest first).
     pub fn of(payment: &Payment, events: Vec<EventView>) -> PaymentView {
-        let currency = payment.currency;
+        let currency = payment.currency();
         PaymentView {
-            id: payment.id.to_string(),
+            id: payment.id().to_string(),
             object: "payment",
-            status: payment.status.as_str(),
-            amount: payment.amount.to_currency_string(currency),
+            status: payment.status().as_str(),
+            amount: payment.amount().to_currency_string(currency),
             refunded_amount: payment.refunded_amount().to_currency_string(currency),
             currency: currency.to_string(),
-            user_id: payment.user_id.to_string(),
-            miniapp_order_id: payment.miniapp_order_id.as_ref().map(ToString::to_string),
+            user_id: payment.user_id().to_string(),
+            miniapp_order_id: payment.miniapp_order_id().map(ToString::to_string),
             description: payment
-                .details
+                .details()
                 .description
                 .as_ref()
                 .map(ToString::to_string),
-            items: ItemView::all(&payment.details.items, Some(currency)),
-            shipping_address: payment.details.shipping_address.clone(),
-            custom_attributes: payment.details.custom_attributes.clone(),
-            fail_reason: payment.fail_reason.clone(),
+            items: ItemView::all(&payment.details().items, Some(currency)),
+            shipping_address: payment
+                .details()
+                .shipping_address
+                .as_ref()
+                .map(ShippingAddressView::of),
+            custom_attributes: payment.details().custom_attributes.clone(),
+            fail_reason: payment.fail_reason().map(str::to_owned),
             refunds: payment
-                .refunds
+                .refunds()
                 .iter()
                 .map(|refund| RefundView::of(refund, currency))
                 .collect(),
             events,
-            channel: channel_name(payment.channel),
-            created_at: payment.created_at,
-            updated_at: payment.updated_at,
-            expires_at: payment.expires_at,
+            channel: channel_name(payment.channel()),
+            created_at: payment.created_at(),
+            updated_at: payment.updated_at(),
+            expires_at: payment.expires_at(),
         }
     }
 

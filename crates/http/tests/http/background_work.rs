@@ -45,7 +45,15 @@ async fn the_101st_pending_refund_is_retried_although_the_first_100_keep_failing
     let refund_of = |payment: &str| {
         let payment = payment.to_owned();
         let services = h.services.clone();
-        async move { services.payments.get(&pid(&payment)).await.unwrap().refunds[0].clone() }
+        async move {
+            services
+                .payments
+                .get(&pid(&payment))
+                .await
+                .unwrap()
+                .refunds()[0]
+                .clone()
+        }
     };
     // From now on the wallet answers every refund but the first 100.
     let mut stuck = Vec::new();
@@ -116,12 +124,12 @@ async fn unanswerable_charges_do_not_delay_an_unrelated_expiry() {
         .get(&pid(&unrelated))
         .await
         .unwrap()
-        .status;
+        .status();
     assert_eq!(status, PaymentStatus::Cancelled);
     for id in &stale {
         let payment = h.services.payments.get(&pid(id)).await.unwrap();
-        assert_eq!(payment.status, PaymentStatus::InProcess);
-        assert!(payment.charging_since.is_some());
+        assert_eq!(payment.status(), PaymentStatus::InProcess);
+        assert!(payment.charging_since().is_some());
     }
 
     // The charge check asks each once (with the same idempotency key) and defers it; the
@@ -137,7 +145,7 @@ async fn unanswerable_charges_do_not_delay_an_unrelated_expiry() {
     for id in &stale {
         let payment = h.services.payments.get(&pid(id)).await.unwrap();
         assert_eq!(
-            payment.status,
+            payment.status(),
             PaymentStatus::Paid,
             "charge of {id} recorded"
         );
@@ -167,5 +175,5 @@ async fn a_charge_without_an_answer_is_checked_two_minutes_after_it_started_what
     assert_eq!(charges.len(), 2);
     assert_eq!(charges[1].payment_id, charges[0].payment_id, "same key");
     let payment = h.services.payments.get(&pid(&id)).await.unwrap();
-    assert_eq!(payment.status, PaymentStatus::Paid);
+    assert_eq!(payment.status(), PaymentStatus::Paid);
 }

@@ -265,7 +265,7 @@ async fn payments_take_their_user_from_an_access_token_when_accepted() {
         .get(&PaymentId::parse(&id).unwrap())
         .await
         .unwrap();
-    assert_eq!(payment.user_id.as_str(), "token-user");
+    assert_eq!(payment.user_id().as_str(), "token-user");
 
     let status_body = json!({"app_id": world.app_id, "order_payment_id": id});
     let status = boxo_call!(app, with_token(STATUS, &status_body, &access));

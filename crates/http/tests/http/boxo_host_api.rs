@@ -37,12 +37,15 @@ async fn creates_an_order_payment_and_reads_its_status() {
         .get(&PaymentId::parse(&id).unwrap())
         .await
         .unwrap();
-    assert_eq!(payment.channel, hostpay_domain::payment::Channel::Platform);
-    assert_eq!(payment.user_id.as_str(), "u-42");
-    assert_eq!(payment.amount.to_canonical_string(), "25.00");
-    assert_eq!(payment.details.items.len(), 1);
     assert_eq!(
-        payment.details.custom_attributes,
+        payment.channel(),
+        hostpay_domain::payment::Channel::Platform
+    );
+    assert_eq!(payment.user_id().as_str(), "u-42");
+    assert_eq!(payment.amount().to_canonical_string(), "25.00");
+    assert_eq!(payment.details().items.len(), 1);
+    assert_eq!(
+        payment.details().custom_attributes,
         Some(json!({"table": "7"}))
     );
 
@@ -502,7 +505,7 @@ async fn use_case_errors() {
         .get(&PaymentId::parse(&id).unwrap())
         .await
         .unwrap();
-    assert_eq!(payment.user_id.as_str(), "u-header");
+    assert_eq!(payment.user_id().as_str(), "u-header");
     let too_long = boxo_call!(
         app,
         post(CREATE, &order_body(&world.app_id, "o-3"))
@@ -616,7 +619,7 @@ async fn status_speaks_boxo_statuses() {
         .await
         .unwrap();
     let payment = services.payments.get(&refunded_id).await.unwrap();
-    assert_eq!(payment.status.as_str(), "refunded");
+    assert_eq!(payment.status().as_str(), "refunded");
     assert_eq!(
         boxo_call!(app, status_of(&refunded))["payment_status"],
         "paid"

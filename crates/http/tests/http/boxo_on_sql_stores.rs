@@ -74,7 +74,7 @@ async fn run_on(url: &str) {
 
     let payment_id = PaymentId::parse(&id).unwrap();
     let payments = &world.state.services.payments;
-    let user = payments.get(&payment_id).await.unwrap().user_id;
+    let user = payments.get(&payment_id).await.unwrap().user_id().clone();
     let grant = payments.grant(&payment_id, &user).await.unwrap().grant;
     let confirm = TestRequest::post()
         .uri(&format!("/checkout/{id}/confirm"))

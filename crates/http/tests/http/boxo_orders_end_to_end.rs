@@ -83,7 +83,7 @@ macro_rules! confirm {
     ($app:expr, $world:expr, $id:expr, $body:expr) => {{
         let id = PaymentId::parse(&$id).unwrap();
         let payments = &$world.state.services.payments;
-        let user = payments.get(&id).await.unwrap().user_id;
+        let user = payments.get(&id).await.unwrap().user_id().clone();
         let grant = payments.grant(&id, &user).await.unwrap().grant;
         let request = TestRequest::post()
             .uri(&format!("/checkout/{}/confirm", $id))

@@ -39,7 +39,7 @@ async fn one_charge_is_reversed_at_most_once(backend: Backend) {
             ports.processor = w;
             ports.payments = Arc::new(FaultyPayments::new(ports.payments.clone(), move |write| {
                 // The store refuses the first `paid` write once (e.g. a unique violation).
-                (write.payment.status == PaymentStatus::Paid
+                (write.payment.status() == PaymentStatus::Paid
                     && !refused_once.swap(true, Ordering::SeqCst))
                 .then(|| StoreError::Duplicate("event_id".to_owned()))
             }));
@@ -195,8 +195,8 @@ async fn an_unstorable_decline_neither_wedges_the_payment_nor_loops_hot() {
         cancel.code(),
         settle.status,
         settle.code(),
-        payment.status,
-        payment.charging_since,
+        payment.status(),
+        payment.charging_since(),
     );
     assert!(
         asked <= 3,
@@ -204,7 +204,7 @@ async fn an_unstorable_decline_neither_wedges_the_payment_nor_loops_hot() {
          cannot be written"
     );
     assert_ne!(
-        payment.status,
+        payment.status(),
         PaymentStatus::InProcess,
         "the payment is wedged in_process with a charge marker (cannot cancel, settle or expire)"
     );
@@ -225,8 +225,8 @@ async fn one_unwritable_expiry_does_not_hold_back_the_others() {
         move |ports| {
             ports.payments = Arc::new(FaultyPayments::new(ports.payments.clone(), move |write| {
                 let stuck = s.lock().unwrap();
-                (stuck.as_deref() == Some(write.payment.id.as_str())
-                    && write.payment.status == PaymentStatus::Cancelled)
+                (stuck.as_deref() == Some(write.payment.id().as_str())
+                    && write.payment.status() == PaymentStatus::Cancelled)
                     .then(|| StoreError::Unavailable("this row cannot be written".to_owned()))
             }));
         },
@@ -243,7 +243,13 @@ async fn one_unwritable_expiry_does_not_hold_back_the_others() {
         let _ = h.services.payments.expire_due(100).await;
         h.handles.clock.advance(Duration::seconds(5));
     }
-    let status = h.services.payments.get(&pid(&second)).await.unwrap().status;
+    let status = h
+        .services
+        .payments
+        .get(&pid(&second))
+        .await
+        .unwrap()
+        .status();
     assert_eq!(
         status,
         PaymentStatus::Cancelled,
@@ -268,7 +274,7 @@ async fn an_accepted_reversal_is_never_made_pending_again() {
         move |ports| {
             ports.processor = p;
             ports.payments = Arc::new(FaultyPayments::new(ports.payments.clone(), |write| {
-                (write.payment.status == PaymentStatus::Paid).then_some(StoreError::Conflict)
+                (write.payment.status() == PaymentStatus::Paid).then_some(StoreError::Conflict)
             }));
         },
     )
@@ -359,7 +365,7 @@ async fn a_session_token_never_pays_whatever_the_parameter() {
     let read = h.get_payment(&a, &other).await;
     assert!(!read.text.contains("pg_"), "{}", read.text);
     assert_eq!(
-        h.services.payments.get(&pid(&id)).await.unwrap().status,
+        h.services.payments.get(&pid(&id)).await.unwrap().status(),
         PaymentStatus::InProcess
     );
 }
@@ -379,7 +385,7 @@ async fn the_sheet_never_says_nothing_was_charged_after_an_approved_charge() {
         move |ports| {
             ports.processor = p;
             ports.payments = Arc::new(FaultyPayments::new(ports.payments.clone(), move |write| {
-                (down.load(Ordering::SeqCst) && write.payment.status == PaymentStatus::Paid)
+                (down.load(Ordering::SeqCst) && write.payment.status() == PaymentStatus::Paid)
                     .then(|| StoreError::Unavailable("connection refused".to_owned()))
             }));
         },
@@ -412,7 +418,7 @@ async fn the_sheet_never_says_nothing_was_charged_after_an_approved_charge() {
     h.handles.clock.advance(Duration::minutes(2));
     assert_eq!(h.services.payments.check_charges(10).await.unwrap(), 2);
     assert_eq!(
-        h.services.payments.get(&pid(&id)).await.unwrap().status,
+        h.services.payments.get(&pid(&id)).await.unwrap().status(),
         PaymentStatus::Paid
     );
     assert!(

@@ -26,7 +26,7 @@ async fn harness_with(processor: Arc<ScriptedProcessor>, backend: Backend) -> Ha
 
 async fn status_of(h: &Harness, id: &str) -> PaymentStatus {
     let id = hostpay_domain::ids::PaymentId::parse(id).unwrap();
-    h.services.payments.get(&id).await.unwrap().status
+    h.services.payments.get(&id).await.unwrap().status()
 }
 
 async fn page(h: &Harness, id: &str, query: &str) -> hostpay_testkit::app::Resp {
@@ -255,7 +255,7 @@ async fn an_approved_charge_that_cannot_be_recorded_is_reversed(backend: Backend
         move |ports| {
             ports.processor = p;
             ports.payments = Arc::new(FaultyPayments::new(ports.payments.clone(), |write| {
-                (write.payment.status == PaymentStatus::Paid).then_some(StoreError::Conflict)
+                (write.payment.status() == PaymentStatus::Paid).then_some(StoreError::Conflict)
             }));
         },
     )

@@ -41,7 +41,7 @@ impl NewPaymentRows {
             items: super::item_rows(&write.payment),
             refunds: write
                 .payment
-                .refunds
+                .refunds()
                 .iter()
                 .enumerate()
                 .map(|(position, refund)| RefundRow::of(position, refund))
@@ -109,7 +109,7 @@ impl Creation {
             reply: write
                 .idempotent
                 .as_ref()
-                .map(|result| KeptReply::of(result, write.payment.created_at)),
+                .map(|result| KeptReply::of(result, write.payment.created_at())),
         })
     }
 }
@@ -416,7 +416,7 @@ pub(super) mod sqlite {
                     &write.events,
                     &[],
                     write.idempotent.as_ref(),
-                    write.payment.created_at,
+                    write.payment.created_at(),
                 )
                 .await
             }

@@ -33,10 +33,10 @@ fn write(app: &Miniapp, ids: &SequentialIds, n: u32) -> NewPaymentWrite {
     let mut opened = Payment::open(request, PaymentId::generate(ids), at, Duration::hours(1));
     opened.payment.route(&mut opened.events, true);
     let session = PaymentSession {
-        token_hash: SecretKeyring::new(b"k".to_vec()).hash(opened.payment.id.as_str()),
-        payment_id: opened.payment.id.clone(),
+        token_hash: SecretKeyring::new(b"k".to_vec()).hash(opened.payment.id().as_str()),
+        payment_id: opened.payment.id().clone(),
         created_at: at,
-        expires_at: opened.payment.expires_at,
+        expires_at: opened.payment.expires_at(),
     };
     NewPaymentWrite {
         payment: opened.payment,
@@ -75,7 +75,7 @@ async fn abandon_writes_then_write(store: Store) {
     for n in 0..40u32 {
         let payments = store.payments();
         let write = write(&app, &ids, n);
-        abandoned.push(write.payment.id.clone());
+        abandoned.push(write.payment.id().clone());
         let task = tokio::spawn(async move { payments.insert(write).await });
         // Give up at different points of the transaction.
         tokio::time::sleep(StdDuration::from_micros(u64::from(n % 8) * 150)).await;
@@ -85,7 +85,7 @@ async fn abandon_writes_then_write(store: Store) {
     // Each abandoned payment is there entirely (committed) or not at all.
     for id in &abandoned {
         if let Some(payment) = store.payments().get(id).await.unwrap() {
-            let events = store.payments().events(&payment.id).await.unwrap();
+            let events = store.payments().events(payment.id()).await.unwrap();
             assert_eq!(events.len(), 1, "{id}: a payment without its event");
         }
     }
@@ -166,7 +166,7 @@ async fn abandon_reads_then_work(store: Store) {
     let mut first = None;
     for n in 0..100u32 {
         let write = write(&app, &ids, n);
-        first.get_or_insert((write.payment.id.clone(), write.session.token_hash.clone()));
+        first.get_or_insert((write.payment.id().clone(), write.session.token_hash.clone()));
         store.payments().insert(write).await.unwrap();
     }
     let (payment, session) = first.unwrap();
@@ -236,7 +236,7 @@ async fn abandon_reads_then_work(store: Store) {
         tokio::spawn(async move {
             for n in 1000..1020u32 {
                 let write = write(&app, &ids, n);
-                let id = write.payment.id.clone();
+                let id = write.payment.id().clone();
                 store.payments().insert(write).await.unwrap();
                 assert!(store.payments().get(&id).await.unwrap().is_some());
                 assert_eq!(store.payments().events(&id).await.unwrap().len(), 1);

@@ -9,7 +9,7 @@ use hostpay_domain::ids::{AppId, PaymentId};
 use hostpay_domain::miniapp::{Miniapp, SecretKeyring, WebhookUrl};
 use hostpay_domain::money::{Currency, Money, PositiveMoney};
 use hostpay_domain::order::PaymentDetails;
-use hostpay_domain::payment::{Channel, NewPayment, Payment};
+use hostpay_domain::payment::{Channel, NewPayment, Payment, PaymentParts};
 use hostpay_domain::ports::{NewPaymentWrite, StoreError};
 use hostpay_domain::validation::NonEmptyString;
 use hostpay_store::testing::{PgTestDb, SqliteTestDb};
@@ -36,16 +36,18 @@ fn app(ids: &SequentialIds) -> Miniapp {
 }
 
 fn payment(app: &Miniapp, ids: &SequentialIds, amount: &str) -> NewPaymentWrite {
-    let details: PaymentDetails = serde_json::from_str(
-        r#"{
+    let details: PaymentDetails = hostpay_testkit::orders::payment_details(
+        serde_json::from_str(
+            r#"{
             "items": [
                 {"product_name": "Tea", "quantity": 3, "price": "0.10", "discount": "0.01"},
                 {"product_name": "Cup", "product_sku": "CUP-1"}
             ],
             "custom_attributes": {"exact": 0.1000, "big": 12345678901234567890.123}
         }"#,
-    )
-    .unwrap();
+        )
+        .unwrap(),
+    );
     let request = NewPayment {
         app_id: app.id.clone(),
         channel: Channel::Platform,
@@ -63,10 +65,10 @@ fn payment(app: &Miniapp, ids: &SequentialIds, amount: &str) -> NewPaymentWrite 
     );
     opened.payment.route(&mut opened.events, true);
     let session = PaymentSession {
-        token_hash: SecretKeyring::new(b"k".to_vec()).hash(&format!("s{}", opened.payment.id)),
-        payment_id: opened.payment.id.clone(),
+        token_hash: SecretKeyring::new(b"k".to_vec()).hash(&format!("s{}", opened.payment.id())),
+        payment_id: opened.payment.id().clone(),
         created_at: at(),
-        expires_at: opened.payment.expires_at,
+        expires_at: opened.payment.expires_at(),
     };
     NewPaymentWrite {
         payment: opened.payment,
@@ -82,13 +84,18 @@ async fn round_trip(store: &Store) -> PaymentId {
     let app = app(&ids);
     store.apps().insert(&app).await.unwrap();
     let write = payment(&app, &ids, MAX);
-    let id = write.payment.id.clone();
+    let id = write.payment.id().clone();
     store.payments().insert(write.clone()).await.unwrap();
     let stored = store.payments().get(&id).await.unwrap().unwrap();
     assert_eq!(stored, write.payment);
-    assert_eq!(stored.amount.to_string(), MAX);
+    assert_eq!(stored.amount().to_string(), MAX);
     assert_eq!(
-        stored.details.custom_attributes.unwrap().to_string(),
+        stored
+            .details()
+            .custom_attributes
+            .as_ref()
+            .unwrap()
+            .to_string(),
         r#"{"big":12345678901234567890.123,"exact":0.1000}"#,
         "JSON numbers are kept as written"
     );
@@ -97,10 +104,13 @@ async fn round_trip(store: &Store) -> PaymentId {
         .find_platform_order(&app.id, "order-1")
         .await
         .unwrap();
-    assert_eq!(found.map(|p| p.id), Some(id.clone()));
+    assert_eq!(found.map(|p| p.id().clone()), Some(id.clone()));
     // Another Boxo payment of the app with the same order id is refused.
     let mut again = payment(&app, &ids, "1");
-    again.payment.miniapp_order_id = write.payment.miniapp_order_id.clone();
+    again.payment = Payment::restore(PaymentParts {
+        miniapp_order_id: write.payment.miniapp_order_id().cloned(),
+        ..again.payment.into_parts()
+    });
     assert_eq!(
         store.payments().insert(again).await,
         Err(StoreError::Duplicate("miniapp_order_id".into()))
@@ -251,10 +261,13 @@ async fn failed_transition_writes_nothing(store: &Store) {
         "{result:?}"
     );
     assert_eq!(
-        store.payments().get(&payment.id).await.unwrap(),
+        store.payments().get(payment.id()).await.unwrap(),
         Some(payment.clone())
     );
-    assert_eq!(store.payments().events(&payment.id).await.unwrap().len(), 1);
+    assert_eq!(
+        store.payments().events(payment.id()).await.unwrap().len(),
+        1
+    );
     let deliveries_after = store
         .outbox()
         .list(None, &hostpay_domain::page::PageRequest::first(100))
@@ -281,7 +294,7 @@ async fn failed_transition_writes_nothing(store: &Store) {
         .await
         .unwrap();
     assert_eq!(
-        store.payments().get(&payment.id).await.unwrap(),
+        store.payments().get(payment.id()).await.unwrap(),
         Some(cancelled.payment)
     );
 }

@@ -40,10 +40,9 @@ async fn store_kwd_payment(store: &Store, namespace: &str, amount: &str, price: 
         updated_at: at(),
     };
     store.apps().insert(&app).await.unwrap();
-    let details: PaymentDetails = serde_json::from_value(serde_json::json!({
+    let details: PaymentDetails = hostpay_testkit::orders::payment_details(serde_json::json!({
         "items": [{"product_name": "Dates", "price": price}]
-    }))
-    .unwrap();
+    }));
     let request = NewPayment {
         app_id: app.id.clone(),
         channel: Channel::Miniapp,
@@ -60,10 +59,10 @@ async fn store_kwd_payment(store: &Store, namespace: &str, amount: &str, price: 
         Duration::minutes(15),
     );
     let session = PaymentSession {
-        token_hash: keyring.hash(&format!("s{}", opened.payment.id)),
-        payment_id: opened.payment.id.clone(),
+        token_hash: keyring.hash(&format!("s{}", opened.payment.id())),
+        payment_id: opened.payment.id().clone(),
         created_at: at(),
-        expires_at: opened.payment.expires_at,
+        expires_at: opened.payment.expires_at(),
     };
     let write = NewPaymentWrite {
         payment: opened.payment,
@@ -71,7 +70,7 @@ async fn store_kwd_payment(store: &Store, namespace: &str, amount: &str, price: 
         events: opened.events,
         idempotent: None,
     };
-    let id = write.payment.id.clone();
+    let id = write.payment.id().clone();
     store.payments().insert(write.clone()).await.unwrap();
     let stored = store.payments().get(&id).await.unwrap().unwrap();
     assert_eq!(stored, write.payment);
@@ -81,8 +80,8 @@ async fn store_kwd_payment(store: &Store, namespace: &str, amount: &str, price: 
 async fn written_amount(store: &Store, id: &PaymentId) -> (String, Option<String>) {
     let stored = store.payments().get(id).await.unwrap().unwrap();
     (
-        stored.amount.to_currency_string(kwd()),
-        stored.details.items[0]
+        stored.amount().to_currency_string(kwd()),
+        stored.details().items[0]
             .price
             .map(|price| price.to_currency_string(kwd())),
     )

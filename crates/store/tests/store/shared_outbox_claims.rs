@@ -47,9 +47,9 @@ async fn seed(store: &Store) {
         opened.payment.route(&mut opened.events, true);
         let session = PaymentSession {
             token_hash: keyring.hash(&format!("session-{n}")),
-            payment_id: opened.payment.id.clone(),
+            payment_id: opened.payment.id().clone(),
             created_at: at,
-            expires_at: opened.payment.expires_at,
+            expires_at: opened.payment.expires_at(),
         };
         store
             .payments()

@@ -265,7 +265,7 @@ pub async fn concurrent_refunds(ports: &StorePorts) {
     let fx = Fixture::new("crf", utc(2026, 6, 1));
     let services = services(ports, &fx);
     let (app, created) = app_and_payment(&services, "100.00").await;
-    let id = created.payment.id.clone();
+    let id = created.payment.id().clone();
     services
         .payments
         .settle(&id, SettleStatus::Paid)
@@ -310,14 +310,14 @@ pub async fn concurrent_refunds(ports: &StorePorts) {
         money("100.00"),
         "contract: concurrent refunds add up to exactly the paid amount"
     );
-    assert_eq!(payment.status, PaymentStatus::Refunded);
+    assert_eq!(payment.status(), PaymentStatus::Refunded);
     assert_eq!(
-        payment.refunds.len(),
+        payment.refunds().len(),
         10,
         "contract: exactly 10 refunds stored"
     );
     assert!(payment
-        .refunds
+        .refunds()
         .iter()
         .all(|r| r.status == RefundStatus::Succeeded));
     let events = services.payments.events(&id).await.must("events");
@@ -337,11 +337,11 @@ pub async fn concurrent_confirm_and_cancel(ports: &StorePorts) {
     let fx = Fixture::new("ccc", utc(2026, 7, 1));
     let services = services(ports, &fx);
     let (_, created) = app_and_payment(&services, "25.00").await;
-    let id = created.payment.id.clone();
+    let id = created.payment.id().clone();
     let token = created.session.token.clone();
     let grant = services
         .payments
-        .grant(&id, &created.payment.user_id)
+        .grant(&id, created.payment.user_id())
         .await
         .must("a pay grant")
         .grant;
@@ -366,7 +366,7 @@ pub async fn concurrent_confirm_and_cancel(ports: &StorePorts) {
     let mut winners = Vec::new();
     for task in tasks {
         match task.await.must("a confirm/cancel task") {
-            Ok(payment) => winners.push(payment.status),
+            Ok(payment) => winners.push(payment.status()),
             Err(PaymentServiceError::Rejected { .. }) => {}
             Err(other) => panic!("contract: a concurrent confirm/cancel failed with {other:?}; it must either win or be refused"),
         }
@@ -378,7 +378,8 @@ pub async fn concurrent_confirm_and_cancel(ports: &StorePorts) {
     );
     let payment = services.payments.get(&id).await.must("get");
     assert_eq!(
-        payment.status, winners[0],
+        payment.status(),
+        winners[0],
         "contract: the winner's state is the stored one"
     );
     let terminal: Vec<EventKind> = services
@@ -575,14 +576,13 @@ pub async fn concurrent_boxo_orders(ports: &StorePorts) {
     let fx = Fixture::new("cbo", utc(2026, 9, 1));
     let services = services(ports, &fx);
     let (app, _) = app_and_payment(&services, "1.00").await;
-    let order: OrderDetails = serde_json::from_value(serde_json::json!({
+    let order: OrderDetails = crate::orders::order_details(serde_json::json!({
         "currency": "USD",
         "amount": "42.00",
         "miniapp_order_id": fx.unique("order-"),
         "hostapp_user_id": "racer",
         "custom_attributes": {"table": 3}
-    }))
-    .must("a Boxo order");
+    }));
     let start = Arc::new(Barrier::new(10));
     let tasks: Vec<_> = (0..10)
         .map(|_| {
@@ -627,13 +627,12 @@ pub async fn concurrent_activity_upserts(ports: &StorePorts) {
             let services = services.clone();
             let app_id = app.id.clone();
             let start = start.clone();
-            let upsert: OrderActivityUpsert = serde_json::from_value(serde_json::json!({
+            let upsert: OrderActivityUpsert = crate::orders::upsert(serde_json::json!({
                 "order_id": order_id,
                 "user_id": "racer",
                 "status": "created",
                 "note": format!("note {index}")
-            }))
-            .must("an upsert");
+            }));
             tokio::spawn(async move {
                 start.wait().await;
                 services.order_activities.upsert(&app_id, upsert).await

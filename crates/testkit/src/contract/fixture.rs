@@ -184,9 +184,9 @@ impl Fixture {
         payment.route(&mut events, app.webhook_url.is_some());
         let session = PaymentSession {
             token_hash: self.hash(),
-            payment_id: payment.id.clone(),
+            payment_id: payment.id().clone(),
             created_at: self.now(),
-            expires_at: payment.expires_at,
+            expires_at: payment.expires_at(),
         };
         NewPaymentWrite {
             payment,

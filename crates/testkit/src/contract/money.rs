@@ -81,13 +81,12 @@ fn amount_in(text: &str, currency: Currency) -> Money {
 }
 
 fn details(case: &Case, currency: Currency) -> PaymentDetails {
-    let mut details: PaymentDetails = serde_json::from_value(serde_json::json!({
+    let mut details: PaymentDetails = crate::orders::payment_details(serde_json::json!({
         "items": [
             {"product_name": "Dates", "quantity": 2, "price": case.price.0, "discount": case.discount.0},
             {"product_name": "Coffee"}
         ],
-    }))
-    .must("payment details with amounts");
+    }));
     details.subtotal_amount = Some(amount_in(case.amount.0, currency));
     details
 }
@@ -121,9 +120,9 @@ fn open(
     payment.route(&mut events, app.webhook_url.is_some());
     let session = PaymentSession {
         token_hash: fx.hash(),
-        payment_id: payment.id.clone(),
+        payment_id: payment.id().clone(),
         created_at: fx.now(),
-        expires_at: payment.expires_at,
+        expires_at: payment.expires_at(),
     };
     NewPaymentWrite {
         payment,
@@ -136,19 +135,19 @@ fn open(
 /// Asserts that the stored payment is exactly `expected` and that its amounts are
 /// written with the currency's decimals.
 async fn assert_written(ports: &StorePorts, expected: &Payment, case: &Case, what: &str) {
-    let got = stored(ports, &expected.id).await;
+    let got = stored(ports, expected.id()).await;
     assert_eq!(
         &got, expected,
         "contract: money {what} in {}: PaymentRepository::get must return exactly what was written",
         case.currency
     );
-    let currency = got.currency;
+    let currency = got.currency();
     assert_eq!(
-        got.amount.to_currency_string(currency),
+        got.amount().to_currency_string(currency),
         case.amount.1,
         "contract: money {what}: the amount in {currency} reads back with its decimals"
     );
-    let item = got.details.items.first().must("the payment's first item");
+    let item = got.details().items.first().must("the payment's first item");
     assert_eq!(
         (
             item.price.map(|price| price.to_currency_string(currency)),
@@ -162,7 +161,7 @@ async fn assert_written(ports: &StorePorts, expected: &Payment, case: &Case, wha
         "contract: money {what}: the item's price and discount in {currency} read back exactly"
     );
     assert_eq!(
-        got.details
+        got.details()
             .subtotal_amount
             .map(|subtotal| subtotal.to_currency_string(currency)),
         Some(case.amount.1.to_owned()),
@@ -219,8 +218,8 @@ pub async fn money_minor_units(ports: &StorePorts) {
             .save(ports, &app, transition, "save of a refund outcome")
             .await;
         assert_written(ports, &refunded, case, "refund").await;
-        let got = stored(ports, &refunded.id).await;
-        let refund = got.refunds.first().must("the stored refund");
+        let got = stored(ports, refunded.id()).await;
+        let refund = got.refunds().first().must("the stored refund");
         assert_eq!(
             (
                 refund.amount.to_currency_string(currency),
@@ -238,12 +237,12 @@ pub async fn money_minor_units(ports: &StorePorts) {
             .insert(write.clone())
             .await
             .must("PaymentRepository::insert of the largest amount");
-        let got = stored(ports, &write.payment.id).await;
+        let got = stored(ports, write.payment.id()).await;
         assert_eq!(
             got, write.payment,
             "contract: money: the largest amount in {currency} must read back exactly"
         );
-        assert_eq!(got.amount.to_currency_string(currency), case.largest);
+        assert_eq!(got.amount().to_currency_string(currency), case.largest);
 
         // An order activity's total and items in the currency.
         let order_id = fx.unique("order-money-");
@@ -255,7 +254,7 @@ pub async fn money_minor_units(ports: &StorePorts) {
             items: Some(details(case, currency).items),
             total: Some(amount_in(case.amount.0, currency)),
             currency: Some(currency),
-            payment_id: Some(write.payment.id.clone()),
+            payment_id: Some(write.payment.id().clone()),
             delivery: None,
             note: None,
         };

@@ -23,7 +23,7 @@ pub async fn pay_grants(ports: &StorePorts) {
     let opened = fx.stored_payment(ports, &app, "user-1", "30.00").await;
     let grant = PayGrant {
         token_hash: fx.hash(),
-        payment_id: opened.payment.id.clone(),
+        payment_id: opened.payment.id().clone(),
         user_id: text255("user-1"),
         created_at: fx.now(),
         expires_at: fx.now() + secs(300),
@@ -69,7 +69,7 @@ pub async fn charge_checks(ports: &StorePorts) {
         .stored_payment(ports, &app, "user-1", "20.00")
         .await
         .payment;
-    let mine = [a.id.clone(), b.id.clone()];
+    let mine = [a.id().clone(), b.id().clone()];
     let due = |at, limit| {
         let ports = ports.clone();
         let mine = mine.clone();
@@ -110,12 +110,12 @@ pub async fn charge_checks(ports: &StorePorts) {
     );
     assert_eq!(
         due(started + CHARGE_RECONCILE_AFTER + secs(5), 100).await,
-        [a.id.clone(), b.id.clone()],
+        [a.id().clone(), b.id().clone()],
         "contract: due_charge_checks lists charges in flight, soonest due first"
     );
     assert_eq!(
         due(started + CHARGE_RECONCILE_AFTER + secs(5), 1).await,
-        std::slice::from_ref(&a.id),
+        std::slice::from_ref(a.id()),
         "contract: due_charge_checks returns at most limit ids"
     );
     // Both sessions ended long ago: the expiry sweep must leave charges in flight alone.
@@ -144,7 +144,7 @@ pub async fn charge_checks(ports: &StorePorts) {
         .await;
     assert_eq!(
         due(fx.now(), 100).await,
-        std::slice::from_ref(&b.id),
+        std::slice::from_ref(b.id()),
         "contract: a deferred charge check waits its backoff"
     );
     let (_, _) = fx
@@ -158,7 +158,7 @@ pub async fn charge_checks(ports: &StorePorts) {
         .await;
     assert_eq!(
         due(late, 100).await,
-        std::slice::from_ref(&a.id),
+        std::slice::from_ref(a.id()),
         "contract: a recorded charge is no longer checked"
     );
 }
@@ -189,7 +189,7 @@ pub async fn charge_reversals(ports: &StorePorts) {
     write.reversal = Some(reversal.clone());
     let event_ids: Vec<_> = write.events.iter().map(|event| event.id.clone()).collect();
     ports.payments.save(write).await.must("save of a reversal");
-    let events = ports.payments.events(&cancelled.id).await.must("events");
+    let events = ports.payments.events(cancelled.id()).await.must("events");
     assert!(
         event_ids
             .iter()
@@ -198,7 +198,7 @@ pub async fn charge_reversals(ports: &StorePorts) {
     );
     let ours = |list: Vec<hostpay_domain::payment::ChargeReversal>| {
         list.into_iter()
-            .filter(|r| r.payment_id == cancelled.id)
+            .filter(|r| &r.payment_id == cancelled.id())
             .collect::<Vec<_>>()
     };
     assert_eq!(
@@ -257,14 +257,14 @@ pub async fn charge_reversals(ports: &StorePorts) {
     .is_empty());
     let all = ports
         .payments
-        .reversals(&cancelled.id)
+        .reversals(cancelled.id())
         .await
         .must("reversals");
     assert_eq!(all, std::slice::from_ref(&done));
     assert_eq!(all[0].status, ReversalStatus::Succeeded);
     assert_eq!(
-        stored(ports, &cancelled.id).await.version,
-        cancelled.version + 1
+        stored(ports, cancelled.id()).await.version(),
+        cancelled.version() + 1
     );
 }
 
@@ -318,7 +318,7 @@ pub async fn idempotency_owner(ports: &StorePorts) {
             body: "first".to_owned(),
         },
     });
-    let id = write.payment.id.clone();
+    let id = write.payment.id().clone();
     assert_eq!(
         ports.payments.insert(write).await,
         Err(StoreError::Duplicate("idempotency_key".to_owned())),

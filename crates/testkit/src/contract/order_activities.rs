@@ -20,7 +20,7 @@ pub(crate) fn rich_upsert(
     status: OrderActivityStatus,
     payment_id: Option<&PaymentId>,
 ) -> OrderActivityUpsert {
-    serde_json::from_value(serde_json::json!({
+    crate::orders::upsert(serde_json::json!({
         "order_id": order_id,
         "user_id": user,
         "status": status,
@@ -41,7 +41,6 @@ pub(crate) fn rich_upsert(
         },
         "note": "ring twice"
     }))
-    .must("the rich upsert parses")
 }
 
 /// Creates and stores an activity of `app` for `user`, linked to `payment_id`.
@@ -96,7 +95,7 @@ pub async fn order_activities(ports: &StorePorts) {
         .stored_payment(ports, &app, "user-1", "31.30")
         .await
         .payment;
-    let activity = stored_activity(ports, &fx, &app, "user-1", Some(&payment.id)).await;
+    let activity = stored_activity(ports, &fx, &app, "user-1", Some(payment.id())).await;
     let order_id = activity.order_id.as_str().to_owned();
     assert_eq!(
         get(ports, &app, &order_id).await,
@@ -186,7 +185,7 @@ pub async fn order_activities(ports: &StorePorts) {
     // The linked payment changes: its history entry is written with the payment.
     let links = ports
         .order_activities
-        .linked_to_payment(&app.id, &payment.id)
+        .linked_to_payment(&app.id, payment.id())
         .await
         .must("linked_to_payment");
     assert_eq!(
@@ -197,7 +196,7 @@ pub async fn order_activities(ports: &StorePorts) {
     assert!(
         ports
             .order_activities
-            .linked_to_payment(&other_app.id, &payment.id)
+            .linked_to_payment(&other_app.id, payment.id())
             .await
             .must("linked_to_payment")
             .is_empty(),

@@ -12,8 +12,8 @@ use hostpay_domain::order::PaymentDetails;
 use hostpay_domain::order_activity::{ActivityEvent, OrderActivityStatus};
 use hostpay_domain::page::PageRequest;
 use hostpay_domain::payment::{
-    backoff, CancelReason, Channel, ChargeOutcome, Payment, PaymentStatus, RefundStatus,
-    REFUND_RETRY_AFTER,
+    backoff, CancelReason, Channel, ChargeOutcome, Payment, PaymentParts, PaymentStatus,
+    RefundStatus, REFUND_RETRY_AFTER,
 };
 use hostpay_domain::ports::StoreError;
 use hostpay_domain::validation::BoundedString;
@@ -25,7 +25,7 @@ use super::ports::StorePorts;
 
 /// Details using every field, with Unicode, nested JSON and exact decimals.
 pub(crate) fn rich_details() -> PaymentDetails {
-    serde_json::from_value(serde_json::json!({
+    crate::orders::payment_details(serde_json::json!({
         "description": "Two coffees ☕ and a \"croissant\"\nfor table 7",
         "items": [
             {
@@ -60,7 +60,6 @@ pub(crate) fn rich_details() -> PaymentDetails {
         "taxes_included": true,
         "note": "leave at the door"
     }))
-    .must("the rich payment details parse")
 }
 
 fn approved(payment: &Payment, fx: &Fixture) -> hostpay_domain::payment::Transition {
@@ -87,7 +86,7 @@ fn refund(
 }
 
 async fn assert_stored(ports: &StorePorts, expected: &Payment, what: &str) {
-    let got = stored(ports, &expected.id).await;
+    let got = stored(ports, expected.id()).await;
     assert_eq!(
         &got, expected,
         "contract: {what}: PaymentRepository::get must return exactly what was written"
@@ -174,7 +173,7 @@ pub async fn payment_round_trip(ports: &StorePorts) {
         .save(ports, &app, transition, "save of a refund failure")
         .await;
     assert_stored(ports, &settled, "refunds succeeded and failed").await;
-    assert_eq!(settled.status, PaymentStatus::Paid);
+    assert_eq!(settled.status(), PaymentStatus::Paid);
 
     fx.tick(1);
     let (transition, third) = refund(&settled, &fx, "0.01", None);
@@ -187,12 +186,12 @@ pub async fn payment_round_trip(ports: &StorePorts) {
     let (refunded, _) = fx
         .save(ports, &app, transition, "save of the full refund")
         .await;
-    assert_eq!(refunded.status, PaymentStatus::Refunded);
+    assert_eq!(refunded.status(), PaymentStatus::Refunded);
     assert_eq!(refunded.refunded_amount(), money("999999999999999999.99"));
     assert_stored(ports, &refunded, "a fully refunded payment").await;
-    let statuses: Vec<RefundStatus> = stored(ports, &refunded.id)
+    let statuses: Vec<RefundStatus> = stored(ports, refunded.id())
         .await
-        .refunds
+        .refunds()
         .iter()
         .map(|refund| refund.status)
         .collect();
@@ -238,11 +237,14 @@ pub async fn payment_unique_keys(ports: &StorePorts) {
         None,
         PaymentDetails::default(),
     );
-    again.payment.id = first.payment.id.clone();
+    again.payment = Payment::restore(PaymentParts {
+        id: first.payment.id().clone(),
+        ..again.payment.into_parts()
+    });
     for event in &mut again.events {
-        event.payment_id = first.payment.id.to_string();
+        event.payment_id = first.payment.id().to_string();
     }
-    again.session.payment_id = first.payment.id.clone();
+    again.session.payment_id = first.payment.id().clone();
     assert_eq!(
         ports.payments.insert(again.clone()).await,
         Err(StoreError::Duplicate("id".to_owned())),
@@ -273,12 +275,12 @@ pub async fn payment_unique_keys(ports: &StorePorts) {
         "contract: an insert whose session token hash is taken must fail"
     );
     assert_eq!(
-        ports.payments.get(&late.payment.id).await.must("get"),
+        ports.payments.get(late.payment.id()).await.must("get"),
         None,
         "contract: an insert that failed on its session must not store the payment (one transaction)"
     );
     assert!(
-        ports.payments.events(&late.payment.id).await.must("events").is_empty(),
+        ports.payments.events(late.payment.id()).await.must("events").is_empty(),
         "contract: an insert that failed on its session must not store its events (one transaction)"
     );
 
@@ -311,14 +313,14 @@ pub async fn payment_unique_keys(ports: &StorePorts) {
         "contract: a second Boxo payment of one app with the same miniapp_order_id must fail with Duplicate(\"miniapp_order_id\")"
     );
     assert_eq!(
-        ports.payments.get(&clash.payment.id).await.must("get"),
+        ports.payments.get(clash.payment.id()).await.must("get"),
         None,
         "contract: a refused insert must not store the payment"
     );
     assert!(
         ports
             .payments
-            .events(&clash.payment.id)
+            .events(clash.payment.id())
             .await
             .must("events")
             .is_empty(),
@@ -344,8 +346,8 @@ pub async fn payment_unique_keys(ports: &StorePorts) {
             .find_platform_order(&app.id, &order_id)
             .await
             .must("find_platform_order")
-            .map(|payment| payment.id),
-        Some(boxo.payment.id.clone()),
+            .map(|payment| payment.id().clone()),
+        Some(boxo.payment.id().clone()),
         "contract: the first Boxo payment keeps its order id"
     );
 
@@ -390,7 +392,7 @@ pub async fn payment_conditional_save(ports: &StorePorts) {
         &fx,
         &app,
         "user-1",
-        Some(&opened.payment.id),
+        Some(opened.payment.id()),
     )
     .await;
 
@@ -443,7 +445,7 @@ pub async fn payment_conditional_save(ports: &StorePorts) {
     let mut expected_events = opened.events.clone();
     expected_events.extend(paid_events);
     assert_eq!(
-        ports.payments.events(&paid.id).await.must("events"),
+        ports.payments.events(paid.id()).await.must("events"),
         expected_events,
         "contract: a save that failed with Conflict must not write its events"
     );
@@ -484,7 +486,10 @@ pub async fn payment_conditional_save(ports: &StorePorts) {
             .must("refund")
             .0,
     );
-    skipping.payment.version += 1;
+    skipping.payment = Payment::restore(PaymentParts {
+        version: skipping.payment.version() + 1,
+        ..skipping.payment.into_parts()
+    });
     assert_eq!(
         ports.payments.save(skipping).await,
         Err(StoreError::Conflict),
@@ -524,7 +529,7 @@ pub async fn payment_charge_marker(ports: &StorePorts) {
     let (charging, _) = fx
         .save(ports, &app, marked, "save of a charge marker")
         .await;
-    assert_eq!(charging.charging_since, Some(fx.now()));
+    assert_eq!(charging.charging_since(), Some(fx.now()));
     assert_stored(ports, &charging, "a charge marker is stored").await;
     fx.tick(3);
     let (paid, _) = fx
@@ -535,7 +540,7 @@ pub async fn payment_charge_marker(ports: &StorePorts) {
             "save of the charge's outcome",
         )
         .await;
-    assert_eq!(paid.charging_since, None);
+    assert_eq!(paid.charging_since(), None);
     assert_stored(ports, &paid, "the outcome clears the charge marker").await;
 }
 
@@ -673,7 +678,7 @@ pub async fn payment_events_and_deliveries(ports: &StorePorts) {
     expected.push(silent);
     expected.extend(last_events);
     assert_eq!(
-        ports.payments.events(&paid.id).await.must("events"),
+        ports.payments.events(paid.id()).await.must("events"),
         expected,
         "contract: events() returns every event of the payment exactly, oldest first"
     );
@@ -766,7 +771,7 @@ pub async fn expired_in_process(ports: &StorePorts) {
     let (c_paid, _) = fx
         .save(ports, &app, approved(&c, &fx), "save of paid")
         .await;
-    let all: BTreeSet<PaymentId> = [&a, &b, &c, &d].iter().map(|p| p.id.clone()).collect();
+    let all: BTreeSet<PaymentId> = [&a, &b, &c, &d].iter().map(|p| p.id().clone()).collect();
     let expired = |now, limit| {
         let ports = ports.clone();
         async move {
@@ -784,7 +789,7 @@ pub async fn expired_in_process(ports: &StorePorts) {
     );
     assert_eq!(
         mine(expired(t0 + ttl + super::fixture::secs(10), 100).await, &all),
-        [a.id.clone(), b.id.clone()],
+        [a.id().clone(), b.id().clone()],
         "contract: expired_in_process includes sessions that ended exactly at now, oldest first, and never settled payments"
     );
     assert_eq!(
@@ -792,12 +797,12 @@ pub async fn expired_in_process(ports: &StorePorts) {
             expired(t0 + ttl + super::fixture::secs(100), 100).await,
             &all
         ),
-        [a.id.clone(), b.id.clone(), d.id.clone()],
+        [a.id().clone(), b.id().clone(), d.id().clone()],
         "contract: expired_in_process lists every expired in_process payment, oldest first"
     );
     assert_eq!(
         mine(expired(t0 + ttl + super::fixture::secs(100), 2).await, &all),
-        [a.id.clone(), b.id.clone()],
+        [a.id().clone(), b.id().clone()],
         "contract: expired_in_process returns at most limit ids"
     );
     // Leave nothing expired behind for other checks.
@@ -812,7 +817,10 @@ pub async fn expired_in_process(ports: &StorePorts) {
         mine(expired(fx.now(), 100).await, &all).is_empty(),
         "contract: cancelled payments are no longer listed as expired"
     );
-    assert_eq!(stored(ports, &c_paid.id).await.status, PaymentStatus::Paid);
+    assert_eq!(
+        stored(ports, c_paid.id()).await.status(),
+        PaymentStatus::Paid
+    );
 }
 
 /// `due_refunds`: pending refunds whose next attempt is due at `now`, soonest first, at
@@ -841,7 +849,7 @@ pub async fn due_refunds(ports: &StorePorts) {
         .save(ports, &app, transition, "save of refund 3's outcome")
         .await;
 
-    let id = paid.id.clone();
+    let id = paid.id().clone();
     let due = |now, limit| {
         let ports = ports.clone();
         let id = id.clone();
@@ -952,7 +960,7 @@ pub async fn payment_pagination(ports: &StorePorts) {
     let (transition, _) = refund(&paid, &fx, "0.50", None);
     let (with_refund, _) = fx.save(ports, &app, transition, "save of a refund").await;
     expected[0] = with_refund;
-    expected.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+    expected.sort_by(|a, b| (b.created_at(), b.id()).cmp(&(a.created_at(), a.id())));
 
     let limit = 5;
     let mut seen: Vec<Payment> = Vec::new();
@@ -970,8 +978,8 @@ pub async fn payment_pagination(ports: &StorePorts) {
         fx.stored_payment(ports, &app, "user-1", "2.00").await;
     }
     assert_eq!(pages, 5, "contract: 23 payments at 5 a page make 5 pages");
-    let seen_ids: Vec<&PaymentId> = seen.iter().map(|p| &p.id).collect();
-    let expected_ids: Vec<&PaymentId> = expected.iter().map(|p| &p.id).collect();
+    let seen_ids: Vec<&PaymentId> = seen.iter().map(|p| p.id()).collect();
+    let expected_ids: Vec<&PaymentId> = expected.iter().map(|p| p.id()).collect();
     assert_eq!(
         seen_ids, expected_ids,
         "contract: walking every page yields each payment of the app's user exactly once, newest first by (created_at, id), unaffected by inserts between pages"
@@ -992,14 +1000,14 @@ pub async fn payment_pagination(ports: &StorePorts) {
     let positions: Vec<_> = whole
         .items
         .iter()
-        .map(|p| (p.created_at, p.id.to_string()))
+        .map(|p| (p.created_at(), p.id().to_string()))
         .collect();
     assert_newest_first("payments list_for_user", &positions);
     assert!(
         whole
             .items
             .iter()
-            .all(|p| p.app_id == app.id && p.user_id.as_str() == "user-1"),
+            .all(|p| *p.app_id() == app.id && p.user_id().as_str() == "user-1"),
         "contract: list_for_user lists only the app's payments of that user"
     );
     let empty = list_page(ports, &app.id, "nobody", &PageRequest::first(10)).await;
@@ -1030,7 +1038,7 @@ pub async fn payment_batch_reads(ports: &StorePorts) {
         .await;
     let unknown = PaymentId::generate(Fixture::new("pbu", utc(2026, 2, 6)).ids.as_ref());
 
-    let mut wanted = vec![first.payment.id.clone(), second.payment.id.clone()];
+    let mut wanted = vec![first.payment.id().clone(), second.payment.id().clone()];
     wanted.sort_by(|a, b| a.as_str().cmp(b.as_str()));
     let mut expected: Vec<Vec<DomainEvent>> = Vec::new();
     for id in &wanted {
@@ -1040,7 +1048,7 @@ pub async fn payment_batch_reads(ports: &StorePorts) {
         expected.iter().map(Vec::len).collect::<Vec<_>>(),
         wanted
             .iter()
-            .map(|id| if *id == first.payment.id {
+            .map(|id| if id == first.payment.id() {
                 first.events.len() + 2
             } else {
                 second.events.len()
@@ -1049,9 +1057,9 @@ pub async fn payment_batch_reads(ports: &StorePorts) {
         "contract: the payments under test have the events they were saved with"
     );
     let asked = [
-        second.payment.id.clone(),
+        second.payment.id().clone(),
         unknown.clone(),
-        first.payment.id.clone(),
+        first.payment.id().clone(),
     ];
     let got = ports.payments.events_of(&asked).await.must("events_of");
     // Grouped by payment (the order of the payments is the store's), each oldest first.
@@ -1069,7 +1077,7 @@ pub async fn payment_batch_reads(ports: &StorePorts) {
     );
     assert!(
         got.iter()
-            .all(|event| event.payment_id != other_paid.id.as_str()),
+            .all(|event| event.payment_id != other_paid.id().as_str()),
         "contract: events_of never returns another payment's events"
     );
     assert!(
@@ -1098,7 +1106,7 @@ pub async fn payment_batch_reads(ports: &StorePorts) {
     assert_eq!(
         expected_payments
             .iter()
-            .map(|payment| payment.refunds.len())
+            .map(|payment| payment.refunds().len())
             .sum::<usize>(),
         1,
         "contract: the refund under test is stored"
@@ -1106,14 +1114,14 @@ pub async fn payment_batch_reads(ports: &StorePorts) {
     let mut got = ports
         .payments
         .get_many(&[
-            first.payment.id.clone(),
+            first.payment.id().clone(),
             unknown.clone(),
-            second.payment.id.clone(),
-            first.payment.id.clone(),
+            second.payment.id().clone(),
+            first.payment.id().clone(),
         ])
         .await
         .must("get_many");
-    got.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+    got.sort_by(|a, b| a.id().as_str().cmp(b.id().as_str()));
     assert_eq!(
         got, expected_payments,
         "contract: get_many returns each known payment once, whole (with its refunds), as get does"

@@ -120,14 +120,13 @@ pub async fn register(services: &Services) -> String {
 
 /// A Boxo order of `app_id` settled `paid`: one complete-order delivery becomes due.
 pub async fn paid_order(services: &Services, app_id: &str, order_id: &str) -> PaymentId {
-    let order: OrderDetails = serde_json::from_value(json!({
+    let order: OrderDetails = crate::orders::order_details(json!({
         "currency": "SAR",
         "amount": "25.00",
         "miniapp_order_id": order_id,
         "hostapp_user_id": "u-42",
         "custom_attributes": {"order": order_id}
-    }))
-    .unwrap();
+    }));
     let id = services
         .platform_orders
         .create_order_payment(app_id, order, None)

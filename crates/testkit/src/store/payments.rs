@@ -19,7 +19,7 @@ fn duplicate(key: &str) -> StoreError {
 }
 
 fn is_boxo(payment: &Payment) -> bool {
-    match payment.channel {
+    match payment.channel() {
         Channel::Platform => true,
         Channel::Miniapp => false,
     }
@@ -29,9 +29,9 @@ impl State {
     fn boxo_order(&self, app_id: &AppId, miniapp_order_id: &str) -> Option<&Payment> {
         self.payments.values().find(|payment| {
             is_boxo(payment)
-                && payment.app_id == *app_id
+                && payment.app_id() == app_id
                 && payment
-                    .miniapp_order_id
+                    .miniapp_order_id()
                     .as_ref()
                     .is_some_and(|order| order.as_str() == miniapp_order_id)
         })
@@ -43,11 +43,11 @@ impl PaymentRepository for MemoryStore {
     async fn insert(&self, write: NewPaymentWrite) -> Result<(), StoreError> {
         let mut state = self.state()?;
         let payment = &write.payment;
-        if state.payments.contains_key(&payment.id) {
+        if state.payments.contains_key(payment.id()) {
             return Err(duplicate("id"));
         }
-        if let Some(order) = &payment.miniapp_order_id {
-            if is_boxo(payment) && state.boxo_order(&payment.app_id, order.as_str()).is_some() {
+        if let Some(order) = &payment.miniapp_order_id() {
+            if is_boxo(payment) && state.boxo_order(payment.app_id(), order.as_str()).is_some() {
                 return Err(duplicate("miniapp_order_id"));
             }
         }
@@ -55,13 +55,13 @@ impl PaymentRepository for MemoryStore {
             return Err(duplicate("token"));
         }
         state.may_keep(write.idempotent.as_ref())?;
-        state.payments.insert(payment.id.clone(), payment.clone());
+        state.payments.insert(payment.id().clone(), payment.clone());
         state
             .sessions
             .insert(write.session.token_hash.clone(), write.session.clone());
         state.write_events(&write.events);
         if let Some(result) = &write.idempotent {
-            state.keep_response(result, payment.created_at);
+            state.keep_response(result, payment.created_at());
         }
         Ok(())
     }
@@ -88,10 +88,10 @@ impl PaymentRepository for MemoryStore {
         let mine = state
             .payments
             .values()
-            .filter(|payment| payment.app_id == *app_id && payment.user_id.as_str() == user_id)
+            .filter(|payment| payment.app_id() == app_id && payment.user_id().as_str() == user_id)
             .cloned();
         Ok(newest_first(mine, page, |payment| {
-            (payment.created_at, payment.id.as_str().to_owned())
+            (payment.created_at(), payment.id().as_str().to_owned())
         }))
     }
 
@@ -100,10 +100,10 @@ impl PaymentRepository for MemoryStore {
         let payment = &write.payment;
         let stored_version = state
             .payments
-            .get(&payment.id)
-            .map(|stored| stored.version)
+            .get(payment.id())
+            .map(|stored| stored.version())
             .ok_or(StoreError::Conflict)?;
-        if stored_version != payment.version - 1 {
+        if stored_version != payment.version() - 1 {
             return Err(StoreError::Conflict);
         }
         state.may_keep(write.idempotent.as_ref())?;
@@ -115,7 +115,7 @@ impl PaymentRepository for MemoryStore {
                 .reversals
                 .insert(reversal.id.clone(), reversal.clone());
         }
-        state.payments.insert(payment.id.clone(), payment.clone());
+        state.payments.insert(payment.id().clone(), payment.clone());
         state.write_events(&write.events);
         for (activity_id, event) in &write.activity_events {
             if let Some(activity) = state.activities.get_mut(activity_id) {
@@ -123,7 +123,7 @@ impl PaymentRepository for MemoryStore {
             }
         }
         if let Some(result) = &write.idempotent {
-            state.keep_response(result, payment.updated_at);
+            state.keep_response(result, payment.updated_at());
         }
         Ok(())
     }
@@ -194,16 +194,16 @@ impl PaymentRepository for MemoryStore {
             .payments
             .values()
             .filter(|payment| {
-                payment.status == PaymentStatus::InProcess
-                    && payment.expires_at <= now
-                    && payment.charging_since.is_none()
+                payment.status() == PaymentStatus::InProcess
+                    && payment.expires_at() <= now
+                    && payment.charging_since().is_none()
             })
             .collect();
-        due.sort_by(|a, b| (a.expires_at, &a.id).cmp(&(b.expires_at, &b.id)));
+        due.sort_by(|a, b| (a.expires_at(), a.id()).cmp(&(b.expires_at(), b.id())));
         Ok(due
             .into_iter()
             .take(limit(max))
-            .map(|payment| payment.id.clone())
+            .map(|payment| payment.id().clone())
             .collect())
     }
 
@@ -216,7 +216,7 @@ impl PaymentRepository for MemoryStore {
         let mut due: Vec<(DateTime<Utc>, PaymentId, RefundId)> = state
             .payments
             .values()
-            .flat_map(|payment| payment.refunds.iter())
+            .flat_map(|payment| payment.refunds().iter())
             .filter(|refund| refund.status == RefundStatus::Pending)
             .filter_map(|refund| {
                 let at = refund.next_attempt_at.filter(|at| *at <= now)?;
@@ -240,10 +240,10 @@ impl PaymentRepository for MemoryStore {
         let mut due: Vec<(DateTime<Utc>, PaymentId)> = state
             .payments
             .values()
-            .filter(|payment| payment.status == PaymentStatus::InProcess)
+            .filter(|payment| payment.status() == PaymentStatus::InProcess)
             .filter_map(|payment| {
-                let at = payment.charge_check_at.filter(|at| *at <= now)?;
-                Some((at, payment.id.clone()))
+                let at = payment.charge_check_at().filter(|at| *at <= now)?;
+                Some((at, payment.id().clone()))
             })
             .collect();
         due.sort();

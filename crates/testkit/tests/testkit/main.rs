@@ -3,4 +3,5 @@
 
 mod connect;
 mod contract;
+mod services_alone;
 mod wiring;

@@ -35,16 +35,16 @@ async fn a_payment_is_created_confirmed_and_its_webhooks_delivered() {
     };
     let grant = services
         .payments
-        .grant(&created.payment.id, &created.payment.user_id)
+        .grant(created.payment.id(), created.payment.user_id())
         .await
         .unwrap()
         .grant;
     let paid = services
         .payments
-        .confirm(&created.payment.id, &grant, false)
+        .confirm(created.payment.id(), &grant, false)
         .await
         .unwrap();
-    assert_eq!(paid.status, PaymentStatus::Paid);
+    assert_eq!(paid.status(), PaymentStatus::Paid);
     assert_eq!(handles.processor.charge_count(), 1);
 
     let report = services

@@ -105,10 +105,9 @@ async fn hostpay_with(wallet: &FakeWallet) -> (MockServer, Services, AppId, Paym
         })
         .await
         .unwrap();
-    let order: OrderDetails = serde_json::from_value(serde_json::json!({
+    let order: OrderDetails = hostpay_testkit::orders::order_details(serde_json::json!({
         "currency": "SAR", "amount": "25.00", "hostapp_user_id": "u-42"
-    }))
-    .unwrap();
+    }));
     let payment = services
         .platform_orders
         .create_order_payment(app.id.as_str(), order, None)
@@ -119,7 +118,7 @@ async fn hostpay_with(wallet: &FakeWallet) -> (MockServer, Services, AppId, Paym
 
 /// A pay grant for the payment's user (what the host mints for its logged-in user).
 async fn session(services: &Services, id: &PaymentId) -> String {
-    let user = services.payments.get(id).await.unwrap().user_id;
+    let user = services.payments.get(id).await.unwrap().user_id().clone();
     services.payments.grant(id, &user).await.unwrap().grant
 }
 
@@ -138,10 +137,10 @@ async fn a_timed_out_confirm_stays_in_process_and_the_retry_charges_once() {
         Err(PaymentServiceError::Processor(ProcessorError::Timeout))
     );
     let payment = services.payments.get(&id).await.unwrap();
-    assert_eq!(payment.status.as_str(), "in_process");
+    assert_eq!(payment.status().as_str(), "in_process");
 
     let retried = services.payments.confirm(&id, &token, false).await.unwrap();
-    assert_eq!(retried.status.as_str(), "paid");
+    assert_eq!(retried.status().as_str(), "paid");
     // A third confirm is refused with the current state and never reaches the wallet.
     assert!(services.payments.confirm(&id, &token, false).await.is_err());
 
@@ -158,8 +157,8 @@ async fn a_decline_fails_the_payment_with_the_reason() {
     let (_server, services, _app, id) = hostpay_with(&wallet).await;
     let token = session(&services, &id).await;
     let payment = services.payments.confirm(&id, &token, false).await.unwrap();
-    assert_eq!(payment.status.as_str(), "failed");
-    assert_eq!(payment.fail_reason.as_deref(), Some("insufficient funds"));
+    assert_eq!(payment.status().as_str(), "failed");
+    assert_eq!(payment.fail_reason(), Some("insufficient funds"));
 }
 
 #[tokio::test]
@@ -180,7 +179,7 @@ async fn a_refund_goes_through_the_wallet_with_the_refund_id_as_key() {
     assert_eq!(refund.status.as_str(), "succeeded");
     assert_eq!(wallet.calls(), [id.to_string(), refund.id.to_string()]);
     assert_eq!(
-        services.payments.get(&id).await.unwrap().status.as_str(),
+        services.payments.get(&id).await.unwrap().status().as_str(),
         "refunded"
     );
 }

@@ -4,7 +4,8 @@
 //! (charge). Also host settlement, and the recording of a charge's outcome: an approved
 //! charge that cannot be recorded is reversed through the processor, never dropped.
 
-use super::{Change, PaymentService, PaymentServiceError, Result};
+use super::errors::{rejected, PaymentServiceError, Result};
+use super::service::{Change, PaymentService};
 use crate::access::{GrantCredentials, PayGrant, PAY_GRANT_LIFETIME};
 use crate::ids::{PaymentId, RefundId};
 use crate::miniapp::Miniapp;
@@ -57,19 +58,19 @@ impl PaymentService {
     /// (else rejected). The grant lives [`PAY_GRANT_LIFETIME`], never past the session.
     pub async fn grant(&self, id: &PaymentId, user_id: &UserRef) -> Result<GrantCredentials> {
         let payment = self.get(id).await?;
-        if payment.user_id != *user_id {
+        if payment.user_id() != user_id {
             return Err(PaymentServiceError::NotFound);
         }
         let now = self.clock.now();
-        let payable = payment.status == PaymentStatus::InProcess && !payment.is_expired(now);
+        let payable = payment.status() == PaymentStatus::InProcess && !payment.is_expired(now);
         if !payable {
-            let status = match payment.status {
+            let status = match payment.status() {
                 PaymentStatus::InProcess => "expired",
                 other => other.as_str(),
             };
-            return Err(super::rejected(
+            return Err(rejected(
                 PaymentError::InvalidState {
-                    id: payment.id.clone(),
+                    id: payment.id().clone(),
                     status,
                     action: "granted",
                 },
@@ -79,14 +80,14 @@ impl PaymentService {
         let token = self.ids.new_secret(GRANT_PREFIX);
         let grant = PayGrant {
             token_hash: self.keyring.hash(&token),
-            payment_id: payment.id.clone(),
-            user_id: payment.user_id.clone(),
+            payment_id: payment.id().clone(),
+            user_id: payment.user_id().clone(),
             created_at: now,
-            expires_at: (now + PAY_GRANT_LIFETIME).min(payment.expires_at),
+            expires_at: (now + PAY_GRANT_LIFETIME).min(payment.expires_at()),
         };
         self.payments.add_grant(&grant).await?;
         Ok(GrantCredentials {
-            checkout_url: self.checkout_url(&payment.id, "grant", &token),
+            checkout_url: self.settings.checkout_url(payment.id(), "grant", &token),
             grant: token,
             expires_at: grant.expires_at,
         })
@@ -97,7 +98,7 @@ impl PaymentService {
         let (payment, access) = self.authorize(id, token).await?;
         let app = self
             .apps
-            .get(&payment.app_id)
+            .get(payment.app_id())
             .await?
             .ok_or(PaymentServiceError::NotFound)?;
         Ok(Checkout {
@@ -124,7 +125,7 @@ impl PaymentService {
                 return Err(PaymentServiceError::InvalidSession);
             }
             let payment = self.get(id).await?;
-            if !grant.authorizes(id, &payment.user_id, now) {
+            if !grant.authorizes(id, payment.user_id(), now) {
                 return Err(PaymentServiceError::InvalidSession);
             }
             return Ok((payment, Access::Pay));
@@ -201,7 +202,7 @@ impl PaymentService {
             // Recorded already, by a concurrent check of the same charge.
             Err(PaymentServiceError::Rejected { current, .. })
                 if matches!(
-                    current.status,
+                    current.status(),
                     PaymentStatus::Paid | PaymentStatus::Refunded
                 ) =>
             {
@@ -219,7 +220,7 @@ impl PaymentService {
                 // Recorded meanwhile by another answer to the same charge: it is paid.
                 Err(PaymentServiceError::Rejected { current, .. })
                     if matches!(
-                        current.status,
+                        current.status(),
                         PaymentStatus::Paid | PaymentStatus::Refunded
                     ) =>
                 {
@@ -228,10 +229,10 @@ impl PaymentService {
                 Err(error) => return Err(error),
             }
             let current = self.get(id).await?;
-            return Err(super::rejected(
+            return Err(rejected(
                 PaymentError::InvalidState {
-                    id: current.id.clone(),
-                    status: current.status.as_str(),
+                    id: current.id().clone(),
+                    status: current.status().as_str(),
                     action: "confirmed",
                 },
                 &current,
@@ -336,10 +337,10 @@ fn reversal_id(payment: &PaymentId) -> RefundId {
 /// returns the first outcome.
 pub(super) fn charge_request(payment: &Payment, simulate_decline: bool) -> ChargeRequest {
     ChargeRequest {
-        payment_id: payment.id.clone(),
-        amount: payment.amount,
-        currency: payment.currency,
-        user_id: payment.user_id.to_string(),
+        payment_id: payment.id().clone(),
+        amount: payment.amount(),
+        currency: payment.currency(),
+        user_id: payment.user_id().to_string(),
         simulate_decline,
     }
 }

@@ -1,18 +1,58 @@
-//! Opening a payment (the miniapp's own, or one the platform opens for an order) and
-//! reading payments.
+//! Opening a payment: the miniapp's own (idempotent), or one the platform opens for an
+//! order. Needs only the payment store, the idempotency keys, the clock and the ids.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
-use super::{CreatePayment, Idempotent, PaymentService, Result};
+use chrono::Duration;
+
+use super::errors::Result;
+use super::idempotency::{Idempotent, IdempotentRequests};
 use crate::access::{PaymentSession, SessionCredentials};
-use crate::event::DomainEvent;
 use crate::idempotency::{IdempotencyClaim, IdempotentResult, StoredReply};
-use crate::ids::{AppId, PaymentId};
-use crate::miniapp::Miniapp;
-use crate::money::AmountRule;
-use crate::page::{Page, PageRequest};
-use crate::payment::{Channel, NewPayment, Payment, PaymentStatus, Transition};
-use crate::ports::NewPaymentWrite;
+use crate::ids::{IdGenerator, PaymentId};
+use crate::miniapp::{Miniapp, SecretKeyring};
+use crate::money::{AmountRule, Currency, PositiveMoney};
+use crate::order::{PaymentDetails, UserRef};
+use crate::payment::{Channel, NewPayment, Payment, Transition};
+use crate::ports::{Clock, IdempotencyStore, NewPaymentWrite, PaymentRepository};
+use crate::validation::NonEmptyString;
+
+/// Payment settings.
+#[derive(Debug, Clone)]
+pub struct PaymentSettings {
+    /// Payment-session lifetime (`checkout.session_ttl_seconds`).
+    pub session_ttl: Duration,
+    /// Base of `checkout_url` (`server.public_url`).
+    pub public_url: String,
+}
+
+impl PaymentSettings {
+    /// The hosted sheet's address for a credential (`session` or `grant`).
+    pub(super) fn checkout_url(&self, id: &PaymentId, kind: &str, token: &str) -> String {
+        format!(
+            "{}/checkout/{}?{}={}",
+            self.public_url.trim_end_matches('/'),
+            id,
+            kind,
+            token
+        )
+    }
+}
+
+/// A miniapp's request to open a payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatePayment {
+    /// The paying user.
+    pub user_id: UserRef,
+    /// What to charge.
+    pub amount: PositiveMoney,
+    /// In which currency.
+    pub currency: Currency,
+    /// The miniapp's order id.
+    pub miniapp_order_id: Option<NonEmptyString<255>>,
+    /// Items, address, attributes, description.
+    pub details: PaymentDetails,
+}
 
 /// A new payment and the session that opens it.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,7 +64,7 @@ pub struct CreatedPayment {
 }
 
 /// A miniapp's payment opened with an idempotency key, not saved yet: the edge renders the
-/// reply to keep from [`PendingPayment::created`], and [`PaymentService::resume_create`]
+/// reply to keep from [`PendingPayment::created`], and [`CreatePaymentService::resume_create`]
 /// saves the payment and the reply in one transaction.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PendingPayment {
@@ -40,7 +80,59 @@ impl PendingPayment {
     }
 }
 
-impl PaymentService {
+/// The ports [`CreatePaymentService`] uses.
+#[derive(Clone)]
+pub struct CreatePaymentPorts {
+    /// Payments and their sessions.
+    pub payments: Arc<dyn PaymentRepository>,
+    /// Idempotency keys (used only by requests that carry one).
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// Ids and secrets.
+    pub ids: Arc<dyn IdGenerator>,
+}
+
+/// Opening payments: the create use case on its own, reusable without the rest of the
+/// payment ports (processor, miniapps, order activities).
+#[derive(Clone)]
+pub struct CreatePaymentService {
+    payments: Arc<dyn PaymentRepository>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    keyring: SecretKeyring,
+    settings: PaymentSettings,
+    keys: IdempotentRequests,
+}
+
+impl CreatePaymentService {
+    /// Over its ports, with the keyring that hashes session tokens and seals kept
+    /// replies, and the payment settings.
+    pub fn new(
+        ports: CreatePaymentPorts,
+        keyring: SecretKeyring,
+        settings: PaymentSettings,
+    ) -> CreatePaymentService {
+        CreatePaymentService {
+            keys: IdempotentRequests::new(
+                ports.idempotency,
+                ports.ids.clone(),
+                ports.clock.clone(),
+                keyring.clone(),
+            ),
+            payments: ports.payments,
+            clock: ports.clock,
+            ids: ports.ids,
+            keyring,
+            settings,
+        }
+    }
+
+    /// The idempotency keys this service holds, for the other use cases that take keys.
+    pub(super) fn keys(&self) -> &IdempotentRequests {
+        &self.keys
+    }
+
     /// Opens a payment for a miniapp. Without an idempotency claim it is saved at once
     /// ([`Idempotent::Fresh`]); with one, it waits for its reply
     /// ([`Idempotent::NeedsReply`], then [`Self::resume_create`]) or replays the key's.
@@ -54,8 +146,8 @@ impl PaymentService {
         let rule = AmountRule::Currency(request.currency);
         crate::order::check_amount("amount", Some(request.amount.get()), rule)?;
         request.details.check_amounts(rule)?;
-        let claim = claim.map(|claim| self.held(claim));
-        if let Some(replay) = self.begin(claim.as_ref()).await? {
+        let claim = claim.map(|claim| self.keys.held(claim));
+        if let Some(replay) = self.keys.begin(claim.as_ref()).await? {
             return Ok(Idempotent::Replayed(replay));
         }
         let new = NewPayment {
@@ -95,13 +187,13 @@ impl PaymentService {
         } = pending;
         write.idempotent = Some(IdempotentResult {
             claim: claim.clone(),
-            response: self.seal(reply),
+            response: self.keys.seal(reply),
         });
         let result = match self.payments.insert(write).await {
             Ok(()) => Ok(created),
             Err(error) => Err(error.into()),
         };
-        self.finish(Some(&claim), result).await
+        self.keys.finish(Some(&claim), result).await
     }
 
     /// Opens a payment (any channel) with its first session.
@@ -146,84 +238,21 @@ impl PaymentService {
         (created, write)
     }
 
+    /// A new payment session for `payment` (stored as a keyed hash) and what its holder
+    /// gets.
     pub(super) fn new_session(&self, payment: &Payment) -> (PaymentSession, SessionCredentials) {
         let token = self.ids.new_secret("ps_");
         let session = PaymentSession {
             token_hash: self.keyring.hash(&token),
-            payment_id: payment.id.clone(),
+            payment_id: payment.id().clone(),
             created_at: self.clock.now(),
-            expires_at: payment.expires_at,
+            expires_at: payment.expires_at(),
         };
         let credentials = SessionCredentials {
-            checkout_url: self.checkout_url(&payment.id, "session", &token),
+            checkout_url: self.settings.checkout_url(payment.id(), "session", &token),
             token,
-            expires_at: payment.expires_at,
+            expires_at: payment.expires_at(),
         };
         (session, credentials)
-    }
-
-    /// The hosted sheet's address for a credential (`session` or `grant`).
-    pub(super) fn checkout_url(&self, id: &PaymentId, kind: &str, token: &str) -> String {
-        format!(
-            "{}/checkout/{}?{}={}",
-            self.settings.public_url.trim_end_matches('/'),
-            id,
-            kind,
-            token
-        )
-    }
-
-    /// A payment's events, oldest first.
-    pub async fn events(&self, id: &PaymentId) -> Result<Vec<DomainEvent>> {
-        Ok(self.payments.events(id).await?)
-    }
-
-    /// The events of several payments in one read, grouped by payment, each payment's
-    /// oldest first (for a page of payments).
-    pub async fn events_of(&self, ids: &[PaymentId]) -> Result<Vec<DomainEvent>> {
-        Ok(self.payments.events_of(ids).await?)
-    }
-
-    /// The statuses of those of `ids` that are payments of `app_id`, in one read (other
-    /// miniapps' payments and unknown ids are left out, as [`Self::get_for_app`] hides them).
-    pub async fn statuses_for_app(
-        &self,
-        app_id: &AppId,
-        ids: &[PaymentId],
-    ) -> Result<HashMap<PaymentId, PaymentStatus>> {
-        Ok(self
-            .payments
-            .get_many(ids)
-            .await?
-            .into_iter()
-            .filter(|payment| payment.app_id == *app_id)
-            .map(|payment| (payment.id, payment.status))
-            .collect())
-    }
-
-    /// A miniapp's payments of one user, newest first.
-    pub async fn list_for_user(
-        &self,
-        app_id: &AppId,
-        user_id: &str,
-        page: &PageRequest,
-    ) -> Result<Page<Payment>> {
-        Ok(self.payments.list_for_user(app_id, user_id, page).await?)
-    }
-
-    /// Any payment (internal API, for a native sheet), with a fresh session while it can
-    /// still be paid; `None` once it is no longer `in_process` or its session time is over.
-    pub async fn issue_session(
-        &self,
-        id: &PaymentId,
-    ) -> Result<(Payment, Option<SessionCredentials>)> {
-        let payment = self.get(id).await?;
-        let payable = !payment.status.is_settled() && !payment.is_expired(self.clock.now());
-        if !payable {
-            return Ok((payment, None));
-        }
-        let (session, credentials) = self.new_session(&payment);
-        self.payments.add_session(&session).await?;
-        Ok((payment, Some(credentials)))
     }
 }

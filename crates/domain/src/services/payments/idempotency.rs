@@ -2,11 +2,66 @@
 //! only this request knows), replay or refuse, and free the key when the request changed
 //! nothing.
 
-use super::{PaymentService, PaymentServiceError, Result};
-use crate::idempotency::{IdempotencyBegin, IdempotencyClaim, StoredReply};
-use crate::ports::StoreError;
+use std::sync::{Arc, Mutex};
 
-impl PaymentService {
+use super::errors::{PaymentServiceError, Result};
+use crate::idempotency::{IdempotencyBegin, IdempotencyClaim, StoredReply};
+use crate::ids::IdGenerator;
+use crate::miniapp::SecretKeyring;
+use crate::ports::{Clock, IdempotencyStore, StoreError};
+
+/// What an idempotent use case came to: done now, waiting for the reply to keep with its
+/// key, or the reply kept for an earlier request with the same key.
+///
+/// With a key, the change and its reply are written in one transaction, and the reply is
+/// the edge's (the domain never renders one): the use case stops at [`NeedsReply`] with
+/// the value the reply describes, the edge renders the reply from it, and the use case's
+/// `resume_*` function writes both (and may ask again, after a lost race changed the
+/// value). A pending value dropped without resuming changed nothing; its key is taken
+/// over once abandoned.
+///
+/// [`NeedsReply`]: Idempotent::NeedsReply
+#[derive(Debug, Clone, PartialEq)]
+pub enum Idempotent<T, P> {
+    /// Done now (with a key, its reply is kept).
+    Fresh(T),
+    /// Render the reply for this pending change, then resume the use case with it.
+    NeedsReply(P),
+    /// Replayed from the key's first reply.
+    Replayed(StoredReply),
+}
+
+/// The idempotency keys of payment requests: one per service instance, shared by the use
+/// cases that take keys (create and refund), so a hold one of them could not free is
+/// freed by the next request with the same key, whichever use case it is for.
+#[derive(Clone)]
+pub(super) struct IdempotentRequests {
+    store: Arc<dyn IdempotencyStore>,
+    ids: Arc<dyn IdGenerator>,
+    clock: Arc<dyn Clock>,
+    keyring: SecretKeyring,
+    /// Holds of failed requests that could not be freed (the database was unreachable):
+    /// freed before the next key is taken, so a client's retry goes through at once.
+    unreleased: Arc<Mutex<Vec<IdempotencyClaim>>>,
+}
+
+impl IdempotentRequests {
+    /// Over the key store; `ids` makes owner tokens, `keyring` seals kept replies.
+    pub(super) fn new(
+        store: Arc<dyn IdempotencyStore>,
+        ids: Arc<dyn IdGenerator>,
+        clock: Arc<dyn Clock>,
+        keyring: SecretKeyring,
+    ) -> IdempotentRequests {
+        IdempotentRequests {
+            store,
+            ids,
+            clock,
+            keyring,
+            unreleased: Arc::default(),
+        }
+    }
+
     /// The claim with a fresh owner token: only this request may complete or release it.
     pub(super) fn held(&self, claim: IdempotencyClaim) -> IdempotencyClaim {
         IdempotencyClaim {
@@ -24,7 +79,7 @@ impl PaymentService {
             return Ok(None);
         };
         self.free_unreleased(claim).await;
-        match self.idempotency.begin(claim, self.clock.now()).await? {
+        match self.store.begin(claim, self.clock.now()).await? {
             IdempotencyBegin::Proceed => Ok(None),
             IdempotencyBegin::Replay(response) => Ok(Some(self.unseal(response)?)),
             IdempotencyBegin::KeyReused => Err(PaymentServiceError::IdempotencyKeyReused),
@@ -73,7 +128,7 @@ impl PaymentService {
                 Err(PaymentServiceError::IdempotencyInProgress)
             }
             Err(error) => {
-                if self.idempotency.release(claim).await.is_err() {
+                if self.store.release(claim).await.is_err() {
                     // The database is unreachable: free it as soon as it is back (a hold
                     // not freed here is taken over once abandoned anyway, so the list is
                     // bounded).
@@ -106,7 +161,7 @@ impl PaymentService {
             mine
         };
         for held in mine {
-            if self.idempotency.release(&held).await.is_err() {
+            if self.store.release(&held).await.is_err() {
                 self.unreleased_holds().push(held);
             }
         }

@@ -2,14 +2,16 @@
 //! concurrent refunds cannot exceed the amount), then asked of the processor; a refund the
 //! processor did not answer stays `pending` and is asked again by the sweep.
 
-use super::{Change, Idempotent, PaymentService, PaymentServiceError, Prepared, Result};
+use super::errors::{PaymentServiceError, Result};
+use super::idempotency::Idempotent;
+use super::service::{Change, PaymentService, Prepared};
 use crate::idempotency::{IdempotencyClaim, IdempotentResult, StoredReply};
 use crate::ids::{PaymentId, RefundId};
 use crate::miniapp::Miniapp;
 use crate::money::{AmountRule, PositiveMoney};
 use crate::payment::{Payment, PaymentError, Refund};
 use crate::ports::{RefundRequest, StoreError};
-use crate::services::MAX_CONFLICT_RETRIES;
+use crate::services::races::MAX_CONFLICT_RETRIES;
 use crate::validation::BoundedString;
 
 /// What a refund request asks for.
@@ -68,13 +70,13 @@ impl PaymentService {
         reason: Option<BoundedString<500>>,
         claim: Option<IdempotencyClaim>,
     ) -> Result<Idempotent<Refund, PendingRefund>> {
-        let claim = claim.map(|claim| self.held(claim));
-        if let Some(replay) = self.begin(claim.as_ref()).await? {
+        let claim = claim.map(|claim| self.keys.held(claim));
+        if let Some(replay) = self.keys.begin(claim.as_ref()).await? {
             return Ok(Idempotent::Replayed(replay));
         }
         let ask = match self.refund_ask(app, id, amount, reason).await {
             Ok(ask) => ask,
-            Err(error) => return self.finish(claim.as_ref(), Err(error)).await,
+            Err(error) => return self.keys.finish(claim.as_ref(), Err(error)).await,
         };
         let Some(claim) = claim else {
             let (payment, refund) = self
@@ -93,7 +95,7 @@ impl PaymentService {
                 prepared,
                 races: 0,
             })),
-            Err(error) => self.finish(Some(&claim), Err(error)).await,
+            Err(error) => self.keys.finish(Some(&claim), Err(error)).await,
         }
     }
 
@@ -117,13 +119,13 @@ impl PaymentService {
         } = pending;
         prepared.write.idempotent = Some(IdempotentResult {
             claim: claim.clone(),
-            response: self.seal(reply),
+            response: self.keys.seal(reply),
         });
         match stage {
             Stage::Reserve => {
                 let saved = match self.save_prepared(prepared).await {
                     Ok(saved) => saved,
-                    Err(error) => return self.finish(Some(&claim), Err(error)).await,
+                    Err(error) => return self.keys.finish(Some(&claim), Err(error)).await,
                 };
                 let Some((payment, refund)) = saved else {
                     let again = self
@@ -141,7 +143,7 @@ impl PaymentService {
                             prepared,
                             races: races + 1,
                         })),
-                        Err(error) => self.finish(Some(&claim), Err(error)).await,
+                        Err(error) => self.keys.finish(Some(&claim), Err(error)).await,
                     };
                 };
                 self.ask_processor(&payment, refund, Some((claim, ask)))
@@ -200,7 +202,7 @@ impl PaymentService {
         crate::order::check_amount(
             "amount",
             amount.map(PositiveMoney::get),
-            AmountRule::Currency(current.currency),
+            AmountRule::Currency(current.currency()),
         )?;
         Ok(RefundAsk {
             payment_id: id.clone(),
@@ -235,7 +237,7 @@ impl PaymentService {
         let transition = payment.record_refund(refund_id, outcome, self.clock.now())?;
         let refund = transition
             .payment
-            .refunds
+            .refunds()
             .iter()
             .find(|refund| &refund.id == refund_id)
             .cloned()
@@ -264,13 +266,13 @@ impl PaymentService {
         };
         let Some((claim, ask)) = keyed else {
             return Ok(Idempotent::Fresh(
-                self.record_refund(&payment.id, &reserved.id, outcome)
+                self.record_refund(payment.id(), &reserved.id, outcome)
                     .await
                     .unwrap_or(reserved),
             ));
         };
         let step = |payment: &Payment| self.record(payment, &reserved.id, outcome.clone());
-        Ok(match self.prepare(&payment.id, &step).await {
+        Ok(match self.prepare(payment.id(), &step).await {
             Ok(prepared) => Idempotent::NeedsReply(PendingRefund {
                 claim,
                 ask,
@@ -304,7 +306,7 @@ impl PaymentService {
         refund_id: &RefundId,
     ) -> Result<bool> {
         let payment = self.get(payment_id).await?;
-        let Some(refund) = payment.refunds.iter().find(|r| &r.id == refund_id) else {
+        let Some(refund) = payment.refunds().iter().find(|r| &r.id == refund_id) else {
             return Ok(false);
         };
         let result = match self
@@ -334,8 +336,8 @@ impl PaymentService {
 fn refund_request(payment: &Payment, refund: &Refund) -> RefundRequest {
     RefundRequest {
         refund_id: refund.id.clone(),
-        payment_id: payment.id.clone(),
+        payment_id: payment.id().clone(),
         amount: refund.amount,
-        currency: payment.currency,
+        currency: payment.currency(),
     }
 }

@@ -6,9 +6,14 @@
 use futures::stream::{self, StreamExt};
 
 use super::checkout::charge_request;
-use super::{PaymentService, PaymentServiceError, Result, SWEEP_CONCURRENCY};
+use super::errors::{PaymentServiceError, Result};
+use super::service::PaymentService;
 use crate::ids::PaymentId;
 use crate::payment::{CancelReason, ReversalStatus};
+
+/// How many items a sweep asks the processor about at once: a slow processor answer
+/// delays only its own item.
+const SWEEP_CONCURRENCY: usize = 16;
 
 impl PaymentService {
     /// Cancels up to `limit` `in_process` payments whose session has ended and that have
