@@ -7,6 +7,7 @@
 //! | a read-modify-write transaction | `BEGIN` + row locks             | a savepoint in the group commit's `BEGIN IMMEDIATE` (`sqlite_writer`) |
 //! | serialise writers of one row | `SELECT ... FOR UPDATE`            | nothing more (one writer at a time)       |
 //! | claim outbox rows            | `FOR UPDATE SKIP LOCKED`           | nothing more (one writer at a time)       |
+//! | a one-statement write        | the statement alone, autocommit (`pg_autocommit!`) | `write_transaction!` (the group commit) |
 //!
 //! The DDL differences (`NUMERIC`/`TIMESTAMPTZ`/identity vs `TEXT`/`AUTOINCREMENT`) are in
 //! `migrations/postgres` and `migrations/sqlite`; the value encodings in `sql_types`.
