@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use deadpool::Runtime;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::AsyncPgConnection;
 use hostpay_domain::ports::StoreError;
 
@@ -164,7 +166,13 @@ fn pool_error(error: impl std::fmt::Display) -> StoreError {
 impl PgDatabase {
     /// Opens the pool (connections open lazily).
     pub(crate) fn open(url: &str, settings: PoolSettings) -> Result<PgDatabase, StoreError> {
-        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+        // A pooled connection is handed out without a test query (`SELECT 1` would cost a
+        // round trip per store call): one whose server side closed (a restart) reads as
+        // closed and is replaced; one that breaks in use fails that call (`Unavailable`).
+        let mut config = ManagerConfig::<AsyncPgConnection>::default();
+        config.recycling_method = RecyclingMethod::Fast;
+        let manager =
+            AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
         let pool = Pool::builder(manager)
             .max_size(settings.max_connections.max(1))
             .wait_timeout(Some(settings.acquire_timeout))

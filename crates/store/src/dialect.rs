@@ -7,6 +7,7 @@
 //! | a read-modify-write transaction | `BEGIN` + row locks             | a savepoint in the group commit's `BEGIN IMMEDIATE` (`sqlite_writer`) |
 //! | serialise writers of one row | `SELECT ... FOR UPDATE`            | nothing more (one writer at a time)       |
 //! | claim outbox rows            | `FOR UPDATE SKIP LOCKED`           | nothing more (one writer at a time)       |
+//! | a one-statement write        | the statement alone, autocommit (`pg_autocommit!`) | `write_transaction!` (the group commit) |
 //!
 //! The DDL differences (`NUMERIC`/`TIMESTAMPTZ`/identity vs `TEXT`/`AUTOINCREMENT`) are in
 //! `migrations/postgres` and `migrations/sqlite`; the value encodings in `sql_types`.
@@ -51,6 +52,22 @@ macro_rules! write_transaction {
     }};
 }
 pub(crate) use write_transaction;
+
+/// Runs `$body` (an `async |conn| -> DbResult<T>` closure making exactly one statement) on
+/// PostgreSQL as that statement's own transaction (autocommit: one round trip instead of
+/// `BEGIN`, the statement and `COMMIT`; committed, and flushed with `synchronous_commit`
+/// on, before its reply), evaluating to `Some(result)`. `None` on SQLite, whose writes all
+/// go through `write_transaction!` (the group commit): the caller then takes its general
+/// path.
+macro_rules! pg_autocommit {
+    (pg, $conn:expr, $body:expr) => {
+        Some(($body)($conn).await)
+    };
+    (sqlite, $conn:expr, $body:expr) => {
+        None
+    };
+}
+pub(crate) use pg_autocommit;
 
 /// Locks the selected rows until the transaction ends (PostgreSQL); SQLite's immediate
 /// transaction already excludes every other writer.

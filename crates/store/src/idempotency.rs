@@ -11,13 +11,13 @@ use hostpay_domain::idempotency::{
 };
 use hostpay_domain::ports::{IdempotencyStore, StoreError};
 
-use crate::dialect::{detached, for_each_backend, write_transaction};
+use crate::dialect::{detached, for_each_backend, pg_autocommit, write_transaction};
 use crate::error::{corrupt, DbError, DbResult};
 use crate::schema::idempotency_keys;
 use crate::sql_types::DbInstant;
 
 /// What a `Duplicate` names when another request holds the key.
-const IDEMPOTENCY_KEY: &str = "idempotency_key";
+pub(crate) const IDEMPOTENCY_KEY: &str = "idempotency_key";
 
 /// A stored key.
 #[derive(Queryable, Selectable, Insertable, Debug, Clone)]
@@ -33,6 +33,19 @@ pub(crate) struct KeyRow {
 }
 
 impl KeyRow {
+    /// The key as `claim` holds it from `now`, no response yet.
+    fn held(claim: &IdempotencyClaim, now: DateTime<Utc>) -> KeyRow {
+        KeyRow {
+            app_id: claim.app_id.as_str().to_owned(),
+            key: claim.key.as_str().to_owned(),
+            fingerprint: claim.fingerprint.clone(),
+            response_status: None,
+            response_body: None,
+            created_at: DbInstant::of(now),
+            owner: claim.owner.clone(),
+        }
+    }
+
     fn record(&self) -> DbResult<IdempotencyRecord> {
         let response = match (self.response_status, &self.response_body) {
             (Some(status), Some(body)) => Some(StoredReply {
@@ -48,6 +61,89 @@ impl KeyRow {
             created_at: self.created_at.0,
             owner: self.owner.clone(),
         })
+    }
+}
+
+/// A claim's response, kept by the same PostgreSQL statement as the business write it
+/// answers (see [`KeptReply::push_ctes`]): what [`pg::store_response`] does in two
+/// statements.
+pub(crate) struct KeptReply {
+    app_id: String,
+    key: String,
+    owner: String,
+    fingerprint: String,
+    status: i32,
+    body: String,
+    at: DbInstant,
+}
+
+impl KeptReply {
+    /// The response of `result`, the key created `at` if the claim does not hold it yet.
+    pub(crate) fn of(result: &IdempotentResult, at: DateTime<Utc>) -> KeptReply {
+        let claim = &result.claim;
+        KeptReply {
+            app_id: claim.app_id.as_str().to_owned(),
+            key: claim.key.as_str().to_owned(),
+            owner: claim.owner.clone(),
+            fingerprint: claim.fingerprint.clone(),
+            status: i32::from(result.response.status),
+            body: result.response.body.clone(),
+            at: DbInstant::of(at),
+        }
+    }
+
+    /// Starts a `WITH` list with `k AS (UPDATE ...), ki AS (INSERT ...), held AS (...)`:
+    /// completes the key while the claim's owner holds it, or inserts it if the key is
+    /// still free (a write that never went through `begin`). `held` has one row exactly
+    /// when one of them did; the caller makes every other write of the statement depend on
+    /// it, and reads a statement that wrote nothing as a key another request took over
+    /// (`Duplicate("idempotency_key")`).
+    pub(crate) fn push_ctes<'b>(
+        &'b self,
+        out: &mut diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        use diesel::sql_types::{Integer, Text};
+
+        use crate::sql_types::Instant;
+        out.push_sql(
+            "k AS (UPDATE idempotency_keys \
+             SET fingerprint = ",
+        );
+        out.push_bind_param::<Text, _>(&self.fingerprint)?;
+        out.push_sql(", response_status = ");
+        out.push_bind_param::<Integer, _>(&self.status)?;
+        out.push_sql(", response_body = ");
+        out.push_bind_param::<Text, _>(&self.body)?;
+        out.push_sql(" WHERE app_id = ");
+        out.push_bind_param::<Text, _>(&self.app_id)?;
+        out.push_sql(" AND \"key\" = ");
+        out.push_bind_param::<Text, _>(&self.key)?;
+        out.push_sql(" AND owner = ");
+        out.push_bind_param::<Text, _>(&self.owner)?;
+        out.push_sql(
+            " RETURNING 1 AS held), \
+             ki AS (INSERT INTO idempotency_keys \
+             (app_id, \"key\", fingerprint, response_status, response_body, created_at, owner) \
+             SELECT ",
+        );
+        out.push_bind_param::<Text, _>(&self.app_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&self.key)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&self.fingerprint)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Integer, _>(&self.status)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&self.body)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Instant, _>(&self.at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&self.owner)?;
+        out.push_sql(
+            " WHERE NOT EXISTS (SELECT 1 FROM k) ON CONFLICT DO NOTHING RETURNING 1 AS held), \
+             held AS (SELECT held FROM k UNION ALL SELECT held FROM ki)",
+        );
+        Ok(())
     }
 }
 
@@ -117,8 +213,27 @@ macro_rules! idempotency {
                 now: DateTime<Utc>,
             ) -> Result<IdempotencyBegin, StoreError> {
                 let claim = claim.clone();
+                let held = KeyRow::held(&claim, now);
                 detached!(self, |conn| {
                     let c: &mut $conn = &mut conn;
+                    // A key seen for the first time (the usual case) is held by the insert
+                    // alone: on PostgreSQL one autocommit statement (one round trip).
+                    let first: Option<DbResult<usize>> = pg_autocommit!(
+                        $backend,
+                        &mut *c,
+                        async |c: &mut $conn| -> DbResult<usize> {
+                            Ok(diesel::insert_into(idempotency_keys::table)
+                                .values(&held)
+                                .on_conflict_do_nothing()
+                                .execute(c)
+                                .await?)
+                        }
+                    );
+                    if let Some(inserted) = first {
+                        if inserted? == 1 {
+                            return Ok(IdempotencyBegin::Proceed);
+                        }
+                    }
                     write_transaction!(
                         $backend,
                         c,
@@ -128,15 +243,7 @@ macro_rules! idempotency {
                             let now = DbInstant::of(now);
                             for _ in 0..BEGIN_ATTEMPTS {
                                 let inserted = diesel::insert_into(idempotency_keys::table)
-                                    .values(KeyRow {
-                                        app_id: app_id.to_owned(),
-                                        key: key.to_owned(),
-                                        fingerprint: claim.fingerprint.clone(),
-                                        response_status: None,
-                                        response_body: None,
-                                        created_at: now,
-                                        owner: claim.owner.clone(),
-                                    })
+                                    .values(&held)
                                     .on_conflict_do_nothing()
                                     .execute(&mut *c)
                                     .await

@@ -10,7 +10,10 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::AstPass;
+use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text};
 use diesel_async::RunQueryDsl;
 use hostpay_domain::delivery::{
     AttemptOutcome, ClaimToken, ClaimedDelivery, Delivery, DeliveryAttempt, DeliveryState, NextStep,
@@ -28,7 +31,7 @@ use crate::dialect::{
 use crate::error::{corrupt, DbError, DbResult};
 use crate::names::{parse_target, target_name};
 use crate::schema::{deliveries, delivery_attempts, outbox_events};
-use crate::sql_types::DbInstant;
+use crate::sql_types::{DbInstant, Instant};
 
 /// A stored event.
 #[derive(Queryable, Selectable, Debug, Clone)]
@@ -142,6 +145,175 @@ pub(crate) fn event_rows(events: &[DomainEvent]) -> DbResult<(Vec<NewEventRow>, 
         }
     }
     Ok((event_rows, delivery_rows))
+}
+
+/// Events and their deliveries as column arrays, bound to one PostgreSQL statement that
+/// inserts them all (`unnest`), so a write with events stays one round trip. The values are
+/// those of [`event_rows`].
+pub(crate) struct EventColumns {
+    ids: Vec<String>,
+    kinds: Vec<String>,
+    app_ids: Vec<String>,
+    payment_ids: Vec<String>,
+    occurred_at: Vec<DbInstant>,
+    data: Vec<String>,
+    targets: Vec<String>,
+    delivery_ids: Vec<String>,
+    delivery_event_ids: Vec<String>,
+    delivery_targets: Vec<String>,
+    delivery_states: Vec<String>,
+    delivery_attempts: Vec<i32>,
+    delivery_next_attempt_at: Vec<DbInstant>,
+    delivery_last_errors: Vec<Option<String>>,
+    delivery_last_statuses: Vec<Option<i32>>,
+    delivery_created_at: Vec<DbInstant>,
+    delivery_updated_at: Vec<DbInstant>,
+    delivery_claim_tokens: Vec<i64>,
+}
+
+impl EventColumns {
+    /// The columns that store `events` and their deliveries.
+    pub(crate) fn of(events: &[DomainEvent]) -> DbResult<EventColumns> {
+        let (events, deliveries) = event_rows(events)?;
+        let mut columns = EventColumns {
+            ids: Vec::with_capacity(events.len()),
+            kinds: Vec::with_capacity(events.len()),
+            app_ids: Vec::with_capacity(events.len()),
+            payment_ids: Vec::with_capacity(events.len()),
+            occurred_at: Vec::with_capacity(events.len()),
+            data: Vec::with_capacity(events.len()),
+            targets: Vec::with_capacity(events.len()),
+            delivery_ids: Vec::with_capacity(deliveries.len()),
+            delivery_event_ids: Vec::with_capacity(deliveries.len()),
+            delivery_targets: Vec::with_capacity(deliveries.len()),
+            delivery_states: Vec::with_capacity(deliveries.len()),
+            delivery_attempts: Vec::with_capacity(deliveries.len()),
+            delivery_next_attempt_at: Vec::with_capacity(deliveries.len()),
+            delivery_last_errors: Vec::with_capacity(deliveries.len()),
+            delivery_last_statuses: Vec::with_capacity(deliveries.len()),
+            delivery_created_at: Vec::with_capacity(deliveries.len()),
+            delivery_updated_at: Vec::with_capacity(deliveries.len()),
+            delivery_claim_tokens: Vec::with_capacity(deliveries.len()),
+        };
+        for NewEventRow {
+            id,
+            kind,
+            app_id,
+            payment_id,
+            occurred_at,
+            data,
+            targets,
+        } in events
+        {
+            columns.ids.push(id);
+            columns.kinds.push(kind);
+            columns.app_ids.push(app_id);
+            columns.payment_ids.push(payment_id);
+            columns.occurred_at.push(occurred_at);
+            columns.data.push(data);
+            columns.targets.push(targets);
+        }
+        for DeliveryRow {
+            id,
+            event_id,
+            target,
+            state,
+            attempts,
+            next_attempt_at,
+            last_error,
+            last_status,
+            created_at,
+            updated_at,
+            claim_token,
+        } in deliveries
+        {
+            columns.delivery_ids.push(id);
+            columns.delivery_event_ids.push(event_id);
+            columns.delivery_targets.push(target);
+            columns.delivery_states.push(state);
+            columns.delivery_attempts.push(attempts);
+            columns.delivery_next_attempt_at.push(next_attempt_at);
+            columns.delivery_last_errors.push(last_error);
+            columns.delivery_last_statuses.push(last_status);
+            columns.delivery_created_at.push(created_at);
+            columns.delivery_updated_at.push(updated_at);
+            columns.delivery_claim_tokens.push(claim_token);
+        }
+        Ok(columns)
+    }
+
+    /// Appends `, e AS (INSERT INTO outbox_events ...), d AS (INSERT INTO deliveries ...)` to
+    /// a `WITH` list. Both insert only when `guard` (an earlier CTE of the statement)
+    /// returned its one row; the events go in their order (which is their `seq`). The
+    /// deliveries' foreign key to their events is checked at the end of the statement, when
+    /// the events are there.
+    pub(crate) fn push_ctes<'b>(
+        &'b self,
+        out: &mut AstPass<'_, 'b, Pg>,
+        guard: &str,
+    ) -> QueryResult<()> {
+        out.push_sql(
+            ", e AS (INSERT INTO outbox_events \
+             (id, kind, app_id, payment_id, occurred_at, data, targets) \
+             SELECT u.id, u.kind, u.app_id, u.payment_id, u.occurred_at, u.data, u.targets \
+             FROM ",
+        );
+        out.push_sql(guard);
+        out.push_sql(", unnest(");
+        out.push_bind_param::<Array<Text>, _>(&self.ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.kinds)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.app_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.payment_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Instant>, _>(&self.occurred_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.data)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.targets)?;
+        out.push_sql(
+            ") WITH ORDINALITY \
+             AS u (id, kind, app_id, payment_id, occurred_at, data, targets, n) \
+             ORDER BY u.n)",
+        );
+        out.push_sql(
+            ", d AS (INSERT INTO deliveries \
+             (id, event_id, target, state, attempts, next_attempt_at, last_error, last_status, \
+             created_at, updated_at, claim_token) \
+             SELECT u.id, u.event_id, u.target, u.state, u.attempts, u.next_attempt_at, \
+             u.last_error, u.last_status, u.created_at, u.updated_at, u.claim_token FROM ",
+        );
+        out.push_sql(guard);
+        out.push_sql(", unnest(");
+        out.push_bind_param::<Array<Text>, _>(&self.delivery_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.delivery_event_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.delivery_targets)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.delivery_states)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Integer>, _>(&self.delivery_attempts)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Instant>, _>(&self.delivery_next_attempt_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.delivery_last_errors)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Integer>>, _>(&self.delivery_last_statuses)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Instant>, _>(&self.delivery_created_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Instant>, _>(&self.delivery_updated_at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.delivery_claim_tokens)?;
+        out.push_sql(
+            ") AS u (id, event_id, target, state, attempts, next_attempt_at, last_error, \
+             last_status, created_at, updated_at, claim_token))",
+        );
+        Ok(())
+    }
 }
 
 impl EventRow {
@@ -269,6 +441,51 @@ fn delivery_cursor(delivery: &Delivery) -> Cursor {
     }
 }
 
+/// How `insert_events` writes: on PostgreSQL every event and delivery in one
+/// statement (one round trip); on SQLite row by row (each statement runs in place on the
+/// operation's thread: no round trip to save, and diesel has no multi-row insert for these
+/// rows there).
+macro_rules! event_inserts {
+    (pg, $conn:expr, $events:expr) => {{
+        let columns = EventColumns::of($events)?;
+        EventsStatement(&columns).execute($conn).await?;
+        Ok(())
+    }};
+    (sqlite, $conn:expr, $events:expr) => {{
+        let (events, deliveries) = event_rows($events)?;
+        for event in &events {
+            diesel::insert_into(outbox_events::table)
+                .values(event)
+                .execute(&mut *$conn)
+                .await?;
+        }
+        for delivery in &deliveries {
+            diesel::insert_into(deliveries::table)
+                .values(delivery)
+                .execute(&mut *$conn)
+                .await?;
+        }
+        Ok(())
+    }};
+}
+
+/// Events with their deliveries, inserted by one PostgreSQL statement.
+struct EventsStatement<'a>(&'a EventColumns);
+
+impl diesel::query_builder::QueryId for EventsStatement<'_> {
+    type QueryId = EventsStatement<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::QueryFragment<Pg> for EventsStatement<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("WITH g AS (SELECT 1 AS one)");
+        self.0.push_ctes(&mut out, "g")?;
+        out.push_sql(" SELECT one FROM g");
+        Ok(())
+    }
+}
+
 macro_rules! outbox {
     ($backend:ident, $database:ty, $conn:ty) => {
         /// The backend's outbox queries, shared by the repositories that write events.
@@ -283,21 +500,7 @@ macro_rules! outbox {
                 if events.is_empty() {
                     return Ok(());
                 }
-                let (events, deliveries) = event_rows(events)?;
-                // Row by row: SQLite has no multi-row insert in diesel for these rows.
-                for event in &events {
-                    diesel::insert_into(outbox_events::table)
-                        .values(event)
-                        .execute(conn)
-                        .await?;
-                }
-                for delivery in &deliveries {
-                    diesel::insert_into(deliveries::table)
-                        .values(delivery)
-                        .execute(conn)
-                        .await?;
-                }
-                Ok(())
+                event_inserts!($backend, conn, events)
             }
 
             /// The delivery rows with these ids, in this order.

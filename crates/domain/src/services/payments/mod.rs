@@ -10,7 +10,7 @@
 //! - [`idempotency`]: the `Idempotency-Key` plumbing shared by create and refund;
 //! - [`service`]: [`PaymentService`], its ports, and the one way a payment changes
 //!   (`PaymentService::transition`);
-//! - [`errors`]: why a payment use case was refused ([`PaymentServiceError`]).
+//! - [`errors`] holds [`PaymentServiceError`], why a payment use case was refused.
 //!
 //! This file only declares them and names what the rest of the crate uses.
 
