@@ -206,7 +206,7 @@ run_wrk "POST /boxo/v1/order-payments/status" "$public/boxo/v1/order-payments/st
 if [ "$backend" = postgres ]; then
   db_conn="$db_url"
   cat >"$work/read.sql" <<EOF
-SELECT p.*, (SELECT json_agg(e ORDER BY e.seq) FROM outbox_events e WHERE e.payment_id = p.id) FROM payments p WHERE p.id = '$payment_id';
+SELECT p.*, (SELECT json_agg(r ORDER BY r.position) FROM refunds r WHERE r.payment_id = p.id), (SELECT json_agg(e ORDER BY e.seq) FROM outbox_events e WHERE e.payment_id = p.id) FROM payments p WHERE p.id = '$payment_id';
 EOF
   # The create ceiling writes the rows a miniapp's POST /api/v1/payments writes (the bench
   # app has no webhook, so no delivery): the payment, its item, its session and its
@@ -228,7 +228,7 @@ EOF
     lat=$(awk '/latency average/ {print $4}' <<<"$out")
     printf '%s\t%s\t%s\t%s\n' "$1" "$tps" "$lat" "-" >>"$results"
   }
-  pg_run "pgbench: read one payment with its events (1 statement)" read
+  pg_run "pgbench: read one payment with its refunds and events (1 statement)" read
   pg_run "pgbench: minimal durable create (payment + item + session + event, 1 statement)" create
 fi
 sample_rss

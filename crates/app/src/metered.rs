@@ -72,6 +72,13 @@ impl PaymentRepository for MeteredPayments {
         self.inner.get(id).await
     }
 
+    async fn read(
+        &self,
+        id: &PaymentId,
+    ) -> Result<Option<hostpay_domain::ports::PaymentRecord>, StoreError> {
+        self.inner.read(id).await
+    }
+
     async fn find_platform_order(
         &self,
         app_id: &AppId,
@@ -87,7 +94,7 @@ impl PaymentRepository for MeteredPayments {
         app_id: &AppId,
         user_id: &str,
         page: &PageRequest,
-    ) -> Result<Page<Payment>, StoreError> {
+    ) -> Result<Page<hostpay_domain::ports::PaymentRecord>, StoreError> {
         self.inner.list_for_user(app_id, user_id, page).await
     }
 
@@ -100,10 +107,6 @@ impl PaymentRepository for MeteredPayments {
 
     async fn events(&self, id: &PaymentId) -> Result<Vec<DomainEvent>, StoreError> {
         self.inner.events(id).await
-    }
-
-    async fn events_of(&self, ids: &[PaymentId]) -> Result<Vec<DomainEvent>, StoreError> {
-        self.inner.events_of(ids).await
     }
 
     async fn get_many(&self, ids: &[PaymentId]) -> Result<Vec<Payment>, StoreError> {

@@ -64,6 +64,27 @@ pub struct PaymentWrite {
     pub reversal: Option<ChargeReversal>,
 }
 
+/// A payment as shown: with its refunds (inside `payment`) and its events, oldest first,
+/// read together in one port call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaymentRecord {
+    /// The payment with its refunds (oldest first).
+    pub payment: Payment,
+    /// Its events, oldest first.
+    pub events: Vec<DomainEvent>,
+}
+
+/// An order activity as shown: with its history and the status of its linked payment,
+/// read together in one port call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderActivityRecord {
+    /// The activity with its history (oldest first).
+    pub activity: OrderActivity,
+    /// The status of the linked payment; `None` without one, or when that payment is not
+    /// the activity's miniapp's (or is unknown).
+    pub payment_status: Option<PaymentStatus>,
+}
+
 /// Payments, their refunds, sessions and events.
 #[cfg_attr(any(test, feature = "mock"), mockall::automock)]
 #[async_trait]
@@ -84,14 +105,19 @@ pub trait PaymentRepository: Send + Sync {
         miniapp_order_id: &str,
     ) -> Result<Option<Payment>, StoreError>;
 
+    /// A payment with its refunds and its events (oldest first), in one read: what `get`
+    /// and `events` return together. Errors: `Unavailable`.
+    async fn read(&self, id: &PaymentId) -> Result<Option<PaymentRecord>, StoreError>;
+
     /// The app's payments of a user, newest first (`created_at`, then `id`, descending),
-    /// starting strictly after the page's cursor. Errors: `Unavailable`.
+    /// starting strictly after the page's cursor, each with its refunds and its events
+    /// (oldest first), in one read. Errors: `Unavailable`.
     async fn list_for_user(
         &self,
         app_id: &AppId,
         user_id: &str,
         page: &PageRequest,
-    ) -> Result<Page<Payment>, StoreError>;
+    ) -> Result<Page<PaymentRecord>, StoreError>;
 
     /// Saves a transition in one transaction, serialised per payment (row lock or
     /// `BEGIN IMMEDIATE`): the payment row only if its stored version is
@@ -104,11 +130,6 @@ pub trait PaymentRepository: Send + Sync {
 
     /// The payment's events, oldest first. Errors: `Unavailable`.
     async fn events(&self, id: &PaymentId) -> Result<Vec<DomainEvent>, StoreError>;
-
-    /// Every event of these payments in one read, grouped by payment (the payments in the
-    /// store's id order, which may follow the database's collation), each payment's oldest
-    /// first; unknown ids add nothing, an empty `ids` reads nothing. Errors: `Unavailable`.
-    async fn events_of(&self, ids: &[PaymentId]) -> Result<Vec<DomainEvent>, StoreError>;
 
     /// These payments with their refunds (oldest first) in one read, in no particular
     /// order; unknown ids are left out, an empty `ids` reads nothing. Errors: `Unavailable`.
@@ -180,6 +201,15 @@ pub trait OrderActivityRepository: Send + Sync {
         app_id: &AppId,
         order_id: &str,
     ) -> Result<Option<OrderActivity>, StoreError>;
+
+    /// The app's activity for its `order_id` with its events (oldest first) and the status
+    /// of its linked payment (when that payment is the app's), in one read.
+    /// Errors: `Unavailable`.
+    async fn read_by_order(
+        &self,
+        app_id: &AppId,
+        order_id: &str,
+    ) -> Result<Option<OrderActivityRecord>, StoreError>;
 
     /// The app's activity for its `order_id` without its history (`events` empty): what a
     /// write needs, whatever the length of the history. Errors: `Unavailable`.

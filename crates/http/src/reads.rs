@@ -1,11 +1,10 @@
-//! What a handler reads, beyond its one service call, to answer: a payment's stored
-//! events for its view, an order activity's linked payment status, and a refused payment
-//! action with the payment as it stands in `data`. Shared here so no surface imports
-//! another.
+//! What a handler of a write reads, beyond its one service call, to answer: the stored
+//! events of the payment it changed, the linked payment status of the order activity it
+//! wrote (or of a page of activities), and a refused payment action with the payment as
+//! it stands in `data`. Shared here so no surface imports another. The reads of a single
+//! payment, a page of payments and an order activity are one service call each, with
+//! nothing read here.
 
-use std::collections::HashMap;
-
-use hostpay_domain::event::DomainEvent;
 use hostpay_domain::ids::{AppId, PaymentId};
 use hostpay_domain::order_activity::OrderActivity;
 use hostpay_domain::payment::Payment;
@@ -20,34 +19,6 @@ use crate::views::payment::PaymentView;
 pub async fn payment_view(state: &AppState, payment: &Payment) -> Result<PaymentView, ApiError> {
     let events = state.services.payments.events(payment.id()).await?;
     Ok(PaymentView::with_events(payment, &events))
-}
-
-/// Payments with their stored events, read in one call for the whole list.
-pub async fn payment_views(
-    state: &AppState,
-    payments: &[Payment],
-) -> Result<Vec<PaymentView>, ApiError> {
-    let ids: Vec<PaymentId> = payments
-        .iter()
-        .map(|payment| payment.id().clone())
-        .collect();
-    let mut by_payment: HashMap<String, Vec<DomainEvent>> = HashMap::new();
-    for event in state.services.payments.events_of(&ids).await? {
-        by_payment
-            .entry(event.payment_id.clone())
-            .or_default()
-            .push(event);
-    }
-    Ok(payments
-        .iter()
-        .map(|payment| {
-            let events = by_payment
-                .get(payment.id().as_str())
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            PaymentView::with_events(payment, events)
-        })
-        .collect())
 }
 
 /// The error of a refused payment action; a refused transition carries the payment as

@@ -32,6 +32,7 @@ mod payments;
 mod profile;
 pub mod schema;
 pub mod sql_types;
+mod sqlite_reader;
 mod sqlite_writer;
 mod store;
 #[cfg(feature = "testing")]

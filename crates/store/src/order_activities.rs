@@ -4,19 +4,24 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Text};
 use diesel_async::RunQueryDsl;
 use hostpay_domain::ids::{AppId, EventId, OrderActivityId, PaymentId};
 use hostpay_domain::money::Currency;
 use hostpay_domain::order_activity::{ActivityEvent, OrderActivity, OrderActivityStatus};
 use hostpay_domain::page::{Cursor, Page, PageRequest};
-use hostpay_domain::ports::{OrderActivityRepository, StoreError};
+use hostpay_domain::payment::PaymentStatus;
+use hostpay_domain::ports::{OrderActivityRecord, OrderActivityRepository, StoreError};
 
 use crate::convert::{bounded, from_json, non_empty, parsed, to_json};
 use crate::dialect::{detached, for_each_backend, lock_at_version, write_transaction};
 use crate::error::{corrupt, DbError, DbResult};
 use crate::schema::{order_activities, order_activity_events};
 use crate::sql_types::{DbAmount, DbInstant};
+use crate::sqlite_reader::read_only;
 
 /// A stored order activity.
 #[derive(Queryable, Selectable, Insertable, Debug, Clone)]
@@ -201,11 +206,117 @@ fn assemble(rows: Vec<ActivityRow>, events: Vec<ActivityEventRow>) -> DbResult<V
         .collect()
 }
 
+/// The status of the activity's linked payment when that payment is the activity's
+/// miniapp's: a column of the activity's row (portable SQL).
+const LINKED_PAYMENT_STATUS: &str = "(SELECT p.status FROM payments p \
+    WHERE p.id = order_activities.payment_id AND p.app_id = order_activities.app_id)";
+
+/// PostgreSQL: the activity's history as one JSON array, oldest first, a column of the
+/// activity's row (so the activity, its history and its payment's status are one statement).
+const PG_EVENTS_JSON: &str = "(SELECT json_agg(json_build_object(\
+    'id', e.id, 'activity_id', e.activity_id, 'kind', e.kind, 'status', e.status, \
+    'changes', e.changes, 'created_at', e.created_at) ORDER BY e.seq)::text \
+    FROM order_activity_events e WHERE e.activity_id = order_activities.id)";
+
+/// A history entry as [`PG_EVENTS_JSON`] writes it.
+#[derive(serde::Deserialize)]
+struct ActivityEventJson {
+    id: String,
+    activity_id: String,
+    kind: String,
+    status: String,
+    changes: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl ActivityEventJson {
+    fn into_row(self) -> ActivityEventRow {
+        ActivityEventRow {
+            id: self.id,
+            activity_id: self.activity_id,
+            kind: self.kind,
+            status: self.status,
+            changes: self.changes,
+            created_at: DbInstant(self.created_at),
+        }
+    }
+}
+
+/// A stored linked payment's status read back.
+fn linked_status(status: Option<String>) -> DbResult<Option<PaymentStatus>> {
+    status
+        .map(|status| parsed("payments.status", &status, PaymentStatus::parse))
+        .transpose()
+}
+
 fn activity_cursor(activity: &OrderActivity) -> Cursor {
     Cursor {
         created_at: activity.created_at,
         id: activity.id.as_str().to_owned(),
     }
+}
+
+/// Reads the app's activity for an order with its history and its linked payment's
+/// status, in one store operation: one statement on PostgreSQL, two on SQLite (in process).
+macro_rules! read_record {
+    (pg, $conn:expr, $app_id:expr, $order_id:expr) => {{
+        let row: Option<(ActivityRow, Option<String>, Option<String>)> = order_activities::table
+            .filter(order_activities::app_id.eq($app_id.as_str()))
+            .filter(order_activities::order_id.eq($order_id.as_str()))
+            .select((
+                ActivityRow::as_select(),
+                sql::<Nullable<Text>>(PG_EVENTS_JSON),
+                sql::<Nullable<Text>>(LINKED_PAYMENT_STATUS),
+            ))
+            .first($conn)
+            .await
+            .optional()
+            .map_err(DbError::from)?;
+        match row {
+            None => Ok(None),
+            Some((row, events, status)) => {
+                let events: Vec<ActivityEventJson> = match events {
+                    Some(text) => from_json("order_activity_events (aggregated)", &text)?,
+                    None => Vec::new(),
+                };
+                let events = events
+                    .into_iter()
+                    .map(|event| event.into_row().into_domain())
+                    .collect::<DbResult<Vec<_>>>()?;
+                Ok(Some(OrderActivityRecord {
+                    activity: row.into_domain(events)?,
+                    payment_status: linked_status(status)?,
+                }))
+            }
+        }
+    }};
+    (sqlite, $conn:expr, $app_id:expr, $order_id:expr) => {{
+        let row: Option<(ActivityRow, Option<String>)> = order_activities::table
+            .filter(order_activities::app_id.eq($app_id.as_str()))
+            .filter(order_activities::order_id.eq($order_id.as_str()))
+            .select((
+                ActivityRow::as_select(),
+                sql::<Nullable<Text>>(LINKED_PAYMENT_STATUS),
+            ))
+            .first($conn)
+            .await
+            .optional()
+            .map_err(DbError::from)?;
+        match row {
+            None => Ok(None),
+            Some((row, status)) => {
+                let payment_status = linked_status(status)?;
+                let activity = sqlite::with_events($conn, vec![row])
+                    .await?
+                    .into_iter()
+                    .next();
+                Ok(activity.map(|activity| OrderActivityRecord {
+                    activity,
+                    payment_status,
+                }))
+            }
+        }
+    }};
 }
 
 macro_rules! order_activities {
@@ -278,6 +389,18 @@ macro_rules! order_activities {
                         .await?
                         .into_iter()
                         .next())
+                })
+            }
+
+            async fn read_by_order(
+                &self,
+                app_id: &AppId,
+                order_id: &str,
+            ) -> Result<Option<OrderActivityRecord>, StoreError> {
+                let app_id = app_id.clone();
+                let order_id = order_id.to_owned();
+                read_only!($backend, self, |conn| {
+                    read_record!($backend, &mut conn, &app_id, &order_id)
                 })
             }
 

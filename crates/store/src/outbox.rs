@@ -318,6 +318,27 @@ impl EventColumns {
 
 impl EventRow {
     /// The domain event.
+    /// A stored event from its columns (as an aggregate read returns them).
+    pub(crate) fn from_parts(
+        id: String,
+        kind: String,
+        app_id: String,
+        payment_id: String,
+        occurred_at: DbInstant,
+        data: String,
+        targets: String,
+    ) -> EventRow {
+        EventRow {
+            id,
+            kind,
+            app_id,
+            payment_id,
+            occurred_at,
+            data,
+            targets,
+        }
+    }
+
     pub(crate) fn into_domain(self) -> DbResult<DomainEvent> {
         Ok(DomainEvent {
             id: EventId::from_trusted(self.id),

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
+use diesel::sql_types::{Bool, Nullable, Text};
 use diesel_async::RunQueryDsl;
 use hostpay_domain::access::{PayGrant, PaymentSession};
 use hostpay_domain::event::DomainEvent;
@@ -20,7 +20,9 @@ use hostpay_domain::page::{Cursor, Page, PageRequest};
 use hostpay_domain::payment::{
     ChargeReversal, Payment, PaymentParts, PaymentStatus, Refund, RefundStatus, ReversalStatus,
 };
-use hostpay_domain::ports::{NewPaymentWrite, PaymentRepository, PaymentWrite, StoreError};
+use hostpay_domain::ports::{
+    NewPaymentWrite, PaymentRecord, PaymentRepository, PaymentWrite, StoreError,
+};
 
 use crate::convert::{bounded, from_json, non_empty, parsed, to_json};
 use crate::dialect::{detached, for_each_backend, write_transaction};
@@ -29,6 +31,7 @@ use crate::schema::{
     charge_reversals, outbox_events, pay_grants, payment_items, payment_sessions, payments, refunds,
 };
 use crate::sql_types::{DbAmount, DbInstant};
+use crate::sqlite_reader::read_only;
 
 /// A stored payment (refunds apart; items inside `details`, copied to `payment_items`).
 #[derive(Queryable, Selectable, Insertable, Debug, Clone)]
@@ -337,6 +340,162 @@ fn assemble(rows: Vec<PaymentRow>, refunds: Vec<RefundRow>) -> DbResult<Vec<Paym
         .collect()
 }
 
+/// Payments with their events (grouped by payment, each payment's oldest first).
+fn with_their_events(
+    payments: Vec<Payment>,
+    events: Vec<crate::outbox::EventRow>,
+) -> DbResult<Vec<PaymentRecord>> {
+    let mut by_payment: HashMap<String, Vec<DomainEvent>> = HashMap::new();
+    for event in events {
+        let event = event.into_domain()?;
+        by_payment
+            .entry(event.payment_id.clone())
+            .or_default()
+            .push(event);
+    }
+    Ok(payments
+        .into_iter()
+        .map(|payment| {
+            let events = by_payment.remove(payment.id().as_str()).unwrap_or_default();
+            PaymentRecord { payment, events }
+        })
+        .collect())
+}
+
+/// PostgreSQL: a payment's refunds as one JSON array, a column of the payment's row (so a
+/// payment, its refunds and its events are one statement). Amounts as text (exact).
+const PG_REFUNDS_JSON: &str = "(SELECT json_agg(json_build_object(\
+    'id', r.id, 'payment_id', r.payment_id, 'position', r.position, 'amount', r.amount::text, \
+    'reason', r.reason, 'status', r.status, 'fail_reason', r.fail_reason, \
+    'created_at', r.created_at, 'updated_at', r.updated_at, \
+    'next_attempt_at', r.next_attempt_at, 'attempts', r.attempts) ORDER BY r.position)::text \
+    FROM refunds r WHERE r.payment_id = payments.id)";
+
+/// PostgreSQL: a payment's events as one JSON array, oldest first (see [`PG_REFUNDS_JSON`]).
+const PG_EVENTS_JSON: &str = "(SELECT json_agg(json_build_object(\
+    'id', e.id, 'kind', e.kind, 'app_id', e.app_id, 'payment_id', e.payment_id, \
+    'occurred_at', e.occurred_at, 'data', e.data, 'targets', e.targets) ORDER BY e.seq)::text \
+    FROM outbox_events e WHERE e.payment_id = payments.id)";
+
+/// A refund as [`PG_REFUNDS_JSON`] writes it.
+#[derive(serde::Deserialize)]
+struct RefundJson {
+    id: String,
+    payment_id: String,
+    position: i32,
+    amount: String,
+    reason: Option<String>,
+    status: String,
+    fail_reason: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    next_attempt_at: Option<DateTime<Utc>>,
+    attempts: i32,
+}
+
+impl RefundJson {
+    fn into_row(self) -> DbResult<RefundRow> {
+        let amount = self
+            .amount
+            .parse::<rust_decimal::Decimal>()
+            .map_err(|error| corrupt(format!("refunds.amount: {error}")))?;
+        Ok(RefundRow {
+            id: self.id,
+            payment_id: self.payment_id,
+            position: self.position,
+            amount: DbAmount(amount),
+            reason: self.reason,
+            status: self.status,
+            fail_reason: self.fail_reason,
+            created_at: DbInstant(self.created_at),
+            updated_at: DbInstant(self.updated_at),
+            next_attempt_at: self.next_attempt_at.map(DbInstant),
+            attempts: self.attempts,
+        })
+    }
+}
+
+/// An event as [`PG_EVENTS_JSON`] writes it.
+#[derive(serde::Deserialize)]
+struct EventJson {
+    id: String,
+    kind: String,
+    app_id: String,
+    payment_id: String,
+    occurred_at: DateTime<Utc>,
+    data: String,
+    targets: String,
+}
+
+/// A payment row with its refunds and events as PostgreSQL aggregated them.
+fn pg_record(
+    row: PaymentRow,
+    refunds: Option<String>,
+    events: Option<String>,
+) -> DbResult<PaymentRecord> {
+    let refunds: Vec<RefundJson> = match refunds {
+        Some(text) => from_json("refunds (aggregated)", &text)?,
+        None => Vec::new(),
+    };
+    let refunds = refunds
+        .into_iter()
+        .map(|refund| refund.into_row()?.into_domain())
+        .collect::<DbResult<Vec<_>>>()?;
+    let events: Vec<EventJson> = match events {
+        Some(text) => from_json("outbox_events (aggregated)", &text)?,
+        None => Vec::new(),
+    };
+    let events = events
+        .into_iter()
+        .map(|event| {
+            crate::outbox::EventRow::from_parts(
+                event.id,
+                event.kind,
+                event.app_id,
+                event.payment_id,
+                DbInstant(event.occurred_at),
+                event.data,
+                event.targets,
+            )
+            .into_domain()
+        })
+        .collect::<DbResult<Vec<_>>>()?;
+    Ok(PaymentRecord {
+        payment: row.into_domain(refunds)?,
+        events,
+    })
+}
+
+/// Loads the payments `$query` selects (filtered, ordered, limited) with their refunds
+/// and events, in one store operation: one statement on PostgreSQL (the refunds and
+/// events aggregated as JSON columns of each row), three on SQLite (in process, each a
+/// cached prepared statement).
+macro_rules! load_records {
+    (pg, $conn:expr, $query:expr) => {{
+        let rows: Vec<(PaymentRow, Option<String>, Option<String>)> = $query
+            .select((
+                PaymentRow::as_select(),
+                sql::<Nullable<Text>>(PG_REFUNDS_JSON),
+                sql::<Nullable<Text>>(PG_EVENTS_JSON),
+            ))
+            .load($conn)
+            .await
+            .map_err(DbError::from)?;
+        rows.into_iter()
+            .map(|(row, refunds, events)| pg_record(row, refunds, events))
+            .collect::<DbResult<Vec<PaymentRecord>>>()
+    }};
+    (sqlite, $conn:expr, $query:expr) => {{
+        let rows: Vec<PaymentRow> = $query
+            .select(PaymentRow::as_select())
+            .load($conn)
+            .await
+            .map_err(DbError::from)?;
+        let payments = sqlite::with_refunds($conn, rows).await?;
+        sqlite::with_events($conn, payments).await
+    }};
+}
+
 /// The refund rule, checked again inside the transaction that writes the refunds: the
 /// refunds that count (pending and succeeded) never add up beyond the amount.
 fn check_refunds_fit(payment: &Payment) -> DbResult<()> {
@@ -390,6 +549,28 @@ macro_rules! payments {
                 assemble(rows, refunds)
             }
 
+            /// Payments with their events (oldest first), in one statement.
+            #[allow(dead_code)]
+            pub(crate) async fn with_events(
+                conn: &mut $conn,
+                payments: Vec<Payment>,
+            ) -> DbResult<Vec<PaymentRecord>> {
+                if payments.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let ids: Vec<&str> = payments
+                    .iter()
+                    .map(|payment| payment.id().as_str())
+                    .collect();
+                let events: Vec<crate::outbox::EventRow> = outbox_events::table
+                    .filter(outbox_events::payment_id.eq_any(&ids))
+                    .order((outbox_events::payment_id.asc(), outbox_events::seq.asc()))
+                    .select(crate::outbox::EventRow::as_select())
+                    .load(conn)
+                    .await?;
+                with_their_events(payments, events)
+            }
+
             /// Writes what goes with every payment write: events with their deliveries,
             /// order-activity history, the idempotent response.
             pub(crate) async fn write_side_effects(
@@ -423,7 +604,7 @@ macro_rules! payments {
 
             async fn get(&self, id: &PaymentId) -> Result<Option<Payment>, StoreError> {
                 let id = id.clone();
-                detached!(self, |conn| {
+                read_only!($backend, self, |conn| {
                     let row: Option<PaymentRow> = payments::table
                         .find(id.as_str())
                         .select(PaymentRow::as_select())
@@ -436,6 +617,15 @@ macro_rules! payments {
                         .await?
                         .into_iter()
                         .next())
+                })
+            }
+
+            async fn read(&self, id: &PaymentId) -> Result<Option<PaymentRecord>, StoreError> {
+                let id = id.clone();
+                read_only!($backend, self, |conn| {
+                    let query = payments::table.filter(payments::id.eq(id.as_str()));
+                    let records = load_records!($backend, &mut conn, query)?;
+                    Ok(records.into_iter().next())
                 })
             }
 
@@ -469,14 +659,14 @@ macro_rules! payments {
                 app_id: &AppId,
                 user_id: &str,
                 page: &PageRequest,
-            ) -> Result<Page<Payment>, StoreError> {
+            ) -> Result<Page<PaymentRecord>, StoreError> {
                 let app_id = app_id.clone();
                 let user_id = user_id.to_owned();
                 let page = page.clone();
-                detached!(self, |conn| {
+                read_only!($backend, self, |conn| {
                     let mut query = payments::table
                         .filter(payments::app_id.eq(app_id.as_str()))
-                        .filter(payments::user_id.eq(user_id))
+                        .filter(payments::user_id.eq(&user_id))
                         .into_boxed();
                     if let Some(after) = &page.after {
                         let at = DbInstant::of(after.created_at);
@@ -486,15 +676,13 @@ macro_rules! payments {
                                 .and(payments::id.lt(after.id.clone()))),
                         );
                     }
-                    let rows: Vec<PaymentRow> = query
+                    let query = query
                         .order((payments::created_at.desc(), payments::id.desc()))
-                        .limit(i64::from(page.limit) + 1)
-                        .select(PaymentRow::as_select())
-                        .load(&mut conn)
-                        .await
-                        .map_err(DbError::from)?;
-                    let items = $backend::with_refunds(&mut conn, rows).await?;
-                    Ok(Page::from_overfetch(items, page.limit, payment_cursor))
+                        .limit(i64::from(page.limit) + 1);
+                    let items = load_records!($backend, &mut conn, query)?;
+                    Ok(Page::from_overfetch(items, page.limit, |record| {
+                        payment_cursor(&record.payment)
+                    }))
                 })
             }
 
@@ -595,19 +783,11 @@ macro_rules! payments {
             }
 
             async fn events(&self, id: &PaymentId) -> Result<Vec<DomainEvent>, StoreError> {
-                // One payment's events are the batch read of one id (oldest first).
-                self.events_of(std::slice::from_ref(id)).await
-            }
-
-            async fn events_of(&self, ids: &[PaymentId]) -> Result<Vec<DomainEvent>, StoreError> {
-                if ids.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let ids: Vec<String> = ids.iter().map(|id| id.as_str().to_owned()).collect();
-                detached!(self, |conn| {
+                let id = id.as_str().to_owned();
+                read_only!($backend, self, |conn| {
                     let rows: Vec<crate::outbox::EventRow> = outbox_events::table
-                        .filter(outbox_events::payment_id.eq_any(&ids))
-                        .order((outbox_events::payment_id.asc(), outbox_events::seq.asc()))
+                        .filter(outbox_events::payment_id.eq(&id))
+                        .order(outbox_events::seq.asc())
                         .select(crate::outbox::EventRow::as_select())
                         .load(&mut conn)
                         .await

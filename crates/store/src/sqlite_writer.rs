@@ -153,6 +153,8 @@ fn abandon_batch(state: &mut WriterState, reason: &str) {
 
 /// The writer of one SQLite file database (see the module doc).
 pub(crate) struct GroupCommit {
+    /// Unique in the process (names the database to its readers, `sqlite_reader`).
+    id: u64,
     path: String,
     state: Mutex<WriterState>,
     /// Writers that asked for the lock and have not finished their body yet.
@@ -185,11 +187,23 @@ impl Drop for Wanting<'_> {
 impl GroupCommit {
     /// The committer of the database file at `path` (its connection opens on first use).
     pub(crate) fn new(path: &str) -> GroupCommit {
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         GroupCommit {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             path: path.to_owned(),
             state: Mutex::new(WriterState::default()),
             wanting: AtomicUsize::new(0),
         }
+    }
+
+    /// Unique in the process: which database this is.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The database file.
+    pub(crate) fn path(&self) -> &str {
+        &self.path
     }
 
     /// Waits for the writer's turn (fair: in the order asked).

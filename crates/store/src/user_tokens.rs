@@ -14,6 +14,7 @@ use crate::dialect::{detached, for_each_backend, write_transaction};
 use crate::error::{DbError, DbResult};
 use crate::schema::user_tokens;
 use crate::sql_types::DbInstant;
+use crate::sqlite_reader::read_only;
 
 /// A stored user token.
 #[derive(Queryable, Selectable, Insertable, Debug, Clone)]
@@ -69,7 +70,7 @@ macro_rules! user_tokens {
 
             async fn find(&self, token_hash: &SecretHash) -> Result<Option<UserToken>, StoreError> {
                 let token_hash = token_hash.clone();
-                detached!(self, |conn| {
+                read_only!($backend, self, |conn| {
                     let row: Option<UserTokenRow> = user_tokens::table
                         .find(token_hash.as_str())
                         .select(UserTokenRow::as_select())

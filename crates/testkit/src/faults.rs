@@ -68,6 +68,12 @@ impl PaymentRepository for FaultyPayments {
     async fn get(&self, id: &PaymentId) -> Result<Option<Payment>, StoreError> {
         self.inner.get(id).await
     }
+    async fn read(
+        &self,
+        id: &PaymentId,
+    ) -> Result<Option<hostpay_domain::ports::PaymentRecord>, StoreError> {
+        self.inner.read(id).await
+    }
     async fn find_platform_order(
         &self,
         app_id: &AppId,
@@ -82,7 +88,7 @@ impl PaymentRepository for FaultyPayments {
         app_id: &AppId,
         user_id: &str,
         page: &PageRequest,
-    ) -> Result<Page<Payment>, StoreError> {
+    ) -> Result<Page<hostpay_domain::ports::PaymentRecord>, StoreError> {
         self.inner.list_for_user(app_id, user_id, page).await
     }
     async fn save(&self, write: PaymentWrite) -> Result<(), StoreError> {
@@ -93,9 +99,6 @@ impl PaymentRepository for FaultyPayments {
     }
     async fn events(&self, id: &PaymentId) -> Result<Vec<DomainEvent>, StoreError> {
         self.inner.events(id).await
-    }
-    async fn events_of(&self, ids: &[PaymentId]) -> Result<Vec<DomainEvent>, StoreError> {
-        self.inner.events_of(ids).await
     }
     async fn get_many(&self, ids: &[PaymentId]) -> Result<Vec<Payment>, StoreError> {
         self.inner.get_many(ids).await

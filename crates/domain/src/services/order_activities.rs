@@ -5,7 +5,9 @@ use std::sync::Arc;
 use crate::ids::{AppId, IdGenerator};
 use crate::order_activity::{OrderActivity, OrderActivityUpsert, UpsertOutcome};
 use crate::page::{Page, PageRequest};
-use crate::ports::{Clock, OrderActivityRepository, PaymentRepository, StoreError};
+use crate::ports::{
+    Clock, OrderActivityRecord, OrderActivityRepository, PaymentRepository, StoreError,
+};
 use crate::services::races::MAX_CONFLICT_RETRIES;
 use crate::validation::InvalidField;
 
@@ -129,14 +131,14 @@ impl OrderActivityService {
         }
     }
 
-    /// The app's order.
+    /// The app's order with its linked payment's status, in one port call.
     pub async fn get(
         &self,
         app_id: &AppId,
         order_id: &str,
-    ) -> Result<OrderActivity, OrderActivityError> {
+    ) -> Result<OrderActivityRecord, OrderActivityError> {
         self.activities
-            .get_by_order(app_id, order_id)
+            .read_by_order(app_id, order_id)
             .await?
             .ok_or(OrderActivityError::NotFound)
     }

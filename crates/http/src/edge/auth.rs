@@ -58,10 +58,7 @@ impl FromRequest for Authenticated {
             .and_then(|value| value.to_str().ok())
             .and_then(token_credentials);
         let limiter = req.app_data::<web::Data<RateLimiter>>().cloned();
-        let peer = req
-            .peer_addr()
-            .map(|address| address.ip().to_string())
-            .unwrap_or_default();
+        let peer = req.peer_addr().map(|address| address.ip());
         Box::pin(async move {
             let state = state?;
             let limiter = limiter.as_ref().map(|data| data.get_ref());
@@ -74,6 +71,7 @@ impl FromRequest for Authenticated {
                 }
                 // Failed credentials draw from the caller's address, never the app's.
                 Err(refused) => {
+                    let peer = peer.map(|ip| ip.to_string()).unwrap_or_default();
                     take(limiter, &format!("peer:{peer}"))?;
                     Err(refused)
                 }
@@ -91,14 +89,12 @@ async fn authenticate(
             "missing or malformed Authorization header; expected Token base64(app_id:secret_key)",
         )
     })?;
-    // Run on its own task: actix drops the other extractors' futures when one fails
-    // (a body over 64 KiB...), and a store query must not be cancelled midway.
-    let apps = state.services.apps.clone();
-    Ok(
-        actix_web::rt::spawn(async move { apps.authenticate(&app_id, &secret).await })
-            .await
-            .map_err(ApiError::internal)??,
-    )
+    // Awaited in place, no task of its own: the credential cache answers most calls
+    // without waiting, and a store read it makes cannot be cancelled midway however this
+    // future is dropped (actix drops the other extractors' futures when one fails): the
+    // store runs each operation to its end on its own (see `hostpay_store`'s `detached!`
+    // and `sqlite_reader`).
+    Ok(state.services.apps.authenticate(&app_id, &secret).await?)
 }
 
 /// Proof that the caller presented the admin bearer token. Put it first among a

@@ -20,6 +20,7 @@ use crate::edge::strict_json::Strict;
 use crate::reads::{order_activity_view, order_activity_views};
 use crate::state::AppState;
 use crate::views::envelopes::{OrderActivityEnvelope, OrderActivityPageEnvelope};
+use crate::views::order_activity::OrderActivityView;
 use crate::views::order_activity::OrderDeliveryView;
 use crate::views::page::PageView;
 use crate::views::payment::ItemView;
@@ -137,10 +138,11 @@ pub async fn get(
     Authenticated(app): Authenticated,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let activity = state.services.order_activities.get(&app.id, &path).await?;
+    let record = state.services.order_activities.get(&app.id, &path).await?;
+    let payment_status = record.payment_status.map(|status| status.as_str());
     Ok(envelope::success(
         StatusCode::OK,
-        &order_activity_view(&state, &app.id, &activity).await?,
+        &OrderActivityView::of(&record.activity, payment_status),
     ))
 }
 

@@ -18,7 +18,6 @@ use crate::edge::json::JsonBody;
 use crate::edge::order::{OrderItemInput, ShippingAddressInput};
 use crate::edge::pagination::ListQuery;
 use crate::edge::strict_json::Strict;
-use crate::reads::{payment_view, payment_views};
 use crate::state::AppState;
 use crate::views::envelopes::{
     PaymentEnvelope, PaymentPageEnvelope, PaymentWithSessionEnvelope, RefundEnvelope,
@@ -179,10 +178,10 @@ pub async fn get(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = payment_id(&path)?;
-    let payment = state.services.payments.get_for_app(&app.id, &id).await?;
+    let record = state.services.payments.read_for_app(&app.id, &id).await?;
     Ok(envelope::success(
         StatusCode::OK,
-        &payment_view(&state, &payment).await?,
+        &PaymentView::with_events(&record.payment, &record.events),
     ))
 }
 
@@ -211,7 +210,11 @@ pub async fn list_for_user(
         .payments
         .list_for_user(&app.id, user.as_str(), &page)
         .await?;
-    let items = payment_views(&state, &found.items).await?;
+    let items = found
+        .items
+        .iter()
+        .map(|record| PaymentView::with_events(&record.payment, &record.events))
+        .collect();
     Ok(envelope::success(
         StatusCode::OK,
         &PageView::of(found, items),

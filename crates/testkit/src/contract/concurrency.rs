@@ -55,6 +55,13 @@ impl PaymentRepository for Interleaved {
         tokio::task::yield_now().await;
         self.0.get(id).await
     }
+    async fn read(
+        &self,
+        id: &PaymentId,
+    ) -> Result<Option<hostpay_domain::ports::PaymentRecord>, StoreError> {
+        tokio::task::yield_now().await;
+        self.0.read(id).await
+    }
     async fn find_platform_order(
         &self,
         app_id: &AppId,
@@ -68,7 +75,7 @@ impl PaymentRepository for Interleaved {
         app_id: &AppId,
         user_id: &str,
         page: &PageRequest,
-    ) -> Result<Page<Payment>, StoreError> {
+    ) -> Result<Page<hostpay_domain::ports::PaymentRecord>, StoreError> {
         tokio::task::yield_now().await;
         self.0.list_for_user(app_id, user_id, page).await
     }
@@ -79,10 +86,6 @@ impl PaymentRepository for Interleaved {
     async fn events(&self, id: &PaymentId) -> Result<Vec<DomainEvent>, StoreError> {
         tokio::task::yield_now().await;
         self.0.events(id).await
-    }
-    async fn events_of(&self, ids: &[PaymentId]) -> Result<Vec<DomainEvent>, StoreError> {
-        tokio::task::yield_now().await;
-        self.0.events_of(ids).await
     }
     async fn get_many(&self, ids: &[PaymentId]) -> Result<Vec<Payment>, StoreError> {
         tokio::task::yield_now().await;
@@ -162,6 +165,14 @@ impl OrderActivityRepository for InterleavedActivities {
     ) -> Result<Option<OrderActivity>, StoreError> {
         tokio::task::yield_now().await;
         self.0.get_by_order(app_id, order_id).await
+    }
+    async fn read_by_order(
+        &self,
+        app_id: &AppId,
+        order_id: &str,
+    ) -> Result<Option<hostpay_domain::ports::OrderActivityRecord>, StoreError> {
+        tokio::task::yield_now().await;
+        self.0.read_by_order(app_id, order_id).await
     }
     async fn get_state_by_order(
         &self,
@@ -661,12 +672,12 @@ pub async fn concurrent_activity_upserts(ports: &StorePorts) {
         .await
         .must("the upserted order");
     assert_eq!(
-        stored.events.len(),
+        stored.activity.events.len(),
         1 + updated,
         "contract: every successful update appended exactly one event, none lost"
     );
     assert_eq!(
-        stored.version,
+        stored.activity.version,
         i64::try_from(updated).unwrap_or(i64::MAX),
         "contract: the version counts the updates"
     );

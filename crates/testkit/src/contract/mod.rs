@@ -50,7 +50,7 @@ pub use idempotency::{idempotency_keys, idempotency_prune};
 pub use money::money_minor_units;
 pub use money_movement::{charge_checks, charge_reversals, idempotency_owner, pay_grants};
 pub use nonces::nonces;
-pub use order_activities::{order_activities, order_activity_pagination};
+pub use order_activities::{order_activities, order_activity_pagination, order_activity_records};
 pub use outbox::{outbox, outbox_claims};
 pub use payments::{
     due_refunds, expired_in_process, payment_batch_reads, payment_charge_marker,
@@ -94,6 +94,7 @@ macro_rules! __contract_checks {
             money_minor_units,
             order_activities,
             order_activity_pagination,
+            order_activity_records,
             apps,
             user_tokens,
             idempotency_keys,

@@ -363,3 +363,63 @@ pub async fn order_activity_pagination(ports: &StorePorts) {
         assert_eq!(item.app_id, app.id);
     }
 }
+
+/// `read_by_order`: the activity whole (as `get_by_order`) with its linked payment's
+/// status, only when that payment is the activity's miniapp's; per app; none when unknown.
+pub async fn order_activity_records(ports: &StorePorts) {
+    let fx = Fixture::new("oar", utc(2026, 4, 3));
+    let app = fx.stored_app(ports, false).await;
+    let other_app = fx.stored_app(ports, false).await;
+    let payment = fx
+        .stored_payment(ports, &app, "user-1", "31.30")
+        .await
+        .payment;
+    let foreign = fx
+        .stored_payment(ports, &other_app, "user-1", "9.00")
+        .await
+        .payment;
+    let linked = stored_activity(ports, &fx, &app, "user-1", Some(payment.id())).await;
+    let unlinked = stored_activity(ports, &fx, &app, "user-1", None).await;
+    let to_foreign = stored_activity(ports, &fx, &app, "user-1", Some(foreign.id())).await;
+    let cases = [
+        (&linked, Some(payment.status()), "its miniapp's payment"),
+        (&unlinked, None, "no payment"),
+        (&to_foreign, None, "another miniapp's payment"),
+    ];
+    for (activity, status, what) in cases {
+        let order_id = activity.order_id.as_str();
+        let record = ports
+            .order_activities
+            .read_by_order(&app.id, order_id)
+            .await
+            .must("read_by_order")
+            .must(&format!("read_by_order of stored order {order_id}"));
+        assert_eq!(
+            record.activity,
+            get(ports, &app, order_id).await,
+            "contract: read_by_order returns the activity whole (events included), as get_by_order does"
+        );
+        assert_eq!(
+            record.payment_status, status,
+            "contract: read_by_order of an activity linked to {what} gives that payment's status only when it is the activity's miniapp's"
+        );
+    }
+    assert_eq!(
+        ports
+            .order_activities
+            .read_by_order(&other_app.id, linked.order_id.as_str())
+            .await
+            .must("read_by_order"),
+        None,
+        "contract: read_by_order is per app"
+    );
+    assert_eq!(
+        ports
+            .order_activities
+            .read_by_order(&app.id, "no-such-order")
+            .await
+            .must("read_by_order"),
+        None,
+        "contract: read_by_order of an unknown order is none"
+    );
+}

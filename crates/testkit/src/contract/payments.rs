@@ -919,17 +919,35 @@ pub async fn due_refunds(ports: &StorePorts) {
     assert!(due(t1 + s(3600 * 2), 100).await.is_empty());
 }
 
+async fn list_records(
+    ports: &StorePorts,
+    app: &hostpay_domain::ids::AppId,
+    user: &str,
+    request: &PageRequest,
+) -> hostpay_domain::page::Page<hostpay_domain::ports::PaymentRecord> {
+    ports
+        .payments
+        .list_for_user(app, user, request)
+        .await
+        .must("PaymentRepository::list_for_user")
+}
+
 async fn list_page(
     ports: &StorePorts,
     app: &hostpay_domain::ids::AppId,
     user: &str,
     request: &PageRequest,
 ) -> hostpay_domain::page::Page<Payment> {
-    ports
-        .payments
-        .list_for_user(app, user, request)
-        .await
-        .must("PaymentRepository::list_for_user")
+    let page = list_records(ports, app, user, request).await;
+    hostpay_domain::page::Page {
+        items: page
+            .items
+            .into_iter()
+            .map(|record| record.payment)
+            .collect(),
+        next_cursor: page.next_cursor,
+        has_more: page.has_more,
+    }
 }
 
 /// `list_for_user`: the app's payments of one user, newest first by `(created_at, id)`,
@@ -1014,8 +1032,8 @@ pub async fn payment_pagination(ports: &StorePorts) {
     assert!(empty.items.is_empty() && !empty.has_more && empty.next_cursor.is_none());
 }
 
-/// The batch reads of a list page: `events_of` returns every event of the given payments
-/// (grouped by payment, each payment's oldest first) and no other payment's; `get_many`
+/// The reads that show payments: `read` returns a payment whole with its events (oldest
+/// first), `list_for_user` each payment of the page with its own events; `get_many`
 /// returns those payments whole (with refunds); unknown ids add nothing, no ids read nothing.
 pub async fn payment_batch_reads(ports: &StorePorts) {
     let fx = Fixture::new("pbr", utc(2026, 2, 6));
@@ -1056,47 +1074,60 @@ pub async fn payment_batch_reads(ports: &StorePorts) {
             .collect::<Vec<_>>(),
         "contract: the payments under test have the events they were saved with"
     );
-    let asked = [
-        second.payment.id().clone(),
-        unknown.clone(),
-        first.payment.id().clone(),
-    ];
-    let got = ports.payments.events_of(&asked).await.must("events_of");
-    // Grouped by payment (the order of the payments is the store's), each oldest first.
-    let mut groups: Vec<Vec<DomainEvent>> = Vec::new();
-    for event in &got {
-        match groups.last_mut() {
-            Some(group) if group[0].payment_id == event.payment_id => group.push(event.clone()),
-            Some(_) | None => groups.push(vec![event.clone()]),
-        }
+    // `read`: the payment whole (as `get`) with its events (as `events`), in one call.
+    for (id, events) in wanted.iter().zip(&expected) {
+        let record = ports
+            .payments
+            .read(id)
+            .await
+            .must("read")
+            .must("read of a stored payment");
+        assert_eq!(
+            record.payment,
+            stored(ports, id).await,
+            "contract: read returns the payment whole (with its refunds), as get does"
+        );
+        assert_eq!(
+            &record.events, events,
+            "contract: read returns the payment's events, oldest first, as events does"
+        );
     }
-    groups.sort_by(|a, b| a[0].payment_id.cmp(&b[0].payment_id));
+    assert!(
+        ports.payments.read(&unknown).await.must("read").is_none(),
+        "contract: read of an unknown id is none"
+    );
+    // `list_for_user`: each listed payment with its own events, none of another's.
+    let listed = list_records(ports, &app.id, "user-1", &PageRequest::first(10)).await;
+    assert_eq!(listed.items.len(), 2, "contract: user-1 has two payments");
+    for record in &listed.items {
+        let position = wanted
+            .iter()
+            .position(|id| id == record.payment.id())
+            .must("a listed payment of user-1");
+        assert_eq!(
+            record.events, expected[position],
+            "contract: list_for_user returns each payment with its events, oldest first, as events does"
+        );
+        assert!(
+            record
+                .events
+                .iter()
+                .all(|event| event.payment_id == record.payment.id().as_str()),
+            "contract: list_for_user never gives a payment another payment's events"
+        );
+    }
+    let others = list_records(ports, &app.id, "user-2", &PageRequest::first(10)).await;
     assert_eq!(
-        groups, expected,
-        "contract: events_of returns the events of exactly these payments, grouped by payment, each oldest first"
-    );
-    assert!(
-        got.iter()
-            .all(|event| event.payment_id != other_paid.id().as_str()),
-        "contract: events_of never returns another payment's events"
-    );
-    assert!(
-        ports
-            .payments
-            .events_of(&[])
-            .await
-            .must("events_of of nothing")
-            .is_empty(),
-        "contract: events_of of no ids is empty"
-    );
-    assert!(
-        ports
-            .payments
-            .events_of(std::slice::from_ref(&unknown))
-            .await
-            .must("events_of of an unknown id")
-            .is_empty(),
-        "contract: events_of of an unknown id is empty"
+        others
+            .items
+            .iter()
+            .map(|record| (&record.payment, record.events.clone()))
+            .collect::<Vec<_>>(),
+        vec![(
+            &other_paid,
+            ports.payments.events(other_paid.id()).await.must("events")
+        )],
+        "contract: list_for_user of user-2 is its one payment with its events"
     );
 
     let mut expected_payments = Vec::new();

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use hostpay_domain::ids::{AppId, PaymentId};
 use hostpay_domain::order_activity::{ActivityEvent, OrderActivity};
 use hostpay_domain::page::{Page, PageRequest};
-use hostpay_domain::ports::{OrderActivityRepository, StoreError};
+use hostpay_domain::ports::{OrderActivityRecord, OrderActivityRepository, StoreError};
 
 use super::{newest_first, MemoryStore};
 
@@ -21,6 +21,27 @@ impl OrderActivityRepository for MemoryStore {
             .values()
             .find(|activity| activity.app_id == *app_id && activity.order_id.as_str() == order_id)
             .cloned())
+    }
+
+    async fn read_by_order(
+        &self,
+        app_id: &AppId,
+        order_id: &str,
+    ) -> Result<Option<OrderActivityRecord>, StoreError> {
+        let state = self.state()?;
+        Ok(state
+            .activities
+            .values()
+            .find(|activity| activity.app_id == *app_id && activity.order_id.as_str() == order_id)
+            .map(|activity| OrderActivityRecord {
+                payment_status: activity
+                    .payment_id
+                    .as_ref()
+                    .and_then(|payment_id| state.payments.get(payment_id))
+                    .filter(|payment| *payment.app_id() == activity.app_id)
+                    .map(|payment| payment.status()),
+                activity: activity.clone(),
+            }))
     }
 
     async fn get_state_by_order(

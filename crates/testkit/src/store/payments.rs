@@ -10,7 +10,9 @@ use hostpay_domain::page::{Page, PageRequest};
 use hostpay_domain::payment::{
     Channel, ChargeReversal, Payment, PaymentStatus, RefundStatus, ReversalStatus,
 };
-use hostpay_domain::ports::{NewPaymentWrite, PaymentRepository, PaymentWrite, StoreError};
+use hostpay_domain::ports::{
+    NewPaymentWrite, PaymentRecord, PaymentRepository, PaymentWrite, StoreError,
+};
 
 use super::{limit, newest_first, MemoryStore, State};
 
@@ -26,6 +28,19 @@ fn is_boxo(payment: &Payment) -> bool {
 }
 
 impl State {
+    /// A payment with its events, oldest first (events of one instant in the order they
+    /// were written).
+    fn record_of(&self, payment: Payment) -> PaymentRecord {
+        let mut events: Vec<DomainEvent> = self
+            .events
+            .iter()
+            .filter(|event| event.payment_id == payment.id().as_str())
+            .cloned()
+            .collect();
+        events.sort_by_key(|event| event.occurred_at);
+        PaymentRecord { payment, events }
+    }
+
     fn boxo_order(&self, app_id: &AppId, miniapp_order_id: &str) -> Option<&Payment> {
         self.payments.values().find(|payment| {
             is_boxo(payment)
@@ -70,6 +85,14 @@ impl PaymentRepository for MemoryStore {
         Ok(self.state()?.payments.get(id).cloned())
     }
 
+    async fn read(&self, id: &PaymentId) -> Result<Option<PaymentRecord>, StoreError> {
+        let state = self.state()?;
+        Ok(state
+            .payments
+            .get(id)
+            .map(|payment| state.record_of(payment.clone())))
+    }
+
     async fn find_platform_order(
         &self,
         app_id: &AppId,
@@ -83,16 +106,25 @@ impl PaymentRepository for MemoryStore {
         app_id: &AppId,
         user_id: &str,
         page: &PageRequest,
-    ) -> Result<Page<Payment>, StoreError> {
+    ) -> Result<Page<PaymentRecord>, StoreError> {
         let state = self.state()?;
         let mine = state
             .payments
             .values()
             .filter(|payment| payment.app_id() == app_id && payment.user_id().as_str() == user_id)
             .cloned();
-        Ok(newest_first(mine, page, |payment| {
+        let found = newest_first(mine, page, |payment| {
             (payment.created_at(), payment.id().as_str().to_owned())
-        }))
+        });
+        Ok(Page {
+            items: found
+                .items
+                .into_iter()
+                .map(|payment| state.record_of(payment))
+                .collect(),
+            next_cursor: found.next_cursor,
+            has_more: found.has_more,
+        })
     }
 
     async fn save(&self, write: PaymentWrite) -> Result<(), StoreError> {
@@ -138,21 +170,6 @@ impl PaymentRepository for MemoryStore {
             .collect();
         // Stable: events of one instant stay in the order they were written.
         events.sort_by_key(|event| event.occurred_at);
-        Ok(events)
-    }
-
-    async fn events_of(&self, ids: &[PaymentId]) -> Result<Vec<DomainEvent>, StoreError> {
-        let state = self.state()?;
-        let mut events: Vec<DomainEvent> = state
-            .events
-            .iter()
-            .filter(|event| ids.iter().any(|id| event.payment_id == id.as_str()))
-            .cloned()
-            .collect();
-        // Stable: events of one instant stay in the order they were written.
-        events.sort_by(|a, b| {
-            (a.payment_id.as_str(), a.occurred_at).cmp(&(b.payment_id.as_str(), b.occurred_at))
-        });
         Ok(events)
     }
 

@@ -1,5 +1,6 @@
-//! Reading payments: one, a page of a user's, their events and statuses, and a fresh
-//! session for a native sheet.
+//! Reading payments: one (with its events, in one port call), a page of a user's (each
+//! with its events, in one port call), the events and statuses a write's answer needs,
+//! and a fresh session for a native sheet.
 
 use std::collections::HashMap;
 
@@ -10,12 +11,22 @@ use crate::event::DomainEvent;
 use crate::ids::{AppId, PaymentId};
 use crate::page::{Page, PageRequest};
 use crate::payment::{Payment, PaymentStatus};
+use crate::ports::PaymentRecord;
 
 impl PaymentService {
     /// A miniapp's payment (another miniapp's reads as not found).
     pub async fn get_for_app(&self, app_id: &AppId, id: &PaymentId) -> Result<Payment> {
         match self.payments.get(id).await? {
             Some(payment) if payment.app_id() == app_id => Ok(payment),
+            Some(_) | None => Err(PaymentServiceError::NotFound),
+        }
+    }
+
+    /// A miniapp's payment with its events, in one port call (another miniapp's reads as
+    /// not found).
+    pub async fn read_for_app(&self, app_id: &AppId, id: &PaymentId) -> Result<PaymentRecord> {
+        match self.payments.read(id).await? {
+            Some(record) if record.payment.app_id() == app_id => Ok(record),
             Some(_) | None => Err(PaymentServiceError::NotFound),
         }
     }
@@ -31,12 +42,6 @@ impl PaymentService {
     /// A payment's events, oldest first.
     pub async fn events(&self, id: &PaymentId) -> Result<Vec<DomainEvent>> {
         Ok(self.payments.events(id).await?)
-    }
-
-    /// The events of several payments in one read, grouped by payment, each payment's
-    /// oldest first (for a page of payments).
-    pub async fn events_of(&self, ids: &[PaymentId]) -> Result<Vec<DomainEvent>> {
-        Ok(self.payments.events_of(ids).await?)
     }
 
     /// The statuses of those of `ids` that are payments of `app_id`, in one read (other
@@ -56,13 +61,14 @@ impl PaymentService {
             .collect())
     }
 
-    /// A miniapp's payments of one user, newest first.
+    /// A miniapp's payments of one user, newest first, each with its events: one port
+    /// call for the whole page.
     pub async fn list_for_user(
         &self,
         app_id: &AppId,
         user_id: &str,
         page: &PageRequest,
-    ) -> Result<Page<Payment>> {
+    ) -> Result<Page<PaymentRecord>> {
         Ok(self.payments.list_for_user(app_id, user_id, page).await?)
     }
 
