@@ -11,6 +11,7 @@
 #                                      # what scripts/test.sh runs: keeps it working (a debug
 #                                      # build; its figures mean nothing and are not written)
 #
+#   BENCH_POOL_SIZE=10 scripts/bench.sh postgres   # hostpay's database pool (default: BENCH_CONNECTIONS, 32)
 # Needs wrk (Debian's package; installed when missing), pgbench for postgres, gnuplot for the
 # chart (installed when missing; without it the chart is skipped with a message).
 set -euo pipefail
@@ -77,6 +78,10 @@ case "$backend" in
     db_url="${pg_admin%/*}/$pg_db"
     ;;
 esac
+# On PostgreSQL hostpay gets as many database connections as pgbench has clients (the
+# ceiling it is compared with); BENCH_POOL_SIZE changes it. SQLite keeps the default.
+pool_size=${BENCH_POOL_SIZE:-$connections}
+[ "$backend" = postgres ] && export HOSTPAY__DATABASE__POOL_SIZE="$pool_size"
 
 log "starting hostpay on $backend"
 HOSTPAY__DATABASE__URL="$db_url" \
