@@ -10,8 +10,8 @@
 #   BENCH_DURATION=2 BENCH_WRITE=0 BENCH_PROFILE=debug scripts/bench.sh sqlite
 #                                      # what scripts/test.sh runs: keeps it working (a debug
 #                                      # build; its figures mean nothing and are not written)
-#
 #   BENCH_POOL_SIZE=10 scripts/bench.sh postgres   # hostpay's database pool (default: BENCH_CONNECTIONS, 32)
+#
 # Needs wrk (Debian's package; installed when missing), pgbench for postgres, gnuplot for the
 # chart (installed when missing; without it the chart is skipped with a message).
 set -euo pipefail
