@@ -485,14 +485,36 @@ macro_rules! load_records {
             .map(|(row, refunds, events)| pg_record(row, refunds, events))
             .collect::<DbResult<Vec<PaymentRecord>>>()
     }};
+    // SQLite reads the payments, their refunds and their events with three statements, in
+    // one read transaction so that all three see the same commit (a payment never shown
+    // with an event or refund of a later commit).
     (sqlite, $conn:expr, $query:expr) => {{
-        let rows: Vec<PaymentRow> = $query
-            .select(PaymentRow::as_select())
-            .load($conn)
-            .await
-            .map_err(DbError::from)?;
-        let payments = sqlite::with_refunds($conn, rows).await?;
-        sqlite::with_events($conn, payments).await
+        use diesel_async::SimpleAsyncConnection as _;
+        let conn = $conn;
+        conn.batch_execute("BEGIN").await.map_err(DbError::from)?;
+        let records = async {
+            let rows: Vec<PaymentRow> = $query
+                .select(PaymentRow::as_select())
+                .load(&mut *conn)
+                .await
+                .map_err(DbError::from)?;
+            let payments = sqlite::with_refunds(&mut *conn, rows).await?;
+            sqlite::with_events(&mut *conn, payments).await
+        }
+        .await;
+        match records {
+            Ok(records) => match conn.batch_execute("COMMIT").await {
+                Ok(()) => Ok(records),
+                Err(error) => {
+                    let _ = conn.batch_execute("ROLLBACK").await;
+                    Err(DbError::from(error))
+                }
+            },
+            Err(error) => {
+                let _ = conn.batch_execute("ROLLBACK").await;
+                Err(error)
+            }
+        }
     }};
 }
 
