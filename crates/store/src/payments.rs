@@ -1316,42 +1316,62 @@ mod new_payment {
         out: &mut AstPass<'_, 'b, Pg>,
         guard: &str,
     ) -> QueryResult<()> {
+        // Every column named, so a new column of `PaymentRow` breaks the build here
+        // instead of being left out of the PostgreSQL insert.
+        let PaymentRow {
+            id,
+            app_id,
+            channel,
+            user_id,
+            amount,
+            currency,
+            status,
+            fail_reason,
+            miniapp_order_id,
+            details,
+            expires_at,
+            charging_since,
+            created_at,
+            updated_at,
+            version,
+            charge_check_at,
+        } = row;
         out.push_sql(
             "p AS (INSERT INTO payments (id, app_id, channel, user_id, amount, currency, status, \
              fail_reason, miniapp_order_id, details, expires_at, charging_since, created_at, \
              updated_at, version, charge_check_at) SELECT ",
         );
-        out.push_bind_param::<Text, _>(&row.id)?;
+        out.push_bind_param::<Text, _>(id)?;
         out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&row.app_id)?;
+        out.push_bind_param::<Text, _>(app_id)?;
         out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&row.channel)?;
+        out.push_bind_param::<Text, _>(channel)?;
         out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&row.user_id)?;
+        out.push_bind_param::<Text, _>(user_id)?;
         out.push_sql(", ");
-        out.push_bind_param::<Amount, _>(&row.amount)?;
+        out.push_bind_param::<Amount, _>(amount)?;
         out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&row.currency)?;
+        out.push_bind_param::<Text, _>(currency)?;
         out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&row.status)?;
+        out.push_bind_param::<Text, _>(status)?;
         out.push_sql(", ");
-        out.push_bind_param::<Nullable<Text>, _>(&row.fail_reason)?;
+        out.push_bind_param::<Nullable<Text>, _>(fail_reason)?;
         out.push_sql(", ");
-        out.push_bind_param::<Nullable<Text>, _>(&row.miniapp_order_id)?;
+        out.push_bind_param::<Nullable<Text>, _>(miniapp_order_id)?;
         out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&row.details)?;
+        out.push_bind_param::<Text, _>(details)?;
         out.push_sql(", ");
-        out.push_bind_param::<Instant, _>(&row.expires_at)?;
+        out.push_bind_param::<Instant, _>(expires_at)?;
         out.push_sql(", ");
-        out.push_bind_param::<Nullable<Instant>, _>(&row.charging_since)?;
+        out.push_bind_param::<Nullable<Instant>, _>(charging_since)?;
         out.push_sql(", ");
-        out.push_bind_param::<Instant, _>(&row.created_at)?;
+        out.push_bind_param::<Instant, _>(created_at)?;
         out.push_sql(", ");
-        out.push_bind_param::<Instant, _>(&row.updated_at)?;
+        out.push_bind_param::<Instant, _>(updated_at)?;
         out.push_sql(", ");
-        out.push_bind_param::<BigInt, _>(&row.version)?;
+        out.push_bind_param::<BigInt, _>(version)?;
         out.push_sql(", ");
-        out.push_bind_param::<Nullable<Instant>, _>(&row.charge_check_at)?;
+        out.push_bind_param::<Nullable<Instant>, _>(charge_check_at)?;
         out.push_sql(guard);
         out.push_sql(" RETURNING id)");
         Ok(())

@@ -307,6 +307,61 @@ block_on_test!(a_failed_create_frees_its_key, {
     assert!(matches!(error, PaymentServiceError::Store(_)));
 });
 
+block_on_test!(
+    a_key_claim_whose_answer_was_lost_is_freed_before_the_retry,
+    {
+        // The claim may have committed before the connection died: the 503 must not leave the
+        // key "in progress" for the retry.
+        let mut mocks = Mocks::default();
+        let mut begins = 0;
+        mocks
+            .idempotency
+            .expect_begin()
+            .times(2)
+            .returning(move |_, _| {
+                begins += 1;
+                match begins {
+                    1 => Err(StoreError::Unavailable("connection lost".into())),
+                    _ => Ok(IdempotencyBegin::KeyReused),
+                }
+            });
+        let released = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = released.clone();
+        mocks
+            .idempotency
+            .expect_release()
+            .times(1)
+            .returning(move |claim| {
+                seen.lock().unwrap().push(claim.owner.clone());
+                Ok(())
+            });
+        mocks.payments.expect_insert().never();
+        let services = mocks.services();
+        let first = services
+            .payments
+            .create(&app(false), create_request(), Some(claim()))
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            first,
+            PaymentServiceError::Store(StoreError::Unavailable(_))
+        ));
+        assert!(
+            released.lock().unwrap().is_empty(),
+            "freed only when the key comes back"
+        );
+        let _ = services
+            .payments
+            .create(&app(false), create_request(), Some(claim()))
+            .await;
+        assert_eq!(
+            released.lock().unwrap().len(),
+            1,
+            "the lost claim is freed before the retry"
+        );
+    }
+);
+
 block_on_test!(refund_retries_a_lost_race_and_asks_the_processor_once, {
     let mut mocks = Mocks::default();
     let stored = Arc::new(std::sync::Mutex::new(paid_payment()));

@@ -79,7 +79,19 @@ impl IdempotentRequests {
             return Ok(None);
         };
         self.free_unreleased(claim).await;
-        match self.store.begin(claim, self.clock.now()).await? {
+        let begun = match self.store.begin(claim, self.clock.now()).await {
+            Ok(begun) => begun,
+            Err(error) => {
+                // The claim may have been written before the database became unreachable
+                // (its answer lost): free it as soon as the database is back, so that a
+                // retry after this 503 is not told the key is in progress.
+                if matches!(error, StoreError::Unavailable(_)) {
+                    self.remember_unreleased(claim.clone());
+                }
+                return Err(error.into());
+            }
+        };
+        match begun {
             IdempotencyBegin::Proceed => Ok(None),
             IdempotencyBegin::Replay(response) => Ok(Some(self.unseal(response)?)),
             IdempotencyBegin::KeyReused => Err(PaymentServiceError::IdempotencyKeyReused),
@@ -129,18 +141,22 @@ impl IdempotentRequests {
             }
             Err(error) => {
                 if self.store.release(claim).await.is_err() {
-                    // The database is unreachable: free it as soon as it is back (a hold
-                    // not freed here is taken over once abandoned anyway, so the list is
-                    // bounded).
-                    let mut holds = self.unreleased_holds();
-                    if holds.len() >= MAX_UNRELEASED {
-                        holds.remove(0);
-                    }
-                    holds.push(claim.clone());
+                    // The database is unreachable: free it as soon as it is back.
+                    self.remember_unreleased(claim.clone());
                 }
                 Err(error)
             }
         }
+    }
+
+    /// Remembers a hold to free once the database answers again (a hold not freed is
+    /// taken over once abandoned anyway, so the list is bounded).
+    fn remember_unreleased(&self, claim: IdempotencyClaim) {
+        let mut holds = self.unreleased_holds();
+        if holds.len() >= MAX_UNRELEASED {
+            holds.remove(0);
+        }
+        holds.push(claim);
     }
 
     fn unreleased_holds(&self) -> std::sync::MutexGuard<'_, Vec<IdempotencyClaim>> {
