@@ -290,32 +290,36 @@ macro_rules! read_record {
             }
         }
     }};
+    // Two statements in one read transaction: the status and the history of one commit.
     (sqlite, $conn:expr, $app_id:expr, $order_id:expr) => {{
-        let row: Option<(ActivityRow, Option<String>)> = order_activities::table
-            .filter(order_activities::app_id.eq($app_id.as_str()))
-            .filter(order_activities::order_id.eq($order_id.as_str()))
-            .select((
-                ActivityRow::as_select(),
-                sql::<Nullable<Text>>(LINKED_PAYMENT_STATUS),
-            ))
-            .first($conn)
-            .await
-            .optional()
-            .map_err(DbError::from)?;
-        match row {
-            None => Ok(None),
-            Some((row, status)) => {
-                let payment_status = linked_status(status)?;
-                let activity = sqlite::with_events($conn, vec![row])
-                    .await?
-                    .into_iter()
-                    .next();
-                Ok(activity.map(|activity| OrderActivityRecord {
-                    activity,
-                    payment_status,
-                }))
+        let conn = $conn;
+        crate::sqlite_reader::in_snapshot!(conn, {
+            let row: Option<(ActivityRow, Option<String>)> = order_activities::table
+                .filter(order_activities::app_id.eq($app_id.as_str()))
+                .filter(order_activities::order_id.eq($order_id.as_str()))
+                .select((
+                    ActivityRow::as_select(),
+                    sql::<Nullable<Text>>(LINKED_PAYMENT_STATUS),
+                ))
+                .first(&mut *conn)
+                .await
+                .optional()
+                .map_err(DbError::from)?;
+            match row {
+                None => Ok(None),
+                Some((row, status)) => {
+                    let payment_status = linked_status(status)?;
+                    let activity = sqlite::with_events(&mut *conn, vec![row])
+                        .await?
+                        .into_iter()
+                        .next();
+                    Ok(activity.map(|activity| OrderActivityRecord {
+                        activity,
+                        payment_status,
+                    }))
+                }
             }
-        }
+        })
     }};
 }
 

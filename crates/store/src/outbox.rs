@@ -677,7 +677,8 @@ macro_rules! outbox {
                     }
                     if let Some(after) = &page.after {
                         let at = DbInstant::of(after.created_at);
-                        query = query.filter(
+                        // `created_at <= at` as well, so the index seeks to the cursor.
+                        query = query.filter(deliveries::created_at.le(at)).filter(
                             deliveries::created_at.lt(at).or(deliveries::created_at
                                 .eq(at)
                                 .and(deliveries::id.lt(after.id.clone()))),

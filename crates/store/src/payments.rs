@@ -489,10 +489,8 @@ macro_rules! load_records {
     // one read transaction so that all three see the same commit (a payment never shown
     // with an event or refund of a later commit).
     (sqlite, $conn:expr, $query:expr) => {{
-        use diesel_async::SimpleAsyncConnection as _;
         let conn = $conn;
-        conn.batch_execute("BEGIN").await.map_err(DbError::from)?;
-        let records = async {
+        crate::sqlite_reader::in_snapshot!(conn, {
             let rows: Vec<PaymentRow> = $query
                 .select(PaymentRow::as_select())
                 .load(&mut *conn)
@@ -500,21 +498,7 @@ macro_rules! load_records {
                 .map_err(DbError::from)?;
             let payments = sqlite::with_refunds(&mut *conn, rows).await?;
             sqlite::with_events(&mut *conn, payments).await
-        }
-        .await;
-        match records {
-            Ok(records) => match conn.batch_execute("COMMIT").await {
-                Ok(()) => Ok(records),
-                Err(error) => {
-                    let _ = conn.batch_execute("ROLLBACK").await;
-                    Err(DbError::from(error))
-                }
-            },
-            Err(error) => {
-                let _ = conn.batch_execute("ROLLBACK").await;
-                Err(error)
-            }
-        }
+        })
     }};
 }
 
@@ -692,7 +676,9 @@ macro_rules! payments {
                         .into_boxed();
                     if let Some(after) = &page.after {
                         let at = DbInstant::of(after.created_at);
-                        query = query.filter(
+                        // `created_at <= at` as well: the index (app, user, created_at)
+                        // then seeks to the cursor instead of scanning every newer row.
+                        query = query.filter(payments::created_at.le(at)).filter(
                             payments::created_at.lt(at).or(payments::created_at
                                 .eq(at)
                                 .and(payments::id.lt(after.id.clone()))),

@@ -3,13 +3,16 @@
 //! point read's cost), no pool checkout, and a prepared-statement cache that stays warm.
 //!
 //! Why this cannot stall the worker thread it runs on:
-//! - **WAL readers never wait for the writer.** A reader reads a snapshot (the database
-//!   file plus the WAL up to its last commit); the writer appends to the WAL and never
-//!   locks readers out. The reader connection is opened with `busy_timeout = 0`, so in the
-//!   rare cases where SQLite would make a reader wait (WAL recovery after a crash, the
-//!   WAL index being rebuilt) it fails at once instead of sleeping; any failure of an
-//!   in-place read drops the connection and runs the read again the ordinary way
-//!   (`detached!`: on a blocking thread, with the pool's waiting connection).
+//! - **WAL readers do not wait for the writer.** A reader reads a snapshot (the database
+//!   file plus the WAL up to its last commit); the writer appends to the WAL and does not
+//!   lock readers out. The reader connection is opened with `busy_timeout = 0`, so where
+//!   SQLite would hand a reader to the busy handler it fails at once instead; any failure
+//!   of an in-place read drops the connection and runs the read again the ordinary way
+//!   (`detached!`: on a blocking thread, with the pool's waiting connection). Not a
+//!   guarantee of zero waiting: SQLite's WAL read-lock retry loop sleeps a few
+//!   microseconds on its own while a checkpoint resets the WAL, and the first connection
+//!   after a crash runs WAL recovery (the server opens and migrates the database at start,
+//!   so that recovery happens before it serves).
 //! - **It is bounded CPU work.** Every read run this way is a lookup by primary or
 //!   secondary key (a payment, a page of at most 101 payments, an order, a token): a
 //!   few B-tree pages, from SQLite's page cache or the OS's. A page not cached costs one
@@ -100,6 +103,34 @@ fn open(path: &str) -> Option<SqliteConnection> {
     };
     futures::FutureExt::now_or_never(opening).flatten()
 }
+
+/// Runs `$read` (a block that awaits on `$conn`, a `&mut` SQLite connection, and evaluates
+/// to `DbResult<T>`) in one read transaction, so that its statements all see the same
+/// commit; commits after a success, rolls back after a failure.
+macro_rules! in_snapshot {
+    ($conn:ident, $read:block) => {{
+        use diesel_async::SimpleAsyncConnection as _;
+        $conn
+            .batch_execute("BEGIN")
+            .await
+            .map_err(crate::error::DbError::from)?;
+        let read: crate::error::DbResult<_> = async { $read }.await;
+        match read {
+            Ok(value) => match $conn.batch_execute("COMMIT").await {
+                Ok(()) => Ok(value),
+                Err(error) => {
+                    let _ = $conn.batch_execute("ROLLBACK").await;
+                    Err(crate::error::DbError::from(error))
+                }
+            },
+            Err(error) => {
+                let _ = $conn.batch_execute("ROLLBACK").await;
+                Err(error)
+            }
+        }
+    }};
+}
+pub(crate) use in_snapshot;
 
 /// Runs a read-only `$body` (a block that may `.await` and `?`, evaluates to `DbResult<T>`
 /// and sees `$conn`) in place on SQLite file databases (see the module doc), else, and

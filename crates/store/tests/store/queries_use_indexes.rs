@@ -8,6 +8,16 @@ use hostpay_store::testing::{PgTestDb, SqliteTestDb};
 
 const T: &str = "'2026-01-01T00:00:00.000000Z'";
 
+/// A page of a user's payments after a cursor, as the store writes it (the `created_at <=`
+/// bound lets the index seek to the cursor).
+fn payments_after_cursor() -> String {
+    format!(
+        "SELECT * FROM payments WHERE app_id = 'app_1' AND user_id = 'u' AND created_at <= {T} \
+         AND (created_at < {T} OR (created_at = {T} AND id < 'pay_1')) \
+         ORDER BY created_at DESC, id DESC LIMIT 21"
+    )
+}
+
 /// `(what, query)`: the store's lookups.
 fn lookups() -> Vec<(&'static str, String)> {
     vec![
@@ -17,11 +27,7 @@ fn lookups() -> Vec<(&'static str, String)> {
         ),
         (
             "payments of a user, newest first, after a cursor",
-            format!(
-                "SELECT * FROM payments WHERE app_id = 'app_1' AND user_id = 'u' AND \
-                 (created_at < {T} OR (created_at = {T} AND id < 'pay_1')) \
-                 ORDER BY created_at DESC, id DESC LIMIT 21"
-            ),
+            payments_after_cursor(),
         ),
         (
             "Boxo payment by order id",
@@ -200,4 +206,25 @@ async fn postgres_serves_every_lookup_from_an_index() {
         );
         assert!(!plan.contains("Seq Scan"), "{what}: full scan in\n{plan}");
     }
+}
+
+/// A deep page costs what the first does: the index seeks to the cursor (a range on
+/// `created_at`) instead of walking every newer payment of the user (a miniapp with many
+/// payments for one user could otherwise make each page cost more than the last).
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_seeks_a_page_of_payments_to_its_cursor() {
+    let db = SqliteTestDb::create();
+    hostpay_store::migrate(&db.url).await.unwrap();
+    let mut conn = SqliteConnection::establish(&db.path().display().to_string()).unwrap();
+    let plan: Vec<PlanLine> =
+        diesel::sql_query(format!("EXPLAIN QUERY PLAN {}", payments_after_cursor()))
+            .load(&mut conn)
+            .unwrap();
+    assert!(
+        plan.iter()
+            .any(|line| line.detail.contains("payments_by_user")
+                && line.detail.contains("created_at<?")),
+        "no seek on created_at: {:?}",
+        plan.iter().map(|line| &line.detail).collect::<Vec<_>>()
+    );
 }
