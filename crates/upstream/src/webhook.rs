@@ -13,7 +13,6 @@ use hostpay_domain::event::{DomainEvent, EventData};
 use hostpay_domain::miniapp::WebhookUrl;
 use hostpay_domain::ports::{AttemptReport, Clock, WebhookSender};
 use serde::Serialize;
-use serde_json::json;
 
 use crate::client::{self, ClientError};
 use crate::clock::SystemClock;
@@ -45,41 +44,10 @@ impl<'a> WebhookBody<'a> {
     }
 }
 
-/// An event's `data` as webhooks carry it: the subject with `object` naming it, amounts
-/// as strings in the currency's decimals, keys in sorted order.
+/// An event's `data` as webhooks carry it: the published document (`hostpay_events`),
+/// byte for byte what the API shows in a payment's `events[]`.
 pub fn webhook_data(data: &EventData) -> serde_json::Value {
-    match data {
-        EventData::Payment(payment) => json!({
-            "id": payment.id,
-            "object": "payment",
-            "status": payment.status.as_str(),
-            "amount": payment.amount.to_currency_string(payment.currency),
-            "refunded_amount": payment.refunded_amount.to_currency_string(payment.currency),
-            "currency": payment.currency,
-            "user_id": payment.user_id,
-            "miniapp_order_id": payment.miniapp_order_id,
-            "fail_reason": payment.fail_reason,
-            "custom_attributes": payment.custom_attributes,
-        }),
-        EventData::Refund(refund) => json!({
-            "id": refund.id,
-            "object": "refund",
-            "payment_id": refund.payment_id,
-            "amount": refund.amount.to_currency_string(refund.currency),
-            "currency": refund.currency,
-            "status": refund.status.as_str(),
-            "reason": refund.reason,
-            "fail_reason": refund.fail_reason,
-        }),
-        EventData::ChargeReversal(reversal) => json!({
-            "id": reversal.id,
-            "object": "charge_reversal",
-            "payment_id": reversal.payment_id,
-            "amount": reversal.amount.to_currency_string(reversal.currency),
-            "currency": reversal.currency,
-            "payment_status": reversal.payment_status.as_str(),
-        }),
-    }
+    hostpay_events::data_json(data)
 }
 
 /// Sends miniapp webhooks.

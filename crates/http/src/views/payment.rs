@@ -12,7 +12,6 @@ use hostpay_domain::order::{OrderItem, ShippingAddress};
 use hostpay_domain::payment::{Channel, Payment, Refund};
 use hostpay_domain::validation::{BoundedString, Latitude, Longitude};
 use serde::Serialize;
-use serde_json::json;
 use utoipa::ToSchema;
 
 /// A payment event: `{id, type, created_at, data}`.
@@ -439,39 +438,8 @@ pub fn channel_name(channel: Channel) -> &'static str {
     }
 }
 
-/// An event's `data` as the API shows it (the same document its webhook carries): the
-/// subject with `object` naming it, amounts as strings in the currency's decimals.
+/// An event's `data` as the API shows it: the published document (`hostpay_events`),
+/// byte for byte what its webhook carries.
 pub fn event_data(data: &EventData) -> serde_json::Value {
-    match data {
-        EventData::Payment(payment) => json!({
-            "id": payment.id,
-            "object": "payment",
-            "status": payment.status.as_str(),
-            "amount": payment.amount.to_currency_string(payment.currency),
-            "refunded_amount": payment.refunded_amount.to_currency_string(payment.currency),
-            "currency": payment.currency,
-            "user_id": payment.user_id,
-            "miniapp_order_id": payment.miniapp_order_id,
-            "fail_reason": payment.fail_reason,
-            "custom_attributes": payment.custom_attributes,
-        }),
-        EventData::Refund(refund) => json!({
-            "id": refund.id,
-            "object": "refund",
-            "payment_id": refund.payment_id,
-            "amount": refund.amount.to_currency_string(refund.currency),
-            "currency": refund.currency,
-            "status": refund.status.as_str(),
-            "reason": refund.reason,
-            "fail_reason": refund.fail_reason,
-        }),
-        EventData::ChargeReversal(reversal) => json!({
-            "id": reversal.id,
-            "object": "charge_reversal",
-            "payment_id": reversal.payment_id,
-            "amount": reversal.amount.to_currency_string(reversal.currency),
-            "currency": reversal.currency,
-            "payment_status": reversal.payment_status.as_str(),
-        }),
-    }
+    hostpay_events::data_json(data)
 }
