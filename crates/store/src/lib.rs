@@ -31,6 +31,7 @@ mod outbox;
 mod payments;
 mod profile;
 pub mod schema;
+mod sql_fragment;
 pub mod sql_types;
 mod sqlite_reader;
 mod sqlite_writer;

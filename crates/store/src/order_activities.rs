@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text};
 use diesel_async::RunQueryDsl;
@@ -206,17 +205,21 @@ fn assemble(rows: Vec<ActivityRow>, events: Vec<ActivityEventRow>) -> DbResult<V
         .collect()
 }
 
-/// The status of the activity's linked payment when that payment is the activity's
-/// miniapp's: a column of the activity's row (portable SQL).
-const LINKED_PAYMENT_STATUS: &str = "(SELECT p.status FROM payments p \
-    WHERE p.id = order_activities.payment_id AND p.app_id = order_activities.app_id)";
+crate::sql_fragment::sql_fragment!(
+    /// The status of the activity's linked payment when that payment is the activity's
+    /// miniapp's: a column of the activity's row (portable SQL).
+    LinkedPaymentStatus: Nullable<Text> = "(SELECT p.status FROM payments p \
+        WHERE p.id = order_activities.payment_id AND p.app_id = order_activities.app_id)"
+);
 
-/// PostgreSQL: the activity's history as one JSON array, oldest first, a column of the
-/// activity's row (so the activity, its history and its payment's status are one statement).
-const PG_EVENTS_JSON: &str = "(SELECT json_agg(json_build_object(\
-    'id', e.id, 'activity_id', e.activity_id, 'kind', e.kind, 'status', e.status, \
-    'changes', e.changes, 'created_at', e.created_at) ORDER BY e.seq)::text \
-    FROM order_activity_events e WHERE e.activity_id = order_activities.id)";
+crate::sql_fragment::sql_fragment!(
+    /// PostgreSQL: the activity's history as one JSON array, oldest first, a column of the
+    /// activity's row (so the activity, its history and its payment's status are one statement).
+    PgHistoryJson: Nullable<Text> = "(SELECT json_agg(json_build_object(\
+        'id', e.id, 'activity_id', e.activity_id, 'kind', e.kind, 'status', e.status, \
+        'changes', e.changes, 'created_at', e.created_at) ORDER BY e.seq)::text \
+        FROM order_activity_events e WHERE e.activity_id = order_activities.id)"
+);
 
 /// A history entry as [`PG_EVENTS_JSON`] writes it.
 #[derive(serde::Deserialize)]
@@ -263,11 +266,7 @@ macro_rules! read_record {
         let row: Option<(ActivityRow, Option<String>, Option<String>)> = order_activities::table
             .filter(order_activities::app_id.eq($app_id.as_str()))
             .filter(order_activities::order_id.eq($order_id.as_str()))
-            .select((
-                ActivityRow::as_select(),
-                sql::<Nullable<Text>>(PG_EVENTS_JSON),
-                sql::<Nullable<Text>>(LINKED_PAYMENT_STATUS),
-            ))
+            .select((ActivityRow::as_select(), PgHistoryJson, LinkedPaymentStatus))
             .first($conn)
             .await
             .optional()
@@ -297,10 +296,7 @@ macro_rules! read_record {
             let row: Option<(ActivityRow, Option<String>)> = order_activities::table
                 .filter(order_activities::app_id.eq($app_id.as_str()))
                 .filter(order_activities::order_id.eq($order_id.as_str()))
-                .select((
-                    ActivityRow::as_select(),
-                    sql::<Nullable<Text>>(LINKED_PAYMENT_STATUS),
-                ))
+                .select((ActivityRow::as_select(), LinkedPaymentStatus))
                 .first(&mut *conn)
                 .await
                 .optional()

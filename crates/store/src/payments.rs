@@ -7,7 +7,6 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable, Text};
 use diesel_async::RunQueryDsl;
@@ -362,22 +361,26 @@ fn with_their_events(
         .collect())
 }
 
-/// PostgreSQL: a payment's refunds as one JSON array, a column of the payment's row (so a
-/// payment, its refunds and its events are one statement). Amounts as text (exact).
-const PG_REFUNDS_JSON: &str = "(SELECT json_agg(json_build_object(\
-    'id', r.id, 'payment_id', r.payment_id, 'position', r.position, 'amount', r.amount::text, \
-    'reason', r.reason, 'status', r.status, 'fail_reason', r.fail_reason, \
-    'created_at', r.created_at, 'updated_at', r.updated_at, \
-    'next_attempt_at', r.next_attempt_at, 'attempts', r.attempts) ORDER BY r.position)::text \
-    FROM refunds r WHERE r.payment_id = payments.id)";
+crate::sql_fragment::sql_fragment!(
+    /// PostgreSQL: a payment's refunds as one JSON array, a column of the payment's row (so a
+    /// payment, its refunds and its events are one statement). Amounts as text (exact).
+    PgRefundsJson: Nullable<Text> = "(SELECT json_agg(json_build_object(\
+        'id', r.id, 'payment_id', r.payment_id, 'position', r.position, 'amount', r.amount::text, \
+        'reason', r.reason, 'status', r.status, 'fail_reason', r.fail_reason, \
+        'created_at', r.created_at, 'updated_at', r.updated_at, \
+        'next_attempt_at', r.next_attempt_at, 'attempts', r.attempts) ORDER BY r.position)::text \
+        FROM refunds r WHERE r.payment_id = payments.id)"
+);
 
-/// PostgreSQL: a payment's events as one JSON array, oldest first (see [`PG_REFUNDS_JSON`]).
-const PG_EVENTS_JSON: &str = "(SELECT json_agg(json_build_object(\
-    'id', e.id, 'kind', e.kind, 'app_id', e.app_id, 'payment_id', e.payment_id, \
-    'occurred_at', e.occurred_at, 'data', e.data, 'targets', e.targets) ORDER BY e.seq)::text \
-    FROM outbox_events e WHERE e.payment_id = payments.id)";
+crate::sql_fragment::sql_fragment!(
+    /// PostgreSQL: a payment's events as one JSON array, oldest first (see [`PgRefundsJson`]).
+    PgEventsJson: Nullable<Text> = "(SELECT json_agg(json_build_object(\
+        'id', e.id, 'kind', e.kind, 'app_id', e.app_id, 'payment_id', e.payment_id, \
+        'occurred_at', e.occurred_at, 'data', e.data, 'targets', e.targets) ORDER BY e.seq)::text \
+        FROM outbox_events e WHERE e.payment_id = payments.id)"
+);
 
-/// A refund as [`PG_REFUNDS_JSON`] writes it.
+/// A refund as [`PgRefundsJson`] writes it.
 #[derive(serde::Deserialize)]
 struct RefundJson {
     id: String,
@@ -473,11 +476,7 @@ fn pg_record(
 macro_rules! load_records {
     (pg, $conn:expr, $query:expr) => {{
         let rows: Vec<(PaymentRow, Option<String>, Option<String>)> = $query
-            .select((
-                PaymentRow::as_select(),
-                sql::<Nullable<Text>>(PG_REFUNDS_JSON),
-                sql::<Nullable<Text>>(PG_EVENTS_JSON),
-            ))
+            .select((PaymentRow::as_select(), PgRefundsJson, PgEventsJson))
             .load($conn)
             .await
             .map_err(DbError::from)?;
@@ -525,11 +524,17 @@ fn payment_cursor(payment: &Payment) -> Cursor {
     }
 }
 
-/// The literal conditions that let the partial indexes serve these queries (a bound
-/// parameter would hide the value from the planner).
-const BOXO_CHANNEL: &str = "channel = 'boxo'";
-const IN_PROCESS: &str = "status = 'in_process'";
-const PENDING: &str = "status = 'pending'";
+crate::sql_fragment::sql_fragment!(
+    /// The literal conditions that let the partial indexes serve these queries (a bound
+    /// parameter would hide the value from the planner).
+    BoxoChannel: Bool = "channel = 'boxo'"
+);
+crate::sql_fragment::sql_fragment!(
+    InProcess: Bool = "status = 'in_process'"
+);
+crate::sql_fragment::sql_fragment!(
+    Pending: Bool = "status = 'pending'"
+);
 
 macro_rules! payments {
     ($backend:ident, $database:ty, $conn:ty) => {
@@ -646,7 +651,7 @@ macro_rules! payments {
                     let row: Option<PaymentRow> = payments::table
                         .filter(payments::app_id.eq(app_id.as_str()))
                         .filter(payments::miniapp_order_id.eq(miniapp_order_id))
-                        .filter(sql::<Bool>(BOXO_CHANNEL))
+                        .filter(BoxoChannel)
                         .select(PaymentRow::as_select())
                         .first(&mut conn)
                         .await
@@ -861,7 +866,7 @@ macro_rules! payments {
             ) -> Result<Vec<PaymentId>, StoreError> {
                 detached!(self, |conn| {
                     let ids: Vec<String> = payments::table
-                        .filter(sql::<Bool>(IN_PROCESS))
+                        .filter(InProcess)
                         .filter(payments::expires_at.le(DbInstant::of(now)))
                         .filter(payments::charging_since.is_null())
                         .order((payments::expires_at.asc(), payments::id.asc()))
@@ -881,7 +886,7 @@ macro_rules! payments {
             ) -> Result<Vec<(PaymentId, RefundId)>, StoreError> {
                 detached!(self, |conn| {
                     let pairs: Vec<(String, String)> = refunds::table
-                        .filter(sql::<Bool>(PENDING))
+                        .filter(Pending)
                         .filter(refunds::next_attempt_at.le(DbInstant::of(now)))
                         .order((refunds::next_attempt_at.asc(), refunds::id.asc()))
                         .limit(i64::from(limit))
@@ -910,7 +915,7 @@ macro_rules! payments {
                     let ids: Vec<String> = payments::table
                         .filter(payments::charge_check_at.is_not_null())
                         .filter(payments::charge_check_at.le(DbInstant::of(now)))
-                        .filter(sql::<Bool>(IN_PROCESS))
+                        .filter(InProcess)
                         .order((payments::charge_check_at.asc(), payments::id.asc()))
                         .limit(i64::from(limit))
                         .select(payments::id)
@@ -928,7 +933,7 @@ macro_rules! payments {
             ) -> Result<Vec<ChargeReversal>, StoreError> {
                 detached!(self, |conn| {
                     let rows: Vec<ReversalRow> = charge_reversals::table
-                        .filter(sql::<Bool>(PENDING))
+                        .filter(Pending)
                         .filter(charge_reversals::next_attempt_at.le(DbInstant::of(now)))
                         .order((
                             charge_reversals::next_attempt_at.asc(),
@@ -974,21 +979,17 @@ macro_rules! payments {
                     write_transaction!($backend, c, async |c: &mut $conn| -> DbResult<()> {
                         // Never back from succeeded: a late refusal of another instance's
                         // attempt changes nothing once the processor accepted.
-                        diesel::update(
-                            charge_reversals::table
-                                .find(&row.id)
-                                .filter(sql::<Bool>(PENDING)),
-                        )
-                        .set((
-                            charge_reversals::status.eq(&row.status),
-                            charge_reversals::attempts.eq(row.attempts),
-                            charge_reversals::next_attempt_at.eq(row.next_attempt_at),
-                            charge_reversals::last_error.eq(&row.last_error),
-                            charge_reversals::updated_at.eq(row.updated_at),
-                        ))
-                        .execute(&mut *c)
-                        .await
-                        .map_err(DbError::from)?;
+                        diesel::update(charge_reversals::table.find(&row.id).filter(Pending))
+                            .set((
+                                charge_reversals::status.eq(&row.status),
+                                charge_reversals::attempts.eq(row.attempts),
+                                charge_reversals::next_attempt_at.eq(row.next_attempt_at),
+                                charge_reversals::last_error.eq(&row.last_error),
+                                charge_reversals::updated_at.eq(row.updated_at),
+                            ))
+                            .execute(&mut *c)
+                            .await
+                            .map_err(DbError::from)?;
                         Ok(())
                     })
                 })
