@@ -391,15 +391,6 @@ async fn apps(config: &Config, command: AppsCommand) -> Result<(), Failure> {
                 .map(|url| WebhookUrl::parse(&url))
                 .transpose()
                 .map_err(|e| failed(format!("--webhook-url: {e}")))?;
-            if config.delivery.require_https
-                && webhook_url
-                    .as_ref()
-                    .is_some_and(|u| !u.as_str().starts_with("https://"))
-            {
-                return Err(failed(
-                    "--webhook-url: must be https (delivery.require_https)",
-                ));
-            }
             let (app, credentials) = apps
                 .register(MiniappRegistration { name, webhook_url })
                 .await

@@ -55,6 +55,7 @@ pub struct AppService {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     keyring: SecretKeyring,
+    require_https: bool,
 }
 
 impl AppService {
@@ -66,7 +67,16 @@ impl AppService {
             clock: ports.clock,
             ids: ports.ids,
             keyring,
+            require_https: false,
         }
+    }
+
+    /// Refuses plain `http://` webhook URLs at registration when `require` is set
+    /// (`delivery.require_https`): the one place the rule is enforced, so no app can be
+    /// registered whose deliveries could only fail.
+    pub fn requiring_https_webhooks(mut self, require: bool) -> AppService {
+        self.require_https = require;
+        self
     }
 
     /// Registers a miniapp; its secrets are returned once and only hashes are kept.
@@ -74,6 +84,15 @@ impl AppService {
         &self,
         registration: MiniappRegistration,
     ) -> Result<(Miniapp, IssuedCredentials), AuthError> {
+        if let Some(url) = &registration.webhook_url {
+            if self.require_https && !url.as_str().starts_with("https://") {
+                return Err(InvalidField::new(
+                    "webhook_url",
+                    "must be an https:// URL (delivery.require_https)",
+                )
+                .into());
+            }
+        }
         let now = self.clock.now();
         let secret_key = self.ids.new_secret("sk_");
         let app = Miniapp {

@@ -100,6 +100,8 @@ pub struct Settings {
     pub delivery_timeout: chrono::Duration,
     /// Single sign-on (Connect) (`connect.*`).
     pub connect: ConnectSettings,
+    /// Webhook URLs must be `https://` (`delivery.require_https`): refused at registration.
+    pub webhooks_require_https: bool,
 }
 
 /// All services of one hostpay instance, built from its ports.
@@ -164,7 +166,8 @@ impl Services {
                     ids: ports.ids.clone(),
                 },
                 settings.keyring.clone(),
-            ),
+            )
+            .requiring_https_webhooks(settings.webhooks_require_https),
             deliveries: DeliveryService::new(
                 DeliveryPorts {
                     outbox: ports.outbox.clone(),

@@ -4,4 +4,5 @@
 mod connect;
 mod contract;
 mod services_alone;
+mod webhook_https;
 mod wiring;
