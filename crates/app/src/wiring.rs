@@ -65,7 +65,7 @@ pub fn settings(config: &Config) -> Settings {
         connect: ConnectSettings {
             access_token_ttl: chrono::Duration::seconds(config.connect.access_token_ttl_seconds),
         },
-        webhooks_require_https: config.delivery.require_https,
+        encrypted_webhooks_only: config.delivery.require_https,
     }
 }
 

@@ -84,7 +84,7 @@ pub fn test_settings() -> Settings {
         },
         delivery_timeout: Duration::seconds(10),
         connect: ConnectSettings::default(),
-        webhooks_require_https: false,
+        encrypted_webhooks_only: false,
     }
 }
 

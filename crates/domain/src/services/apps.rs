@@ -55,7 +55,7 @@ pub struct AppService {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     keyring: SecretKeyring,
-    require_https: bool,
+    encrypted_webhooks_only: bool,
 }
 
 impl AppService {
@@ -67,15 +67,15 @@ impl AppService {
             clock: ports.clock,
             ids: ports.ids,
             keyring,
-            require_https: false,
+            encrypted_webhooks_only: false,
         }
     }
 
-    /// Refuses plain `http://` webhook URLs at registration when `require` is set
-    /// (`delivery.require_https`): the one place the rule is enforced, so no app can be
-    /// registered whose deliveries could only fail.
-    pub fn requiring_https_webhooks(mut self, require: bool) -> AppService {
-        self.require_https = require;
+    /// Refuses plain `http://` webhook URLs at registration when `require` is set (the
+    /// host's configuration asks for encrypted webhooks only): the one place the rule is
+    /// enforced, so no app can be registered whose deliveries could only fail.
+    pub fn requiring_encrypted_webhooks(mut self, require: bool) -> AppService {
+        self.encrypted_webhooks_only = require;
         self
     }
 
@@ -85,10 +85,10 @@ impl AppService {
         registration: MiniappRegistration,
     ) -> Result<(Miniapp, IssuedCredentials), AuthError> {
         if let Some(url) = &registration.webhook_url {
-            if self.require_https && !url.as_str().starts_with("https://") {
+            if self.encrypted_webhooks_only && !url.as_str().starts_with("https://") {
                 return Err(InvalidField::new(
                     "webhook_url",
-                    "must be an https:// URL (delivery.require_https)",
+                    "must be an https:// URL (this host sends webhooks encrypted only)",
                 )
                 .into());
             }

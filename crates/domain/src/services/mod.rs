@@ -100,8 +100,8 @@ pub struct Settings {
     pub delivery_timeout: chrono::Duration,
     /// Single sign-on (Connect) (`connect.*`).
     pub connect: ConnectSettings,
-    /// Webhook URLs must be `https://` (`delivery.require_https`): refused at registration.
-    pub webhooks_require_https: bool,
+    /// Webhook URLs must be `https://` (refused at registration otherwise).
+    pub encrypted_webhooks_only: bool,
 }
 
 /// All services of one hostpay instance, built from its ports.
@@ -167,7 +167,7 @@ impl Services {
                 },
                 settings.keyring.clone(),
             )
-            .requiring_https_webhooks(settings.webhooks_require_https),
+            .requiring_encrypted_webhooks(settings.encrypted_webhooks_only),
             deliveries: DeliveryService::new(
                 DeliveryPorts {
                     outbox: ports.outbox.clone(),

@@ -114,7 +114,7 @@ impl Mocks {
                 },
                 delivery_timeout: DELIVERY_TIMEOUT,
                 connect: ConnectSettings::default(),
-                webhooks_require_https: false,
+                encrypted_webhooks_only: false,
             },
         )
     }

@@ -12,7 +12,7 @@ fn services(require_https: bool) -> Services {
     Services::new(
         ports,
         Settings {
-            webhooks_require_https: require_https,
+            encrypted_webhooks_only: require_https,
             ..test_settings()
         },
     )
