@@ -146,7 +146,7 @@ macro_rules! connect {
                         let stored: Option<AuthCodeRow> = connect_auth_codes::table
                             .find(&code_hash)
                             .select(AuthCodeRow::as_select())
-                            .first(&mut *c)
+                            .get_result(&mut *c)
                             .await
                             .optional()
                             .map_err(DbError::from)?;
@@ -182,7 +182,7 @@ macro_rules! connect {
                     let row: Option<AccessTokenRow> = connect_access_tokens::table
                         .find(&token_hash)
                         .select(AccessTokenRow::as_select())
-                        .first(&mut conn)
+                        .get_result(&mut conn)
                         .await
                         .optional()
                         .map_err(DbError::from)?;

@@ -93,7 +93,7 @@ macro_rules! lock_at_version {
                 .filter($table::id.eq($id))
                 .select($table::version)
         )
-        .first($conn)
+        .get_result($conn)
         .await
         .optional()?;
         if stored != Some($expected) {

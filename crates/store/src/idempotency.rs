@@ -254,7 +254,7 @@ macro_rules! idempotency {
                                 let row: Option<KeyRow> = idempotency_keys::table
                                     .find((app_id, key))
                                     .select(KeyRow::as_select())
-                                    .first(&mut *c)
+                                    .get_result(&mut *c)
                                     .await
                                     .optional()
                                     .map_err(DbError::from)?;

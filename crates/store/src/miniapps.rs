@@ -83,7 +83,7 @@ macro_rules! miniapps {
                     let row: Option<MiniappRow> = miniapps::table
                         .find(id.as_str())
                         .select(MiniappRow::as_select())
-                        .first(&mut conn)
+                        .get_result(&mut conn)
                         .await
                         .optional()
                         .map_err(DbError::from)?;

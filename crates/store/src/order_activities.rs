@@ -216,8 +216,8 @@ crate::sql_fragment::sql_fragment!(
     /// PostgreSQL: the activity's history as one JSON array, oldest first, a column of the
     /// activity's row (so the activity, its history and its payment's status are one statement).
     PgHistoryJson: Nullable<Text> = "(SELECT json_agg(json_build_object(\
-        'id', e.id, 'activity_id', e.activity_id, 'kind', e.kind, 'status', e.status, \
-        'changes', e.changes, 'created_at', e.created_at) ORDER BY e.seq)::text \
+        'id', e.id, 'seq', e.seq, 'activity_id', e.activity_id, 'kind', e.kind, \
+        'status', e.status, 'changes', e.changes, 'created_at', e.created_at) ORDER BY e.seq)::text \
         FROM order_activity_events e WHERE e.activity_id = order_activities.id)"
 );
 
@@ -225,6 +225,7 @@ crate::sql_fragment::sql_fragment!(
 #[derive(serde::Deserialize)]
 struct ActivityEventJson {
     id: String,
+    seq: i64,
     activity_id: String,
     kind: String,
     status: String,
@@ -259,63 +260,69 @@ fn activity_cursor(activity: &OrderActivity) -> Cursor {
     }
 }
 
+crate::sql_fragment::sql_fragment!(
+    /// SQLite: the activity's history as one JSON array (see [`PgHistoryJson`]), put in
+    /// order (`seq`) by [`json_record`]: an aggregate's own `ORDER BY` would build a
+    /// temporary b-tree on every call.
+    SqliteHistoryJson: Nullable<Text> = "(SELECT json_group_array(json_object(\
+        'id', e.id, 'seq', e.seq, 'activity_id', e.activity_id, 'kind', e.kind, \
+        'status', e.status, 'changes', e.changes, 'created_at', e.created_at)) \
+        FROM order_activity_events e WHERE e.activity_id = order_activities.id)"
+);
+
+/// An activity row with its history and its linked payment's status as the database
+/// aggregated them.
+fn json_record(
+    row: ActivityRow,
+    events: Option<String>,
+    status: Option<String>,
+) -> DbResult<OrderActivityRecord> {
+    let mut events: Vec<ActivityEventJson> = match events {
+        Some(text) => from_json("order_activity_events (aggregated)", &text)?,
+        None => Vec::new(),
+    };
+    events.sort_by_key(|event| event.seq);
+    let events = events
+        .into_iter()
+        .map(|event| event.into_row().into_domain())
+        .collect::<DbResult<Vec<_>>>()?;
+    Ok(OrderActivityRecord {
+        activity: row.into_domain(events)?,
+        payment_status: linked_status(status)?,
+    })
+}
+
 /// Reads the app's activity for an order with its history and its linked payment's
-/// status, in one store operation: one statement on PostgreSQL, two on SQLite (in process).
+/// status, in one statement on either backend (one snapshot; SQLite steps it on its
+/// connection, `sqlite_reader::load_rows`: no bound `LIMIT`).
 macro_rules! read_record {
     (pg, $conn:expr, $app_id:expr, $order_id:expr) => {{
         let row: Option<(ActivityRow, Option<String>, Option<String>)> = order_activities::table
             .filter(order_activities::app_id.eq($app_id.as_str()))
             .filter(order_activities::order_id.eq($order_id.as_str()))
             .select((ActivityRow::as_select(), PgHistoryJson, LinkedPaymentStatus))
-            .first($conn)
+            .get_result($conn)
             .await
             .optional()
             .map_err(DbError::from)?;
-        match row {
-            None => Ok(None),
-            Some((row, events, status)) => {
-                let events: Vec<ActivityEventJson> = match events {
-                    Some(text) => from_json("order_activity_events (aggregated)", &text)?,
-                    None => Vec::new(),
-                };
-                let events = events
-                    .into_iter()
-                    .map(|event| event.into_row().into_domain())
-                    .collect::<DbResult<Vec<_>>>()?;
-                Ok(Some(OrderActivityRecord {
-                    activity: row.into_domain(events)?,
-                    payment_status: linked_status(status)?,
-                }))
-            }
-        }
+        row.map(|(row, events, status)| json_record(row, events, status))
+            .transpose()
     }};
-    // Two statements in one read transaction: the status and the history of one commit.
     (sqlite, $conn:expr, $app_id:expr, $order_id:expr) => {{
-        let conn = $conn;
-        crate::sqlite_reader::in_snapshot!(conn, {
-            let row: Option<(ActivityRow, Option<String>)> = order_activities::table
-                .filter(order_activities::app_id.eq($app_id.as_str()))
-                .filter(order_activities::order_id.eq($order_id.as_str()))
-                .select((ActivityRow::as_select(), LinkedPaymentStatus))
-                .first(&mut *conn)
-                .await
-                .optional()
-                .map_err(DbError::from)?;
-            match row {
-                None => Ok(None),
-                Some((row, status)) => {
-                    let payment_status = linked_status(status)?;
-                    let activity = sqlite::with_events(&mut *conn, vec![row])
-                        .await?
-                        .into_iter()
-                        .next();
-                    Ok(activity.map(|activity| OrderActivityRecord {
-                        activity,
-                        payment_status,
-                    }))
-                }
-            }
-        })
+        let query = order_activities::table
+            .filter(order_activities::app_id.eq($app_id.as_str().to_owned()))
+            .filter(order_activities::order_id.eq($order_id.as_str().to_owned()))
+            .select((
+                ActivityRow::as_select(),
+                SqliteHistoryJson,
+                LinkedPaymentStatus,
+            ));
+        let rows: Vec<(ActivityRow, Option<String>, Option<String>)> =
+            crate::sqlite_reader::load_rows($conn, query, Some(1)).await?;
+        rows.into_iter()
+            .next()
+            .map(|(row, events, status)| json_record(row, events, status))
+            .transpose()
     }};
 }
 
@@ -350,7 +357,7 @@ macro_rules! order_activities {
                     .filter(order_activities::app_id.eq(app_id.as_str()))
                     .filter(order_activities::order_id.eq(order_id))
                     .select(ActivityRow::as_select())
-                    .first(conn)
+                    .get_result(conn)
                     .await
                     .optional()?)
             }

@@ -739,7 +739,7 @@ macro_rules! outbox {
                                     .filter(deliveries::id.eq(&id))
                                     .select(deliveries::state)
                             )
-                            .first(c)
+                            .get_result(c)
                             .await
                             .optional()?;
                             let Some(state) = state else {

@@ -375,8 +375,9 @@ crate::sql_fragment::sql_fragment!(
 crate::sql_fragment::sql_fragment!(
     /// PostgreSQL: a payment's events as one JSON array, oldest first (see [`PgRefundsJson`]).
     PgEventsJson: Nullable<Text> = "(SELECT json_agg(json_build_object(\
-        'id', e.id, 'kind', e.kind, 'app_id', e.app_id, 'payment_id', e.payment_id, \
-        'occurred_at', e.occurred_at, 'data', e.data, 'targets', e.targets) ORDER BY e.seq)::text \
+        'id', e.id, 'seq', e.seq, 'kind', e.kind, 'app_id', e.app_id, \
+        'payment_id', e.payment_id, 'occurred_at', e.occurred_at, 'data', e.data, \
+        'targets', e.targets) ORDER BY e.seq)::text \
         FROM outbox_events e WHERE e.payment_id = payments.id)"
 );
 
@@ -422,6 +423,7 @@ impl RefundJson {
 #[derive(serde::Deserialize)]
 struct EventJson {
     id: String,
+    seq: i64,
     kind: String,
     app_id: String,
     payment_id: String,
@@ -430,24 +432,57 @@ struct EventJson {
     targets: String,
 }
 
-/// A payment row with its refunds and events as PostgreSQL aggregated them.
-fn pg_record(
+crate::sql_fragment::sql_fragment!(
+    /// SQLite: a payment's refunds as one JSON array (see [`PgRefundsJson`]; amounts and
+    /// instants are stored as text, so they come out as JSON strings as they are), put in
+    /// order (`position`) by [`json_refunds`].
+    SqliteRefundsJson: Nullable<Text> = "(SELECT json_group_array(json_object(\
+        'id', r.id, 'payment_id', r.payment_id, 'position', r.position, 'amount', r.amount, \
+        'reason', r.reason, 'status', r.status, 'fail_reason', r.fail_reason, \
+        'created_at', r.created_at, 'updated_at', r.updated_at, \
+        'next_attempt_at', r.next_attempt_at, 'attempts', r.attempts)) \
+        FROM refunds r WHERE r.payment_id = payments.id)"
+);
+
+crate::sql_fragment::sql_fragment!(
+    /// SQLite: a payment's events as one JSON array (see [`PgEventsJson`]), put in order
+    /// (`seq`) by [`json_record`]: an aggregate's own `ORDER BY` would build a temporary
+    /// b-tree on every call.
+    SqliteEventsJson: Nullable<Text> = "(SELECT json_group_array(json_object(\
+        'id', e.id, 'seq', e.seq, 'kind', e.kind, 'app_id', e.app_id, \
+        'payment_id', e.payment_id, 'occurred_at', e.occurred_at, 'data', e.data, \
+        'targets', e.targets)) FROM outbox_events e WHERE e.payment_id = payments.id)"
+);
+
+/// Refunds as [`PgRefundsJson`] or [`SqliteRefundsJson`] wrote them.
+fn json_refunds(refunds: Option<String>) -> DbResult<Vec<Refund>> {
+    let mut refunds: Vec<RefundJson> = match refunds {
+        Some(text) => from_json("refunds (aggregated)", &text)?,
+        None => Vec::new(),
+    };
+    refunds.sort_by_key(|refund| refund.position);
+    refunds
+        .into_iter()
+        .map(|refund| refund.into_row()?.into_domain())
+        .collect()
+}
+
+/// A payment row with its refunds as the database aggregated them.
+fn json_payment(row: PaymentRow, refunds: Option<String>) -> DbResult<Payment> {
+    row.into_domain(json_refunds(refunds)?)
+}
+
+/// A payment row with its refunds and events as the database aggregated them.
+fn json_record(
     row: PaymentRow,
     refunds: Option<String>,
     events: Option<String>,
 ) -> DbResult<PaymentRecord> {
-    let refunds: Vec<RefundJson> = match refunds {
-        Some(text) => from_json("refunds (aggregated)", &text)?,
-        None => Vec::new(),
-    };
-    let refunds = refunds
-        .into_iter()
-        .map(|refund| refund.into_row()?.into_domain())
-        .collect::<DbResult<Vec<_>>>()?;
-    let events: Vec<EventJson> = match events {
+    let mut events: Vec<EventJson> = match events {
         Some(text) => from_json("outbox_events (aggregated)", &text)?,
         None => Vec::new(),
     };
+    events.sort_by_key(|event| event.seq);
     let events = events
         .into_iter()
         .map(|event| {
@@ -464,40 +499,58 @@ fn pg_record(
         })
         .collect::<DbResult<Vec<_>>>()?;
     Ok(PaymentRecord {
-        payment: row.into_domain(refunds)?,
+        payment: json_payment(row, refunds)?,
         events,
     })
 }
 
-/// Loads the payments `$query` selects (filtered, ordered, limited) with their refunds
-/// and events, in one store operation: one statement on PostgreSQL (the refunds and
-/// events aggregated as JSON columns of each row), three on SQLite (in process, each a
-/// cached prepared statement).
+/// Loads the payments `$query` selects (filtered and ordered; at most `$limit` of them)
+/// with their refunds and events, in one statement on either backend (the refunds and
+/// events aggregated as JSON columns of each row: one statement is one snapshot). SQLite
+/// steps the statement on its connection (`sqlite_reader::load_rows`: no bound `LIMIT`).
 macro_rules! load_records {
-    (pg, $conn:expr, $query:expr) => {{
+    (pg, $conn:expr, $query:expr, $limit:expr) => {{
         let rows: Vec<(PaymentRow, Option<String>, Option<String>)> = $query
             .select((PaymentRow::as_select(), PgRefundsJson, PgEventsJson))
+            .limit(i64::try_from($limit).unwrap_or(i64::MAX))
             .load($conn)
             .await
             .map_err(DbError::from)?;
         rows.into_iter()
-            .map(|(row, refunds, events)| pg_record(row, refunds, events))
+            .map(|(row, refunds, events)| json_record(row, refunds, events))
             .collect::<DbResult<Vec<PaymentRecord>>>()
     }};
-    // SQLite reads the payments, their refunds and their events with three statements, in
-    // one read transaction so that all three see the same commit (a payment never shown
-    // with an event or refund of a later commit).
+    (sqlite, $conn:expr, $query:expr, $limit:expr) => {{
+        let query = $query.select((PaymentRow::as_select(), SqliteRefundsJson, SqliteEventsJson));
+        let rows: Vec<(PaymentRow, Option<String>, Option<String>)> =
+            crate::sqlite_reader::load_rows($conn, query, Some($limit)).await?;
+        rows.into_iter()
+            .map(|(row, refunds, events)| json_record(row, refunds, events))
+            .collect::<DbResult<Vec<PaymentRecord>>>()
+    }};
+}
+
+/// Loads the one payment `$query` selects (by a unique key) with its refunds, in one
+/// statement (no `LIMIT`: see `sqlite_reader::load_rows`).
+macro_rules! load_payment {
+    (pg, $conn:expr, $query:expr) => {{
+        let row: Option<(PaymentRow, Option<String>)> = $query
+            .select((PaymentRow::as_select(), PgRefundsJson))
+            .get_result($conn)
+            .await
+            .optional()
+            .map_err(DbError::from)?;
+        row.map(|(row, refunds)| json_payment(row, refunds))
+            .transpose()
+    }};
     (sqlite, $conn:expr, $query:expr) => {{
-        let conn = $conn;
-        crate::sqlite_reader::in_snapshot!(conn, {
-            let rows: Vec<PaymentRow> = $query
-                .select(PaymentRow::as_select())
-                .load(&mut *conn)
-                .await
-                .map_err(DbError::from)?;
-            let payments = sqlite::with_refunds(&mut *conn, rows).await?;
-            sqlite::with_events(&mut *conn, payments).await
-        })
+        let query = $query.select((PaymentRow::as_select(), SqliteRefundsJson));
+        let rows: Vec<(PaymentRow, Option<String>)> =
+            crate::sqlite_reader::load_rows($conn, query, Some(1)).await?;
+        rows.into_iter()
+            .next()
+            .map(|(row, refunds)| json_payment(row, refunds))
+            .transpose()
     }};
 }
 
@@ -616,26 +669,16 @@ macro_rules! payments {
             async fn get(&self, id: &PaymentId) -> Result<Option<Payment>, StoreError> {
                 let id = id.clone();
                 read_only!($backend, self, |conn| {
-                    let row: Option<PaymentRow> = payments::table
-                        .find(id.as_str())
-                        .select(PaymentRow::as_select())
-                        .first(&mut conn)
-                        .await
-                        .optional()
-                        .map_err(DbError::from)?;
-                    let rows = row.into_iter().collect();
-                    Ok($backend::with_refunds(&mut conn, rows)
-                        .await?
-                        .into_iter()
-                        .next())
+                    let query = payments::table.filter(payments::id.eq(id.as_str().to_owned()));
+                    load_payment!($backend, &mut conn, query)
                 })
             }
 
             async fn read(&self, id: &PaymentId) -> Result<Option<PaymentRecord>, StoreError> {
                 let id = id.clone();
                 read_only!($backend, self, |conn| {
-                    let query = payments::table.filter(payments::id.eq(id.as_str()));
-                    let records = load_records!($backend, &mut conn, query)?;
+                    let query = payments::table.filter(payments::id.eq(id.as_str().to_owned()));
+                    let records = load_records!($backend, &mut conn, query, 1)?;
                     Ok(records.into_iter().next())
                 })
             }
@@ -647,21 +690,12 @@ macro_rules! payments {
             ) -> Result<Option<Payment>, StoreError> {
                 let app_id = app_id.clone();
                 let miniapp_order_id = miniapp_order_id.to_owned();
-                detached!(self, |conn| {
-                    let row: Option<PaymentRow> = payments::table
-                        .filter(payments::app_id.eq(app_id.as_str()))
-                        .filter(payments::miniapp_order_id.eq(miniapp_order_id))
-                        .filter(BoxoChannel)
-                        .select(PaymentRow::as_select())
-                        .first(&mut conn)
-                        .await
-                        .optional()
-                        .map_err(DbError::from)?;
-                    let rows = row.into_iter().collect();
-                    Ok($backend::with_refunds(&mut conn, rows)
-                        .await?
-                        .into_iter()
-                        .next())
+                read_only!($backend, self, |conn| {
+                    let query = payments::table
+                        .filter(payments::app_id.eq(app_id.as_str().to_owned()))
+                        .filter(payments::miniapp_order_id.eq(miniapp_order_id.clone()))
+                        .filter(BoxoChannel);
+                    load_payment!($backend, &mut conn, query)
                 })
             }
 
@@ -676,8 +710,8 @@ macro_rules! payments {
                 let page = page.clone();
                 read_only!($backend, self, |conn| {
                     let mut query = payments::table
-                        .filter(payments::app_id.eq(app_id.as_str()))
-                        .filter(payments::user_id.eq(&user_id))
+                        .filter(payments::app_id.eq(app_id.as_str().to_owned()))
+                        .filter(payments::user_id.eq(user_id.clone()))
                         .into_boxed();
                     if let Some(after) = &page.after {
                         let at = DbInstant::of(after.created_at);
@@ -689,10 +723,11 @@ macro_rules! payments {
                                 .and(payments::id.lt(after.id.clone()))),
                         );
                     }
-                    let query = query
-                        .order((payments::created_at.desc(), payments::id.desc()))
-                        .limit(i64::from(page.limit) + 1);
-                    let items = load_records!($backend, &mut conn, query)?;
+                    let query = query.order((payments::created_at.desc(), payments::id.desc()));
+                    let overfetch = usize::try_from(page.limit)
+                        .unwrap_or(usize::MAX)
+                        .saturating_add(1);
+                    let items = load_records!($backend, &mut conn, query, overfetch)?;
                     Ok(Page::from_overfetch(items, page.limit, |record| {
                         payment_cursor(&record.payment)
                     }))
@@ -851,7 +886,7 @@ macro_rules! payments {
                     let row: Option<SessionRow> = payment_sessions::table
                         .find(token_hash.as_str())
                         .select(SessionRow::as_select())
-                        .first(&mut conn)
+                        .get_result(&mut conn)
                         .await
                         .optional()
                         .map_err(DbError::from)?;
@@ -1019,7 +1054,7 @@ macro_rules! payments {
                     let row: Option<GrantRow> = pay_grants::table
                         .find(token_hash.as_str())
                         .select(GrantRow::as_select())
-                        .first(&mut conn)
+                        .get_result(&mut conn)
                         .await
                         .optional()
                         .map_err(DbError::from)?;

@@ -104,34 +104,6 @@ fn open(path: &str) -> Option<SqliteConnection> {
     futures::FutureExt::now_or_never(opening).flatten()
 }
 
-/// Runs `$read` (a block that awaits on `$conn`, a `&mut` SQLite connection, and evaluates
-/// to `DbResult<T>`) in one read transaction, so that its statements all see the same
-/// commit; commits after a success, rolls back after a failure.
-macro_rules! in_snapshot {
-    ($conn:ident, $read:block) => {{
-        use diesel_async::SimpleAsyncConnection as _;
-        $conn
-            .batch_execute("BEGIN")
-            .await
-            .map_err(crate::error::DbError::from)?;
-        let read: crate::error::DbResult<_> = async { $read }.await;
-        match read {
-            Ok(value) => match $conn.batch_execute("COMMIT").await {
-                Ok(()) => Ok(value),
-                Err(error) => {
-                    let _ = $conn.batch_execute("ROLLBACK").await;
-                    Err(crate::error::DbError::from(error))
-                }
-            },
-            Err(error) => {
-                let _ = $conn.batch_execute("ROLLBACK").await;
-                Err(error)
-            }
-        }
-    }};
-}
-pub(crate) use in_snapshot;
-
 /// Runs a read-only `$body` (a block that may `.await` and `?`, evaluates to `DbResult<T>`
 /// and sees `$conn`) in place on SQLite file databases (see the module doc), else, and
 /// whenever the in-place read fails, as `detached!` does. The body runs at most once in
@@ -167,3 +139,132 @@ macro_rules! read_only {
     }};
 }
 pub(crate) use read_only;
+
+/// Loads at most `limit` rows (all of them with `None`) of `query` on SQLite, stepping the
+/// statement only as far as the rows it keeps, on the connection itself (diesel's
+/// synchronous API: a statement of a static shape is found in the connection's cache by
+/// its type, with no SQL text built per call and no copy of each row).
+///
+/// Why not `LIMIT`: SQLite (3.5x) marks a statement whose `LIMIT` is a bound parameter to
+/// be prepared again whenever that parameter is bound again, so diesel's `.limit(n)` and
+/// `.first()` (a bound `LIMIT`) parse and plan their statement on every call; a query
+/// without `LIMIT`, stepped `limit` times, stays prepared (test
+/// `a_statement_read_here_is_prepared_once`). The queries given here are ordered by an
+/// index, so stepping stops where a `LIMIT` would have.
+pub(crate) async fn load_rows<Q, U>(
+    conn: &mut SqliteConnection,
+    query: Q,
+    limit: Option<usize>,
+) -> crate::error::DbResult<Vec<U>>
+where
+    Q: diesel::query_dsl::methods::LoadQuery<'static, diesel::sqlite::SqliteConnection, U>
+        + Send
+        + 'static,
+    U: Send + 'static,
+{
+    conn.spawn_blocking(move |inner| {
+        let rows = diesel::RunQueryDsl::load_iter::<U, diesel::connection::DefaultLoadingMode>(
+            query, inner,
+        )?;
+        match limit {
+            Some(limit) => rows.take(limit).collect(),
+            None => rows.collect(),
+        }
+    })
+    .await
+    .map_err(crate::error::DbError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::CString;
+
+    use libsqlite3_sys as ffi;
+
+    /// How many times SQLite prepared `sql` again over ten runs, each binding `?1` (and
+    /// `?2`, a row count, when there is one) anew, as diesel does on every call.
+    fn reprepares(db: *mut ffi::sqlite3, sql: &str) -> i32 {
+        let text = CString::new(sql).unwrap();
+        let mut statement = std::ptr::null_mut();
+        // SAFETY: `db` is open, `text` is NUL-terminated, the statement is finalized below.
+        unsafe {
+            let prepared = ffi::sqlite3_prepare_v3(
+                db,
+                text.as_ptr(),
+                -1,
+                ffi::SQLITE_PREPARE_PERSISTENT as u32,
+                &mut statement,
+                std::ptr::null_mut(),
+            );
+            assert_eq!(prepared, ffi::SQLITE_OK, "{sql}");
+            for run in 0..10 {
+                ffi::sqlite3_reset(statement);
+                ffi::sqlite3_clear_bindings(statement);
+                let key = CString::new(format!("pay_{}", run % 2)).unwrap();
+                ffi::sqlite3_bind_text(statement, 1, key.as_ptr(), -1, ffi::SQLITE_TRANSIENT());
+                if ffi::sqlite3_bind_parameter_count(statement) > 1 {
+                    ffi::sqlite3_bind_int64(statement, 2, 21);
+                }
+                while ffi::sqlite3_step(statement) == ffi::SQLITE_ROW {}
+            }
+            let count = ffi::sqlite3_stmt_status(statement, ffi::SQLITE_STMTSTATUS_REPREPARE, 0);
+            ffi::sqlite3_finalize(statement);
+            count
+        }
+    }
+
+    /// Why [`super::load_rows`] steps a statement instead of binding a `LIMIT`: with the
+    /// bundled SQLite, a bound `LIMIT` makes every call parse and plan the statement
+    /// again; the one-statement reads (JSON aggregates, no `LIMIT`) stay prepared.
+    #[test]
+    fn a_statement_read_here_is_prepared_once() {
+        let dir = std::env::temp_dir().join(format!("hostpay-prepared-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = CString::new(dir.join("t.db").to_str().unwrap()).unwrap();
+        let mut db = std::ptr::null_mut();
+        // SAFETY: a fresh database handle, closed below.
+        unsafe {
+            assert_eq!(ffi::sqlite3_open(path.as_ptr(), &mut db), ffi::SQLITE_OK);
+            let schema = CString::new(
+                "PRAGMA journal_mode = WAL; \
+                 CREATE TABLE payments (id TEXT PRIMARY KEY, user_id TEXT, created_at TEXT); \
+                 CREATE INDEX payments_user ON payments (user_id, created_at); \
+                 CREATE TABLE refunds (payment_id TEXT, position INTEGER, amount TEXT, \
+                   PRIMARY KEY (payment_id, position)); \
+                 INSERT INTO payments VALUES ('pay_0', 'u', 'a'), ('pay_1', 'u', 'b'); \
+                 INSERT INTO refunds VALUES ('pay_0', 0, '1.00'), ('pay_0', 1, '2.00');",
+            )
+            .unwrap();
+            let created = ffi::sqlite3_exec(
+                db,
+                schema.as_ptr(),
+                None,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            );
+            assert_eq!(created, ffi::SQLITE_OK);
+        }
+        let with_refunds = "SELECT payments.*, (SELECT json_group_array(json_object(\
+            'position', r.position, 'amount', r.amount) ORDER BY r.position) FROM refunds r \
+            WHERE r.payment_id = payments.id) FROM payments";
+        assert_eq!(
+            reprepares(db, &format!("{with_refunds} WHERE payments.id = ?1")),
+            0
+        );
+        assert_eq!(
+            reprepares(
+                db,
+                &format!("{with_refunds} WHERE payments.user_id = ?1 ORDER BY created_at DESC")
+            ),
+            0
+        );
+        // What diesel's `.first()` and `.limit(n)` write.
+        assert_eq!(
+            reprepares(db, "SELECT * FROM payments WHERE id = ?1 LIMIT ?2"),
+            10
+        );
+        // SAFETY: every statement was finalized.
+        unsafe { ffi::sqlite3_close(db) };
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -74,7 +74,7 @@ macro_rules! user_tokens {
                     let row: Option<UserTokenRow> = user_tokens::table
                         .find(token_hash.as_str())
                         .select(UserTokenRow::as_select())
-                        .first(&mut conn)
+                        .get_result(&mut conn)
                         .await
                         .optional()
                         .map_err(DbError::from)?;
