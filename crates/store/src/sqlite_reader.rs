@@ -192,7 +192,7 @@ mod tests {
                 db,
                 text.as_ptr(),
                 -1,
-                ffi::SQLITE_PREPARE_PERSISTENT as u32,
+                ffi::SQLITE_PREPARE_PERSISTENT,
                 &mut statement,
                 std::ptr::null_mut(),
             );
