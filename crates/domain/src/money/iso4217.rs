@@ -45,17 +45,49 @@ pub(super) const MINOR_UNITS: &[(&str, Option<u8>)] = &[
     ("ZWL", Some(2)),
 ];
 
+/// A code as a number that sorts as the code does (three upper-case ASCII letters, big
+/// end first), so a lookup compares integers, not strings.
+const fn key(code: &[u8]) -> u32 {
+    ((code[0] as u32) << 16) | ((code[1] as u32) << 8) | (code[2] as u32)
+}
+
+/// [`MINOR_UNITS`]' codes as [`key`]s, in the same (sorted) order.
+const KEYS: [u32; MINOR_UNITS.len()] = {
+    let mut keys = [0; MINOR_UNITS.len()];
+    let mut index = 0;
+    while index < MINOR_UNITS.len() {
+        keys[index] = key(MINOR_UNITS[index].0.as_bytes());
+        index += 1;
+    }
+    keys
+};
+
 /// The minor unit of `code`; the outer `None` when `code` is not in the table.
 pub(super) fn minor_units(code: &str) -> Option<Option<u8>> {
-    MINOR_UNITS
-        .binary_search_by(|(known, _)| known.cmp(&code))
+    let bytes = code.as_bytes();
+    if bytes.len() != 3 {
+        return None;
+    }
+    KEYS.binary_search(&key(bytes))
         .ok()
-        .map(|index| MINOR_UNITS[index].1)
+        .and_then(|index| MINOR_UNITS.get(index))
+        .map(|(_, minor)| *minor)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_code_is_found_by_its_key() {
+        assert!(KEYS.windows(2).all(|pair| pair[0] < pair[1]));
+        for (code, minor) in MINOR_UNITS {
+            assert_eq!(minor_units(code), Some(*minor), "{code}");
+        }
+        for unknown in ["", "US", "USDX", "usd", "AAA", "ZZZ"] {
+            assert_eq!(minor_units(unknown), None, "{unknown}");
+        }
+    }
 
     /// An excerpt of ISO 4217 List One (SIX, the maintenance agency): the codes hostpay
     /// supports, as `code numeric-code minor-unit currency-name`, "N.A." where the list has
