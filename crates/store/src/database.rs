@@ -189,12 +189,35 @@ impl PgDatabase {
     }
 }
 
+/// Process-wide SQLite settings, applied once before SQLite's first use in the process (they
+/// can be set only then): no memory statistics, which SQLite otherwise keeps behind one
+/// process-wide mutex taken on every allocation of every connection (a read that builds
+/// JSON allocates a lot; with two worker threads reading, that mutex was contended).
+pub(crate) fn sqlite_process_setup() {
+    static SETUP: std::sync::Once = std::sync::Once::new();
+    SETUP.call_once(|| {
+        // SAFETY: `sqlite3_config` with `SQLITE_CONFIG_MEMSTATUS` takes one `int`; called
+        // before SQLite is initialised it only sets a flag, after it returns
+        // `SQLITE_MISUSE` and changes nothing.
+        let outcome = unsafe {
+            libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS, 0_i32)
+        };
+        if outcome != libsqlite3_sys::SQLITE_OK {
+            tracing::debug!(
+                outcome,
+                "SQLite was initialised already: memory statistics stay on"
+            );
+        }
+    });
+}
+
 impl SqliteDatabase {
     /// Opens the pool; every new connection gets the PRAGMAs.
     pub(crate) fn open(
         url: &DatabaseUrl,
         settings: PoolSettings,
     ) -> Result<SqliteDatabase, StoreError> {
+        sqlite_process_setup();
         let mut config = ManagerConfig::<SqliteConnection>::default();
         config.custom_setup = Box::new(|path| Box::pin(open_sqlite(path.to_owned())));
         let manager = AsyncDieselConnectionManager::<SqliteConnection>::new_with_config(

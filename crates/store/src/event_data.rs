@@ -7,6 +7,8 @@ use hostpay_domain::ids::{PaymentId, RefundId};
 use hostpay_domain::money::{Currency, Money};
 use hostpay_domain::payment::{PaymentStatus, RefundStatus};
 use hostpay_domain::validation::{BoundedString, NonEmptyString};
+use std::borrow::Cow;
+
 use serde_json::{json, Value};
 
 use crate::error::{corrupt, DbResult};
@@ -49,75 +51,155 @@ pub(crate) fn to_row(data: &EventData) -> Value {
     }
 }
 
-/// A stored document read back.
-pub(crate) fn from_row(row: &Value) -> DbResult<EventData> {
-    let currency = Currency::parse(text(row, "currency")?)
-        .map_err(|error| corrupt(format!("{COLUMN}.currency: {error}")))?;
-    let payment_id = |key: &str| -> DbResult<PaymentId> {
-        Ok(PaymentId::from_trusted(text(row, key)?.to_owned()))
+/// A stored document as written by [`to_row`]: every key any subject has (each subject
+/// uses its own), borrowed from the text where it has no escapes.
+#[derive(serde::Deserialize)]
+struct Stored<'a> {
+    #[serde(borrow)]
+    object: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    currency: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    status: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    amount: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    refunded_amount: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    user_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    miniapp_order_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    fail_reason: Option<Cow<'a, str>>,
+    custom_attributes: Option<Value>,
+    #[serde(borrow)]
+    payment_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    reason: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    payment_status: Option<Cow<'a, str>>,
+}
+
+/// A stored document (`outbox_events.data`'s text) read back.
+pub(crate) fn from_text(text: &str) -> DbResult<EventData> {
+    let row: Stored<'_> =
+        serde_json::from_str(text).map_err(|error| corrupt(format!("{COLUMN}: {error}")))?;
+    let required = |value: &Option<Cow<'_, str>>, key: &str| -> DbResult<String> {
+        value
+            .as_deref()
+            .map(str::to_owned)
+            .ok_or_else(|| corrupt(format!("{COLUMN}.{key}")))
     };
-    Ok(match text(row, "object")? {
-        "payment" => EventData::Payment(PaymentSnapshot {
-            id: payment_id("id")?,
-            status: payment_status(row, "status")?,
-            amount: money(row, "amount", currency)?,
-            refunded_amount: money(row, "refunded_amount", currency)?,
+    let currency = Currency::parse(&required(&row.currency, "currency")?)
+        .map_err(|error| corrupt(format!("{COLUMN}.currency: {error}")))?;
+    let money = |value: &Option<Cow<'_, str>>, key: &str| -> DbResult<Money> {
+        Money::parse_in(&required(value, key)?, currency)
+            .map_err(|error| corrupt(format!("{COLUMN}.{key}: {error}")))
+    };
+    let payment_status = |value: &Option<Cow<'_, str>>, key: &str| -> DbResult<PaymentStatus> {
+        PaymentStatus::parse(&required(value, key)?)
+            .ok_or_else(|| corrupt(format!("{COLUMN}.{key}")))
+    };
+    let owned = |value: &Option<Cow<'_, str>>| value.as_deref().map(str::to_owned);
+    Ok(match row.object.as_deref() {
+        Some("payment") => EventData::Payment(PaymentSnapshot {
+            id: PaymentId::from_trusted(required(&row.id, "id")?),
+            status: payment_status(&row.status, "status")?,
+            amount: money(&row.amount, "amount")?,
+            refunded_amount: money(&row.refunded_amount, "refunded_amount")?,
             currency,
-            user_id: NonEmptyString::parse(text(row, "user_id")?)
+            user_id: NonEmptyString::parse(&required(&row.user_id, "user_id")?)
                 .map_err(|error| corrupt(format!("{COLUMN}.user_id: {error}")))?,
-            miniapp_order_id: optional_text(row, "miniapp_order_id")?
+            miniapp_order_id: row
+                .miniapp_order_id
+                .as_deref()
                 .map(NonEmptyString::parse)
                 .transpose()
                 .map_err(|error| corrupt(format!("{COLUMN}.miniapp_order_id: {error}")))?,
-            fail_reason: optional_text(row, "fail_reason")?.map(str::to_owned),
-            custom_attributes: match row.get("custom_attributes") {
-                None | Some(Value::Null) => None,
-                Some(value) => Some(value.clone()),
-            },
+            fail_reason: owned(&row.fail_reason),
+            custom_attributes: row.custom_attributes,
         }),
-        "refund" => EventData::Refund(RefundSnapshot {
-            id: RefundId::from_trusted(text(row, "id")?.to_owned()),
-            payment_id: payment_id("payment_id")?,
-            amount: money(row, "amount", currency)?,
+        Some("refund") => EventData::Refund(RefundSnapshot {
+            id: RefundId::from_trusted(required(&row.id, "id")?),
+            payment_id: PaymentId::from_trusted(required(&row.payment_id, "payment_id")?),
+            amount: money(&row.amount, "amount")?,
             currency,
-            status: RefundStatus::parse(text(row, "status")?)
+            status: RefundStatus::parse(&required(&row.status, "status")?)
                 .ok_or_else(|| corrupt(format!("{COLUMN}.status")))?,
-            reason: optional_text(row, "reason")?
+            reason: row
+                .reason
+                .as_deref()
                 .map(BoundedString::parse)
                 .transpose()
                 .map_err(|error| corrupt(format!("{COLUMN}.reason: {error}")))?,
-            fail_reason: optional_text(row, "fail_reason")?.map(str::to_owned),
+            fail_reason: owned(&row.fail_reason),
         }),
-        "charge_reversal" => EventData::ChargeReversal(ChargeReversalSnapshot {
-            id: RefundId::from_trusted(text(row, "id")?.to_owned()),
-            payment_id: payment_id("payment_id")?,
-            amount: money(row, "amount", currency)?,
+        Some("charge_reversal") => EventData::ChargeReversal(ChargeReversalSnapshot {
+            id: RefundId::from_trusted(required(&row.id, "id")?),
+            payment_id: PaymentId::from_trusted(required(&row.payment_id, "payment_id")?),
+            amount: money(&row.amount, "amount")?,
             currency,
-            payment_status: payment_status(row, "payment_status")?,
+            payment_status: payment_status(&row.payment_status, "payment_status")?,
         }),
         other => return Err(corrupt(format!("{COLUMN}.object: {other:?}"))),
     })
 }
 
-fn text<'a>(row: &'a Value, key: &str) -> DbResult<&'a str> {
-    row.get(key)
-        .and_then(Value::as_str)
-        .ok_or_else(|| corrupt(format!("{COLUMN}.{key}")))
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn optional_text<'a>(row: &'a Value, key: &str) -> DbResult<Option<&'a str>> {
-    match row.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(text)) => Ok(Some(text)),
-        Some(_) => Err(corrupt(format!("{COLUMN}.{key}"))),
+    fn round_trip(data: EventData) {
+        let text = to_row(&data).to_string();
+        assert_eq!(from_text(&text).unwrap(), data, "{text}");
     }
-}
 
-fn money(row: &Value, key: &str, currency: Currency) -> DbResult<Money> {
-    Money::parse_in(text(row, key)?, currency)
-        .map_err(|error| corrupt(format!("{COLUMN}.{key}: {error}")))
-}
+    #[test]
+    fn every_subject_reads_back_as_written() {
+        let usd = Currency::parse("USD").unwrap();
+        let kwd = Currency::parse("KWD").unwrap();
+        round_trip(EventData::Payment(PaymentSnapshot {
+            id: PaymentId::from_trusted("pay_1".into()),
+            status: PaymentStatus::Paid,
+            amount: Money::parse_in("12.50", usd).unwrap(),
+            refunded_amount: Money::parse_in("2.50", usd).unwrap(),
+            currency: usd,
+            user_id: NonEmptyString::parse("user \"quoted\" \u{e9}").unwrap(),
+            miniapp_order_id: Some(NonEmptyString::parse("order-1").unwrap()),
+            fail_reason: None,
+            custom_attributes: Some(json!({"b": [1, 2], "a": {"z": null}})),
+        }));
+        round_trip(EventData::Refund(RefundSnapshot {
+            id: RefundId::from_trusted("ref_1".into()),
+            payment_id: PaymentId::from_trusted("pay_1".into()),
+            amount: Money::parse_in("1.250", kwd).unwrap(),
+            currency: kwd,
+            status: RefundStatus::Failed,
+            reason: Some(BoundedString::parse("line\nbreak").unwrap()),
+            fail_reason: Some("declined".into()),
+        }));
+        round_trip(EventData::ChargeReversal(ChargeReversalSnapshot {
+            id: RefundId::from_trusted("ref_2".into()),
+            payment_id: PaymentId::from_trusted("pay_2".into()),
+            amount: Money::parse_in("10.00", usd).unwrap(),
+            currency: usd,
+            payment_status: PaymentStatus::Failed,
+        }));
+    }
 
-fn payment_status(row: &Value, key: &str) -> DbResult<PaymentStatus> {
-    PaymentStatus::parse(text(row, key)?).ok_or_else(|| corrupt(format!("{COLUMN}.{key}")))
+    #[test]
+    fn a_damaged_document_is_refused_naming_the_column() {
+        for text in [
+            "",
+            "{}",
+            r#"{"object":"payment","currency":"USD"}"#,
+            r#"{"object":"nope","currency":"USD"}"#,
+            r#"{"object":"refund","currency":"USD","id":1}"#,
+        ] {
+            let error = from_text(text).unwrap_err();
+            assert!(format!("{error:?}").contains(COLUMN), "{text}: {error:?}");
+        }
+    }
 }

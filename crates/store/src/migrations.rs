@@ -85,6 +85,7 @@ pub async fn revert_all(url: &str) -> Result<MigrationReport, StoreError> {
 }
 
 async fn run_url(url: &str, direction: Direction) -> Result<MigrationReport, StoreError> {
+    crate::database::sqlite_process_setup();
     match DatabaseUrl::parse(url)? {
         DatabaseUrl::Postgres(url) => run_postgres(url, direction).await,
         sqlite @ (DatabaseUrl::SqliteFile(_) | DatabaseUrl::SqliteMemory) => {

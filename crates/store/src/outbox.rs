@@ -346,7 +346,7 @@ impl EventRow {
             app_id: AppId::from_trusted(self.app_id),
             payment_id: self.payment_id,
             occurred_at: self.occurred_at.0,
-            data: crate::event_data::from_row(&from_json("outbox_events.data", &self.data)?)?,
+            data: crate::event_data::from_text(&self.data)?,
             targets: from_json::<Vec<String>>("outbox_events.targets", &self.targets)?
                 .iter()
                 .map(|name| parsed("outbox_events.targets", name, parse_target))

@@ -26,9 +26,16 @@ pub struct EventView {
     pub kind: &'static str,
     /// When it happened (RFC 3339 UTC).
     pub created_at: DateTime<Utc>,
-    /// The subject's state after the event.
+    /// The subject's state after the event: the published document (`hostpay_events`),
+    /// byte for byte what its webhook carries.
     #[schema(value_type = Object)]
-    pub data: serde_json::Value,
+    #[serde(serialize_with = "published")]
+    pub data: EventData,
+}
+
+/// Writes an event's `data` as it is published, straight to the output.
+fn published<S: serde::Serializer>(data: &EventData, serializer: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&hostpay_events::Published(data), serializer)
 }
 
 impl EventView {
@@ -38,7 +45,7 @@ impl EventView {
             id: event.id.clone(),
             kind: event.kind.as_str(),
             created_at: event.occurred_at,
-            data: event_data(&event.data),
+            data: event.data.clone(),
         }
     }
 
@@ -49,7 +56,7 @@ impl EventView {
             id: EventId::for_transition(payment.id().as_str(), kind),
             kind,
             created_at: payment.created_at(),
-            data: event_data(&EventData::Payment(payment.snapshot())),
+            data: EventData::Payment(payment.snapshot()),
         }
     }
 }
