@@ -145,10 +145,144 @@ impl Default for PoolSettings {
     }
 }
 
-/// The PostgreSQL backend: a pool of `AsyncPgConnection`s (a cheap handle to clone).
+/// The PostgreSQL backend (a cheap handle to clone): its connections in lanes, one per
+/// single-threaded runtime that uses it (each HTTP worker thread) and one shared by
+/// everything else (the background workers' multi-threaded runtime).
+///
+/// Why lanes: a connection's I/O is driven by a task on the runtime that opened it. Shared
+/// by all threads, a connection opened on worker A and used by worker B had every query
+/// of B wait until A's thread polled that task (and woke both threads for it); in its
+/// thread's lane, a connection is only ever used where its task runs.
 #[derive(Clone)]
 pub(crate) struct PgDatabase {
-    pub(crate) pool: Pool<AsyncPgConnection>,
+    lanes: Arc<PgLanes>,
+}
+
+struct PgLanes {
+    /// Unique in the process: tells this database's lanes in a thread's cache.
+    id: u64,
+    url: String,
+    settings: PoolSettings,
+    /// The connections of everything not on a single-threaded runtime.
+    shared: Pool<AsyncPgConnection>,
+    /// Every thread's own lane (also kept in the thread's cache), for the pool status.
+    by_thread: std::sync::Mutex<Vec<Pool<AsyncPgConnection>>>,
+}
+
+/// A lane as a thread's cache holds it: not keeping its connections open once the
+/// database is dropped (its `PgLanes` owns the lanes).
+type WeakLane = deadpool::managed::WeakPool<AsyncDieselConnectionManager<AsyncPgConnection>>;
+
+thread_local! {
+    /// This thread's lanes: `(database id, lane)`.
+    static PG_LANES: std::cell::RefCell<Vec<(u64, WeakLane)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// How many connections each lane may open: `database.pool_size` split between the HTTP
+/// worker threads (as many as cores), the internal listener's thread and the shared lane,
+/// at least 2 each.
+fn lane_size(max_connections: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    max_connections.div_ceil(cores + 2).max(2)
+}
+
+fn pg_pool(
+    url: &str,
+    settings: PoolSettings,
+    size: usize,
+) -> Result<Pool<AsyncPgConnection>, StoreError> {
+    // A pooled connection is handed out without a test query (`SELECT 1` would cost a
+    // round trip per store call): one whose server side closed (a restart) reads as
+    // closed and is replaced; one that breaks in use fails that call (`Unavailable`).
+    let mut config = ManagerConfig::<AsyncPgConnection>::default();
+    config.recycling_method = RecyclingMethod::Fast;
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
+    Pool::builder(manager)
+        .max_size(size)
+        .wait_timeout(Some(settings.acquire_timeout))
+        .create_timeout(Some(settings.acquire_timeout))
+        .runtime(Runtime::Tokio1)
+        .build()
+        .map_err(pool_error)
+}
+
+fn pool_error(error: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(format!("database connection: {error}"))
+}
+
+impl PgDatabase {
+    /// Opens the lanes (connections open lazily).
+    pub(crate) fn open(url: &str, settings: PoolSettings) -> Result<PgDatabase, StoreError> {
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let size = lane_size(settings.max_connections.max(1));
+        Ok(PgDatabase {
+            lanes: Arc::new(PgLanes {
+                id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+                url: url.to_owned(),
+                settings,
+                shared: pg_pool(url, settings, size)?,
+                by_thread: std::sync::Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    /// The lane of the calling thread: its own on a single-threaded runtime, else the
+    /// shared one.
+    fn lane(&self) -> Result<Pool<AsyncPgConnection>, StoreError> {
+        let single_threaded = tokio::runtime::Handle::try_current()
+            .map(|runtime| runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread)
+            .unwrap_or(false);
+        if !single_threaded {
+            return Ok(self.lanes.shared.clone());
+        }
+        let id = self.lanes.id;
+        let cached = PG_LANES
+            .try_with(|lanes| {
+                let mut lanes = lanes.borrow_mut();
+                // Lanes of dropped databases go.
+                lanes.retain(|(_, lane)| lane.upgrade().is_some());
+                lanes
+                    .iter()
+                    .find(|(owner, _)| *owner == id)
+                    .and_then(|(_, lane)| lane.upgrade())
+            })
+            .ok()
+            .flatten();
+        if let Some(pool) = cached {
+            return Ok(pool);
+        }
+        let pool = pg_pool(
+            &self.lanes.url,
+            self.lanes.settings,
+            lane_size(self.lanes.settings.max_connections.max(1)),
+        )?;
+        if let Ok(mut all) = self.lanes.by_thread.lock() {
+            all.push(pool.clone());
+        }
+        let _ = PG_LANES.try_with(|lanes| lanes.borrow_mut().push((id, pool.weak())));
+        Ok(pool)
+    }
+
+    /// A pooled connection of the calling thread's lane. Errors: `Unavailable`.
+    pub(crate) async fn connection(&self) -> Result<Object<AsyncPgConnection>, StoreError> {
+        self.lane()?.get().await.map_err(pool_error)
+    }
+
+    /// Every lane's pool status, added up.
+    pub(crate) fn status(&self) -> deadpool::Status {
+        let mut total = self.lanes.shared.status();
+        if let Ok(all) = self.lanes.by_thread.lock() {
+            for pool in all.iter() {
+                let status = pool.status();
+                total.max_size += status.max_size;
+                total.size += status.size;
+                total.available += status.available;
+                total.waiting += status.waiting;
+            }
+        }
+        total
+    }
 }
 
 /// The SQLite backend: a pool of wrapped `SqliteConnection`s (a cheap handle to clone).
@@ -157,36 +291,6 @@ pub(crate) struct SqliteDatabase {
     pub(crate) pool: Pool<SqliteConnection>,
     /// The group committer of a file database (an in-memory one has a single connection).
     pub(crate) writer: Option<Arc<GroupCommit>>,
-}
-
-fn pool_error(error: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(format!("database connection: {error}"))
-}
-
-impl PgDatabase {
-    /// Opens the pool (connections open lazily).
-    pub(crate) fn open(url: &str, settings: PoolSettings) -> Result<PgDatabase, StoreError> {
-        // A pooled connection is handed out without a test query (`SELECT 1` would cost a
-        // round trip per store call): one whose server side closed (a restart) reads as
-        // closed and is replaced; one that breaks in use fails that call (`Unavailable`).
-        let mut config = ManagerConfig::<AsyncPgConnection>::default();
-        config.recycling_method = RecyclingMethod::Fast;
-        let manager =
-            AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
-        let pool = Pool::builder(manager)
-            .max_size(settings.max_connections.max(1))
-            .wait_timeout(Some(settings.acquire_timeout))
-            .create_timeout(Some(settings.acquire_timeout))
-            .runtime(Runtime::Tokio1)
-            .build()
-            .map_err(pool_error)?;
-        Ok(PgDatabase { pool })
-    }
-
-    /// A pooled connection. Errors: `Unavailable`.
-    pub(crate) async fn connection(&self) -> Result<Object<AsyncPgConnection>, StoreError> {
-        self.pool.get().await.map_err(pool_error)
-    }
 }
 
 /// Process-wide SQLite settings, applied once before SQLite's first use in the process (they

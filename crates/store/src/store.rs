@@ -157,7 +157,7 @@ impl Store {
     /// The pool's state.
     pub fn pool_status(&self) -> PoolStatus {
         let status = match &self.pools {
-            Pools::Postgres(database) => database.pool.status(),
+            Pools::Postgres(database) => database.status(),
             Pools::Sqlite(database) => database.pool.status(),
         };
         PoolStatus {

@@ -4,6 +4,7 @@
 
 mod abandoned_calls;
 mod column_types;
+mod connection_lanes;
 mod contract;
 mod migrations;
 mod money_scale;
