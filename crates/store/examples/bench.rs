@@ -114,9 +114,14 @@ fn new_payment(
 async fn main() -> BenchResult<()> {
     let args = args()
         .map_err(|error| format!("{error}\nusage: bench --url URL [--n 2000] [--concurrency 1]"))?;
+    // This runs on a multi-threaded runtime, whose tasks use PostgreSQL's shared lane: a
+    // budget of `concurrency * (cores + 2)` leaves that lane at least `concurrency`
+    // connections (see `database.pool_size` in docs/operations.md).
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let concurrency = usize::try_from(args.concurrency).unwrap_or(1).max(2);
     let options = StoreOptions {
         pool: hostpay_store::PoolSettings {
-            max_connections: usize::try_from(args.concurrency).unwrap_or(1).max(2),
+            max_connections: concurrency * (cores + 2),
             ..Default::default()
         },
         migrate: true,

@@ -146,13 +146,20 @@ impl Default for PoolSettings {
 }
 
 /// The PostgreSQL backend (a cheap handle to clone): its connections in lanes, one per
-/// single-threaded runtime that uses it (each HTTP worker thread) and one shared by
-/// everything else (the background workers' multi-threaded runtime).
+/// single-threaded runtime that uses it (each HTTP worker thread, up to `cores + 1` of
+/// them) and one shared by everything else (the background workers' runtime, and any
+/// thread beyond that).
 ///
 /// Why lanes: a connection's I/O is driven by a task on the runtime that opened it. Shared
 /// by all threads, a connection opened on worker A and used by worker B had every query
 /// of B wait until A's thread polled that task (and woke both threads for it); in its
 /// thread's lane, a connection is only ever used where its task runs.
+///
+/// `database.pool_size` stays the cap of the whole: each thread lane gets
+/// `pool_size / (cores + 2)` connections, the shared lane the rest (at least as many);
+/// with fewer than two connections per lane to give, there are no thread lanes at all. A
+/// thread whose lane is busy (every connection in use) takes one from the shared lane
+/// rather than wait.
 #[derive(Clone)]
 pub(crate) struct PgDatabase {
     lanes: Arc<PgLanes>,
@@ -163,28 +170,55 @@ struct PgLanes {
     id: u64,
     url: String,
     settings: PoolSettings,
-    /// The connections of everything not on a single-threaded runtime.
+    /// Connections per thread lane; 0: no thread lanes.
+    lane_size: usize,
+    /// How many thread lanes there may be.
+    max_lanes: usize,
+    /// The connections of everything without a lane.
     shared: Pool<AsyncPgConnection>,
-    /// Every thread's own lane (also kept in the thread's cache), for the pool status.
-    by_thread: std::sync::Mutex<Vec<Pool<AsyncPgConnection>>>,
+    /// The thread lanes, by thread (a lane goes with its thread).
+    by_thread: std::sync::Mutex<Vec<(std::thread::ThreadId, Pool<AsyncPgConnection>)>>,
 }
 
 /// A lane as a thread's cache holds it: not keeping its connections open once the
 /// database is dropped (its `PgLanes` owns the lanes).
 type WeakLane = deadpool::managed::WeakPool<AsyncDieselConnectionManager<AsyncPgConnection>>;
 
-thread_local! {
-    /// This thread's lanes: `(database id, lane)`.
-    static PG_LANES: std::cell::RefCell<Vec<(u64, WeakLane)>> =
-        const { std::cell::RefCell::new(Vec::new()) };
+/// This thread's lanes, `(database id, its lanes, the lane)`; dropped with the thread,
+/// which takes its lanes out of their databases.
+struct ThreadLanes(Vec<(u64, std::sync::Weak<PgLanes>, WeakLane)>);
+
+impl Drop for ThreadLanes {
+    fn drop(&mut self) {
+        let thread = std::thread::current().id();
+        for (_, lanes, _) in &self.0 {
+            if let Some(lanes) = lanes.upgrade() {
+                if let Ok(mut all) = lanes.by_thread.lock() {
+                    all.retain(|(owner, _)| *owner != thread);
+                }
+            }
+        }
+    }
 }
 
-/// How many connections each lane may open: `database.pool_size` split between the HTTP
-/// worker threads (as many as cores), the internal listener's thread and the shared lane,
-/// at least 2 each.
-fn lane_size(max_connections: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    max_connections.div_ceil(cores + 2).max(2)
+thread_local! {
+    static PG_LANES: std::cell::RefCell<ThreadLanes> =
+        const { std::cell::RefCell::new(ThreadLanes(Vec::new())) };
+}
+
+/// `(connections per thread lane, how many thread lanes, connections of the shared lane)`
+/// for a budget of `max_connections` on `cores` cores: the HTTP workers (one per core)
+/// and the internal listener get a lane each of `max / (cores + 2)` connections when that
+/// is at least 2, the shared lane the rest.
+fn lane_sizes(max_connections: usize, cores: usize) -> (usize, usize, usize) {
+    let max = max_connections.max(1);
+    let lanes = cores + 1;
+    let size = max / (lanes + 1);
+    if size < 2 {
+        (0, 0, max)
+    } else {
+        (size, lanes, max - size * lanes)
+    }
 }
 
 fn pg_pool(
@@ -215,73 +249,125 @@ impl PgDatabase {
     /// Opens the lanes (connections open lazily).
     pub(crate) fn open(url: &str, settings: PoolSettings) -> Result<PgDatabase, StoreError> {
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-        let size = lane_size(settings.max_connections.max(1));
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let (lane_size, max_lanes, shared) = lane_sizes(settings.max_connections, cores);
         Ok(PgDatabase {
             lanes: Arc::new(PgLanes {
                 id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                 url: url.to_owned(),
                 settings,
-                shared: pg_pool(url, settings, size)?,
+                lane_size,
+                max_lanes,
+                shared: pg_pool(url, settings, shared)?,
                 by_thread: std::sync::Mutex::new(Vec::new()),
             }),
         })
     }
 
-    /// The lane of the calling thread: its own on a single-threaded runtime, else the
-    /// shared one.
-    fn lane(&self) -> Result<Pool<AsyncPgConnection>, StoreError> {
+    /// The calling thread's own lane, when it runs a single-threaded runtime and has (or
+    /// may open) one.
+    fn own_lane(&self) -> Option<Pool<AsyncPgConnection>> {
+        let lanes = &self.lanes;
+        if lanes.lane_size == 0 {
+            return None;
+        }
         let single_threaded = tokio::runtime::Handle::try_current()
             .map(|runtime| runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread)
             .unwrap_or(false);
         if !single_threaded {
-            return Ok(self.lanes.shared.clone());
+            return None;
         }
-        let id = self.lanes.id;
         let cached = PG_LANES
-            .try_with(|lanes| {
-                let mut lanes = lanes.borrow_mut();
+            .try_with(|cache| {
+                let mut cache = cache.borrow_mut();
                 // Lanes of dropped databases go.
-                lanes.retain(|(_, lane)| lane.upgrade().is_some());
-                lanes
+                cache.0.retain(|(_, _, lane)| lane.upgrade().is_some());
+                cache
+                    .0
                     .iter()
-                    .find(|(owner, _)| *owner == id)
-                    .and_then(|(_, lane)| lane.upgrade())
+                    .find(|(owner, _, _)| *owner == lanes.id)
+                    .and_then(|(_, _, lane)| lane.upgrade())
             })
-            .ok()
-            .flatten();
-        if let Some(pool) = cached {
-            return Ok(pool);
+            .ok()?;
+        if cached.is_some() {
+            return cached;
         }
-        let pool = pg_pool(
-            &self.lanes.url,
-            self.lanes.settings,
-            lane_size(self.lanes.settings.max_connections.max(1)),
-        )?;
-        if let Ok(mut all) = self.lanes.by_thread.lock() {
-            all.push(pool.clone());
-        }
-        let _ = PG_LANES.try_with(|lanes| lanes.borrow_mut().push((id, pool.weak())));
-        Ok(pool)
+        let thread = std::thread::current().id();
+        let pool = {
+            let mut all = lanes.by_thread.lock().ok()?;
+            if let Some((_, pool)) = all.iter().find(|(owner, _)| *owner == thread) {
+                pool.clone()
+            } else if all.len() < lanes.max_lanes {
+                let pool = pg_pool(&lanes.url, lanes.settings, lanes.lane_size).ok()?;
+                all.push((thread, pool.clone()));
+                pool
+            } else {
+                // Every lane is taken (more threads than expected): the shared lane.
+                return None;
+            }
+        };
+        PG_LANES
+            .try_with(|cache| {
+                cache
+                    .borrow_mut()
+                    .0
+                    .push((lanes.id, Arc::downgrade(lanes), pool.weak()));
+            })
+            .ok()?;
+        Some(pool)
     }
 
-    /// A pooled connection of the calling thread's lane. Errors: `Unavailable`.
+    /// A pooled connection: of the calling thread's lane, or of the shared lane when the
+    /// thread has none or all of its lane's connections are in use. Errors: `Unavailable`.
     pub(crate) async fn connection(&self) -> Result<Object<AsyncPgConnection>, StoreError> {
-        self.lane()?.get().await.map_err(pool_error)
+        let pool = match self.own_lane() {
+            Some(lane) => {
+                let status = lane.status();
+                if status.available == 0 && status.size >= status.max_size {
+                    self.lanes.shared.clone()
+                } else {
+                    lane
+                }
+            }
+            None => self.lanes.shared.clone(),
+        };
+        pool.get().await.map_err(pool_error)
     }
 
-    /// Every lane's pool status, added up.
+    /// The lanes' pool status, added up; `max_size` is the whole budget
+    /// (`database.pool_size`), whether or not every lane is open yet.
     pub(crate) fn status(&self) -> deadpool::Status {
-        let mut total = self.lanes.shared.status();
-        if let Ok(all) = self.lanes.by_thread.lock() {
-            for pool in all.iter() {
+        let lanes = &self.lanes;
+        let mut total = lanes.shared.status();
+        total.max_size += lanes.lane_size * lanes.max_lanes;
+        if let Ok(all) = lanes.by_thread.lock() {
+            for (_, pool) in all.iter() {
                 let status = pool.status();
-                total.max_size += status.max_size;
                 total.size += status.size;
                 total.available += status.available;
                 total.waiting += status.waiting;
             }
         }
         total
+    }
+}
+
+#[cfg(test)]
+mod lane_tests {
+    use super::lane_sizes;
+
+    #[test]
+    fn the_lanes_never_add_up_to_more_than_the_pool_size() {
+        for cores in 1..=128 {
+            for max in 1..=300 {
+                let (size, lanes, shared) = lane_sizes(max, cores);
+                assert_eq!(size * lanes + shared, max, "{max} on {cores} cores");
+                assert!(shared >= size, "{max} on {cores} cores");
+                assert!(size == 0 || size >= 2);
+            }
+        }
+        assert_eq!(lane_sizes(10, 2), (2, 3, 4));
+        assert_eq!(lane_sizes(10, 64), (0, 0, 10));
     }
 }
 
@@ -302,7 +388,10 @@ pub(crate) fn sqlite_process_setup() {
     SETUP.call_once(|| {
         // SAFETY: `sqlite3_config` with `SQLITE_CONFIG_MEMSTATUS` takes one `int`; called
         // before SQLite is initialised it only sets a flag, after it returns
-        // `SQLITE_MISUSE` and changes nothing.
+        // `SQLITE_MISUSE` and changes nothing. SQLite asks that no other thread use it
+        // meanwhile: the server calls this while it starts, before its first connection
+        // (in a test binary, other tests may be opening SQLite then: at worst the flag is
+        // not set and statistics stay on).
         let outcome = unsafe {
             libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS, 0_i32)
         };

@@ -52,11 +52,18 @@ fn each_worker_thread_reads_through_its_own_lane() {
     let store = main
         .block_on(connect(&db.url, StoreOptions::default()))
         .unwrap();
-    let shared_lane = store.pool_status().max_size;
+    // `connect` opened one connection of the shared lane (it runs on a multi-threaded
+    // runtime); the budget is the pool size, whatever lanes are open.
+    let opened = store.pool_status().size;
+    assert_eq!(store.pool_status().max_size, 10);
 
+    let read_both = std::sync::Barrier::new(3);
+    let store_dropped = std::sync::Barrier::new(3);
     std::thread::scope(|threads| {
         for _ in 0..2 {
-            threads.spawn(|| {
+            let store = store.clone();
+            let (read_both, store_dropped) = (&read_both, &store_dropped);
+            threads.spawn(move || {
                 let runtime = single_threaded();
                 read(&runtime, &store);
                 // The runtime that drove this thread's connections goes; the next one
@@ -64,29 +71,37 @@ fn each_worker_thread_reads_through_its_own_lane() {
                 drop(runtime);
                 let again = single_threaded();
                 read(&again, &store);
-                read(&again, &store);
+                read_both.wait();
+                drop(store);
+                store_dropped.wait();
+                // The worker's runtime keeps running while the store goes: the
+                // connections it drives must close.
+                again.block_on(async { tokio::time::sleep(Duration::from_secs(2)).await });
             });
         }
-    });
-    assert_eq!(
-        store.pool_status().max_size,
-        3 * shared_lane,
-        "the shared lane and one lane per worker thread"
-    );
-
-    drop(store);
-    let closed = main.block_on(async {
-        for _ in 0..50 {
-            if connections_to(&name).await == 0 {
-                return true;
+        read_both.wait();
+        let status = store.pool_status();
+        assert_eq!(
+            status.size,
+            opened + 2,
+            "one connection in each worker's lane: {status:?}"
+        );
+        assert_eq!(status.max_size, 10, "still the budget: {status:?}");
+        drop(store);
+        store_dropped.wait();
+        let closed = main.block_on(async {
+            for _ in 0..15 {
+                if connections_to(&name).await == 0 {
+                    return true;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        false
+            false
+        });
+        assert!(
+            closed,
+            "a dropped store's connections close, on every thread"
+        );
     });
-    assert!(
-        closed,
-        "a dropped store's connections close, whatever thread opened them"
-    );
     main.block_on(async move { drop(db) });
 }

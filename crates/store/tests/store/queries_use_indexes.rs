@@ -228,3 +228,58 @@ async fn sqlite_seeks_a_page_of_payments_to_its_cursor() {
         plan.iter().map(|line| &line.detail).collect::<Vec<_>>()
     );
 }
+
+/// The JSON columns SQLite reads with a payment (as the store writes them).
+const SQLITE_PAYMENT_JSON: &str = "(SELECT json_group_array(json_object('id', r.id, \
+    'position', r.position, 'amount', r.amount)) FROM refunds r WHERE r.payment_id = payments.id), \
+    (SELECT json_group_array(json_object('id', e.id, 'seq', e.seq, 'data', e.data)) \
+    FROM outbox_events e WHERE e.payment_id = payments.id)";
+
+/// The reads SQLite runs in place on an HTTP worker thread are index lookups from end to
+/// end: no full scan and no temporary b-tree (a sort or an ordered aggregate would read
+/// and build every row before the first came back), the page of a user's payments
+/// included, which is stepped without a `LIMIT` (`sqlite_reader::load_rows`).
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_in_place_reads_need_no_temporary_btree() {
+    let db = SqliteTestDb::create();
+    hostpay_store::migrate(&db.url).await.unwrap();
+    let mut conn = SqliteConnection::establish(&db.path().display().to_string()).unwrap();
+    let reads = [
+        (
+            "payment with refunds and events",
+            format!("SELECT payments.*, {SQLITE_PAYMENT_JSON} FROM payments WHERE payments.id = 'pay_1'"),
+        ),
+        (
+            "a page of a user's payments",
+            format!(
+                "SELECT payments.*, {SQLITE_PAYMENT_JSON} FROM payments WHERE app_id = 'app_1' \
+                 AND user_id = 'u' AND created_at <= {T} \
+                 AND (created_at < {T} OR (created_at = {T} AND id < 'pay_1')) \
+                 ORDER BY created_at DESC, id DESC"
+            ),
+        ),
+        (
+            "order activity with history and its payment's status",
+            "SELECT order_activities.*, (SELECT json_group_array(json_object('id', e.id, \
+             'seq', e.seq)) FROM order_activity_events e \
+             WHERE e.activity_id = order_activities.id), (SELECT p.status FROM payments p \
+             WHERE p.id = order_activities.payment_id AND p.app_id = order_activities.app_id) \
+             FROM order_activities WHERE app_id = 'app_1' AND order_id = 'o'"
+                .to_owned(),
+        ),
+    ];
+    for (what, query) in reads {
+        let plan: Vec<PlanLine> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {query}"))
+            .load(&mut conn)
+            .unwrap_or_else(|error| panic!("{what}: {error}"));
+        for line in &plan {
+            let full_scan = line.detail.starts_with("SCAN ") && !line.detail.contains(" USING ");
+            assert!(!full_scan, "{what}: full scan in {:?}", line.detail);
+            assert!(
+                !line.detail.contains("TEMP B-TREE"),
+                "{what}: {:?}",
+                line.detail
+            );
+        }
+    }
+}
