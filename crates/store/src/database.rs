@@ -158,8 +158,8 @@ impl Default for PoolSettings {
 /// `database.pool_size` stays the cap of the whole: each thread lane gets
 /// `pool_size / (cores + 2)` connections, the shared lane the rest (at least as many);
 /// with fewer than two connections per lane to give, there are no thread lanes at all. A
-/// thread whose lane is busy (every connection in use) takes one from the shared lane
-/// rather than wait.
+/// thread whose lane is busy (every connection in use) takes an idle one of the shared
+/// lane, if there is one, rather than wait.
 #[derive(Clone)]
 pub(crate) struct PgDatabase {
     lanes: Arc<PgLanes>,
@@ -318,12 +318,16 @@ impl PgDatabase {
     }
 
     /// A pooled connection: of the calling thread's lane, or of the shared lane when the
-    /// thread has none or all of its lane's connections are in use. Errors: `Unavailable`.
+    /// thread has none, or all of its lane's connections are in use and the shared lane
+    /// has one idle. Errors: `Unavailable`.
     pub(crate) async fn connection(&self) -> Result<Object<AsyncPgConnection>, StoreError> {
         let pool = match self.own_lane() {
             Some(lane) => {
-                let status = lane.status();
-                if status.available == 0 && status.size >= status.max_size {
+                let busy = lane.status();
+                let shared = self.lanes.shared.status();
+                // Borrow only an idle shared connection: one opened here would be driven
+                // by this thread's runtime and slow down whichever thread used it next.
+                if busy.available == 0 && busy.size >= busy.max_size && shared.available > 0 {
                     self.lanes.shared.clone()
                 } else {
                     lane
