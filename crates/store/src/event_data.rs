@@ -7,8 +7,6 @@ use hostpay_domain::ids::{PaymentId, RefundId};
 use hostpay_domain::money::{Currency, Money};
 use hostpay_domain::payment::{PaymentStatus, RefundStatus};
 use hostpay_domain::validation::{BoundedString, NonEmptyString};
-use std::borrow::Cow;
-
 use serde_json::{json, Value};
 
 use crate::error::{corrupt, DbResult};
@@ -52,57 +50,43 @@ pub(crate) fn to_row(data: &EventData) -> Value {
 }
 
 /// A stored document as written by [`to_row`]: every key any subject has (each subject
-/// uses its own), borrowed from the text where it has no escapes.
+/// uses its own).
 #[derive(serde::Deserialize)]
-struct Stored<'a> {
-    #[serde(borrow)]
-    object: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    currency: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    status: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    amount: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    refunded_amount: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    user_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    miniapp_order_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    fail_reason: Option<Cow<'a, str>>,
+struct Stored {
+    object: Option<String>,
+    id: Option<String>,
+    currency: Option<String>,
+    status: Option<String>,
+    amount: Option<String>,
+    refunded_amount: Option<String>,
+    user_id: Option<String>,
+    miniapp_order_id: Option<String>,
+    fail_reason: Option<String>,
     custom_attributes: Option<Value>,
-    #[serde(borrow)]
-    payment_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    reason: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    payment_status: Option<Cow<'a, str>>,
+    payment_id: Option<String>,
+    reason: Option<String>,
+    payment_status: Option<String>,
 }
 
 /// A stored document (`outbox_events.data`'s text) read back.
 pub(crate) fn from_text(text: &str) -> DbResult<EventData> {
-    let row: Stored<'_> =
+    let row: Stored =
         serde_json::from_str(text).map_err(|error| corrupt(format!("{COLUMN}: {error}")))?;
-    let required = |value: &Option<Cow<'_, str>>, key: &str| -> DbResult<String> {
+    let required = |value: &Option<String>, key: &str| -> DbResult<String> {
         value
-            .as_deref()
-            .map(str::to_owned)
+            .clone()
             .ok_or_else(|| corrupt(format!("{COLUMN}.{key}")))
     };
     let currency = Currency::parse(&required(&row.currency, "currency")?)
         .map_err(|error| corrupt(format!("{COLUMN}.currency: {error}")))?;
-    let money = |value: &Option<Cow<'_, str>>, key: &str| -> DbResult<Money> {
+    let money = |value: &Option<String>, key: &str| -> DbResult<Money> {
         Money::parse_in(&required(value, key)?, currency)
             .map_err(|error| corrupt(format!("{COLUMN}.{key}: {error}")))
     };
-    let payment_status = |value: &Option<Cow<'_, str>>, key: &str| -> DbResult<PaymentStatus> {
+    let payment_status = |value: &Option<String>, key: &str| -> DbResult<PaymentStatus> {
         PaymentStatus::parse(&required(value, key)?)
             .ok_or_else(|| corrupt(format!("{COLUMN}.{key}")))
     };
-    let owned = |value: &Option<Cow<'_, str>>| value.as_deref().map(str::to_owned);
     Ok(match row.object.as_deref() {
         Some("payment") => EventData::Payment(PaymentSnapshot {
             id: PaymentId::from_trusted(required(&row.id, "id")?),
@@ -118,7 +102,7 @@ pub(crate) fn from_text(text: &str) -> DbResult<EventData> {
                 .map(NonEmptyString::parse)
                 .transpose()
                 .map_err(|error| corrupt(format!("{COLUMN}.miniapp_order_id: {error}")))?,
-            fail_reason: owned(&row.fail_reason),
+            fail_reason: row.fail_reason,
             custom_attributes: row.custom_attributes,
         }),
         Some("refund") => EventData::Refund(RefundSnapshot {
@@ -134,7 +118,7 @@ pub(crate) fn from_text(text: &str) -> DbResult<EventData> {
                 .map(BoundedString::parse)
                 .transpose()
                 .map_err(|error| corrupt(format!("{COLUMN}.reason: {error}")))?,
-            fail_reason: owned(&row.fail_reason),
+            fail_reason: row.fail_reason,
         }),
         Some("charge_reversal") => EventData::ChargeReversal(ChargeReversalSnapshot {
             id: RefundId::from_trusted(required(&row.id, "id")?),

@@ -174,14 +174,18 @@ async fn sqlite_serves_every_lookup_from_an_index() {
     hostpay_store::migrate(&db.url).await.unwrap();
     let mut conn = SqliteConnection::establish(&db.path().display().to_string()).unwrap();
     for (what, query) in lookups() {
-        let plan: Vec<PlanLine> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {query}"))
-            .load(&mut conn)
-            .unwrap_or_else(|error| panic!("{what}: {error}"));
-        for line in &plan {
+        for line in sqlite_plan(&mut conn, what, &query) {
             let full_scan = line.detail.starts_with("SCAN ") && !line.detail.contains(" USING ");
             assert!(!full_scan, "{what}: full scan in {:?}", line.detail);
         }
     }
+}
+
+/// SQLite's plan of `query`, one line a step.
+fn sqlite_plan(conn: &mut SqliteConnection, what: &str, query: &str) -> Vec<PlanLine> {
+    diesel::sql_query(format!("EXPLAIN QUERY PLAN {query}"))
+        .load(conn)
+        .unwrap_or_else(|error| panic!("{what}: {error}"))
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -269,10 +273,7 @@ async fn sqlite_in_place_reads_need_no_temporary_btree() {
         ),
     ];
     for (what, query) in reads {
-        let plan: Vec<PlanLine> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {query}"))
-            .load(&mut conn)
-            .unwrap_or_else(|error| panic!("{what}: {error}"));
-        for line in &plan {
+        for line in sqlite_plan(&mut conn, what, &query) {
             let full_scan = line.detail.starts_with("SCAN ") && !line.detail.contains(" USING ");
             assert!(!full_scan, "{what}: full scan in {:?}", line.detail);
             assert!(
