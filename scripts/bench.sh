@@ -11,6 +11,13 @@
 #                                      # what scripts/test.sh runs: keeps it working (a debug
 #                                      # build; its figures mean nothing and are not written)
 #   BENCH_POOL_SIZE=32 scripts/bench.sh postgres   # hostpay's database pool (default: its config default, 10)
+#   BENCH_ONLY='payments/\{id\}|verify' BENCH_WRITE=0 scripts/bench.sh sqlite
+#                                      # only the routes whose label matches (an extended regex)
+#   BENCH_PERF=/tmp/perf BENCH_ONLY=... BENCH_WRITE=0 scripts/bench.sh sqlite
+#                                      # also profiles hostpay under each route: perf record
+#                                      # (call graphs) 2 s into the run for 5 s, written to
+#                                      # /tmp/perf/<route>.data; read with
+#                                      # perf report -i /tmp/perf/get_payment.data --children --sort sym -g none
 #
 # Needs wrk (Debian's package; installed when missing), pgbench for postgres, gnuplot for the
 # chart (installed when missing; without it the chart is skipped with a message).
@@ -29,6 +36,10 @@ if [ "$profile" = debug ] && [ "$write_docs" = 1 ]; then
   exit 2
 fi
 case "$backend" in sqlite | postgres) ;; *) echo "usage: $0 [sqlite|postgres]" >&2; exit 2 ;; esac
+if { [ -n "${BENCH_ONLY:-}" ] || [ -n "${BENCH_PERF:-}" ]; } && [ "$write_docs" = 1 ]; then
+  echo "a partial or profiled run's figures are not written to docs: set BENCH_WRITE=0" >&2
+  exit 2
+fi
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -180,7 +191,15 @@ print(round({"us": n / 1000, "ms": n, "s": n * 1000, "m": n * 60000}[u], 3))' "$
 
 run_wrk() { # label url script
   local out
+  grep -Eq -- "${BENCH_ONLY:-.}" <<<"$1" || return 0
   log "wrk ${duration}s: $1"
+  if [ -n "${BENCH_PERF:-}" ]; then
+    need_package perf linux-perf
+    mkdir -p "$BENCH_PERF"
+    (sleep 2; perf record -F 400 --call-graph dwarf,16384 -o "$BENCH_PERF/$3.data" \
+       -p "$server_pid" -- sleep 5 >/dev/null 2>&1) &
+    perf_pid=$!
+  fi
   out=$(wrk -t"$threads" -c"$connections" -d"${duration}s" --latency -s "$work/$3.lua" "$2" &
         wrk_pid=$!
         while kill -0 "$wrk_pid" 2>/dev/null; do sample_rss; sleep 0.5; done
@@ -196,6 +215,8 @@ run_wrk() { # label url script
     exit 1
   fi
   printf '%s\t%s\t%s\t%s\n' "$1" "$rps" "$p50" "$p99" >>"$results"
+  # A profile belongs to its route: the next one starts after it is written.
+  if [ -n "${perf_pid:-}" ]; then wait "$perf_pid" || true; perf_pid=; fi
 }
 
 run_wrk "GET /healthz" "$public/healthz" healthz
@@ -226,6 +247,7 @@ WITH p AS (INSERT INTO payments (id, app_id, channel, user_id, amount, currency,
 INSERT INTO payment_sessions (token_hash, payment_id, created_at, expires_at) SELECT 'ps_' || p.id, p.id, now(), now() + interval '30 minutes' FROM p;
 EOF
   pg_run() { # label file
+    grep -Eq -- "${BENCH_ONLY:-.}" <<<"$1" || return 0
     log "pgbench ${duration}s: $1"
     local out tps lat
     out=$(pgbench -n -M prepared -c "$connections" -j "$threads" -T "$duration" -f "$work/$2.sql" "$db_conn" 2>&1)
