@@ -126,19 +126,16 @@ impl KeptReply {
              (app_id, \"key\", fingerprint, response_status, response_body, created_at, owner) \
              SELECT ",
         );
-        out.push_bind_param::<Text, _>(&self.app_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&self.key)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&self.fingerprint)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Integer, _>(&self.status)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&self.body)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Instant, _>(&self.at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(&self.owner)?;
+        crate::sql_fragment::push_binds!(
+            out;
+            Text => &self.app_id,
+            Text => &self.key,
+            Text => &self.fingerprint,
+            Integer => &self.status,
+            Text => &self.body,
+            Instant => &self.at,
+            Text => &self.owner
+        );
         out.push_sql(
             " WHERE NOT EXISTS (SELECT 1 FROM k) ON CONFLICT DO NOTHING RETURNING 1 AS held), \
              held AS (SELECT held FROM k UNION ALL SELECT held FROM ki)",

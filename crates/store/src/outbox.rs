@@ -260,19 +260,16 @@ impl EventColumns {
         );
         out.push_sql(guard);
         out.push_sql(", unnest(");
-        out.push_bind_param::<Array<Text>, _>(&self.ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.kinds)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.app_ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.payment_ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Instant>, _>(&self.occurred_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.data)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.targets)?;
+        crate::sql_fragment::push_binds!(
+            out;
+            Array<Text> => &self.ids,
+            Array<Text> => &self.kinds,
+            Array<Text> => &self.app_ids,
+            Array<Text> => &self.payment_ids,
+            Array<Instant> => &self.occurred_at,
+            Array<Text> => &self.data,
+            Array<Text> => &self.targets
+        );
         out.push_sql(
             ") WITH ORDINALITY \
              AS u (id, kind, app_id, payment_id, occurred_at, data, targets, n) \
@@ -287,27 +284,20 @@ impl EventColumns {
         );
         out.push_sql(guard);
         out.push_sql(", unnest(");
-        out.push_bind_param::<Array<Text>, _>(&self.delivery_ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.delivery_event_ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.delivery_targets)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.delivery_states)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Integer>, _>(&self.delivery_attempts)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Instant>, _>(&self.delivery_next_attempt_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.delivery_last_errors)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Integer>>, _>(&self.delivery_last_statuses)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Instant>, _>(&self.delivery_created_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Instant>, _>(&self.delivery_updated_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<BigInt>, _>(&self.delivery_claim_tokens)?;
+        crate::sql_fragment::push_binds!(
+            out;
+            Array<Text> => &self.delivery_ids,
+            Array<Text> => &self.delivery_event_ids,
+            Array<Text> => &self.delivery_targets,
+            Array<Text> => &self.delivery_states,
+            Array<Integer> => &self.delivery_attempts,
+            Array<Instant> => &self.delivery_next_attempt_at,
+            Array<Nullable<Text>> => &self.delivery_last_errors,
+            Array<Nullable<Integer>> => &self.delivery_last_statuses,
+            Array<Instant> => &self.delivery_created_at,
+            Array<Instant> => &self.delivery_updated_at,
+            Array<BigInt> => &self.delivery_claim_tokens
+        );
         out.push_sql(
             ") AS u (id, event_id, target, state, attempts, next_attempt_at, last_error, \
              last_status, created_at, updated_at, claim_token))",

@@ -1363,37 +1363,25 @@ mod new_payment {
              fail_reason, miniapp_order_id, details, expires_at, charging_since, created_at, \
              updated_at, version, charge_check_at) SELECT ",
         );
-        out.push_bind_param::<Text, _>(id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(app_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(channel)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(user_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Amount, _>(amount)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(currency)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(status)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Text>, _>(fail_reason)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Text>, _>(miniapp_order_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Text, _>(details)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Instant, _>(expires_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Instant>, _>(charging_since)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Instant, _>(created_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Instant, _>(updated_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<BigInt, _>(version)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Instant>, _>(charge_check_at)?;
+        crate::sql_fragment::push_binds!(
+            out;
+            Text => id,
+            Text => app_id,
+            Text => channel,
+            Text => user_id,
+            Amount => amount,
+            Text => currency,
+            Text => status,
+            Nullable<Text> => fail_reason,
+            Nullable<Text> => miniapp_order_id,
+            Text => details,
+            Instant => expires_at,
+            Nullable<Instant> => charging_since,
+            Instant => created_at,
+            Instant => updated_at,
+            BigInt => version,
+            Nullable<Instant> => charge_check_at
+        );
         out.push_sql(guard);
         out.push_sql(" RETURNING id)");
         Ok(())
@@ -1407,17 +1395,15 @@ mod new_payment {
              SELECT p.id, u.position, u.product_name, u.product_sku, u.quantity, u.price, \
              u.discount FROM p, unnest(",
         );
-        out.push_bind_param::<Array<Integer>, _>(&items.positions)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&items.product_names)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&items.product_skus)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<BigInt>, _>(&items.quantities)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Amount>>, _>(&items.prices)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Amount>>, _>(&items.discounts)?;
+        crate::sql_fragment::push_binds!(
+            out;
+            Array<Integer> => &items.positions,
+            Array<Text> => &items.product_names,
+            Array<Nullable<Text>> => &items.product_skus,
+            Array<BigInt> => &items.quantities,
+            Array<Nullable<Amount>> => &items.prices,
+            Array<Nullable<Amount>> => &items.discounts
+        );
         out.push_sql(") AS u (position, product_name, product_sku, quantity, price, discount))");
         Ok(())
     }
@@ -1433,25 +1419,19 @@ mod new_payment {
              SELECT u.id, p.id, u.position, u.amount, u.reason, u.status, u.fail_reason, \
              u.created_at, u.updated_at, u.next_attempt_at, u.attempts FROM p, unnest(",
         );
-        out.push_bind_param::<Array<Text>, _>(&refunds.ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Integer>, _>(&refunds.positions)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Amount>, _>(&refunds.amounts)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&refunds.reasons)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&refunds.statuses)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&refunds.fail_reasons)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Instant>, _>(&refunds.created_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Instant>, _>(&refunds.updated_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Instant>>, _>(&refunds.next_attempt_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Integer>, _>(&refunds.attempts)?;
+        crate::sql_fragment::push_binds!(
+            out;
+            Array<Text> => &refunds.ids,
+            Array<Integer> => &refunds.positions,
+            Array<Amount> => &refunds.amounts,
+            Array<Nullable<Text>> => &refunds.reasons,
+            Array<Text> => &refunds.statuses,
+            Array<Nullable<Text>> => &refunds.fail_reasons,
+            Array<Instant> => &refunds.created_at,
+            Array<Instant> => &refunds.updated_at,
+            Array<Nullable<Instant>> => &refunds.next_attempt_at,
+            Array<Integer> => &refunds.attempts
+        );
         out.push_sql(
             ") AS u (id, position, amount, reason, status, fail_reason, created_at, updated_at, \
              next_attempt_at, attempts))",

@@ -36,6 +36,19 @@ macro_rules! sql_fragment {
 }
 pub(crate) use sql_fragment;
 
+/// Pushes each value as a bind parameter of its SQL type (`Type => value`), separated by
+/// `, `, onto `$out` (a diesel `AstPass`); returns early with the first error.
+macro_rules! push_binds {
+    ($out:expr; $first_type:ty => $first:expr $(, $type:ty => $value:expr)* $(,)?) => {{
+        $out.push_bind_param::<$first_type, _>($first)?;
+        $(
+            $out.push_sql(", ");
+            $out.push_bind_param::<$type, _>($value)?;
+        )*
+    }};
+}
+pub(crate) use push_binds;
+
 #[cfg(test)]
 mod tests {
     use diesel::pg::Pg;
