@@ -158,8 +158,8 @@ impl Default for PoolSettings {
 /// `database.pool_size` stays the cap of the whole: each thread lane gets
 /// `pool_size / (cores + 2)` connections, the shared lane the rest (at least as many);
 /// with fewer than two connections per lane to give, there are no thread lanes at all. A
-/// thread whose lane is busy (every connection in use) takes an idle one of the shared
-/// lane, if there is one, rather than wait.
+/// thread whose lane is busy (every connection in use) takes one of the shared lane (idle
+/// or new) while that lane has one to give, rather than wait.
 #[derive(Clone)]
 pub(crate) struct PgDatabase {
     lanes: Arc<PgLanes>,
@@ -319,15 +319,18 @@ impl PgDatabase {
 
     /// A pooled connection: of the calling thread's lane, or of the shared lane when the
     /// thread has none, or all of its lane's connections are in use and the shared lane
-    /// has one idle. Errors: `Unavailable`.
+    /// has one idle or room for one. Errors: `Unavailable`.
     pub(crate) async fn connection(&self) -> Result<Object<AsyncPgConnection>, StoreError> {
         let pool = match self.own_lane() {
             Some(lane) => {
                 let busy = lane.status();
                 let shared = self.lanes.shared.status();
-                // Borrow only an idle shared connection: one opened here would be driven
-                // by this thread's runtime and slow down whichever thread used it next.
-                if busy.available == 0 && busy.size >= busy.max_size && shared.available > 0 {
+                // A busy lane never makes its thread wait while the shared lane has an
+                // idle connection or room for one (the budget is the whole pool's, as
+                // before lanes); one opened here is driven by this thread's runtime, which
+                // costs speed only under that saturation.
+                let shared_free = shared.available > 0 || shared.size < shared.max_size;
+                if busy.available == 0 && busy.size >= busy.max_size && shared_free {
                     self.lanes.shared.clone()
                 } else {
                     lane
@@ -358,7 +361,37 @@ impl PgDatabase {
 
 #[cfg(test)]
 mod lane_tests {
-    use super::lane_sizes;
+    use super::{lane_sizes, PgDatabase, PoolSettings};
+
+    /// A worker whose lane is all in use gets a connection of the shared lane at once
+    /// (the pool's budget is not cut into parts that make a thread wait while another
+    /// part has room).
+    #[test]
+    fn a_busy_lane_borrows_from_the_shared_one() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let db = crate::testing::PgTestDb::create().await;
+            let settings = PoolSettings {
+                max_connections: 40,
+                acquire_timeout: std::time::Duration::from_secs(2),
+            };
+            let database = PgDatabase::open(&db.url, settings).unwrap();
+            let lane_size = database.lanes.lane_size;
+            let mut held = Vec::new();
+            for _ in 0..lane_size + 2 {
+                let started = std::time::Instant::now();
+                held.push(database.connection().await.unwrap());
+                assert!(started.elapsed() < std::time::Duration::from_secs(1));
+            }
+            assert_eq!(database.status().size, lane_size + 2);
+            drop(held);
+            drop(database);
+            drop(db);
+        });
+    }
 
     #[test]
     fn the_lanes_never_add_up_to_more_than_the_pool_size() {

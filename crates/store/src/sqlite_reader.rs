@@ -9,10 +9,14 @@
 //!   SQLite would hand a reader to the busy handler it fails at once instead; any failure
 //!   of an in-place read drops the connection and runs the read again the ordinary way
 //!   (`detached!`: on a blocking thread, with the pool's waiting connection). Not a
-//!   guarantee of zero waiting: SQLite's WAL read-lock retry loop sleeps a few
-//!   microseconds on its own while a checkpoint resets the WAL, and the first connection
-//!   after a crash runs WAL recovery (the server opens and migrates the database at start,
-//!   so that recovery happens before it serves).
+//!   guarantee of zero waiting: SQLite's WAL read-lock retry loop ignores the busy
+//!   handler and sleeps on its own while a checkpoint resets the WAL or another connection
+//!   holds the lock it needs: usually microseconds, but its bound is SQLite's (about 10 s
+//!   in all before it gives up with `SQLITE_PROTOCOL`), during which this worker thread
+//!   serves nothing else. That takes a checkpoint stuck mid-reset (a crashed process
+//!   holding the lock, a stalled disk); the first connection after a crash also runs WAL
+//!   recovery (the server opens and migrates the database at start, so that recovery
+//!   happens before it serves).
 //! - **It is bounded CPU work.** Every read run this way is a lookup by primary or
 //!   secondary key (a payment, a page of at most 101 payments, an order, a token): a
 //!   few B-tree pages, from SQLite's page cache or the OS's. A page not cached costs one
