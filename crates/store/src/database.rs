@@ -341,6 +341,12 @@ impl PgDatabase {
         pool.get().await.map_err(pool_error)
     }
 
+    /// How many connections each thread lane may open (0: no thread lanes).
+    #[cfg(test)]
+    pub(crate) fn lane_size(&self) -> usize {
+        self.lanes.lane_size
+    }
+
     /// The lanes' pool status, added up; `max_size` is the whole budget
     /// (`database.pool_size`), whether or not every lane is open yet.
     pub(crate) fn status(&self) -> deadpool::Status {
@@ -361,37 +367,7 @@ impl PgDatabase {
 
 #[cfg(test)]
 mod lane_tests {
-    use super::{lane_sizes, PgDatabase, PoolSettings};
-
-    /// A worker whose lane is all in use gets a connection of the shared lane at once
-    /// (the pool's budget is not cut into parts that make a thread wait while another
-    /// part has room).
-    #[test]
-    fn a_busy_lane_borrows_from_the_shared_one() {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let db = crate::testing::PgTestDb::create().await;
-            let settings = PoolSettings {
-                max_connections: 40,
-                acquire_timeout: std::time::Duration::from_secs(2),
-            };
-            let database = PgDatabase::open(&db.url, settings).unwrap();
-            let lane_size = database.lanes.lane_size;
-            let mut held = Vec::new();
-            for _ in 0..lane_size + 2 {
-                let started = std::time::Instant::now();
-                held.push(database.connection().await.unwrap());
-                assert!(started.elapsed() < std::time::Duration::from_secs(1));
-            }
-            assert_eq!(database.status().size, lane_size + 2);
-            drop(held);
-            drop(database);
-            drop(db);
-        });
-    }
+    use super::lane_sizes;
 
     #[test]
     fn the_lanes_never_add_up_to_more_than_the_pool_size() {

@@ -22,6 +22,8 @@ mod error;
 mod event_data;
 mod health;
 mod idempotency;
+#[cfg(test)]
+mod lane_tests;
 pub mod migrations;
 mod miniapps;
 pub mod names;
