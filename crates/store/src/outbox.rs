@@ -172,6 +172,11 @@ pub(crate) struct EventColumns {
 }
 
 impl EventColumns {
+    /// Whether any event has a delivery (a receiver to be told).
+    pub(crate) fn has_deliveries(&self) -> bool {
+        !self.delivery_ids.is_empty()
+    }
+
     /// The columns that store `events` and their deliveries.
     pub(crate) fn of(events: &[DomainEvent]) -> DbResult<EventColumns> {
         let (events, deliveries) = event_rows(events)?;
@@ -246,12 +251,18 @@ impl EventColumns {
     /// a `WITH` list. Both insert only when `guard` (an earlier CTE of the statement)
     /// returned its one row; the events go in their order (which is their `seq`). The
     /// deliveries' foreign key to their events is checked at the end of the statement, when
-    /// the events are there.
-    pub(crate) fn push_ctes<'b>(
+    /// the events are there. Without deliveries (`DELIVERIES` false, which must match the
+    /// values) the deliveries' CTE is left out: each variant is its own statement text.
+    pub(crate) fn push_ctes<'b, const DELIVERIES: bool>(
         &'b self,
         out: &mut AstPass<'_, 'b, Pg>,
         guard: &str,
     ) -> QueryResult<()> {
+        if DELIVERIES != self.has_deliveries() {
+            return Err(diesel::result::Error::QueryBuilderError(
+                "EventColumns: DELIVERIES must match the deliveries".into(),
+            ));
+        }
         out.push_sql(
             ", e AS (INSERT INTO outbox_events \
              (id, kind, app_id, payment_id, occurred_at, data, targets) \
@@ -275,6 +286,9 @@ impl EventColumns {
              AS u (id, kind, app_id, payment_id, occurred_at, data, targets, n) \
              ORDER BY u.n)",
         );
+        if !DELIVERIES {
+            return Ok(());
+        }
         out.push_sql(
             ", d AS (INSERT INTO deliveries \
              (id, event_id, target, state, attempts, next_attempt_at, last_error, last_status, \
@@ -438,7 +452,11 @@ fn delivery_cursor(delivery: &Delivery) -> Cursor {
 macro_rules! event_inserts {
     (pg, $conn:expr, $events:expr) => {{
         let columns = EventColumns::of($events)?;
-        EventsStatement(&columns).execute($conn).await?;
+        if columns.has_deliveries() {
+            EventsStatement::<true>(&columns).execute($conn).await?;
+        } else {
+            EventsStatement::<false>(&columns).execute($conn).await?;
+        }
         Ok(())
     }};
     (sqlite, $conn:expr, $events:expr) => {{
@@ -460,17 +478,20 @@ macro_rules! event_inserts {
 }
 
 /// Events with their deliveries, inserted by one PostgreSQL statement.
-struct EventsStatement<'a>(&'a EventColumns);
+/// `DELIVERIES`: whether there are deliveries to insert (see [`EventColumns::push_ctes`]).
+struct EventsStatement<'a, const DELIVERIES: bool>(&'a EventColumns);
 
-impl diesel::query_builder::QueryId for EventsStatement<'_> {
-    type QueryId = EventsStatement<'static>;
+impl<const DELIVERIES: bool> diesel::query_builder::QueryId for EventsStatement<'_, DELIVERIES> {
+    type QueryId = EventsStatement<'static, DELIVERIES>;
     const HAS_STATIC_QUERY_ID: bool = true;
 }
 
-impl diesel::query_builder::QueryFragment<Pg> for EventsStatement<'_> {
+impl<const DELIVERIES: bool> diesel::query_builder::QueryFragment<Pg>
+    for EventsStatement<'_, DELIVERIES>
+{
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql("WITH g AS (SELECT 1 AS one)");
-        self.0.push_ctes(&mut out, "g")?;
+        self.0.push_ctes::<DELIVERIES>(&mut out, "g")?;
         out.push_sql(" SELECT one FROM g");
         Ok(())
     }

@@ -1086,36 +1086,35 @@ mod new_payment {
     use diesel::query_builder::{AstPass, QueryFragment, QueryId};
     use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text};
     use diesel::QueryResult;
-    use hostpay_domain::ports::NewPaymentWrite;
+    use hostpay_domain::ports::{NewPaymentWrite, StoreError};
 
-    use super::{ItemRow, PaymentRow, RefundRow, SessionRow};
-    use crate::error::DbResult;
+    use super::{ItemRow, PaymentRow, SessionRow};
+    use crate::error::{DbError, DbResult};
     use crate::idempotency::KeptReply;
     use crate::outbox::EventColumns;
-    use crate::sql_types::{Amount, DbAmount, DbInstant, Instant};
+    use crate::sql_types::{Amount, DbAmount, Instant};
 
     /// Everything a new payment writes, as rows (built before the connection is taken).
     pub(super) struct NewPaymentRows {
         payment: PaymentRow,
         items: Vec<ItemRow>,
-        refunds: Vec<RefundRow>,
         session: SessionRow,
         write: NewPaymentWrite,
     }
 
     impl NewPaymentRows {
-        /// The rows of `write`.
+        /// The rows of `write`. A new payment has no refunds (refunds need a `paid`
+        /// payment, so a later version): one that has is refused, not half-written.
         pub(super) fn of(write: NewPaymentWrite) -> DbResult<NewPaymentRows> {
+            if !write.payment.refunds().is_empty() {
+                return Err(DbError::Store(StoreError::Unavailable(format!(
+                    "payment {} is new but has refunds: refused",
+                    write.payment.id()
+                ))));
+            }
             Ok(NewPaymentRows {
                 payment: PaymentRow::of(&write.payment)?,
                 items: super::item_rows(&write.payment),
-                refunds: write
-                    .payment
-                    .refunds()
-                    .iter()
-                    .enumerate()
-                    .map(|(position, refund)| RefundRow::of(position, refund))
-                    .collect(),
                 session: SessionRow::of(&write.session),
                 write,
             })
@@ -1137,9 +1136,30 @@ mod new_payment {
             rows: NewPaymentRows,
         ) -> DbResult<()> {
             let creation = Creation::of(rows)?;
-            let inserted = match creation.reply {
-                Some(_) => CreateStatement::<true>(&creation).execute(conn).await?,
-                None => CreateStatement::<false>(&creation).execute(conn).await?,
+            // Four texts, each prepared once per connection: with or without a reply to
+            // keep, with or without deliveries (an empty CTE still costs PostgreSQL a table
+            // and its indexes opened on every call).
+            let inserted = match (creation.reply.is_some(), creation.events.has_deliveries()) {
+                (true, true) => {
+                    CreateStatement::<true, true>(&creation)
+                        .execute(conn)
+                        .await?
+                }
+                (true, false) => {
+                    CreateStatement::<true, false>(&creation)
+                        .execute(conn)
+                        .await?
+                }
+                (false, true) => {
+                    CreateStatement::<false, true>(&creation)
+                        .execute(conn)
+                        .await?
+                }
+                (false, false) => {
+                    CreateStatement::<false, false>(&creation)
+                        .execute(conn)
+                        .await?
+                }
             };
             // The session row goes in exactly when the payment does; the payment goes in unless
             // the key is not held (any other failure is an error of the statement).
@@ -1155,7 +1175,6 @@ mod new_payment {
     struct Creation {
         payment: PaymentRow,
         items: ItemColumns,
-        refunds: RefundColumns,
         session: SessionRow,
         events: EventColumns,
         reply: Option<KeptReply>,
@@ -1166,14 +1185,12 @@ mod new_payment {
             let NewPaymentRows {
                 payment,
                 items,
-                refunds,
                 session,
                 write,
             } = rows;
             Ok(Creation {
                 payment,
                 items: ItemColumns::of(items),
-                refunds: RefundColumns::of(refunds),
                 session,
                 events: EventColumns::of(&write.events)?,
                 reply: write
@@ -1225,76 +1242,23 @@ mod new_payment {
         }
     }
 
-    /// The payment's refunds (a new payment normally has none) as column arrays.
-    struct RefundColumns {
-        ids: Vec<String>,
-        positions: Vec<i32>,
-        amounts: Vec<DbAmount>,
-        reasons: Vec<Option<String>>,
-        statuses: Vec<String>,
-        fail_reasons: Vec<Option<String>>,
-        created_at: Vec<DbInstant>,
-        updated_at: Vec<DbInstant>,
-        next_attempt_at: Vec<Option<DbInstant>>,
-        attempts: Vec<i32>,
-    }
-
-    impl RefundColumns {
-        fn of(rows: Vec<RefundRow>) -> RefundColumns {
-            let mut columns = RefundColumns {
-                ids: Vec::with_capacity(rows.len()),
-                positions: Vec::with_capacity(rows.len()),
-                amounts: Vec::with_capacity(rows.len()),
-                reasons: Vec::with_capacity(rows.len()),
-                statuses: Vec::with_capacity(rows.len()),
-                fail_reasons: Vec::with_capacity(rows.len()),
-                created_at: Vec::with_capacity(rows.len()),
-                updated_at: Vec::with_capacity(rows.len()),
-                next_attempt_at: Vec::with_capacity(rows.len()),
-                attempts: Vec::with_capacity(rows.len()),
-            };
-            for RefundRow {
-                id,
-                payment_id: _,
-                position,
-                amount,
-                reason,
-                status,
-                fail_reason,
-                created_at,
-                updated_at,
-                next_attempt_at,
-                attempts,
-            } in rows
-            {
-                columns.ids.push(id);
-                columns.positions.push(position);
-                columns.amounts.push(amount);
-                columns.reasons.push(reason);
-                columns.statuses.push(status);
-                columns.fail_reasons.push(fail_reason);
-                columns.created_at.push(created_at);
-                columns.updated_at.push(updated_at);
-                columns.next_attempt_at.push(next_attempt_at);
-                columns.attempts.push(attempts);
-            }
-            columns
-        }
-    }
-
     /// The statement, with (`KEYED`) or without an idempotent reply to keep: two texts, each
     /// prepared once per connection.
-    struct CreateStatement<'a, const KEYED: bool>(&'a Creation);
+    /// `DELIVERIES`: whether the events have deliveries to insert (each variant is its own
+    /// text: the flag must match the values, or the statement refuses to build).
+    struct CreateStatement<'a, const KEYED: bool, const DELIVERIES: bool>(&'a Creation);
 
     /// The prepared-statement cache's key of [`CreateStatement`].
-    struct CreateStatementId<const KEYED: bool>;
+    struct CreateStatementId<const KEYED: bool, const DELIVERIES: bool>;
 
-    impl<const KEYED: bool> QueryId for CreateStatement<'_, KEYED> {
-        type QueryId = CreateStatementId<KEYED>;
+    impl<const KEYED: bool, const DELIVERIES: bool> QueryId for CreateStatement<'_, KEYED, DELIVERIES> {
+        type QueryId = CreateStatementId<KEYED, DELIVERIES>;
         const HAS_STATIC_QUERY_ID: bool = true;
     }
 
-    impl<const KEYED: bool> QueryFragment<Pg> for CreateStatement<'_, KEYED> {
+    impl<const KEYED: bool, const DELIVERIES: bool> QueryFragment<Pg>
+        for CreateStatement<'_, KEYED, DELIVERIES>
+    {
         fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
             let creation = self.0;
             out.push_sql("WITH ");
@@ -1314,8 +1278,7 @@ mod new_payment {
             };
             push_payment(&creation.payment, &mut out, guard)?;
             push_items(&creation.items, &mut out)?;
-            push_refunds(&creation.refunds, &mut out)?;
-            creation.events.push_ctes(&mut out, "p")?;
+            creation.events.push_ctes::<DELIVERIES>(&mut out, "p")?;
             let session = &creation.session;
             out.push_sql(
                 " INSERT INTO payment_sessions (token_hash, payment_id, created_at, expires_at) \
@@ -1408,37 +1371,6 @@ mod new_payment {
         Ok(())
     }
 
-    /// `, r AS (INSERT INTO refunds ...)`.
-    fn push_refunds<'b>(
-        refunds: &'b RefundColumns,
-        out: &mut AstPass<'_, 'b, Pg>,
-    ) -> QueryResult<()> {
-        out.push_sql(
-            ", r AS (INSERT INTO refunds (id, payment_id, position, amount, reason, status, \
-             fail_reason, created_at, updated_at, next_attempt_at, attempts) \
-             SELECT u.id, p.id, u.position, u.amount, u.reason, u.status, u.fail_reason, \
-             u.created_at, u.updated_at, u.next_attempt_at, u.attempts FROM p, unnest(",
-        );
-        crate::sql_fragment::push_binds!(
-            out;
-            Array<Text> => &refunds.ids,
-            Array<Integer> => &refunds.positions,
-            Array<Amount> => &refunds.amounts,
-            Array<Nullable<Text>> => &refunds.reasons,
-            Array<Text> => &refunds.statuses,
-            Array<Nullable<Text>> => &refunds.fail_reasons,
-            Array<Instant> => &refunds.created_at,
-            Array<Instant> => &refunds.updated_at,
-            Array<Nullable<Instant>> => &refunds.next_attempt_at,
-            Array<Integer> => &refunds.attempts
-        );
-        out.push_sql(
-            ") AS u (id, position, amount, reason, status, fail_reason, created_at, updated_at, \
-             next_attempt_at, attempts))",
-        );
-        Ok(())
-    }
-
     /// SQLite: the rows one by one, in a savepoint of the group commit.
     pub(super) mod sqlite {
         use diesel_async::RunQueryDsl;
@@ -1446,7 +1378,7 @@ mod new_payment {
         use super::*;
         use crate::database::SqliteConnection;
         use crate::dialect::write_transaction;
-        use crate::schema::{payment_items, payment_sessions, payments, refunds};
+        use crate::schema::{payment_items, payment_sessions, payments};
 
         /// Inserts the payment with everything written with it, in one write transaction.
         pub(in crate::payments) async fn insert(
@@ -1456,7 +1388,6 @@ mod new_payment {
             let NewPaymentRows {
                 payment,
                 items,
-                refunds,
                 session,
                 write,
             } = rows;
@@ -1471,12 +1402,6 @@ mod new_payment {
                     for item in &items {
                         diesel::insert_into(payment_items::table)
                             .values(item)
-                            .execute(c)
-                            .await?;
-                    }
-                    for refund in &refunds {
-                        diesel::insert_into(refunds::table)
-                            .values(refund)
                             .execute(c)
                             .await?;
                     }

@@ -219,6 +219,33 @@ pub async fn payment_round_trip(ports: &StorePorts) {
         .await
         .must("insert of a minimal payment");
     assert_stored(ports, &plain.payment, "a minimal payment").await;
+
+    // A new payment has no refunds: an insert of one that has is refused, nothing written.
+    let mut with_refunds = fx.open(
+        &app,
+        "user-3",
+        "0.01",
+        Channel::Miniapp,
+        None,
+        PaymentDetails::default(),
+    );
+    let mut parts = with_refunds.payment.clone().into_parts();
+    parts.refunds = refunded.refunds().to_vec();
+    with_refunds.payment = Payment::restore(parts);
+    let refused = ports.payments.insert(with_refunds.clone()).await;
+    assert!(
+        matches!(refused, Err(StoreError::Unavailable(_))),
+        "contract: insert of a new payment that has refunds must be refused, got {refused:?}"
+    );
+    assert_eq!(
+        ports
+            .payments
+            .get(with_refunds.payment.id())
+            .await
+            .must("get after a refused insert"),
+        None,
+        "contract: a refused insert writes nothing"
+    );
 }
 
 /// `Duplicate("id")`, `Duplicate("miniapp_order_id")` for Boxo payments of one app, and

@@ -58,6 +58,12 @@ impl PaymentRepository for MemoryStore {
     async fn insert(&self, write: NewPaymentWrite) -> Result<(), StoreError> {
         let mut state = self.state()?;
         let payment = &write.payment;
+        if !payment.refunds().is_empty() {
+            return Err(StoreError::Unavailable(format!(
+                "payment {} is new but has refunds: refused",
+                payment.id()
+            )));
+        }
         if state.payments.contains_key(payment.id()) {
             return Err(duplicate("id"));
         }
