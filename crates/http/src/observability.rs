@@ -120,7 +120,7 @@ pub async fn request_context(
         .map(str::to_owned)
         .unwrap_or_else(new_request_id);
     req.extensions_mut().insert(RequestId(request_id.clone()));
-    let method = req.method().to_string();
+    let method = req.method().clone();
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,
@@ -132,7 +132,13 @@ pub async fn request_context(
         Ok(response) => response.map_into_boxed_body(),
         Err(error) => {
             let status = error.as_response_error().status_code().as_u16();
-            record(&span, method, "unmatched".to_owned(), status, started);
+            record(
+                &span,
+                method.as_str(),
+                "unmatched".to_owned(),
+                status,
+                started,
+            );
             return Err(WithRequestId { error, request_id }.into());
         }
     };
@@ -144,20 +150,17 @@ pub async fn request_context(
         .request()
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());
-    record(&span, method, route, status, started);
+    record(&span, method.as_str(), route, status, started);
     Ok(response)
 }
 
 /// Counts a finished request and writes its log line.
-fn record(span: &tracing::Span, method: String, route: String, status: u16, started: Instant) {
+fn record(span: &tracing::Span, method: &str, route: String, status: u16, started: Instant) {
     let elapsed = started.elapsed();
-    let labels = [
-        ("method", method),
-        ("route", route),
-        ("status", status.to_string()),
-    ];
-    metrics::counter!(names::HTTP_REQUESTS, &labels).increment(1);
-    metrics::histogram!(names::HTTP_DURATION, &labels).record(elapsed.as_secs_f64());
+    let method = method_label(method);
+    let (requests, duration) = request_metrics(method, route, status);
+    requests.increment(1);
+    duration.record(elapsed.as_secs_f64());
     span.in_scope(|| {
         tracing::info!(
             status,
@@ -165,6 +168,69 @@ fn record(span: &tracing::Span, method: String, route: String, status: u16, star
             "request finished"
         );
     });
+}
+
+/// The `method` label: the standard methods by name, any other as `other` (a client
+/// choosing methods must not grow the metrics without bound).
+fn method_label(method: &str) -> &'static str {
+    match method {
+        "GET" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "HEAD" => "HEAD",
+        "OPTIONS" => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Most label sets a thread keeps handles for (routes x methods x statuses in use are far
+/// fewer; past it the cache starts over).
+const CACHED_LABEL_SETS: usize = 1024;
+
+/// The request counter and latency histogram of one label set. Looking a metric up by its
+/// labels builds and hashes a key in the registry, so each thread keeps the handles it has
+/// used (a handle is the registry's entry itself: same series, same values).
+type RequestMetrics = (metrics::Counter, metrics::Histogram);
+
+thread_local! {
+    static REQUEST_METRICS: std::cell::RefCell<
+        std::collections::HashMap<(&'static str, String, u16), RequestMetrics>,
+    > = std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// The handles of the label set (`method`, `route`, `status`): this thread's cached ones,
+/// registered on first use.
+fn request_metrics(method: &'static str, route: String, status: u16) -> RequestMetrics {
+    let register = |route: &str| -> RequestMetrics {
+        let labels = [
+            ("method", method.to_owned()),
+            ("route", route.to_owned()),
+            ("status", status.to_string()),
+        ];
+        (
+            metrics::counter!(names::HTTP_REQUESTS, &labels),
+            metrics::histogram!(names::HTTP_DURATION, &labels),
+        )
+    };
+    let mut route = Some(route);
+    let cached = REQUEST_METRICS.try_with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= CACHED_LABEL_SETS {
+            cache.clear();
+        }
+        let route = route.take().unwrap_or_default();
+        cache
+            .entry((method, route, status))
+            .or_insert_with_key(|(_, route, _)| register(route))
+            .clone()
+    });
+    match (cached, route) {
+        (Ok(handles), _) => handles,
+        // The thread is ending (its cache is gone): the registry directly.
+        (Err(_), route) => register(route.as_deref().unwrap_or("unmatched")),
+    }
 }
 
 /// An error that escaped the handlers, answered with its own response plus the request id.
@@ -205,5 +271,22 @@ mod tests {
         assert!(!acceptable("has space"));
         assert!(!acceptable(&"x".repeat(129)));
         assert_eq!(new_request_id().len(), 32);
+    }
+
+    #[test]
+    fn a_client_cannot_invent_method_labels() {
+        assert_eq!(method_label("GET"), "GET");
+        assert_eq!(method_label("DELETE"), "DELETE");
+        assert_eq!(method_label("BREW"), "other");
+        assert_eq!(method_label("get"), "other");
+    }
+
+    #[test]
+    fn a_thread_keeps_a_bounded_set_of_handles() {
+        for status in 0..(CACHED_LABEL_SETS as u16 + 10) {
+            let _ = request_metrics("GET", "/r".to_owned(), status);
+        }
+        let kept = REQUEST_METRICS.with(|cache| cache.borrow().len());
+        assert!(kept <= CACHED_LABEL_SETS, "{kept} label sets kept");
     }
 }

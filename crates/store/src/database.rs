@@ -395,10 +395,25 @@ pub(crate) struct SqliteDatabase {
 /// Process-wide SQLite settings, applied once before SQLite's first use in the process (they
 /// can be set only then): no memory statistics, which SQLite otherwise keeps behind one
 /// process-wide mutex taken on every allocation of every connection (a read that builds
-/// JSON allocates a lot; with two worker threads reading, that mutex was contended).
+/// JSON allocates a lot; with two worker threads reading, that mutex was contended); and
+/// multi-thread mode: no mutex of its own around every call on a connection (each of
+/// hostpay's connections is only ever used by one thread at a time: diesel's
+/// `SqliteConnection` is not `Sync`, a pooled one sits behind the wrapper's mutex, a
+/// reader is its thread's own, the group commit's behind its lock), while SQLite keeps
+/// guarding what connections share.
 pub(crate) fn sqlite_process_setup() {
     static SETUP: std::sync::Once = std::sync::Once::new();
     SETUP.call_once(|| {
+        // SAFETY: `SQLITE_CONFIG_MULTITHREAD` takes no argument; the same conditions as
+        // below (before SQLite is initialised, or `SQLITE_MISUSE` and nothing changes).
+        let threading =
+            unsafe { libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MULTITHREAD) };
+        if threading != libsqlite3_sys::SQLITE_OK {
+            tracing::debug!(
+                outcome = threading,
+                "SQLite was initialised already: it stays in serialized mode"
+            );
+        }
         // SAFETY: `sqlite3_config` with `SQLITE_CONFIG_MEMSTATUS` takes one `int`; called
         // before SQLite is initialised it only sets a flag, after it returns
         // `SQLITE_MISUSE` and changes nothing. SQLite asks that no other thread use it

@@ -17,8 +17,10 @@ pub struct AppView {
     /// Its webhook URL.
     pub webhook_url: Option<String>,
     /// Registered.
+    #[serde(serialize_with = "super::instant::write")]
     pub created_at: DateTime<Utc>,
     /// Last changed.
+    #[serde(serialize_with = "super::instant::write")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -49,6 +51,7 @@ pub struct AppCredentials {
     /// Signs webhooks (`X-Hostpay-Signature`).
     pub webhook_secret: String,
     /// Registered.
+    #[serde(serialize_with = "super::instant::write")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -85,6 +88,7 @@ pub struct UserTokenView {
     /// The token (shown once; only its hash is kept).
     pub token: String,
     /// When it stops working.
+    #[serde(serialize_with = "super::instant::write")]
     pub expires_at: DateTime<Utc>,
     /// The user it names.
     pub user_id: String,

@@ -26,14 +26,17 @@ pub struct DeliveryView {
     /// Attempts so far.
     pub attempts: i32,
     /// When the next attempt is due (pending only).
+    #[serde(serialize_with = "super::instant::write_optional")]
     pub next_attempt_at: Option<DateTime<Utc>>,
     /// The last attempt's HTTP status.
     pub last_status: Option<u16>,
     /// The last attempt's error.
     pub last_error: Option<String>,
     /// Created.
+    #[serde(serialize_with = "super::instant::write")]
     pub created_at: DateTime<Utc>,
     /// Last changed.
+    #[serde(serialize_with = "super::instant::write")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -41,6 +44,7 @@ pub struct DeliveryView {
 #[derive(Debug, Serialize)]
 pub struct AttemptView {
     /// When it started.
+    #[serde(serialize_with = "super::instant::write")]
     pub at: DateTime<Utc>,
     /// The HTTP status, when there was an answer.
     pub http_status: Option<u16>,

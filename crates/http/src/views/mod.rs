@@ -6,6 +6,7 @@ pub mod app;
 pub mod checkout;
 pub mod delivery;
 pub mod envelopes;
+pub mod instant;
 pub mod order_activity;
 pub mod page;
 pub mod payment;

@@ -24,6 +24,7 @@ pub struct ActivityEventView {
     /// The order's status after the event.
     pub status: &'static str,
     /// When.
+    #[serde(serialize_with = "super::instant::write")]
     pub created_at: DateTime<Utc>,
     /// Which fields changed (the names, for `order_activity.*` events), or for a linked
     /// payment's event `{"payment_status": ...}`.
@@ -76,8 +77,10 @@ pub struct OrderActivityView {
     /// History, oldest first.
     pub events: Vec<ActivityEventView>,
     /// Created.
+    #[serde(serialize_with = "super::instant::write")]
     pub created_at: DateTime<Utc>,
     /// Last changed.
+    #[serde(serialize_with = "super::instant::write")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -122,6 +125,7 @@ pub struct OrderDeliveryView {
     /// Expected arrival, RFC 3339.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
+    #[serde(serialize_with = "super::instant::write_optional")]
     pub eta: Option<DateTime<Utc>>,
     /// String(500).
     #[serde(skip_serializing_if = "Option::is_none")]

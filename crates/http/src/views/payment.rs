@@ -25,6 +25,7 @@ pub struct EventView {
     #[schema(example = "payment.paid")]
     pub kind: &'static str,
     /// When it happened (RFC 3339 UTC).
+    #[serde(serialize_with = "super::instant::write")]
     pub created_at: DateTime<Utc>,
     /// The subject's state after the event: the published document (`hostpay_events`),
     /// byte for byte what its webhook carries.
@@ -87,8 +88,10 @@ pub struct RefundView {
     /// Why it failed.
     pub fail_reason: Option<String>,
     /// Asked for.
+    #[serde(serialize_with = "super::instant::write")]
     pub created_at: DateTime<Utc>,
     /// Last changed.
+    #[serde(serialize_with = "super::instant::write")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -307,10 +310,13 @@ pub struct PaymentView {
     #[schema(example = "miniapp")]
     pub channel: &'static str,
     /// Created.
+    #[serde(serialize_with = "super::instant::write")]
     pub created_at: DateTime<Utc>,
     /// Last changed.
+    #[serde(serialize_with = "super::instant::write")]
     pub updated_at: DateTime<Utc>,
     /// When the payment session ends (an unpaid payment is then cancelled).
+    #[serde(serialize_with = "super::instant::write")]
     pub expires_at: DateTime<Utc>,
 }
 
@@ -369,6 +375,7 @@ pub struct SessionView {
     #[schema(example = "http://127.0.0.1:8080/checkout/pay_01J...?session=ps_...")]
     pub checkout_url: String,
     /// When the session stops working.
+    #[serde(serialize_with = "super::instant::write")]
     pub expires_at: DateTime<Utc>,
 }
 
@@ -415,6 +422,7 @@ pub struct GrantView {
     #[schema(example = "http://127.0.0.1:8080/checkout/pay_01J...?grant=pg_...")]
     pub checkout_url: String,
     /// When it stops working (at most 5 minutes, never past the payment's session).
+    #[serde(serialize_with = "super::instant::write")]
     pub expires_at: DateTime<Utc>,
 }
 
