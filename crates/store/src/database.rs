@@ -264,6 +264,11 @@ impl PgDatabase {
         })
     }
 
+    /// Unique in the process among open databases: tells this database from another.
+    pub(crate) fn id(&self) -> u64 {
+        self.lanes.id
+    }
+
     /// The calling thread's own lane, when it runs a single-threaded runtime and has (or
     /// may open) one.
     fn own_lane(&self) -> Option<Pool<AsyncPgConnection>> {

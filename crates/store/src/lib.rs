@@ -41,6 +41,7 @@ mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod user_tokens;
+mod write_batch;
 
 pub use database::{DatabaseUrl, PoolSettings};
 pub use migrations::{migrate, revert_all, MigrationReport};

@@ -660,10 +660,7 @@ macro_rules! payments {
         impl PaymentRepository for $database {
             async fn insert(&self, write: NewPaymentWrite) -> Result<(), StoreError> {
                 let rows = new_payment::NewPaymentRows::of(write)?;
-                detached!(self, |conn| {
-                    let c: &mut $conn = &mut conn;
-                    new_payment::$backend::insert(c, rows).await
-                })
+                new_payment::$backend::create(self, rows).await
             }
 
             async fn get(&self, id: &PaymentId) -> Result<Option<Payment>, StoreError> {
@@ -1068,8 +1065,8 @@ macro_rules! payments {
 for_each_backend!(payments);
 
 mod new_payment {
-    //! Creating a payment (`PaymentRepository::insert`): the payment, its items, refunds and
-    //! first session, its events with their deliveries, and the idempotent response, all or
+    //! Creating a payment (`PaymentRepository::insert`): the payment, its items and first
+    //! session, its events with their deliveries, and the idempotent response, all or
     //! nothing.
     //!
     //! - **PostgreSQL: one statement, one round trip.** Every insert is a data-modifying CTE of
@@ -1093,6 +1090,343 @@ mod new_payment {
     use crate::idempotency::KeptReply;
     use crate::outbox::EventColumns;
     use crate::sql_types::{Amount, DbAmount, Instant};
+
+    /// PostgreSQL: payments created at the same time are written by one statement.
+    ///
+    /// A create is one statement already, and on PostgreSQL most of its cost is per
+    /// statement, not per row: the executor opens each table and its indexes and takes their
+    /// locks, the commit writes and flushes its record. So creations that arrive while
+    /// others are being written queue (`crate::write_batch`: a writer task takes everything
+    /// queued), and one `INSERT` whose rows are bound as arrays (`unnest`) writes them: one
+    /// statement, one commit, however many payments. For each caller, as with a statement
+    /// of its own:
+    /// - **Durable before answered**: `Ok` only after the statement that holds its rows
+    ///   committed (autocommit, `synchronous_commit` as the server has it).
+    /// - **Its own outcome**: a statement is all or nothing, so when PostgreSQL refuses the
+    ///   batch (a taken order id, a foreign key: anything it reports about the rows)
+    ///   nothing of it was written, and each creation is written again on its own, each
+    ///   caller getting what its own statement gets. When the connection fails instead (the
+    ///   outcome is unknown), every caller of the batch gets that error, as a lone
+    ///   statement's caller would.
+    /// - Not cancelled by its caller, no wait for a batch to fill (`crate::write_batch`).
+    ///
+    /// Creations that keep an idempotent reply go alone (their statement guards on the key).
+    mod batch {
+        use std::sync::Mutex;
+
+        use diesel_async::{AsyncPgConnection, RunQueryDsl};
+        use hostpay_domain::ports::StoreError;
+
+        use super::*;
+        use crate::database::PgDatabase;
+        use crate::sql_types::DbInstant;
+        use crate::write_batch::{submit, BatchWriter, Queue, Queues};
+
+        /// Writes batches of creations to one database.
+        #[derive(Clone)]
+        struct CreationWriter(PgDatabase);
+
+        /// The live creation queues, by database.
+        static CREATIONS: Queues<CreationWriter> = Mutex::new(Vec::new());
+
+        /// Writes `rows` (no idempotent reply to keep) with whatever else is being created: `Ok`
+        /// once committed; the errors of `insert`.
+        pub(in crate::payments) async fn insert(
+            database: &PgDatabase,
+            rows: NewPaymentRows,
+        ) -> Result<(), StoreError> {
+            let queue = Queue::of(&CREATIONS, database.id());
+            submit(queue, &CreationWriter(database.clone()), rows).await
+        }
+
+        #[async_trait::async_trait]
+        impl BatchWriter for CreationWriter {
+            type Item = NewPaymentRows;
+
+            async fn write(&self, batch: Vec<NewPaymentRows>) -> Vec<Result<(), StoreError>> {
+                let count = batch.len();
+                let mut conn = match self.0.connection().await {
+                    Ok(conn) => conn,
+                    Err(error) => return vec![Err(error); count],
+                };
+                if count == 1 {
+                    return vec![single(&mut conn, batch).await];
+                }
+                let writes: Vec<NewPaymentWrite> =
+                    batch.iter().map(|rows| rows.write.clone()).collect();
+                match together(&mut conn, batch).await {
+                    Ok(()) => vec![Ok(()); count],
+                    // PostgreSQL refused the statement: nothing of it was written; each on its own.
+                    Err(DbError::Diesel(diesel::result::Error::DatabaseError(kind, info))) => {
+                        tracing::debug!(
+                            creations = count,
+                            ?kind,
+                            error = info.message(),
+                            "a batch of creations was refused: each is written on its own"
+                        );
+                        let mut outcomes = Vec::with_capacity(count);
+                        for write in writes {
+                            outcomes.push(match NewPaymentRows::of(write) {
+                                Ok(rows) => single(&mut conn, vec![rows]).await,
+                                Err(error) => Err(StoreError::from(error)),
+                            });
+                        }
+                        outcomes
+                    }
+                    Err(error) => vec![Err(StoreError::from(error)); count],
+                }
+            }
+        }
+
+        /// One creation, by the statement a creation has on its own.
+        async fn single(
+            conn: &mut AsyncPgConnection,
+            rows: Vec<NewPaymentRows>,
+        ) -> Result<(), StoreError> {
+            let mut rows = rows.into_iter();
+            match (rows.next(), rows.next()) {
+                (Some(one), None) => super::pg::insert(conn, one).await.map_err(StoreError::from),
+                (None, _) | (Some(_), Some(_)) => Err(StoreError::Unavailable(
+                    "a lone creation must be one".to_owned(),
+                )),
+            }
+        }
+
+        /// Many creations by one statement.
+        async fn together(conn: &mut AsyncPgConnection, rows: Vec<NewPaymentRows>) -> DbResult<()> {
+            let count = rows.len();
+            let batch = BatchColumns::of(rows)?;
+            let inserted = if batch.events.has_deliveries() {
+                BatchStatement::<true>(&batch).execute(conn).await?
+            } else {
+                BatchStatement::<false>(&batch).execute(conn).await?
+            };
+            if inserted == count {
+                Ok(())
+            } else {
+                Err(DbError::Store(StoreError::Unavailable(format!(
+                    "a batch of {count} creations wrote {inserted} sessions"
+                ))))
+            }
+        }
+
+        /// The rows of many creations as column arrays.
+        struct BatchColumns {
+            ids: Vec<String>,
+            app_ids: Vec<String>,
+            channels: Vec<String>,
+            user_ids: Vec<String>,
+            amounts: Vec<DbAmount>,
+            currencies: Vec<String>,
+            statuses: Vec<String>,
+            fail_reasons: Vec<Option<String>>,
+            miniapp_order_ids: Vec<Option<String>>,
+            details: Vec<String>,
+            expires_at: Vec<DbInstant>,
+            charging_since: Vec<Option<DbInstant>>,
+            created_at: Vec<DbInstant>,
+            updated_at: Vec<DbInstant>,
+            versions: Vec<i64>,
+            charge_check_at: Vec<Option<DbInstant>>,
+            item_payment_ids: Vec<String>,
+            item_positions: Vec<i32>,
+            item_product_names: Vec<String>,
+            item_product_skus: Vec<Option<String>>,
+            item_quantities: Vec<i64>,
+            item_prices: Vec<Option<DbAmount>>,
+            item_discounts: Vec<Option<DbAmount>>,
+            session_token_hashes: Vec<String>,
+            session_payment_ids: Vec<String>,
+            session_created_at: Vec<DbInstant>,
+            session_expires_at: Vec<DbInstant>,
+            events: EventColumns,
+        }
+
+        impl BatchColumns {
+            fn of(batch: Vec<NewPaymentRows>) -> DbResult<BatchColumns> {
+                let n = batch.len();
+                let mut columns = BatchColumns {
+                    ids: Vec::with_capacity(n),
+                    app_ids: Vec::with_capacity(n),
+                    channels: Vec::with_capacity(n),
+                    user_ids: Vec::with_capacity(n),
+                    amounts: Vec::with_capacity(n),
+                    currencies: Vec::with_capacity(n),
+                    statuses: Vec::with_capacity(n),
+                    fail_reasons: Vec::with_capacity(n),
+                    miniapp_order_ids: Vec::with_capacity(n),
+                    details: Vec::with_capacity(n),
+                    expires_at: Vec::with_capacity(n),
+                    charging_since: Vec::with_capacity(n),
+                    created_at: Vec::with_capacity(n),
+                    updated_at: Vec::with_capacity(n),
+                    versions: Vec::with_capacity(n),
+                    charge_check_at: Vec::with_capacity(n),
+                    item_payment_ids: Vec::with_capacity(n),
+                    item_positions: Vec::with_capacity(n),
+                    item_product_names: Vec::with_capacity(n),
+                    item_product_skus: Vec::with_capacity(n),
+                    item_quantities: Vec::with_capacity(n),
+                    item_prices: Vec::with_capacity(n),
+                    item_discounts: Vec::with_capacity(n),
+                    session_token_hashes: Vec::with_capacity(n),
+                    session_payment_ids: Vec::with_capacity(n),
+                    session_created_at: Vec::with_capacity(n),
+                    session_expires_at: Vec::with_capacity(n),
+                    events: EventColumns::of(&[])?,
+                };
+                let mut events = Vec::with_capacity(n);
+                for NewPaymentRows {
+                    payment,
+                    items,
+                    session,
+                    write,
+                } in batch
+                {
+                    // Every column named, so a new column breaks the build here.
+                    let super::PaymentRow {
+                        id,
+                        app_id,
+                        channel,
+                        user_id,
+                        amount,
+                        currency,
+                        status,
+                        fail_reason,
+                        miniapp_order_id,
+                        details,
+                        expires_at,
+                        charging_since,
+                        created_at,
+                        updated_at,
+                        version,
+                        charge_check_at,
+                    } = payment;
+                    columns.ids.push(id);
+                    columns.app_ids.push(app_id);
+                    columns.channels.push(channel);
+                    columns.user_ids.push(user_id);
+                    columns.amounts.push(amount);
+                    columns.currencies.push(currency);
+                    columns.statuses.push(status);
+                    columns.fail_reasons.push(fail_reason);
+                    columns.miniapp_order_ids.push(miniapp_order_id);
+                    columns.details.push(details);
+                    columns.expires_at.push(expires_at);
+                    columns.charging_since.push(charging_since);
+                    columns.created_at.push(created_at);
+                    columns.updated_at.push(updated_at);
+                    columns.versions.push(version);
+                    columns.charge_check_at.push(charge_check_at);
+                    for super::ItemRow {
+                        payment_id,
+                        position,
+                        product_name,
+                        product_sku,
+                        quantity,
+                        price,
+                        discount,
+                    } in items
+                    {
+                        columns.item_payment_ids.push(payment_id);
+                        columns.item_positions.push(position);
+                        columns.item_product_names.push(product_name);
+                        columns.item_product_skus.push(product_sku);
+                        columns.item_quantities.push(quantity);
+                        columns.item_prices.push(price);
+                        columns.item_discounts.push(discount);
+                    }
+                    let super::SessionRow {
+                        token_hash,
+                        payment_id,
+                        created_at,
+                        expires_at,
+                    } = session;
+                    columns.session_token_hashes.push(token_hash);
+                    columns.session_payment_ids.push(payment_id);
+                    columns.session_created_at.push(created_at);
+                    columns.session_expires_at.push(expires_at);
+                    events.extend(write.events);
+                }
+                columns.events = EventColumns::of(&events)?;
+                Ok(columns)
+            }
+        }
+
+        /// The statement: payments, their lines, events (and deliveries: `DELIVERIES`, which must
+        /// match the values) and sessions, each `unnest`ed from arrays: one text whatever the
+        /// counts, prepared once per connection and variant.
+        struct BatchStatement<'a, const DELIVERIES: bool>(&'a BatchColumns);
+
+        /// The prepared-statement cache's key of [`BatchStatement`].
+        struct BatchStatementId<const DELIVERIES: bool>;
+
+        impl<const DELIVERIES: bool> QueryId for BatchStatement<'_, DELIVERIES> {
+            type QueryId = BatchStatementId<DELIVERIES>;
+            const HAS_STATIC_QUERY_ID: bool = true;
+        }
+
+        impl<const DELIVERIES: bool> QueryFragment<Pg> for BatchStatement<'_, DELIVERIES> {
+            fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+                let c = self.0;
+                out.push_sql(
+                    "WITH g AS (SELECT 1 AS one), \
+                     p AS (INSERT INTO payments (id, app_id, channel, user_id, amount, currency, \
+                     status, fail_reason, miniapp_order_id, details, expires_at, charging_since, \
+                     created_at, updated_at, version, charge_check_at) SELECT * FROM unnest(",
+                );
+                crate::sql_fragment::push_binds!(
+                    out;
+                    Array<Text> => &c.ids,
+                    Array<Text> => &c.app_ids,
+                    Array<Text> => &c.channels,
+                    Array<Text> => &c.user_ids,
+                    Array<Amount> => &c.amounts,
+                    Array<Text> => &c.currencies,
+                    Array<Text> => &c.statuses,
+                    Array<Nullable<Text>> => &c.fail_reasons,
+                    Array<Nullable<Text>> => &c.miniapp_order_ids,
+                    Array<Text> => &c.details,
+                    Array<Instant> => &c.expires_at,
+                    Array<Nullable<Instant>> => &c.charging_since,
+                    Array<Instant> => &c.created_at,
+                    Array<Instant> => &c.updated_at,
+                    Array<BigInt> => &c.versions,
+                    Array<Nullable<Instant>> => &c.charge_check_at
+                );
+                out.push_sql(
+                    ")), i AS (INSERT INTO payment_items \
+                     (payment_id, position, product_name, product_sku, quantity, price, discount) \
+                     SELECT * FROM unnest(",
+                );
+                crate::sql_fragment::push_binds!(
+                    out;
+                    Array<Text> => &c.item_payment_ids,
+                    Array<Integer> => &c.item_positions,
+                    Array<Text> => &c.item_product_names,
+                    Array<Nullable<Text>> => &c.item_product_skus,
+                    Array<BigInt> => &c.item_quantities,
+                    Array<Nullable<Amount>> => &c.item_prices,
+                    Array<Nullable<Amount>> => &c.item_discounts
+                );
+                out.push_sql("))");
+                c.events.push_ctes::<DELIVERIES>(&mut out, "g")?;
+                out.push_sql(
+                    " INSERT INTO payment_sessions (token_hash, payment_id, created_at, expires_at) \
+                     SELECT * FROM unnest(",
+                );
+                crate::sql_fragment::push_binds!(
+                    out;
+                    Array<Text> => &c.session_token_hashes,
+                    Array<Text> => &c.session_payment_ids,
+                    Array<Instant> => &c.session_created_at,
+                    Array<Instant> => &c.session_expires_at
+                );
+                out.push_sql(")");
+                Ok(())
+            }
+        }
+    }
 
     /// Everything a new payment writes, as rows (built before the connection is taken).
     pub(super) struct NewPaymentRows {
@@ -1127,6 +1461,23 @@ mod new_payment {
         use hostpay_domain::ports::StoreError;
 
         use super::*;
+        use crate::database::PgDatabase;
+        use crate::dialect::detached;
+
+        /// Creates the payment: with others being created at the same time
+        /// ([`super::batch`]), or alone when it keeps an idempotent reply.
+        pub(in crate::payments) async fn create(
+            database: &PgDatabase,
+            rows: NewPaymentRows,
+        ) -> Result<(), StoreError> {
+            if rows.write.idempotent.is_none() {
+                return super::batch::insert(database, rows).await;
+            }
+            detached!(database, |conn| {
+                let c: &mut AsyncPgConnection = &mut conn;
+                insert(c, rows).await
+            })
+        }
 
         /// Inserts the payment with everything written with it, in one statement.
         /// Errors: `Duplicate` naming the taken key (`id`, `miniapp_order_id`, `token`,
@@ -1379,6 +1730,17 @@ mod new_payment {
         use crate::database::SqliteConnection;
         use crate::dialect::write_transaction;
         use crate::schema::{payment_items, payment_sessions, payments};
+
+        /// Creates the payment, in the group commit.
+        pub(in crate::payments) async fn create(
+            database: &crate::database::SqliteDatabase,
+            rows: NewPaymentRows,
+        ) -> Result<(), hostpay_domain::ports::StoreError> {
+            crate::dialect::detached!(database, |conn| {
+                let c: &mut SqliteConnection = &mut conn;
+                insert(c, rows).await
+            })
+        }
 
         /// Inserts the payment with everything written with it, in one write transaction.
         pub(in crate::payments) async fn insert(

@@ -6,6 +6,7 @@ mod abandoned_calls;
 mod column_types;
 mod connection_lanes;
 mod contract;
+mod creation_batches;
 mod migrations;
 mod money_scale;
 mod queries_use_indexes;

@@ -36,7 +36,9 @@ use hostpay_domain::services::{
 use hostpay_domain::validation::NonEmptyString;
 use hostpay_upstream::SandboxProcessor;
 
-use super::fixture::{all_deliveries, money, positive, secs, text255, utc, Fixture, Must};
+use super::fixture::{
+    all_deliveries, deliveries_of, money, positive, secs, text255, utc, Fixture, Must,
+};
 use super::ports::StorePorts;
 use crate::{test_settings, RecordingBoxo, RecordingWebhooks};
 
@@ -681,4 +683,107 @@ pub async fn concurrent_activity_upserts(ports: &StorePorts) {
         i64::try_from(updated).unwrap_or(i64::MAX),
         "contract: the version counts the updates"
     );
+}
+
+/// 40 creations at once (some of an app with a webhook, so with deliveries; one of them
+/// twice): each is stored whole (its line, its session, its event, its deliveries), the
+/// one sent twice is stored once and its second insert answers `Duplicate("id")`, and no
+/// other creation is disturbed by it.
+pub async fn concurrent_creations(ports: &StorePorts) {
+    creations_at_once(ports, true).await;
+}
+
+/// 40 creations at once, checked as [`concurrent_creations`] does (with `repeat_one`, one
+/// of them sent twice): returns the ids stored, for a backend's own checks (how many
+/// transactions wrote them).
+pub async fn creations_at_once(ports: &StorePorts, repeat_one: bool) -> Vec<PaymentId> {
+    let fx = Fixture::new("ccr", utc(2026, 9, 2));
+    let quiet = fx.stored_app(ports, false).await;
+    let hooked = fx.stored_app(ports, true).await;
+    let mut writes: Vec<NewPaymentWrite> = (0..40)
+        .map(|n| {
+            let app = if n % 3 == 0 { &hooked } else { &quiet };
+            fx.open(
+                app,
+                &format!("racer-{n}"),
+                "3.50",
+                hostpay_domain::payment::Channel::Miniapp,
+                None,
+                PaymentDetails::default(),
+            )
+        })
+        .collect();
+    // The same creation sent twice (as a retry would): whichever lands first, the other
+    // is refused.
+    if repeat_one {
+        writes.push(writes[7].clone());
+    }
+    let start = Arc::new(Barrier::new(writes.len()));
+    let tasks: Vec<_> = writes
+        .iter()
+        .cloned()
+        .map(|write| {
+            let payments = ports.payments.clone();
+            let start = start.clone();
+            tokio::spawn(async move {
+                start.wait().await;
+                payments.insert(write).await
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.must("a create task"));
+    }
+    let refused: Vec<&StoreError> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
+    let expected: &[&StoreError] = if repeat_one {
+        &[&StoreError::Duplicate("id".to_owned())]
+    } else {
+        &[]
+    };
+    assert_eq!(
+        refused, expected,
+        "contract: of concurrent creations only the second of one payment is refused"
+    );
+    let mut ids = Vec::new();
+    for write in &writes[..40] {
+        let record = ports
+            .payments
+            .read(write.payment.id())
+            .await
+            .must("read of a created payment")
+            .unwrap_or_else(|| panic!("contract: {} was not stored", write.payment.id()));
+        assert_eq!(
+            record.payment, write.payment,
+            "contract: a payment created concurrently is stored as written"
+        );
+        assert_eq!(
+            record.events, write.events,
+            "contract: its events (with their targets) are stored with it"
+        );
+        let session = ports
+            .payments
+            .find_session(&write.session.token_hash)
+            .await
+            .must("find_session");
+        assert_eq!(
+            session.as_ref(),
+            Some(&write.session),
+            "contract: its session too"
+        );
+        ids.push(write.payment.id().clone());
+    }
+    for write in writes[..40].iter() {
+        let hooked_app = write.payment.app_id() == &hooked.id;
+        for event in &write.events {
+            let deliveries = deliveries_of(ports, event).await;
+            assert_eq!(
+                deliveries.len(),
+                usize::from(hooked_app),
+                "contract: an event of a created payment has its delivery exactly when its \
+                 app has a webhook"
+            );
+        }
+    }
+    ids
 }
