@@ -1104,11 +1104,12 @@ mod new_payment {
     ///   committed (autocommit, `synchronous_commit` as the server has it).
     /// - **Its own outcome**: a statement is all or nothing, so when PostgreSQL refuses the
     ///   batch (a taken order id, a foreign key: anything it reports about the rows)
-    ///   nothing of it was written, and each creation is written again on its own, each
-    ///   caller getting what its own statement gets. When the connection fails instead (the
-    ///   outcome is unknown), every caller of the batch gets that error, as a lone
-    ///   statement's caller would.
-    /// - Not cancelled by its caller, no wait for a batch to fill (`crate::write_batch`).
+    ///   nothing of it was written, and it is written again in halves, down to single
+    ///   creations, each caller getting what a statement holding its creation alone (or
+    ///   with good ones) gets. When the connection fails instead (the outcome is unknown),
+    ///   every caller of the batch gets that error, as a lone statement's caller would.
+    /// - Not cancelled by its caller, not written when its caller left before the writer
+    ///   had a connection, no wait for a batch to fill (`crate::write_batch`).
     ///
     /// Creations that keep an idempotent reply go alone (their statement guards on the key).
     mod batch {
@@ -1142,40 +1143,74 @@ mod new_payment {
         #[async_trait::async_trait]
         impl BatchWriter for CreationWriter {
             type Item = NewPaymentRows;
+            type Connection = PooledPg;
 
-            async fn write(&self, batch: Vec<NewPaymentRows>) -> Vec<Result<(), StoreError>> {
+            async fn connect(&self) -> Result<PooledPg, StoreError> {
+                self.0.connection().await
+            }
+
+            async fn write(
+                &self,
+                conn: &mut PooledPg,
+                batch: Vec<NewPaymentRows>,
+            ) -> Vec<Result<(), StoreError>> {
+                write_split(conn, batch).await
+            }
+        }
+
+        /// A pooled PostgreSQL connection.
+        type PooledPg = diesel_async::pooled_connection::deadpool::Object<AsyncPgConnection>;
+
+        /// Writes `batch` by one statement; if PostgreSQL refuses it (nothing of it was
+        /// written), each half again, down to single creations, so a bad creation costs
+        /// its batch a few statements, not one per creation, and every caller gets the
+        /// outcome of a statement holding its creation alone or with good ones.
+        fn write_split(
+            conn: &mut AsyncPgConnection,
+            batch: Vec<NewPaymentRows>,
+        ) -> futures::future::BoxFuture<'_, Vec<Result<(), StoreError>>> {
+            Box::pin(async move {
                 let count = batch.len();
-                let mut conn = match self.0.connection().await {
-                    Ok(conn) => conn,
-                    Err(error) => return vec![Err(error); count],
-                };
                 if count == 1 {
-                    return vec![single(&mut conn, batch).await];
+                    return vec![single(conn, batch).await];
                 }
                 let writes: Vec<NewPaymentWrite> =
                     batch.iter().map(|rows| rows.write.clone()).collect();
-                match together(&mut conn, batch).await {
+                match together(conn, batch).await {
                     Ok(()) => vec![Ok(()); count],
-                    // PostgreSQL refused the statement: nothing of it was written; each on its own.
-                    Err(DbError::Diesel(diesel::result::Error::DatabaseError(kind, info))) => {
+                    Err(DbError::Diesel(diesel::result::Error::DatabaseError(kind, info)))
+                        if refused(&kind) =>
+                    {
                         tracing::debug!(
                             creations = count,
                             ?kind,
                             error = info.message(),
-                            "a batch of creations was refused: each is written on its own"
+                            "a batch of creations was refused: written again in halves"
                         );
-                        let mut outcomes = Vec::with_capacity(count);
+                        let mut rows = Vec::with_capacity(count);
                         for write in writes {
-                            outcomes.push(match NewPaymentRows::of(write) {
-                                Ok(rows) => single(&mut conn, vec![rows]).await,
-                                Err(error) => Err(StoreError::from(error)),
-                            });
+                            match NewPaymentRows::of(write) {
+                                Ok(again) => rows.push(again),
+                                // Built from these very writes a moment ago.
+                                Err(error) => return vec![Err(StoreError::from(error)); count],
+                            }
                         }
+                        let second = rows.split_off(count / 2);
+                        let mut outcomes = write_split(conn, rows).await;
+                        outcomes.extend(write_split(conn, second).await);
                         outcomes
                     }
+                    // The connection failed: the outcome is unknown, as a lone statement's.
                     Err(error) => vec![Err(StoreError::from(error)); count],
                 }
-            }
+            })
+        }
+
+        /// Whether PostgreSQL answered that it refused the statement (so nothing of it was
+        /// written), as opposed to the connection failing with the outcome unknown.
+        fn refused(kind: &diesel::result::DatabaseErrorKind) -> bool {
+            use diesel::result::DatabaseErrorKind as Kind;
+            !matches!(kind, Kind::UnableToSendCommand | Kind::ClosedConnection)
         }
 
         /// One creation, by the statement a creation has on its own.
@@ -1342,6 +1377,13 @@ mod new_payment {
                         created_at,
                         expires_at,
                     } = session;
+                    // Lone, the statement takes the session's payment from the payment
+                    // it inserts; together, from the session: they must agree.
+                    if columns.ids.last() != Some(&payment_id) {
+                        return Err(DbError::Store(StoreError::Unavailable(format!(
+                            "session of payment {payment_id} written with another payment"
+                        ))));
+                    }
                     columns.session_token_hashes.push(token_hash);
                     columns.session_payment_ids.push(payment_id);
                     columns.session_created_at.push(created_at);

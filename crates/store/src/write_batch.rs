@@ -1,18 +1,24 @@
-//! Writes of one kind that arrive at the same time, written together: a queue per database,
-//! and writer tasks that take everything queued and hand it to a [`BatchWriter`] at once.
+//! Writes of one kind that arrive at the same time, written together: a queue per database
+//! and thread, and writer tasks that take everything queued and hand it to a
+//! [`BatchWriter`] at once. A queue is its thread's (an HTTP worker's runtime is one
+//! thread): its writers run on the runtime of its callers and use that thread's
+//! connections, and a runtime that stops takes its callers and its writers together.
 //!
 //! What each caller of [`submit`] can rely on:
 //! - **Its own outcome**, from the writer (which answers each item of a batch: see the
 //!   writer's own rules, e.g. a refused batch written again item by item).
-//! - **Not cancelled by its caller.** Writers are tasks of their own: a caller that gives
-//!   up (client gone, request timeout) takes nothing of a batch down with it; its item is
-//!   written or not as if it had stayed.
+//! - **Not cancelled by its caller, not written after it left.** Writers are tasks of their
+//!   own: a caller that gives up (client gone, request timeout) takes nothing of a batch
+//!   down with it. An item whose caller left before its writer had a connection is not
+//!   written at all (as a lone operation would not be); once the writer has one, it is
+//!   written or not as if its caller had stayed.
 //! - **No wait for a batch to fill.** A writer starts as soon as an item arrives while
 //!   fewer than [`MAX_WRITERS`] write; only items that arrive while they all write are
 //!   batched, so an idle server writes each item at once.
 //! - **No item left behind.** A writer stops only when the queue is empty; one whose task
-//!   is dropped (the runtime stops) fails what waits if no other writer is left (nothing of
-//!   it was started, so nothing was written).
+//!   is dropped, even before it first ran (its runtime stops), is counted out, and fails
+//!   what waits if no other writer is left (nothing of it was started, so nothing was
+//!   written).
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
@@ -31,9 +37,18 @@ pub(crate) const MAX_WRITERS: usize = 4;
 pub(crate) trait BatchWriter: Clone + Send + Sync + 'static {
     /// What is written.
     type Item: Send + 'static;
+    /// What it writes with.
+    type Connection: Send;
 
-    /// Writes `batch`: one outcome per item, in order.
-    async fn write(&self, batch: Vec<Self::Item>) -> Vec<Result<(), StoreError>>;
+    /// A connection to write a batch with.
+    async fn connect(&self) -> Result<Self::Connection, StoreError>;
+
+    /// Writes `batch` on `conn`: one outcome per item, in order.
+    async fn write(
+        &self,
+        conn: &mut Self::Connection,
+        batch: Vec<Self::Item>,
+    ) -> Vec<Result<(), StoreError>>;
 }
 
 /// The items waiting for a writer, and how many writers run.
@@ -52,13 +67,15 @@ struct Waiting<T> {
     outcome: oneshot::Sender<Result<(), StoreError>>,
 }
 
-/// The live queues of one kind of write, by database: a queue lives while anything waits or
-/// is being written (callers and writers hold it), then goes.
-pub(crate) type Queues<W> = Mutex<Vec<(u64, Weak<Queue<W>>)>>;
+/// The live queues of one kind of write, by database and thread: a queue lives while
+/// anything waits or is being written (callers and writers hold it), then goes.
+pub(crate) type Queues<W> = Mutex<Vec<((u64, std::thread::ThreadId), Weak<Queue<W>>)>>;
 
 impl<W: BatchWriter> Queue<W> {
-    /// The live queue of database `key` in `queues` (a new one if none is live).
-    pub(crate) fn of(queues: &Queues<W>, key: u64) -> Arc<Queue<W>> {
+    /// The live queue of database `database` for the calling thread in `queues` (a new one
+    /// if none is live).
+    pub(crate) fn of(queues: &Queues<W>, database: u64) -> Arc<Queue<W>> {
+        let key = (database, std::thread::current().id());
         // A list of keys and weak handles, consistent at every step: a panic elsewhere
         // cannot leave it half-changed.
         let mut queues = queues.lock().unwrap_or_else(PoisonError::into_inner);
@@ -115,7 +132,13 @@ pub(crate) async fn submit<W: BatchWriter>(
         start
     };
     if start_writer {
-        tokio::spawn(write_all(writer.clone(), queue));
+        // The guard goes into the task before it is spawned: a task dropped before it first
+        // runs still counts its writer out.
+        let guard = WriterGuard {
+            queue,
+            counted_out: false,
+        };
+        tokio::spawn(write_all(writer.clone(), guard));
     }
     answer.await.unwrap_or_else(|_| {
         Err(StoreError::Unavailable(
@@ -125,18 +148,29 @@ pub(crate) async fn submit<W: BatchWriter>(
 }
 
 /// A writer: writes batches until none is waiting.
-async fn write_all<W: BatchWriter>(writer: W, queue: Arc<Queue<W>>) {
-    let mut guard = WriterGuard {
-        queue: &queue,
-        counted_out: false,
-    };
-    while let Some(batch) = queue.next_batch() {
+async fn write_all<W: BatchWriter>(writer: W, mut guard: WriterGuard<W>) {
+    while let Some(batch) = guard.queue.next_batch() {
+        let mut conn = match writer.connect().await {
+            Ok(conn) => conn,
+            Err(error) => {
+                for waiting in batch {
+                    let _ = waiting.outcome.send(Err(error.clone()));
+                }
+                continue;
+            }
+        };
+        // Items whose callers left while the writer waited for its connection are not
+        // written (a caller that gives up before anything started changes nothing).
         let (items, senders): (Vec<W::Item>, Vec<_>) = batch
             .into_iter()
+            .filter(|waiting| !waiting.outcome.is_closed())
             .map(|waiting| (waiting.item, waiting.outcome))
             .unzip();
+        if items.is_empty() {
+            continue;
+        }
         let count = items.len();
-        let mut outcomes = writer.write(items).await.into_iter();
+        let mut outcomes = writer.write(&mut conn, items).await.into_iter();
         for sender in senders {
             let outcome = outcomes.next().unwrap_or_else(|| {
                 Err(StoreError::Unavailable(format!(
@@ -151,12 +185,12 @@ async fn write_all<W: BatchWriter>(writer: W, queue: Arc<Queue<W>>) {
 
 /// Counts a writer that ends without finishing (its task dropped) out of the queue, and
 /// fails what waits if no writer is left to write it.
-struct WriterGuard<'a, W: BatchWriter> {
-    queue: &'a Queue<W>,
+struct WriterGuard<W: BatchWriter> {
+    queue: Arc<Queue<W>>,
     counted_out: bool,
 }
 
-impl<W: BatchWriter> Drop for WriterGuard<'_, W> {
+impl<W: BatchWriter> Drop for WriterGuard<W> {
     fn drop(&mut self) {
         if self.counted_out {
             return;
@@ -195,8 +229,14 @@ mod tests {
     #[async_trait]
     impl BatchWriter for Recorder {
         type Item = u32;
+        type Connection = ();
 
-        async fn write(&self, batch: Vec<u32>) -> Vec<Result<(), StoreError>> {
+        async fn connect(&self) -> Result<(), StoreError> {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            Ok(())
+        }
+
+        async fn write(&self, _: &mut (), batch: Vec<u32>) -> Vec<Result<(), StoreError>> {
             tokio::time::sleep(Duration::from_millis(5)).await;
             self.batches
                 .lock()
@@ -251,8 +291,9 @@ mod tests {
         let queues: Queues<Recorder> = Mutex::new(Vec::new());
         let recorder = Recorder::default();
         let queue = Queue::of(&queues, 1);
+        // Leaves after the writer has its connection (2 ms), before the write ends (5 ms).
         let gave_up = tokio::time::timeout(
-            Duration::from_millis(1),
+            Duration::from_millis(4),
             submit(queue.clone(), &recorder, 2),
         )
         .await;
@@ -261,12 +302,64 @@ mod tests {
         assert_eq!(recorder.written.load(Ordering::SeqCst), 1, "written anyway");
     }
 
+    #[tokio::test]
+    async fn a_caller_gone_before_the_connection_is_not_written() {
+        let queues: Queues<Recorder> = Mutex::new(Vec::new());
+        let recorder = Recorder::default();
+        let queue = Queue::of(&queues, 1);
+        let gave_up =
+            tokio::time::timeout(Duration::from_micros(10), submit(queue, &recorder, 2)).await;
+        assert!(gave_up.is_err(), "the caller left at once");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(
+            recorder.written.load(Ordering::SeqCst),
+            0,
+            "nothing written"
+        );
+    }
+
     #[test]
-    fn one_live_queue_per_database() {
+    fn a_writer_dropped_before_it_ran_is_counted_out_and_fails_what_waits() {
+        let queues: Queues<Recorder> = Mutex::new(Vec::new());
+        let recorder = Recorder::default();
+        let queue = Queue::of(&queues, 1);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let (outcome, answer) = oneshot::channel();
+        queue.state().waiting.push(Waiting { item: 2, outcome });
+        queue.state().writers = 1;
+        let guard = WriterGuard {
+            queue: queue.clone(),
+            counted_out: false,
+        };
+        runtime.spawn(write_all(recorder, guard));
+        drop(runtime);
+        assert_eq!(queue.state().writers, 0, "the writer was counted out");
+        assert!(
+            matches!(answer.blocking_recv(), Ok(Err(StoreError::Unavailable(_)))),
+            "what waited was told, not left hanging"
+        );
+    }
+
+    #[test]
+    fn one_live_queue_per_database_and_thread() {
         let queues: Queues<Recorder> = Mutex::new(Vec::new());
         let first = Queue::of(&queues, 1);
         assert!(Arc::ptr_eq(&first, &Queue::of(&queues, 1)));
         assert!(!Arc::ptr_eq(&first, &Queue::of(&queues, 2)));
+        let elsewhere = std::thread::scope(|scope| {
+            scope
+                .spawn(|| Queue::of(&queues, 1))
+                .join()
+                .expect("a thread")
+        });
+        assert!(
+            !Arc::ptr_eq(&first, &elsewhere),
+            "another thread, another queue"
+        );
+        drop(elsewhere);
         drop(first);
         let _again = Queue::of(&queues, 1);
         let live = queues.lock().expect("queues").len();
