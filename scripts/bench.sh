@@ -162,10 +162,17 @@ cat >"$work/boxo_create.lua" <<EOF
 wrk.method = "POST"
 wrk.headers["Authorization"] = "$boxo_auth"
 wrk.headers["Content-Type"] = "application/json"
+-- Each wrk thread has its own Lua state with the same random sequence: its number (set by
+-- setup) keeps the threads' order ids apart, so every creation is new.
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
 local counter = 0
 request = function()
   counter = counter + 1
-  local body = '{"app_id":"$app_id","order":{"amount":"10.00","currency":"SAR","miniapp_order_id":"bench-' .. tostring(math.random(1, 1000000000)) .. '-' .. counter .. '","hostapp_user_id":"bench-user"}}'
+  local body = '{"app_id":"$app_id","order":{"amount":"10.00","currency":"SAR","miniapp_order_id":"bench-' .. tostring(tid) .. '-' .. tostring(math.random(1, 1000000000)) .. '-' .. counter .. '","hostapp_user_id":"bench-user"}}'
   return wrk.format(nil, nil, nil, body)
 end
 EOF

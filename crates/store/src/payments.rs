@@ -1154,7 +1154,41 @@ mod new_payment {
                 conn: &mut PooledPg,
                 batch: Vec<NewPaymentRows>,
             ) -> Vec<Result<(), StoreError>> {
-                write_split(conn, batch).await
+                // Every batch takes its unique keys in one order (app and order id, then
+                // payment id): two batches holding the same keys wait for each other
+                // instead of deadlocking (a Boxo order sent twice at once, say).
+                let count = batch.len();
+                let mut batch: Vec<(usize, NewPaymentRows)> =
+                    batch.into_iter().enumerate().collect();
+                batch.sort_by(|(_, a), (_, b)| {
+                    (
+                        &a.payment.app_id,
+                        &a.payment.miniapp_order_id,
+                        &a.payment.id,
+                    )
+                        .cmp(&(
+                            &b.payment.app_id,
+                            &b.payment.miniapp_order_id,
+                            &b.payment.id,
+                        ))
+                });
+                let (order, sorted): (Vec<usize>, Vec<NewPaymentRows>) = batch.into_iter().unzip();
+                let mut answers: Vec<Option<Result<(), StoreError>>> = vec![None; count];
+                for (caller, outcome) in order.into_iter().zip(write_split(conn, sorted).await) {
+                    if let Some(answer) = answers.get_mut(caller) {
+                        *answer = Some(outcome);
+                    }
+                }
+                answers
+                    .into_iter()
+                    .map(|answer| {
+                        answer.unwrap_or_else(|| {
+                            Err(StoreError::Unavailable(
+                                "a creation was not answered".to_owned(),
+                            ))
+                        })
+                    })
+                    .collect()
             }
         }
 

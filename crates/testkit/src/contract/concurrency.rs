@@ -787,3 +787,59 @@ pub async fn creations_at_once(ports: &StorePorts, repeat_one: bool) -> Vec<Paym
     }
     ids
 }
+
+/// 20 Boxo orders, each created twice at once by two groups that send them in opposite
+/// orders (as two batches holding the same keys would): each order is stored once, and
+/// exactly one of its two creations is refused with `Duplicate("miniapp_order_id")`.
+pub async fn concurrent_crossed_orders(ports: &StorePorts) {
+    let fx = Fixture::new("cxo", utc(2026, 9, 3));
+    let app = fx.stored_app(ports, false).await;
+    let orders: Vec<String> = (0..20).map(|_| fx.unique("crossed-")).collect();
+    let open = |order: &String| {
+        fx.open(
+            &app,
+            "crosser",
+            "9.00",
+            hostpay_domain::payment::Channel::Platform,
+            Some(order),
+            PaymentDetails::default(),
+        )
+    };
+    let forward: Vec<NewPaymentWrite> = orders.iter().map(open).collect();
+    let backward: Vec<NewPaymentWrite> = orders.iter().rev().map(open).collect();
+    let start = Arc::new(Barrier::new(forward.len() + backward.len()));
+    let tasks: Vec<_> = forward
+        .into_iter()
+        .chain(backward)
+        .map(|write| {
+            let payments = ports.payments.clone();
+            let start = start.clone();
+            tokio::spawn(async move {
+                start.wait().await;
+                let order = write.payment.miniapp_order_id().map(|id| id.to_string());
+                (order, payments.insert(write).await)
+            })
+        })
+        .collect();
+    let mut stored: BTreeMap<String, usize> = BTreeMap::new();
+    let mut refused: BTreeMap<String, usize> = BTreeMap::new();
+    for task in tasks {
+        let (order, outcome) = task.await.must("a create task");
+        let order = order.unwrap_or_default();
+        match outcome {
+            Ok(()) => *stored.entry(order).or_default() += 1,
+            Err(StoreError::Duplicate(key)) if key == "miniapp_order_id" => {
+                *refused.entry(order).or_default() += 1;
+            }
+            Err(error) => panic!("contract: a crossed creation failed otherwise: {error:?}"),
+        }
+    }
+    for order in &orders {
+        assert_eq!(stored.get(order), Some(&1), "contract: {order} stored once");
+        assert_eq!(
+            refused.get(order),
+            Some(&1),
+            "contract: {order} refused once"
+        );
+    }
+}

@@ -42,8 +42,8 @@ mod user_tokens;
 pub use apps::apps;
 pub use concurrency::{
     concurrent_activity_upserts, concurrent_boxo_orders, concurrent_confirm_and_cancel,
-    concurrent_creations, concurrent_idempotency_begin, concurrent_nonces,
-    concurrent_outbox_claimers, concurrent_refunds, creations_at_once,
+    concurrent_creations, concurrent_crossed_orders, concurrent_idempotency_begin,
+    concurrent_nonces, concurrent_outbox_claimers, concurrent_refunds, creations_at_once,
 };
 pub use connect::{concurrent_code_redemption, connect_codes, connect_prune, connect_tokens};
 pub use idempotency::{idempotency_keys, idempotency_prune};
@@ -112,6 +112,7 @@ macro_rules! __contract_checks {
             concurrent_nonces,
             concurrent_boxo_orders,
             concurrent_creations,
+            concurrent_crossed_orders,
             concurrent_activity_upserts,
             concurrent_code_redemption
         );
