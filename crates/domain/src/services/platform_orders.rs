@@ -59,7 +59,8 @@ impl PlatformOrderService {
     }
 
     /// Creates the payment of a platform order, or returns the existing one for the same
-    /// `(app_id, miniapp_order_id)` when the order is the same (`InvalidOrder` when not).
+    /// `(app_id, miniapp_order_id)` when the order is the same (`InvalidOrder` when not):
+    /// the insert comes first, and only an order id already taken is looked up.
     /// Amounts must fit the order's currency and have at most 2 decimals
     /// ([`OrderDetails::check_amounts`]; `InvalidOrder` naming the field first).
     pub async fn create_order_payment(
@@ -86,9 +87,8 @@ impl PlatformOrderService {
             miniapp_order_id: order.miniapp_order_id.clone(),
             details: order.payment_details(),
         };
-        if let Some(existing) = self.existing(&new).await? {
-            return Ok(existing);
-        }
+        // Insert first: a new order (the common case) costs one write and no read; an order
+        // seen before is refused by its unique key and answered from what is stored.
         match self
             .creation
             .open(new.clone(), app.webhook_url.is_some())

@@ -675,7 +675,13 @@ block_on_test!(platform_creation_is_idempotent_per_order, {
                 ..in_process_payment().into_parts()
             })))
         });
-    mocks.payments.expect_insert().never();
+    // The order is stored already: its unique key refuses the insert, and the stored
+    // payment answers (the same order) or the request is invalid (another order).
+    mocks.payments.expect_insert().times(2).returning(|_| {
+        Err(crate::ports::StoreError::Duplicate(
+            "miniapp_order_id".into(),
+        ))
+    });
     let services = mocks.services();
     let id = services
         .platform_orders
