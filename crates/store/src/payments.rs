@@ -1240,11 +1240,22 @@ mod new_payment {
             })
         }
 
-        /// Whether PostgreSQL answered that it refused the statement (so nothing of it was
-        /// written), as opposed to the connection failing with the outcome unknown.
+        /// Whether PostgreSQL refused the statement for what is in its rows (a constraint,
+        /// a serialization failure): nothing of it was written, and a smaller batch may go
+        /// through. Anything else (the connection failed with the outcome unknown, the
+        /// server is read-only, out of disk or shutting down) would fail every smaller
+        /// batch as well: every caller gets the error instead.
         fn refused(kind: &diesel::result::DatabaseErrorKind) -> bool {
             use diesel::result::DatabaseErrorKind as Kind;
-            !matches!(kind, Kind::UnableToSendCommand | Kind::ClosedConnection)
+            matches!(
+                kind,
+                Kind::UniqueViolation
+                    | Kind::ForeignKeyViolation
+                    | Kind::NotNullViolation
+                    | Kind::CheckViolation
+                    | Kind::RestrictViolation
+                    | Kind::SerializationFailure
+            )
         }
 
         /// One creation, by the statement a creation has on its own.

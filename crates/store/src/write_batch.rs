@@ -6,7 +6,10 @@
 //!
 //! What each caller of [`submit`] can rely on:
 //! - **Its own outcome**, from the writer (which answers each item of a batch: see the
-//!   writer's own rules, e.g. a refused batch written again item by item).
+//!   writer's own rules, e.g. a refused batch written again in halves).
+//! - **A bounded wait.** Items whose callers left are dropped when a writer takes the next
+//!   batch; a queue holds at most [`MAX_WAITING`] items, past which a write is refused at
+//!   once (`Unavailable`).
 //! - **Not cancelled by its caller, not written after it left.** Writers are tasks of their
 //!   own: a caller that gives up (client gone, request timeout) takes nothing of a batch
 //!   down with it. An item whose caller left before its writer had a connection is not
@@ -31,6 +34,10 @@ pub(crate) const MAX_BATCH: usize = 64;
 
 /// Most writer tasks at once per queue (each holds one connection while it writes).
 pub(crate) const MAX_WRITERS: usize = 4;
+
+/// Most items a queue holds: past it (the database far slower than the callers) a write
+/// is refused at once as `Unavailable` instead of waiting behind all the others.
+pub(crate) const MAX_WAITING: usize = 4096;
 
 /// Writes batches of items for one database.
 #[async_trait]
@@ -102,9 +109,11 @@ impl<W: BatchWriter> Queue<W> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Takes the next batch, or (none waiting) counts this writer out.
+    /// Takes the next batch, or (none waiting) counts this writer out. Items whose callers
+    /// left are dropped from the whole queue first (nothing of them started).
     fn next_batch(&self) -> Option<Vec<Waiting<W::Item>>> {
         let mut state = self.state();
+        state.waiting.retain(|waiting| !waiting.outcome.is_closed());
         if state.waiting.is_empty() {
             state.writers = state.writers.saturating_sub(1);
             return None;
@@ -124,6 +133,11 @@ pub(crate) async fn submit<W: BatchWriter>(
     let (outcome, answer) = oneshot::channel();
     let start_writer = {
         let mut state = queue.state();
+        if state.waiting.len() >= MAX_WAITING {
+            return Err(StoreError::Unavailable(format!(
+                "{MAX_WAITING} writes are waiting already"
+            )));
+        }
         state.waiting.push(Waiting { item, outcome });
         let start = state.writers < MAX_WRITERS;
         if start {
@@ -340,6 +354,42 @@ mod tests {
         assert!(
             matches!(answer.blocking_recv(), Ok(Err(StoreError::Unavailable(_)))),
             "what waited was told, not left hanging"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once_and_callers_that_left_make_room() {
+        let queues: Queues<Recorder> = Mutex::new(Vec::new());
+        let recorder = Recorder::default();
+        let queue = Queue::of(&queues, 1);
+        let mut answers = Vec::new();
+        {
+            let mut state = queue.state();
+            state.writers = MAX_WRITERS; // no writer may start: everything waits
+            for item in 0..MAX_WAITING {
+                let (outcome, answer) = oneshot::channel();
+                state.waiting.push(Waiting {
+                    item: u32::try_from(item).expect("small"),
+                    outcome,
+                });
+                answers.push(answer);
+            }
+        }
+        let refused = submit(queue.clone(), &recorder, 7).await;
+        assert!(
+            matches!(refused, Err(StoreError::Unavailable(_))),
+            "{refused:?}"
+        );
+        drop(answers);
+        queue.state().writers = MAX_WRITERS - 1;
+        assert!(
+            queue.next_batch().is_none(),
+            "left callers are dropped, not written"
+        );
+        assert_eq!(
+            queue.state().writers,
+            MAX_WRITERS - 2,
+            "and that writer counted out"
         );
     }
 

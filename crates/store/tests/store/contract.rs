@@ -8,7 +8,7 @@ use hostpay_store::{connect, Store, StoreOptions};
 use hostpay_testkit::contract::StorePorts;
 use hostpay_testkit::contract_tests;
 
-fn ports(store: &Store) -> StorePorts {
+pub(super) fn ports(store: &Store) -> StorePorts {
     StorePorts {
         payments: store.payments(),
         order_activities: store.order_activities(),

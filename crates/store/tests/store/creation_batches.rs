@@ -5,27 +5,14 @@
 use diesel::QueryableByName;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use hostpay_store::testing::PgTestDb;
-use hostpay_store::{connect, Store, StoreOptions};
-use hostpay_testkit::contract::StorePorts;
+use hostpay_store::{connect, StoreOptions};
+
+use super::contract::ports;
 
 #[derive(QueryableByName)]
 struct Count {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     n: i64,
-}
-
-fn ports(store: &Store) -> StorePorts {
-    StorePorts {
-        payments: store.payments(),
-        order_activities: store.order_activities(),
-        apps: store.apps(),
-        user_tokens: store.user_tokens(),
-        idempotency: store.idempotency(),
-        outbox: store.outbox(),
-        nonces: store.nonces(),
-        health: store.health(),
-        connect: store.connect(),
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
