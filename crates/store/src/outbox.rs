@@ -108,8 +108,11 @@ pub(crate) fn delivery_id(event: &EventId, target: DeliveryTarget) -> String {
 }
 
 /// The rows that store `events` and their deliveries (one per target, due at once).
-pub(crate) fn event_rows(events: &[DomainEvent]) -> DbResult<(Vec<NewEventRow>, Vec<DeliveryRow>)> {
-    let mut event_rows = Vec::with_capacity(events.len());
+pub(crate) fn event_rows<'e>(
+    events: impl IntoIterator<Item = &'e DomainEvent>,
+) -> DbResult<(Vec<NewEventRow>, Vec<DeliveryRow>)> {
+    let events = events.into_iter();
+    let mut event_rows = Vec::with_capacity(events.size_hint().0);
     let mut delivery_rows = Vec::new();
     for event in events {
         let at = DbInstant::of(event.occurred_at);
@@ -178,7 +181,9 @@ impl EventColumns {
     }
 
     /// The columns that store `events` and their deliveries.
-    pub(crate) fn of(events: &[DomainEvent]) -> DbResult<EventColumns> {
+    pub(crate) fn of<'e>(
+        events: impl IntoIterator<Item = &'e DomainEvent>,
+    ) -> DbResult<EventColumns> {
         let (events, deliveries) = event_rows(events)?;
         let mut columns = EventColumns {
             ids: Vec::with_capacity(events.len()),

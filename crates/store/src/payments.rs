@@ -1201,16 +1201,21 @@ mod new_payment {
         /// outcome of a statement holding its creation alone or with good ones.
         fn write_split(
             conn: &mut AsyncPgConnection,
-            batch: Vec<NewPaymentRows>,
+            mut batch: Vec<NewPaymentRows>,
         ) -> futures::future::BoxFuture<'_, Vec<Result<(), StoreError>>> {
             Box::pin(async move {
                 let count = batch.len();
                 if count == 1 {
-                    return vec![single(conn, batch).await];
+                    if let Some(one) = batch.pop() {
+                        // One creation: the statement a creation has on its own.
+                        return vec![super::pg::insert(conn, one).await.map_err(StoreError::from)];
+                    }
                 }
-                let writes: Vec<NewPaymentWrite> =
-                    batch.iter().map(|rows| rows.write.clone()).collect();
-                match together(conn, batch).await {
+                let (columns, writes) = match BatchColumns::of(batch) {
+                    Ok(built) => built,
+                    Err(error) => return vec![Err(StoreError::from(error)); count],
+                };
+                match together(conn, &columns, count).await {
                     Ok(()) => vec![Ok(()); count],
                     Err(DbError::Diesel(diesel::result::Error::DatabaseError(kind, info)))
                         if refused(&kind) =>
@@ -1221,6 +1226,8 @@ mod new_payment {
                             error = info.message(),
                             "a batch of creations was refused: written again in halves"
                         );
+                        // The rows again, from the writes (only on this rare path: the
+                        // columns took the first ones).
                         let mut rows = Vec::with_capacity(count);
                         for write in writes {
                             match NewPaymentRows::of(write) {
@@ -1258,28 +1265,16 @@ mod new_payment {
             )
         }
 
-        /// One creation, by the statement a creation has on its own.
-        async fn single(
-            conn: &mut AsyncPgConnection,
-            rows: Vec<NewPaymentRows>,
-        ) -> Result<(), StoreError> {
-            let mut rows = rows.into_iter();
-            match (rows.next(), rows.next()) {
-                (Some(one), None) => super::pg::insert(conn, one).await.map_err(StoreError::from),
-                (None, _) | (Some(_), Some(_)) => Err(StoreError::Unavailable(
-                    "a lone creation must be one".to_owned(),
-                )),
-            }
-        }
-
         /// Many creations by one statement.
-        async fn together(conn: &mut AsyncPgConnection, rows: Vec<NewPaymentRows>) -> DbResult<()> {
-            let count = rows.len();
-            let batch = BatchColumns::of(rows)?;
+        async fn together(
+            conn: &mut AsyncPgConnection,
+            batch: &BatchColumns,
+            count: usize,
+        ) -> DbResult<()> {
             let inserted = if batch.events.has_deliveries() {
-                BatchStatement::<true>(&batch).execute(conn).await?
+                BatchStatement::<true>(batch).execute(conn).await?
             } else {
-                BatchStatement::<false>(&batch).execute(conn).await?
+                BatchStatement::<false>(batch).execute(conn).await?
             };
             if inserted == count {
                 Ok(())
@@ -1309,12 +1304,7 @@ mod new_payment {
             versions: Vec<i64>,
             charge_check_at: Vec<Option<DbInstant>>,
             item_payment_ids: Vec<String>,
-            item_positions: Vec<i32>,
-            item_product_names: Vec<String>,
-            item_product_skus: Vec<Option<String>>,
-            item_quantities: Vec<i64>,
-            item_prices: Vec<Option<DbAmount>>,
-            item_discounts: Vec<Option<DbAmount>>,
+            items: ItemColumns,
             session_token_hashes: Vec<String>,
             session_payment_ids: Vec<String>,
             session_created_at: Vec<DbInstant>,
@@ -1323,7 +1313,9 @@ mod new_payment {
         }
 
         impl BatchColumns {
-            fn of(batch: Vec<NewPaymentRows>) -> DbResult<BatchColumns> {
+            /// The columns of `batch`, and its writes given back (for the rows again
+            /// should the batch be refused).
+            fn of(batch: Vec<NewPaymentRows>) -> DbResult<(BatchColumns, Vec<NewPaymentWrite>)> {
                 let n = batch.len();
                 let mut columns = BatchColumns {
                     ids: Vec::with_capacity(n),
@@ -1343,19 +1335,14 @@ mod new_payment {
                     versions: Vec::with_capacity(n),
                     charge_check_at: Vec::with_capacity(n),
                     item_payment_ids: Vec::with_capacity(n),
-                    item_positions: Vec::with_capacity(n),
-                    item_product_names: Vec::with_capacity(n),
-                    item_product_skus: Vec::with_capacity(n),
-                    item_quantities: Vec::with_capacity(n),
-                    item_prices: Vec::with_capacity(n),
-                    item_discounts: Vec::with_capacity(n),
+                    items: ItemColumns::of(Vec::new()),
                     session_token_hashes: Vec::with_capacity(n),
                     session_payment_ids: Vec::with_capacity(n),
                     session_created_at: Vec::with_capacity(n),
                     session_expires_at: Vec::with_capacity(n),
                     events: EventColumns::of(&[])?,
                 };
-                let mut events = Vec::with_capacity(n);
+                let mut writes = Vec::with_capacity(n);
                 for NewPaymentRows {
                     payment,
                     items,
@@ -1398,23 +1385,9 @@ mod new_payment {
                     columns.updated_at.push(updated_at);
                     columns.versions.push(version);
                     columns.charge_check_at.push(charge_check_at);
-                    for super::ItemRow {
-                        payment_id,
-                        position,
-                        product_name,
-                        product_sku,
-                        quantity,
-                        price,
-                        discount,
-                    } in items
-                    {
+                    for item in items {
+                        let payment_id = columns.items.push(item);
                         columns.item_payment_ids.push(payment_id);
-                        columns.item_positions.push(position);
-                        columns.item_product_names.push(product_name);
-                        columns.item_product_skus.push(product_sku);
-                        columns.item_quantities.push(quantity);
-                        columns.item_prices.push(price);
-                        columns.item_discounts.push(discount);
                     }
                     let super::SessionRow {
                         token_hash,
@@ -1433,10 +1406,10 @@ mod new_payment {
                     columns.session_payment_ids.push(payment_id);
                     columns.session_created_at.push(created_at);
                     columns.session_expires_at.push(expires_at);
-                    events.extend(write.events);
+                    writes.push(write);
                 }
-                columns.events = EventColumns::of(&events)?;
-                Ok(columns)
+                columns.events = EventColumns::of(writes.iter().flat_map(|write| &write.events))?;
+                Ok((columns, writes))
             }
         }
 
@@ -1489,12 +1462,12 @@ mod new_payment {
                 crate::sql_fragment::push_binds!(
                     out;
                     Array<Text> => &c.item_payment_ids,
-                    Array<Integer> => &c.item_positions,
-                    Array<Text> => &c.item_product_names,
-                    Array<Nullable<Text>> => &c.item_product_skus,
-                    Array<BigInt> => &c.item_quantities,
-                    Array<Nullable<Amount>> => &c.item_prices,
-                    Array<Nullable<Amount>> => &c.item_discounts
+                    Array<Integer> => &c.items.positions,
+                    Array<Text> => &c.items.product_names,
+                    Array<Nullable<Text>> => &c.items.product_skus,
+                    Array<BigInt> => &c.items.quantities,
+                    Array<Nullable<Amount>> => &c.items.prices,
+                    Array<Nullable<Amount>> => &c.items.discounts
                 );
                 out.push_sql("))");
                 c.events.push_ctes::<DELIVERIES>(&mut out, "g")?;
@@ -1659,24 +1632,30 @@ mod new_payment {
                 prices: Vec::with_capacity(rows.len()),
                 discounts: Vec::with_capacity(rows.len()),
             };
-            for ItemRow {
-                payment_id: _,
+            for row in rows {
+                columns.push(row);
+            }
+            columns
+        }
+
+        /// Appends `row`; returns its payment's id (which these columns do not keep).
+        fn push(&mut self, row: ItemRow) -> String {
+            let ItemRow {
+                payment_id,
                 position,
                 product_name,
                 product_sku,
                 quantity,
                 price,
                 discount,
-            } in rows
-            {
-                columns.positions.push(position);
-                columns.product_names.push(product_name);
-                columns.product_skus.push(product_sku);
-                columns.quantities.push(quantity);
-                columns.prices.push(price);
-                columns.discounts.push(discount);
-            }
-            columns
+            } = row;
+            self.positions.push(position);
+            self.product_names.push(product_name);
+            self.product_skus.push(product_sku);
+            self.quantities.push(quantity);
+            self.prices.push(price);
+            self.discounts.push(discount);
+            payment_id
         }
     }
 
