@@ -238,6 +238,10 @@ mod tests {
     struct Recorder {
         batches: Arc<Mutex<Vec<usize>>>,
         written: Arc<AtomicUsize>,
+        /// Told each time a writer has its connection.
+        connected: Arc<tokio::sync::Notify>,
+        /// When set, a connection waits for a permit of it.
+        gate: Option<Arc<tokio::sync::Semaphore>>,
     }
 
     #[async_trait]
@@ -247,6 +251,10 @@ mod tests {
 
         async fn connect(&self) -> Result<(), StoreError> {
             tokio::time::sleep(Duration::from_millis(2)).await;
+            if let Some(gate) = &self.gate {
+                gate.acquire().await.expect("an open gate").forget();
+            }
+            self.connected.notify_one();
             Ok(())
         }
 
@@ -300,31 +308,67 @@ mod tests {
         assert_eq!(queue.state().writers, 0, "every writer counted out");
     }
 
+    /// Waits (at most 5 s) until `recorder` has written `count` items.
+    async fn written(recorder: &Recorder, count: usize) -> usize {
+        for _ in 0..500 {
+            if recorder.written.load(Ordering::SeqCst) >= count {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        recorder.written.load(Ordering::SeqCst)
+    }
+
     #[tokio::test]
     async fn a_caller_that_gives_up_does_not_stop_the_write() {
         let queues: Queues<Recorder> = Mutex::new(Vec::new());
         let recorder = Recorder::default();
         let queue = Queue::of(&queues, 1);
-        // Leaves after the writer has its connection (2 ms), before the write ends (5 ms).
-        let gave_up = tokio::time::timeout(
-            Duration::from_millis(4),
-            submit(queue.clone(), &recorder, 2),
-        )
-        .await;
-        assert!(gave_up.is_err(), "the caller left before the write ended");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert_eq!(recorder.written.load(Ordering::SeqCst), 1, "written anyway");
+        let caller = {
+            let recorder = recorder.clone();
+            tokio::spawn(async move { submit(queue, &recorder, 2).await })
+        };
+        // The caller leaves once the writer has its connection (this single-threaded
+        // runtime runs the test again only when the writer waits inside its write).
+        recorder.connected.notified().await;
+        caller.abort();
+        assert!(
+            caller.await.is_err(),
+            "the caller left before the write ended"
+        );
+        assert_eq!(written(&recorder, 1).await, 1, "written anyway");
     }
 
     #[tokio::test]
     async fn a_caller_gone_before_the_connection_is_not_written() {
         let queues: Queues<Recorder> = Mutex::new(Vec::new());
-        let recorder = Recorder::default();
+        let gate = Arc::new(tokio::sync::Semaphore::new(0));
+        let recorder = Recorder {
+            gate: Some(gate.clone()),
+            ..Recorder::default()
+        };
         let queue = Queue::of(&queues, 1);
-        let gave_up =
-            tokio::time::timeout(Duration::from_micros(10), submit(queue, &recorder, 2)).await;
-        assert!(gave_up.is_err(), "the caller left at once");
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        let caller = {
+            let recorder = recorder.clone();
+            let queue = queue.clone();
+            tokio::spawn(async move { submit(queue, &recorder, 2).await })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        caller.abort();
+        assert!(
+            caller.await.is_err(),
+            "the caller left while the writer waited"
+        );
+        gate.add_permits(1);
+        recorder.connected.notified().await;
+        // The writer is counted out once it found nothing left to write.
+        for _ in 0..500 {
+            if queue.state().writers == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(queue.state().writers, 0, "the writer ended");
         assert_eq!(
             recorder.written.load(Ordering::SeqCst),
             0,
